@@ -60,6 +60,25 @@ public interface MoeKernel extends AutoCloseable {
         throw new UnsupportedOperationException(providerId() + " runs on host memory; pass HostTensors");
     }
 
+    /**
+     * Waits until all work this kernel enqueued has finished. Host-only kernels finish inside
+     * {@link #forward}, so for them this does nothing.
+     */
+    default void synchronize() {
+    }
+
+    /**
+     * Records one forward over these exact tensors for cheap replay (a CUDA graph on CUDA).
+     *
+     * @param hidden as for {@link #forward}, on this kernel's device
+     * @param routing as for {@link #forward}, on this kernel's device
+     * @param out as for {@link #forward}, on this kernel's device
+     * @return the recording, or empty when this kernel cannot record
+     */
+    default java.util.Optional<CapturedForward> capture(Tensor hidden, Routing routing, Tensor out) {
+        return java.util.Optional.empty();
+    }
+
     /** Frees everything the kernel holds; later calls throw {@link IllegalStateException}. */
     @Override
     void close();
