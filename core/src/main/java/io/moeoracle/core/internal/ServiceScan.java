@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
 public final class ServiceScan {
     /** Guards against a loader that keeps failing at the same place (e.g. an unreadable services file). */
     private static final int MAX_FAILURES = 256;
-    private static final Pattern PROVIDER_NAME = Pattern.compile("Provider (\\S+)");
+    private static final Pattern PROVIDER_NAME = Pattern.compile("^Provider (\\S+)");
+    private static final Pattern NOT_SUBTYPE = Pattern.compile("^(\\S+) not a subtype");
 
     private ServiceScan() {
     }
@@ -83,19 +84,28 @@ public final class ServiceScan {
             if (!seen.add(type)) {
                 continue;
             }
+            S instance;
             try {
-                S instance = provider.get();
-                found.accept(new Found<>(instance, type, sourceOf(type)));
+                instance = provider.get();
             } catch (ServiceConfigurationError | RuntimeException | LinkageError e) {
                 failed.accept(new Failed(type.getName(), sourceOf(type), e));
+                continue;
             }
+            // outside the try: what the consumer throws (a duplicate id) must reach the caller
+            found.accept(new Found<>(instance, type, sourceOf(type)));
         }
     }
 
     private static String providerName(Throwable e) {
+        // ServiceLoader's messages read "<service>: Provider <class> not found" or "<service>: <class> not a subtype"
         String message = e.getMessage();
-        if (message != null) {
-            Matcher m = PROVIDER_NAME.matcher(message);
+        if (message == null) {
+            return "?";
+        }
+        int colon = message.indexOf(": ");
+        String rest = colon < 0 ? message : message.substring(colon + 2);
+        for (Pattern p : new Pattern[] {PROVIDER_NAME, NOT_SUBTYPE}) {
+            Matcher m = p.matcher(rest);
             if (m.find()) {
                 return m.group(1);
             }
