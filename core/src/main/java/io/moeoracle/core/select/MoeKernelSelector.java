@@ -389,8 +389,8 @@ public final class MoeKernelSelector {
             }
         }
         if (d.winner().isPresent()) {
-            LOG.info("moe-oracle: backend '{}' runs {} on {} (scheme {}{})", e.winnerId().orElseThrow(),
-                    e.spec().describe(), e.device().describe(), e.spec().quant(), request);
+            LOG.info("moe-oracle: backend '{}' chosen for scheme {} on {}; layer {}{}", e.winnerId().orElseThrow(),
+                    e.spec().quant(), e.device().describe(), e.spec().describe(), request);
         } else {
             LOG.debug("moe-oracle: no backend can run {} on {}{}", e.spec().describe(), e.device().describe(), request);
         }
