@@ -430,7 +430,8 @@ class MoeKernelSelectorTest {
     void createUsesDiscoveryAndTheSystemSettings() {
         MoeKernelSelector s = MoeKernelSelector.create();
         assertThat(s.policy()).isInstanceOf(DefaultSelectionPolicy.class);
-        assertThat(s.registry().providers()).isEmpty();
-        assertThat(s.explain(SPEC, SM90).noBackends()).isTrue();
+        assertThat(s.registry().ids()).isEqualTo(ProviderRegistry.discover().ids());
+        assertThat(s.registry().unavailable()).isEmpty();
+        assertThat(s.explain(SPEC, SM90).rows()).hasSize(s.registry().providers().size());
     }
 }
