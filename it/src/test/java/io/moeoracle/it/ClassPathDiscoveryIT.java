@@ -28,8 +28,8 @@ class ClassPathDiscoveryIT {
 
     private static Explanation explainWith(ClassLoader loader) {
         ProviderRegistry registry = ProviderRegistry.builder().addClassLoader(loader).build();
-        return new MoeKernelSelector(registry, new DefaultSelectionPolicy(SelectionSettings.none()),
-                SelectionSettings.none()).explain(SPEC, DEVICE);
+        return new MoeKernelSelector(registry, new DefaultSelectionPolicy(),
+                SelectionSettings.defaults()).explain(SPEC, DEVICE);
     }
 
     @Test
