@@ -17,6 +17,8 @@ module io.moeoracle.core {
 
     // Guice reflects on the module's (anonymous TypeLiteral) classes
     opens io.moeoracle.core.guice to com.google.guice;
+    exports io.moeoracle.core.reference;
+    exports io.moeoracle.core.weights;
 
     uses io.moeoracle.api.MoeKernelProvider;
     uses io.moeoracle.api.DeviceProbe;
