@@ -14,11 +14,11 @@ module io.moeoracle.core {
     exports io.moeoracle.core.discovery;
     exports io.moeoracle.core.select;
     exports io.moeoracle.core.guice;
+    exports io.moeoracle.core.reference;
+    exports io.moeoracle.core.weights;
 
     // Guice reflects on the module's (anonymous TypeLiteral) classes
     opens io.moeoracle.core.guice to com.google.guice;
-    exports io.moeoracle.core.reference;
-    exports io.moeoracle.core.weights;
 
     uses io.moeoracle.api.MoeKernelProvider;
     uses io.moeoracle.api.DeviceProbe;
