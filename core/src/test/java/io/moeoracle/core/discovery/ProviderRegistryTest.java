@@ -88,6 +88,15 @@ class ProviderRegistryTest {
     }
 
     @Test
+    void aBrokenProviderSeenThroughTwoLoadersIsListedOnce() throws IOException {
+        try (URLClassLoader a = servicesLoader("broken"); URLClassLoader b = servicesLoader("broken")) {
+            ProviderRegistry r = ProviderRegistry.builder().addClassLoader(a).addClassLoader(b).build();
+            assertThat(r.ids()).containsExactly("good", "other");
+            assertThat(r.unavailable()).hasSize(4);
+        }
+    }
+
+    @Test
     void duplicateIdsBetweenTwoJarsNameTheIdAndBothSources() throws Exception {
         String location = testClasses();
         try (URLClassLoader a = servicesLoader("good"); URLClassLoader b = servicesLoader("duplicate")) {
