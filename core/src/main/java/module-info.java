@@ -11,7 +11,10 @@ module io.moeoracle.core {
     exports io.moeoracle.core;
     exports io.moeoracle.core.reference;
     exports io.moeoracle.core.weights;
+    exports io.moeoracle.core.json;
 
     uses io.moeoracle.api.MoeKernelProvider;
     uses io.moeoracle.api.DeviceProbe;
+
+    provides io.moeoracle.api.MoeKernelProvider with io.moeoracle.core.reference.EmulationProvider;
 }
