@@ -16,6 +16,7 @@ module io.moeoracle.core {
     exports io.moeoracle.core.guice;
     exports io.moeoracle.core.reference;
     exports io.moeoracle.core.weights;
+    exports io.moeoracle.core.json;
 
     // Guice reflects on the module's (anonymous TypeLiteral) classes
     opens io.moeoracle.core.guice to com.google.guice;
@@ -24,4 +25,5 @@ module io.moeoracle.core {
     uses io.moeoracle.api.DeviceProbe;
 
     provides io.moeoracle.api.DeviceProbe with io.moeoracle.core.device.CpuDeviceProbe;
+    provides io.moeoracle.api.MoeKernelProvider with io.moeoracle.core.reference.EmulationProvider;
 }
