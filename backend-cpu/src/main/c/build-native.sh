@@ -45,5 +45,5 @@ if [[ "$plat" == "linux-x86_64" ]]; then
       -o "$obj/kernel_avx512.o"
   objs+=("$obj/kernel_avx2.o" "$obj/kernel_avx512.o")
 fi
-"$cc" -shared -o "$lib" "${objs[@]}" -pthread -lm
+"$cc" -shared -Wl,-z,noexecstack -o "$lib" "${objs[@]}" -pthread -lm
 echo "[backend-cpu] built $dest/libmoeoracle_cpu.so with $("$cc" --version | head -1)"

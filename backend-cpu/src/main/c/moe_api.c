@@ -562,7 +562,8 @@ EXPORT int32_t moe_cpu_layer_forward(void *layer, int32_t T, const void *hidden,
                         continue;
                     }
                     float v = logit_at(logits, logits_dtype, (size_t)t * E + e);
-                    if (best < 0 || v > bv) {
+                    /* NaN ranks below every number; ties go to the lower id */
+                    if (best < 0 || (isnan(bv) && !isnan(v)) || v > bv) {
                         best = e;
                         bv = v;
                     }
