@@ -11,6 +11,7 @@ module io.moeoracle.core {
     exports io.moeoracle.core;
     exports io.moeoracle.core.reference;
     exports io.moeoracle.core.weights;
+    exports io.moeoracle.core.bench;
 
     uses io.moeoracle.api.MoeKernelProvider;
     uses io.moeoracle.api.DeviceProbe;
