@@ -20,6 +20,7 @@ module io.moeoracle.core {
 
     // Guice reflects on the module's (anonymous TypeLiteral) classes
     opens io.moeoracle.core.guice to com.google.guice;
+    exports io.moeoracle.core.bench;
 
     uses io.moeoracle.api.MoeKernelProvider;
     uses io.moeoracle.api.DeviceProbe;
