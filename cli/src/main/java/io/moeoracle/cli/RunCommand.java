@@ -78,10 +78,8 @@ final class RunCommand implements Callable<Integer> {
         if (iterations < 1) {
             throw new CliErrors.UsageException("--iterations " + iterations + " must be at least 1");
         }
-        MoeLayerSpec s = layer.toSpec(backend);
-        if (s.maxTokensPerCall() < tokens) {
-            s = s.toBuilder().maxTokensPerCall(tokens).build();
-        }
+        MoeLayerSpec asked = layer.toSpec(backend);
+        MoeLayerSpec s = asked.maxTokensPerCall() < tokens ? asked.toBuilder().maxTokensPerCall(tokens).build() : asked;
         DeviceInfo d = DeviceRegistry.discover().resolve(device);
         if (d.simulated()) {
             throw new CliErrors.UsageException("device " + d.id() + " is simulated and cannot run anything; "
@@ -90,11 +88,6 @@ final class RunCommand implements Callable<Integer> {
         Selection selection = MoeKernelSelector.create().trySelect(s, d).orElseThrow(() ->
                 new CliErrors.NoKernelException("no backend can run " + s.describe() + " on " + d.describe()
                         + "\n\n" + MoeKernelSelector.create().explain(s, d).toTable()));
-        out.println("layer:   " + s.describe());
-        out.println("device:  " + d.describe());
-        out.println("backend: " + selection.winner().id() + " (chosen first of "
-                + selection.explanation().rows().size() + " in policy order)");
-        out.println();
         out.print(selection.explanation().toTable());
         out.println();
         out.flush();
@@ -103,7 +96,7 @@ final class RunCommand implements Callable<Integer> {
         try (Arena arena = Arena.ofShared(); MoeKernel kernel = selection.createKernel()) {
             MoeWeights w;
             GptOssLayerLoader.Layer loaded = null;
-            try (Progress p = new Progress(out, weights != null ? "mapping " + weights : "generating random weights")) {
+            try (Progress _ = new Progress(out, weights != null ? "mapping " + weights : "generating random weights")) {
                 if (weights != null) {
                     loaded = GptOssLayerLoader.load(SafetensorsCheckpoint.open(weights, arena), s, layerIndex, arena);
                     w = loaded.weights();
@@ -111,7 +104,7 @@ final class RunCommand implements Callable<Integer> {
                     w = RandomMoe.weights(s, runSeed, arena);
                 }
             }
-            try (Progress p = new Progress(out, "preparing weights for " + kernel.providerId())) {
+            try (Progress _ = new Progress(out, "preparing weights for " + kernel.providerId())) {
                 kernel.prepare(w);
             }
             HostTensor hidden = RandomMoe.hidden(tokens, s.hiddenSize(), DType.F32, runSeed + 1, arena);
