@@ -254,9 +254,11 @@ public final class DriverBench {
             Row r = rows.get(i);
             j.append(String.format(Locale.ROOT, "    {\"impl\": \"%s\", \"what\": \"%s\", \"n\": %d, \"medianUs\": %.4f,"
                             + " \"p10Us\": %.4f, \"p90Us\": %.4f, \"meanUs\": %s, \"rooflineFloor\": null,"
-                            + " \"note\": \"host-side launch cost; no memory or flop floor applies\"}%s%n",
+                            + " \"note\": \"%s\"}%s%n",
                     r.impl(), r.what(), r.count(), r.medianUs(), r.p10Us(), r.p90Us(),
                     Double.isNaN(r.meanUs()) ? "null" : String.format(Locale.ROOT, "%.4f", r.meanUs()),
+                    r.what().contains("graph") ? "device time per empty kernel from CUDA events; no memory or flop floor applies"
+                            : "host wall time per call (System.nanoTime / clock_gettime); no memory or flop floor applies",
                     i + 1 < rows.size() ? "," : ""));
         }
         j.append("  ]\n}\n");
