@@ -71,6 +71,21 @@ public final class CudaFunction {
     }
 
     /**
+     * How many blocks of this kernel fit on one SM at once ({@code cuOccupancyMaxActiveBlocksPerMultiprocessor}):
+     * times the SM count, the grid of a persistent kernel.
+     *
+     * @param blockSize threads per block
+     * @param dynamicSharedMemoryBytes dynamic shared memory per block
+     * @return resident blocks per SM (0 when the block does not fit at all)
+     */
+    public int maxActiveBlocksPerMultiprocessor(int blockSize, int dynamicSharedMemoryBytes) {
+        module.checkLoaded();
+        return Out.intValue("cuOccupancyMaxActiveBlocksPerMultiprocessor",
+                () -> "func=" + name + ", blockSize=" + blockSize + ", dynamicSMemSize=" + dynamicSharedMemoryBytes,
+                out -> CuModule.cuOccupancyMaxActiveBlocksPerMultiprocessor(out, handle, blockSize, dynamicSharedMemoryBytes));
+    }
+
+    /**
      * Launches the kernel ({@code cuLaunchKernel}) on a stream; returns once it is queued.
      *
      * @param config grid, block, dynamic shared memory

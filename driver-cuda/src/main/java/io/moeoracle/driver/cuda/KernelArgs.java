@@ -223,6 +223,16 @@ public final class KernelArgs {
         }
 
         /**
+         * A {@code const __grid_constant__ CUtensorMap} parameter (128 bytes by value, 64-byte aligned).
+         *
+         * @param map the encoded descriptor
+         * @return this
+         */
+        public Builder tensorMap(TensorMap map) {
+            return bytes(map.bytes(), 64);
+        }
+
+        /**
          * Lays the values out in the arena and fills the pointer array.
          *
          * @param arena owns the memory; the args must not be used after it closes

@@ -228,6 +228,7 @@ class CudaGpuTest {
             din.copyFromHost(MemorySegment.ofArray(in));
             KernelArgs args = KernelArgs.builder().pointer(din).pointer(dout).i32(floats).build(arena);
             LaunchConfig cfg = LaunchConfig.of(1, 256).withSharedMemory(4 * floats);
+            f.setMaxDynamicSharedMemory(48 * 1024); // the default, whatever other tests raised it to
 
             assertThatThrownBy(() -> f.launch(cfg, stream, args)).isInstanceOf(CudaException.class)
                     .hasMessageContaining("cuLaunchKernel(f=smem_roundtrip");
@@ -309,5 +310,54 @@ class CudaGpuTest {
         CudaContext.MemoryInfo info = context.memoryInfo();
         assertThat(info.totalBytes()).isEqualTo(context.device().totalMemory());
         assertThat(info.freeBytes()).isPositive().isLessThanOrEqualTo(info.totalBytes());
+    }
+
+    @Test
+    void a_tensor_map_passed_by_value_drives_the_bulk_copy_engine() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(context.device().computeCapability() >= 90, "needs sm_90+");
+        int rows = 128;
+        int cols = 96;
+        float[] in = randomFloats(rows * cols);
+        CudaFunction f = module.function("tma_load_tile");
+        try (Arena arena = Arena.ofConfined();
+             DeviceBuffer din = context.allocate(4L * rows * cols);
+             DeviceBuffer dout = context.allocate(4L * 32 * 32);
+             CudaStream stream = context.createStream()) {
+            din.copyFromHost(MemorySegment.ofArray(in));
+            TensorMap map = TensorMap.encodeTiled(din.address(), TensorMap.DataType.FLOAT32, new long[] {cols, rows},
+                    new long[] {4L * cols}, new int[] {32, 32}, TensorMap.Swizzle.NONE, TensorMap.L2Promotion.B128);
+            KernelArgs args = KernelArgs.builder().tensorMap(map).pointer(dout).i32(32).i32(64).build(arena);
+
+            f.launch(LaunchConfig.of(1, 128), stream, args);
+            stream.synchronize();
+            float[] tile = dout.toFloatArray();
+            for (int r = 0; r < 32; r++) {
+                for (int c = 0; c < 32; c++) {
+                    assertThat(tile[r * 32 + c]).as("tile[%d][%d]", r, c).isEqualTo(in[(64 + r) * cols + 32 + c]);
+                }
+            }
+
+            args.setInt(2, 80); // columns 80..111: 96..111 lie outside and read as zeros
+            args.setInt(3, 0);
+            f.launch(LaunchConfig.of(1, 128), stream, args);
+            stream.synchronize();
+            tile = dout.toFloatArray();
+            for (int r = 0; r < 32; r++) {
+                for (int c = 0; c < 32; c++) {
+                    float want = 80 + c < cols ? in[r * cols + 80 + c] : 0f;
+                    assertThat(tile[r * 32 + c]).as("tile[%d][%d]", r, c).isEqualTo(want);
+                }
+            }
+        }
+    }
+
+    @Test
+    void occupancy_is_reported() {
+        CudaFunction empty = module.function("empty_kernel");
+        int blocks = empty.maxActiveBlocksPerMultiprocessor(256, 0);
+        assertThat(blocks).isBetween(1, 64);
+        CudaFunction smem = module.function("smem_roundtrip");
+        smem.setMaxDynamicSharedMemory(200 * 1024);
+        assertThat(smem.maxActiveBlocksPerMultiprocessor(256, 200 * 1024)).isEqualTo(1);
     }
 }

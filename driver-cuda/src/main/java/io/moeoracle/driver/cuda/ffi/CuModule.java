@@ -17,6 +17,9 @@ public final class CuModule {
     private static final MethodHandle LAUNCH_KERNEL = LibCuda.LIBRARY.downcall(
             result(PTR, INT, INT, INT, INT, INT, INT, INT, PTR, PTR, PTR), "cuLaunchKernel");
 
+    private static final MethodHandle OCCUPANCY = LibCuda.LIBRARY.downcall(
+            result(PTR, PTR, INT, LibCuda.LONG), "cuOccupancyMaxActiveBlocksPerMultiprocessor");
+
     private CuModule() {
     }
 
@@ -83,6 +86,20 @@ public final class CuModule {
                                      MemorySegment extra) {
         try {
             return (int) LAUNCH_KERNEL.invokeExact(function, gx, gy, gz, bx, by, bz, sharedMemBytes, stream, params, extra);
+        } catch (Throwable t) {
+            throw Rethrow.unchecked(t);
+        }
+    }
+
+    /**
+     * @param numBlocks out int @param function CUfunction @param blockSize threads per block
+     * @param dynamicSmem dynamic shared memory per block, bytes
+     * @return CUresult
+     */
+    public static int cuOccupancyMaxActiveBlocksPerMultiprocessor(MemorySegment numBlocks, MemorySegment function,
+                                                                  int blockSize, long dynamicSmem) {
+        try {
+            return (int) OCCUPANCY.invokeExact(numBlocks, function, blockSize, dynamicSmem);
         } catch (Throwable t) {
             throw Rethrow.unchecked(t);
         }
