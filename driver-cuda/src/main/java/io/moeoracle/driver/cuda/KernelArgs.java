@@ -172,6 +172,11 @@ public final class KernelArgs {
             return pointer(buffer.address());
         }
 
+        /** @param tensor a CUDA tensor, passed as the address of its first element @return this */
+        public Builder pointer(CudaTensor tensor) {
+            return pointer(tensor.address());
+        }
+
         /** @param address a device address (0 for a null pointer) @return this */
         public Builder pointer(long address) {
             args.add(new Arg(Kind.POINTER, 8, 8, null, address));
