@@ -74,14 +74,19 @@ public final class DriverBench {
                  Arena arena = Arena.ofConfined()) {
                 CudaFunction empty = module.function("empty_kernel");
                 KernelLauncher launcher = new KernelLauncher(empty, LaunchConfig.of(1, 32), KernelArgs.builder().build(arena));
-                rows.add(asyncLaunches("java-ffm (KernelLauncher)", launcher, stream, launches));
-                rows.add(rawAsyncLaunches(empty, stream, arena, launches));
+                // each variant twice, interleaved, so the spread between repeats shows next to the differences
+                for (int round = 1; round <= 2; round++) {
+                    rows.add(asyncLaunches("java-ffm (KernelLauncher) #" + round, launcher, stream, launches));
+                    rows.add(rawAsyncLaunches("java-ffm (raw downcall) #" + round, empty, stream, arena, launches));
+                }
                 rows.add(syncRoundTrips("java-ffm (KernelLauncher)", launcher, stream, syncs));
                 rows.add(graphReplay(launcher, stream, ctx));
             }
             Path cBinary = opt.containsKey("c-binary") ? Path.of(opt.get("c-binary")) : null;
             if (cBinary != null) {
-                rows.addAll(runC(cBinary, fatbin, launches, syncs));
+                for (int round = 1; round <= 2; round++) {
+                    rows.addAll(runC("c #" + round, cBinary, fatbin, launches, syncs));
+                }
             }
             print(card, arch, ceilings, rows);
             write(out, card, arch, driver.versionString(), ceilings, rows);
@@ -112,7 +117,7 @@ public final class DriverBench {
     }
 
     // the bare downcall, without the facade's record accessors: shows what the facade costs
-    private static Row rawAsyncLaunches(CudaFunction f, CudaStream stream, Arena arena, long n) {
+    private static Row rawAsyncLaunches(String impl, CudaFunction f, CudaStream stream, Arena arena, long n) {
         MemorySegment fn = f.handle();
         MemorySegment s = stream.handle();
         MemorySegment params = arena.allocate(8);
@@ -136,7 +141,7 @@ public final class DriverBench {
             total += (System.nanoTime() - b0) / 1e3;
             stream.synchronize();
         }
-        return row("java-ffm (raw downcall)", "async cuLaunchKernel", t, total / n);
+        return row(impl, "async cuLaunchKernel", t, total / n);
     }
 
     private static void check(int rc) {
@@ -192,7 +197,7 @@ public final class DriverBench {
                 s[(int) (0.9 * (s.length - 1))], mean);
     }
 
-    private static List<Row> runC(Path binary, byte[] fatbin, long launches, long syncs) throws IOException, InterruptedException {
+    private static List<Row> runC(String impl, Path binary, byte[] fatbin, long launches, long syncs) throws IOException, InterruptedException {
         Path image = Files.createTempFile("test_kernels", ".fatbin");
         Files.write(image, fatbin);
         Process p = new ProcessBuilder(binary.toString(), image.toString(), Long.toString(launches), Long.toString(syncs))
@@ -204,9 +209,9 @@ public final class DriverBench {
         }
         Files.delete(image);
         return List.of(
-                new Row("c", "async cuLaunchKernel", launches, num(json, "async_median_us"), num(json, "async_p10_us"),
+                new Row(impl, "async cuLaunchKernel", launches, num(json, "async_median_us"), num(json, "async_p10_us"),
                         num(json, "async_p90_us"), num(json, "async_mean_us")),
-                new Row("c", "launch + cuStreamSynchronize", syncs, num(json, "sync_median_us"), num(json, "sync_p10_us"),
+                new Row(impl, "launch + cuStreamSynchronize", syncs, num(json, "sync_median_us"), num(json, "sync_p10_us"),
                         num(json, "sync_p90_us"), Double.NaN));
     }
 
@@ -225,10 +230,10 @@ public final class DriverBench {
                     c.gemmSize(), c.cublas(), c.flopsBest() / 1e12, c.flopsMedian() / 1e12);
         }
         System.out.printf(Locale.ROOT, "%nlaunch overhead, empty kernel <<<1,32>>>, on %s%n", card);
-        System.out.printf(Locale.ROOT, "%-26s %-50s %8s %10s %8s %8s %8s%n", "impl", "what", "n", "median µs", "p10",
+        System.out.printf(Locale.ROOT, "%-30s %-50s %8s %10s %8s %8s %8s%n", "impl", "what", "n", "median µs", "p10",
                 "p90", "mean");
         for (Row r : rows) {
-            System.out.printf(Locale.ROOT, "%-26s %-50s %8d %10.3f %8.3f %8.3f %8.3f%n", r.impl(), r.what(), r.count(),
+            System.out.printf(Locale.ROOT, "%-30s %-50s %8d %10.3f %8.3f %8.3f %8.3f%n", r.impl(), r.what(), r.count(),
                     r.medianUs(), r.p10Us(), r.p90Us(), r.meanUs());
         }
     }
