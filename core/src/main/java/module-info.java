@@ -9,6 +9,8 @@ module io.moeoracle.core {
     requires static jakarta.inject;
 
     exports io.moeoracle.core;
+    exports io.moeoracle.core.reference;
+    exports io.moeoracle.core.weights;
 
     uses io.moeoracle.api.MoeKernelProvider;
     uses io.moeoracle.api.DeviceProbe;
