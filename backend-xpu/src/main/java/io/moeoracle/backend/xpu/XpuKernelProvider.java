@@ -77,11 +77,14 @@ public final class XpuKernelProvider implements MoeKernelProvider {
 
     @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
-        return create(spec, device, XpuPrograms.source());
+        return create(spec, device, XpuPrograms.source(), XpuOptions.path());
     }
 
-    /** Creates a kernel from the given OpenCL source (tests pass a broken one). */
-    MoeKernel create(MoeLayerSpec spec, DeviceInfo device, String source) {
+    /**
+     * Creates a kernel from the given OpenCL source (tests pass a broken one) and kernel path
+     * ({@code auto}, {@code subgroup}, {@code portable}).
+     */
+    XpuMoeKernel create(MoeLayerSpec spec, DeviceInfo device, String source, String requested) {
         if (isSupported(spec, device) instanceof SupportVerdict.Unsupported u) {
             throw new IllegalArgumentException("xpu cannot run " + spec.describe() + " on " + device.describe() + ": "
                     + u.reason() + " (" + u.remedy() + ")");
@@ -94,7 +97,6 @@ public final class XpuKernelProvider implements MoeKernelProvider {
         ClDevice cl = OpenCl.device(device.id()).orElseThrow(() -> new IllegalArgumentException("device "
                 + device.id() + " is not an OpenCL device of this host; OpenCL lists "
                 + OpenCl.devices().stream().map(ClDevice::id).toList()));
-        String requested = XpuOptions.path();
         KernelPath path = XpuPrograms.choosePath(cl, requested);
         return new XpuMoeKernel(spec, device, cl, path, !requested.equals("auto"), source);
     }
