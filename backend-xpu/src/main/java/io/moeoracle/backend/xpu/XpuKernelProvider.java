@@ -3,6 +3,7 @@ package io.moeoracle.backend.xpu;
 import io.moeoracle.api.HostAvailability;
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.MoeKernelProvider;
+import io.moeoracle.api.RooflineProbe;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
@@ -22,7 +23,7 @@ import java.util.List;
  * Sub-group reductions where the device has {@code cl_intel_subgroups} / {@code cl_khr_subgroups},
  * a portable local-memory path where not ({@value XpuOptions#PATH} forces one).
  */
-public final class XpuKernelProvider implements MoeKernelProvider {
+public final class XpuKernelProvider implements MoeKernelProvider, RooflineProbe {
     /** The provider id. */
     public static final String ID = "xpu";
 
@@ -78,6 +79,18 @@ public final class XpuKernelProvider implements MoeKernelProvider {
     @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
         return create(spec, device, XpuPrograms.source(), XpuOptions.path());
+    }
+
+    /**
+     * Measures the OpenCL device's copy bandwidth (512 MiB float4 copy) and FP32 FMA peak; the xpu
+     * kernels do FP32 arithmetic on decoded weights, so FP32 is their compute ceiling.
+     */
+    @Override
+    public Ceilings measureCeilings(DeviceInfo device) {
+        OpenCl.ensureAvailability();
+        ClDevice cl = OpenCl.device(device.id()).orElseThrow(() -> new IllegalArgumentException("device "
+                + device.id() + " is not an OpenCL device of this host"));
+        return XpuCeilings.measure(cl, 512L << 20);
     }
 
     /**

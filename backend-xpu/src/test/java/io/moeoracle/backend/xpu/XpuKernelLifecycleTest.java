@@ -129,4 +129,14 @@ class XpuKernelLifecycleTest {
         assertThatThrownBy(() -> PROVIDER.create(SPEC.toBuilder().quant(QuantScheme.MXFP4_MXFP8).build(), device))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("mxfp8");
     }
+
+    @Test
+    void ceilingsAreMeasuredWithProfilingEvents() {
+        io.moeoracle.api.RooflineProbe.Ceilings c = XpuCeilings.measure(
+                io.moeoracle.driver.opencl.OpenCl.device(device.id()).orElseThrow(), 16L << 20);
+        LOG.info("ceilings on {}: {} GB/s, {} GFLOP/s", device.name(), c.bytesPerSecond() / 1e9, c.flopsPerSecond() / 1e9);
+        assertThat(c.bytesPerSecond()).isGreaterThan(1e6);
+        assertThat(c.flopsPerSecond()).isGreaterThan(1e6);
+        assertThat(c.bandwidthMethod()).contains("16 MiB");
+    }
 }
