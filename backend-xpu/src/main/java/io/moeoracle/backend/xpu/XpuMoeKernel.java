@@ -26,7 +26,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -348,6 +347,10 @@ final class XpuMoeKernel implements MoeKernel {
     }
 
     private void launch(String stage, ClKernel kernel, long[] global, long[] local) {
+        if (LOG.isTraceEnabled()) {
+            LOG.trace("xpu launch {} ({}) global {} local {}", stage, kernel.name(), java.util.Arrays.toString(global),
+                    java.util.Arrays.toString(local));
+        }
         if (!profile) {
             queue.launch(kernel, global, local);
             return;
@@ -459,9 +462,5 @@ final class XpuMoeKernel implements MoeKernel {
     @Override
     public String toString() {
         return "xpu[" + spec.describe() + " on " + device.describe() + ", " + programs.path + "]";
-    }
-
-    Optional<String> options() {
-        return Optional.of(programs.options);
     }
 }
