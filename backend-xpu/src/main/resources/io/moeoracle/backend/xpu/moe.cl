@@ -160,8 +160,9 @@ inline float reduce_columns(const float* part, const int ncol, __local float* re
 #endif
 }
 
-// The K loop of one tile: BM pairs (rows xr[m] of the input) times one weight row; per-lane partials.
-// Returns nothing; adds into acc[m].
+// The K loop of one tile: BM pairs (rows xr[m] of the input) times one weight row; per-lane partials
+// added into ACC[m]. A tile's pairs are a prefix of its BM slots, so `valid` (uniform over the tile)
+// skips the padding: at decode sizes most tiles hold a single pair.
 #if XPU_PATH == 1 && defined(XPU_BLOCK_READS)
 #define K_LOOP(ROW, SROW, ACC, KU, FMT)                                                               \
     {                                                                                                 \
@@ -171,19 +172,19 @@ inline float reduce_columns(const float* part, const int ncol, __local float* re
                 uint q = intel_sub_group_block_read((__global const uint*)(ROW) + u0);                \
                 int u = u0 + LANE;                                                                    \
                 float8 w = decode_fp4x8(q, e8m0_value((SROW)[u >> 2]));                               \
-                for (int m = 0; m < BM; m++) ACC[m] += dot8(w, vload8(u, xr[m]));                     \
+                for (int m = 0; m < BM; m++) if (m < valid) ACC[m] += dot8(w, vload8(u, xr[m]));                     \
             }                                                                                         \
         }                                                                                             \
         for (int u = u0 + LANE; u < (KU); u += NLANES) {                                              \
             float8 w = load_w8((ROW), (SROW), u, FMT);                                                \
-            for (int m = 0; m < BM; m++) ACC[m] += dot8(w, vload8(u, xr[m]));                         \
+            for (int m = 0; m < BM; m++) if (m < valid) ACC[m] += dot8(w, vload8(u, xr[m]));                         \
         }                                                                                             \
     }
 #else
 #define K_LOOP(ROW, SROW, ACC, KU, FMT)                                                               \
     for (int u = LANE; u < (KU); u += NLANES) {                                                       \
         float8 w = load_w8((ROW), (SROW), u, FMT);                                                    \
-        for (int m = 0; m < BM; m++) ACC[m] += dot8(w, vload8(u, xr[m]));                             \
+        for (int m = 0; m < BM; m++) if (m < valid) ACC[m] += dot8(w, vload8(u, xr[m]));                             \
     }
 #endif
 
@@ -201,9 +202,11 @@ inline void gemm1_body(__global const float* x, __global const uchar* w, __globa
     }
     int pair[BM];
     __global const float* xr[BM];
+    int valid = 0;
     for (int m = 0; m < BM; m++) {
         int p = sorted[tile * BM + m];
         pair[m] = p;
+        valid += p >= 0 ? 1 : 0;
         xr[m] = x + (size_t)(p < 0 ? 0 : p / topk) * (size_t)H;
     }
     const int ku = H / 8;
@@ -260,9 +263,11 @@ inline void gemm2_body(__global const float* act, __global const uchar* w, __glo
     }
     int pair[BM];
     __global const float* xr[BM];
+    int valid = 0;
     for (int m = 0; m < BM; m++) {
         int p = sorted[tile * BM + m];
         pair[m] = p;
+        valid += p >= 0 ? 1 : 0;
         xr[m] = act + (size_t)(p < 0 ? 0 : p) * (size_t)I;
     }
     const int ku = I / 8;
