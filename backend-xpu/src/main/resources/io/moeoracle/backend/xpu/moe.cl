@@ -413,7 +413,7 @@ void moe_align(__global const int* ids, int TK, int El, int e0, int max_tiles, _
     if (lid == 0) {
         int tiles = 0;
         for (int e = 0; e < El; e++) {
-            int c = counts[e];
+            int c = atomic_add(&counts[e], 0); // read where the atomics wrote (L2), not a stale cache line
             cursor[e] = tiles * BM;
             int nt = (c + BM - 1) / BM;
             for (int i = 0; i < nt && tiles + i < max_tiles; i++) {

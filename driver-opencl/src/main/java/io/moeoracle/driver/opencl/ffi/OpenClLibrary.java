@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Opens the OpenCL ICD loader once, on first use: {@code moe.opencl.library} when set, else
- * {@code libOpenCL.so.1}, else {@code libOpenCL.so}. Every failed attempt is kept (suppressed) on
+ * Opens the OpenCL ICD loader once, on first use: {@code moe.opencl.library} when set (only that
+ * file), else {@code libOpenCL.so.1}, else {@code libOpenCL.so}. Every failed attempt is kept (suppressed) on
  * the final error.
  */
 @SuppressWarnings("restricted") // the FFM entry points are restricted by design; callers enable native access
@@ -32,10 +32,11 @@ public final class OpenClLibrary {
             List<String> names = new ArrayList<>();
             String override = System.getProperty(LIBRARY_PROPERTY);
             if (override != null && !override.isBlank()) {
-                names.add(override);
+                names.add(override); // asked for explicitly: nothing else is tried
+            } else {
+                names.add("libOpenCL.so.1");
+                names.add("libOpenCL.so");
             }
-            names.add("libOpenCL.so.1");
-            names.add("libOpenCL.so");
             SymbolLookup found = null;
             UnsatisfiedLinkError failure = new UnsatisfiedLinkError("cannot open the OpenCL ICD loader; tried "
                     + names + "; install ocl-icd-libopencl1 (or set -D" + LIBRARY_PROPERTY + "=/path/libOpenCL.so.1)");
