@@ -4,6 +4,7 @@ import io.moeoracle.driver.opencl.ClContext;
 import io.moeoracle.driver.opencl.ClDevice;
 import io.moeoracle.driver.opencl.ClKernel;
 import io.moeoracle.driver.opencl.ClProgram;
+import io.moeoracle.driver.opencl.LargeStack;
 import io.moeoracle.driver.opencl.ProgramBuildException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -98,6 +99,11 @@ final class XpuPrograms implements AutoCloseable {
      * portable path (logged with the build log), a forced one throws.
      */
     static XpuPrograms build(ClContext ctx, String source, KernelPath path, boolean forced) {
+        // kernels are created on the compiler's thread too: some drivers finish compiling lazily there
+        return LargeStack.call("xpu-build-" + ctx.device().id(), () -> buildHere(ctx, source, path, forced));
+    }
+
+    private static XpuPrograms buildHere(ClContext ctx, String source, KernelPath path, boolean forced) {
         String options = options(ctx.device(), path);
         try {
             return new XpuPrograms(path, options, ctx.buildProgram(source, options));

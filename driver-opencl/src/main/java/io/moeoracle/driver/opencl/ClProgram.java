@@ -24,50 +24,9 @@ public final class ClProgram implements AutoCloseable {
         this.fromCache = fromCache;
     }
 
-    /** System property: stack bytes of the thread that runs the device compiler (default 512 MiB, reserved lazily). */
-    public static final String BUILD_STACK_PROPERTY = "moe.opencl.buildStackBytes";
-
-    /**
-     * Builds on a dedicated thread with a large stack: vendor compilers (NVIDIA's in libnvidia-opencl
-     * especially) recurse deeply and die with a bare SIGSEGV, no JVM crash report, on the small
-     * stacks Java threads have (-Xss).
-     */
+    /** Builds on a large-stack thread (see {@link LargeStack}). */
     static ClProgram build(ClContext context, String source, String options, ProgramCache cache) {
-        long stack = Long.getLong(BUILD_STACK_PROPERTY, 512L << 20);
-        ClProgram[] result = new ClProgram[1];
-        RuntimeException[] failure = new RuntimeException[1];
-        Error[] error = new Error[1];
-        Thread t = new Thread(null, () -> {
-            try {
-                result[0] = buildHere(context, source, options, cache);
-            } catch (RuntimeException e) {
-                failure[0] = e;
-            } catch (Error e) {
-                error[0] = e;
-            }
-        }, "opencl-build-" + context.device().id(), stack);
-        t.setDaemon(true);
-        t.start();
-        boolean interrupted = false;
-        while (true) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        if (error[0] != null) {
-            throw error[0];
-        }
-        if (failure[0] != null) {
-            failure[0].addSuppressed(new IllegalStateException("(thrown on the build thread; caller here)"));
-            throw failure[0];
-        }
-        return result[0];
+        return LargeStack.call("opencl-build-" + context.device().id(), () -> buildHere(context, source, options, cache));
     }
 
     private static ClProgram buildHere(ClContext context, String source, String options, ProgramCache cache) {
