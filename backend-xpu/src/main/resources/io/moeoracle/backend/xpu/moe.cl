@@ -118,16 +118,6 @@ inline float8 decode_bf16x8(uint4 q) {
                     as_float(q.z << 16), as_float(q.z & 0xffff0000u), as_float(q.w << 16), as_float(q.w & 0xffff0000u));
 }
 
-// Unit u (8 consecutive values along K) of one weight row.
-inline float8 load_w8(__global const uchar* row, __global const uchar* srow, int u, const int fmt) {
-    if (fmt == FMT_MXFP4) {
-        uint q = ((__global const uint*)row)[u];
-        return decode_fp4x8(q, e8m0_value(srow[u >> 2]));
-    } else {
-        return decode_bf16x8(((__global const uint4*)row)[u]);
-    }
-}
-
 // Sums ncol per-lane partials over the lanes of this (virtual) sub-group; lane c < ncol gets the
 // total of column c. Every work-item of the work-group must call it (it may contain barriers).
 inline float reduce_columns(const float* part, const int ncol, __local float* red) {
@@ -160,31 +150,51 @@ inline float reduce_columns(const float* part, const int ncol, __local float* re
 #endif
 }
 
-// The K loop of one tile: BM pairs (rows xr[m] of the input) times one weight row; per-lane partials
+// The K loops of one tile: BM pairs (rows xr[m] of the input) times one weight row; per-lane partials
 // added into ACC[m]. A tile's pairs are a prefix of its BM slots, so `valid` (uniform over the tile)
 // skips the padding: at decode sizes most tiles hold a single pair.
+//
+// BF16: a lane takes 8 values (16 bytes) per step.
+#define K_LOOP_BF16(ROW, ACC, K)                                                                      \
+    for (int u = LANE; u < (K) / 8; u += NLANES) {                                                    \
+        float8 w = decode_bf16x8(((__global const uint4*)(ROW))[u]);                                  \
+        for (int m = 0; m < BM; m++) if (m < valid) ACC[m] += dot8(w, vload8(u, xr[m]));             \
+    }
+
 #if XPU_PATH == 1 && defined(XPU_BLOCK_READS)
-#define K_LOOP(ROW, SROW, ACC, KU, FMT)                                                               \
+// MXFP4 on Intel: sub-group block reads of 4 bytes (8 values) a lane, 64 contiguous bytes a step.
+#define K_LOOP_MXFP4(ROW, SROW, ACC, K)                                                               \
     {                                                                                                 \
+        const int ku = (K) / 8;                                                                       \
         int u0 = 0;                                                                                   \
-        if (FMT == FMT_MXFP4) {                                                                       \
-            for (; u0 + 16 <= (KU); u0 += 16) {                                                       \
-                uint q = intel_sub_group_block_read((__global const uint*)(ROW) + u0);                \
-                int u = u0 + LANE;                                                                    \
-                float8 w = decode_fp4x8(q, e8m0_value((SROW)[u >> 2]));                               \
-                for (int m = 0; m < BM; m++) if (m < valid) ACC[m] += dot8(w, vload8(u, xr[m]));                     \
-            }                                                                                         \
+        for (; u0 + 16 <= ku; u0 += 16) {                                                             \
+            uint q = intel_sub_group_block_read((__global const uint*)(ROW) + u0);                    \
+            int u = u0 + LANE;                                                                        \
+            float8 w = decode_fp4x8(q, e8m0_value((SROW)[u >> 2]));                                   \
+            for (int m = 0; m < BM; m++) if (m < valid) ACC[m] += dot8(w, vload8(u, xr[m]));         \
         }                                                                                             \
-        for (int u = u0 + LANE; u < (KU); u += NLANES) {                                              \
-            float8 w = load_w8((ROW), (SROW), u, FMT);                                                \
-            for (int m = 0; m < BM; m++) if (m < valid) ACC[m] += dot8(w, vload8(u, xr[m]));                         \
+        for (int u = u0 + LANE; u < ku; u += NLANES) {                                                \
+            float8 w = decode_fp4x8(((__global const uint*)(ROW))[u], e8m0_value((SROW)[u >> 2]));    \
+            for (int m = 0; m < BM; m++) if (m < valid) ACC[m] += dot8(w, vload8(u, xr[m]));         \
         }                                                                                             \
     }
 #else
-#define K_LOOP(ROW, SROW, ACC, KU, FMT)                                                               \
-    for (int u = LANE; u < (KU); u += NLANES) {                                                       \
-        float8 w = load_w8((ROW), (SROW), u, FMT);                                                    \
-        for (int m = 0; m < BM; m++) if (m < valid) ACC[m] += dot8(w, vload8(u, xr[m]));                             \
+// MXFP4: a lane takes one whole 32-value block (16 bytes and its scale) per step: wide loads, one
+// scale load and one scale multiply per block.
+#define K_LOOP_MXFP4(ROW, SROW, ACC, K)                                                               \
+    for (int b = LANE; b < (K) / 32; b += NLANES) {                                                   \
+        uint4 q = ((__global const uint4*)(ROW))[b];                                                  \
+        float sc = e8m0_value((SROW)[b]);                                                             \
+        float8 w0 = decode_fp4x8(q.x, 1.0f);                                                          \
+        float8 w1 = decode_fp4x8(q.y, 1.0f);                                                          \
+        float8 w2 = decode_fp4x8(q.z, 1.0f);                                                          \
+        float8 w3 = decode_fp4x8(q.w, 1.0f);                                                          \
+        for (int m = 0; m < BM; m++) {                                                                \
+            if (m < valid) {                                                                          \
+                ACC[m] += sc * (dot8(w0, vload8(4 * b, xr[m])) + dot8(w1, vload8(4 * b + 1, xr[m]))   \
+                              + dot8(w2, vload8(4 * b + 2, xr[m])) + dot8(w3, vload8(4 * b + 3, xr[m]))); \
+            }                                                                                         \
+        }                                                                                             \
     }
 #endif
 
@@ -209,7 +219,6 @@ inline void gemm1_body(__global const float* x, __global const uchar* w, __globa
         valid += p >= 0 ? 1 : 0;
         xr[m] = x + (size_t)(p < 0 ? 0 : p / topk) * (size_t)H;
     }
-    const int ku = H / 8;
     const size_t row_bytes = fmt == FMT_MXFP4 ? (size_t)H / 2 : (size_t)H * 2;
     const size_t srow_bytes = (size_t)H / 32;
     const size_t rows = 2 * (size_t)I;
@@ -228,8 +237,13 @@ inline void gemm1_body(__global const float* x, __global const uchar* w, __globa
             ag[m] = 0.0f;
             au[m] = 0.0f;
         }
-        K_LOOP(wg, sg, ag, ku, fmt)
-        K_LOOP(wu, su, au, ku, fmt)
+        if (fmt == FMT_MXFP4) {
+            K_LOOP_MXFP4(wg, sg, ag, H)
+            K_LOOP_MXFP4(wu, su, au, H)
+        } else {
+            K_LOOP_BF16(wg, ag, H)
+            K_LOOP_BF16(wu, au, H)
+        }
         float g = reduce_columns(ag, BM, red);
         float u = reduce_columns(au, BM, red);
         const int lane = LANE;
@@ -270,7 +284,6 @@ inline void gemm2_body(__global const float* act, __global const uchar* w, __glo
         valid += p >= 0 ? 1 : 0;
         xr[m] = act + (size_t)(p < 0 ? 0 : p) * (size_t)I;
     }
-    const int ku = I / 8;
     const size_t row_bytes = fmt == FMT_MXFP4 ? (size_t)I / 2 : (size_t)I * 2;
     const size_t srow_bytes = (size_t)I / 32;
     const int n0 = (int)get_group_id(0) * NPW;
@@ -284,7 +297,11 @@ inline void gemm2_body(__global const float* act, __global const uchar* w, __glo
         for (int m = 0; m < BM; m++) {
             acc[m] = 0.0f;
         }
-        K_LOOP(wr, sr, acc, ku, fmt)
+        if (fmt == FMT_MXFP4) {
+            K_LOOP_MXFP4(wr, sr, acc, I)
+        } else {
+            K_LOOP_BF16(wr, acc, I)
+        }
         float s = reduce_columns(acc, BM, red);
         const int lane = LANE;
         if (lane < BM && n < H) {
