@@ -306,7 +306,7 @@ final class XpuMoeKernel implements MoeKernel {
         // align: pairs grouped by local expert into tiles of BM
         int maxTiles = maxTiles(tk, localExperts);
         programs.align.arg(0, ids).arg(1, tk).arg(2, localExperts).arg(3, firstExpert).arg(4, maxTiles)
-                .arg(5, ws.scratch).arg(6, ws.sorted).arg(7, ws.tileExpert);
+                .arg(5, ws.sorted).arg(6, ws.tileExpert);
         launch("align", programs.align, new long[] {XpuPrograms.ALIGN_WG}, new long[] {XpuPrograms.ALIGN_WG});
 
         // gemm1 + bias + activation -> act [T*k, I]
@@ -393,7 +393,6 @@ final class XpuMoeKernel implements MoeKernel {
         final ClBuffer logits;
         final ClBuffer ids;
         final ClBuffer wts;
-        final ClBuffer scratch;
         final ClBuffer sorted;
         final ClBuffer tileExpert;
         final ClBuffer act;
@@ -413,7 +412,6 @@ final class XpuMoeKernel implements MoeKernel {
                 logits = alloc(4 * t * spec.experts());
                 ids = alloc(4 * tk);
                 wts = alloc(4 * tk);
-                scratch = alloc(8L * localExperts);
                 sorted = alloc(4L * tiles * XpuPrograms.BM);
                 tileExpert = alloc(4L * tiles);
                 act = alloc(4 * tk * spec.intermediateSize());

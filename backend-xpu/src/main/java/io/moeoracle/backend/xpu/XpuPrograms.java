@@ -24,6 +24,7 @@ final class XpuPrograms implements AutoCloseable {
     static final int NPW = 8;
     static final int WG = 128;
     static final int ALIGN_WG = 256;
+    static final int ALIGN_MAX_EXPERTS = 2048;
 
     private static final Logger LOG = LoggerFactory.getLogger(XpuPrograms.class);
 

@@ -11,8 +11,8 @@ import java.util.Optional;
 
 /** The rules of the xpu verdict; a pure function of spec, device and the anyDevice switch. */
 final class XpuSupport {
-    /** Local memory the GEMM kernels declare (WG * (BM + 1) floats), with headroom. */
-    static final long LOCAL_MEM_NEEDED = 8 * 1024;
+    /** Local memory the kernels declare: align 2 * 2048 ints, the GEMMs WG * (BM + 1) floats. */
+    static final long LOCAL_MEM_NEEDED = 16 * 1024;
     /** Work-group size of the GEMM kernels; the align kernel uses 256. */
     static final long WORK_GROUP_NEEDED = 256;
 
@@ -41,6 +41,11 @@ final class XpuSupport {
             return SupportVerdict.unsupported("xpu's BF16 kernels read 8 values at a time: hiddenSize "
                     + spec.hiddenSize() + " and intermediateSize " + spec.intermediateSize() + " must be multiples of 8",
                     "pad the layer to a multiple of 8");
+        }
+        if (spec.localExperts() > XpuPrograms.ALIGN_MAX_EXPERTS) {
+            return SupportVerdict.unsupported("xpu groups tokens by expert in local memory for up to "
+                    + XpuPrograms.ALIGN_MAX_EXPERTS + " local experts; the spec has " + spec.localExperts(),
+                    "use expert parallelism to hold at most " + XpuPrograms.ALIGN_MAX_EXPERTS + " experts per rank");
         }
         boolean intelXe = device.vendor() == Vendor.INTEL && device.arch().startsWith("xe");
         if (!intelXe && !anyDevice) {

@@ -17,6 +17,7 @@
 #define WG 128        // work-group size of the GEMM kernels
 #define VSG 16        // lanes of a virtual sub-group (portable path)
 #define ALIGN_WG 256  // work-group size of the single-group align kernel
+#define ALIGN_MAX_EXPERTS 2048  // local experts the align kernel counts in local memory (16 KiB)
 
 #ifndef XPU_PATH
 #define XPU_PATH 0
@@ -399,19 +400,18 @@ __kernel void moe_route(__global const uchar* logits, int logits_bf16, int T, in
 
 // ---------------------------------------------------------------------------------------------
 // Alignment (one work-group): counts pairs per local expert, lays experts out in tiles of BM slots
-// (unused slots -1), and scatters each pair index p = t*k + j into its expert's slots. The order
-// inside an expert's slots does not matter: every pair's sums are computed independently and
-// written to the pair's own row, so results do not depend on it.
-// scratch: int[2 * El] (counts, then cursors).
+// (unused slots -1), and scatters each pair index p = t*k + j into its expert's slots. Counts and
+// cursors live in local memory (local atomics), so the serial layout pass costs no global round
+// trips. The order inside an expert's slots does not matter: every pair's sums are computed
+// independently and written to the pair's own row, so results do not depend on it.
 __kernel __attribute__((reqd_work_group_size(ALIGN_WG, 1, 1)))
-void moe_align(__global const int* ids, int TK, int El, int e0, int max_tiles, __global int* scratch,
-               __global int* sorted, __global int* tile_expert) {
+void moe_align(__global const int* ids, int TK, int El, int e0, int max_tiles, __global int* sorted,
+               __global int* tile_expert) {
+    __local int counts[ALIGN_MAX_EXPERTS];
+    __local int cursor[ALIGN_MAX_EXPERTS];
     const int lid = (int)get_local_id(0);
-    __global int* counts = scratch;
-    __global int* cursor = scratch + El;
     for (int e = lid; e < El; e += ALIGN_WG) {
         counts[e] = 0;
-        cursor[e] = 0;
     }
     for (int s = lid; s < max_tiles * BM; s += ALIGN_WG) {
         sorted[s] = -1;
@@ -419,18 +419,18 @@ void moe_align(__global const int* ids, int TK, int El, int e0, int max_tiles, _
     for (int s = lid; s < max_tiles; s += ALIGN_WG) {
         tile_expert[s] = -1;
     }
-    barrier(CLK_GLOBAL_MEM_FENCE);
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
     for (int p = lid; p < TK; p += ALIGN_WG) {
         int e = ids[p] - e0;
         if (e >= 0 && e < El) {
             atomic_inc(&counts[e]);
         }
     }
-    barrier(CLK_GLOBAL_MEM_FENCE);
+    barrier(CLK_LOCAL_MEM_FENCE);
     if (lid == 0) {
         int tiles = 0;
         for (int e = 0; e < El; e++) {
-            int c = atomic_add(&counts[e], 0); // read where the atomics wrote (L2), not a stale cache line
+            int c = counts[e];
             cursor[e] = tiles * BM;
             int nt = (c + BM - 1) / BM;
             for (int i = 0; i < nt && tiles + i < max_tiles; i++) {
@@ -439,7 +439,7 @@ void moe_align(__global const int* ids, int TK, int El, int e0, int max_tiles, _
             tiles += nt;
         }
     }
-    barrier(CLK_GLOBAL_MEM_FENCE);
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
     for (int p = lid; p < TK; p += ALIGN_WG) {
         int e = ids[p] - e0;
         if (e >= 0 && e < El) {

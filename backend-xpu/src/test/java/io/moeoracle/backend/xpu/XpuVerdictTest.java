@@ -100,6 +100,15 @@ class XpuVerdictTest {
         }
 
         @Test
+        void tooManyLocalExpertsAreNamed() {
+            MoeLayerSpec many = GPT_OSS.toBuilder().experts(4096).build();
+            assertThat(XpuSupport.judge(many, XE_HPC, false)).isInstanceOfSatisfying(SupportVerdict.Unsupported.class,
+                    u -> assertThat(u.reason()).contains("4096").contains("2048"));
+            assertThat(XpuSupport.judge(many.toBuilder().expertParallel(2, 1).build(), XE_HPC, false).isSupported())
+                    .isTrue();
+        }
+
+        @Test
         void bf16SizesMustBeMultiplesOfEight() {
             MoeLayerSpec odd = MoeLayerSpec.builder().experts(4).topK(2).hiddenSize(36).intermediateSize(64)
                     .quant(QuantScheme.BF16).build();
