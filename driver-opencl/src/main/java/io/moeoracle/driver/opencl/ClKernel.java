@@ -10,6 +10,9 @@ public final class ClKernel implements AutoCloseable {
     private final String name;
     private final MemorySegment handle;
     private final ClDevice device;
+    // argument values are copied by clSetKernelArg before it returns: one reusable slot suffices
+    private final Arena argArena = Arena.ofShared();
+    private final MemorySegment argSlot = argArena.allocate(16, 16);
     private boolean closed;
 
     ClKernel(String name, MemorySegment handle, ClDevice device) {
@@ -31,8 +34,11 @@ public final class ClKernel implements AutoCloseable {
     }
 
     private ClKernel set(int index, long size, MemorySegment value, String what) {
-        OpenClException.check(KernelCalls.setArg(handle(), index, size, value),
-                "clSetKernelArg(kernel=" + name + ", index=" + index + ", size=" + size + ", value=" + what + ")");
+        int rc = KernelCalls.setArg(handle(), index, size, value);
+        if (rc != 0) {
+            throw new OpenClException("clSetKernelArg(kernel=" + name + ", index=" + index + ", size=" + size
+                    + ", value=" + what + ")", rc, "");
+        }
         return this;
     }
 
@@ -42,11 +48,8 @@ public final class ClKernel implements AutoCloseable {
      * @return this
      */
     public ClKernel arg(int index, ClBuffer buffer) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment v = arena.allocate(ValueLayout.ADDRESS);
-            v.set(ValueLayout.ADDRESS, 0, buffer.handle());
-            return set(index, ValueLayout.ADDRESS.byteSize(), v, buffer.toString());
-        }
+        argSlot.set(ValueLayout.ADDRESS, 0, buffer.handle());
+        return set(index, ValueLayout.ADDRESS.byteSize(), argSlot, buffer.toString());
     }
 
     /**
@@ -55,11 +58,8 @@ public final class ClKernel implements AutoCloseable {
      * @return this
      */
     public ClKernel arg(int index, int value) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment v = arena.allocate(ValueLayout.JAVA_INT);
-            v.set(ValueLayout.JAVA_INT, 0, value);
-            return set(index, 4, v, "int " + value);
-        }
+        argSlot.set(ValueLayout.JAVA_INT, 0, value);
+        return set(index, 4, argSlot, "int " + value);
     }
 
     /**
@@ -68,11 +68,8 @@ public final class ClKernel implements AutoCloseable {
      * @return this
      */
     public ClKernel arg(int index, long value) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment v = arena.allocate(ValueLayout.JAVA_LONG);
-            v.set(ValueLayout.JAVA_LONG, 0, value);
-            return set(index, 8, v, "long " + value);
-        }
+        argSlot.set(ValueLayout.JAVA_LONG, 0, value);
+        return set(index, 8, argSlot, "long " + value);
     }
 
     /**
@@ -81,11 +78,8 @@ public final class ClKernel implements AutoCloseable {
      * @return this
      */
     public ClKernel arg(int index, float value) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment v = arena.allocate(ValueLayout.JAVA_FLOAT);
-            v.set(ValueLayout.JAVA_FLOAT, 0, value);
-            return set(index, 4, v, "float " + value);
-        }
+        argSlot.set(ValueLayout.JAVA_FLOAT, 0, value);
+        return set(index, 4, argSlot, "float " + value);
     }
 
     /**
@@ -111,6 +105,7 @@ public final class ClKernel implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
+            argArena.close();
             OpenClException.check(KernelCalls.release(handle), "clReleaseKernel(kernel=" + name + ")");
         }
     }

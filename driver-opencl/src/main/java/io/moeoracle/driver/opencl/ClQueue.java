@@ -18,6 +18,10 @@ public final class ClQueue implements AutoCloseable {
 
     private final ClContext context;
     private final MemorySegment handle;
+    // NDRange sizes are read by clEnqueueNDRangeKernel before it returns: reusable slots
+    private final Arena launchArena = Arena.ofShared();
+    private final MemorySegment globalSlot = launchArena.allocate(ValueLayout.JAVA_LONG, 3);
+    private final MemorySegment localSlot = launchArena.allocate(ValueLayout.JAVA_LONG, 3);
     private boolean closed;
 
     ClQueue(ClContext context, MemorySegment handle) {
@@ -176,15 +180,30 @@ public final class ClQueue implements AutoCloseable {
                         + " must be positive multiples of local " + Arrays.toString(local));
             }
         }
+        for (int d = 0; d < global.length; d++) {
+            globalSlot.setAtIndex(ValueLayout.JAVA_LONG, d, global[d]);
+            if (local != null) {
+                localSlot.setAtIndex(ValueLayout.JAVA_LONG, d, local[d]);
+            }
+        }
+        MemorySegment l = local == null ? MemorySegment.NULL : localSlot;
+        if (!wantEvent) {
+            check(ExecutionCalls.enqueueNdRange(handle(), kernel.handle(), global.length, globalSlot, l,
+                    MemorySegment.NULL), kernel, global, local);
+            return java.util.Optional.empty();
+        }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment g = arena.allocateFrom(ValueLayout.JAVA_LONG, global);
-            MemorySegment l = local == null ? MemorySegment.NULL : arena.allocateFrom(ValueLayout.JAVA_LONG, local);
-            MemorySegment ev = wantEvent ? arena.allocate(ValueLayout.ADDRESS) : MemorySegment.NULL;
-            OpenClException.check(ExecutionCalls.enqueueNdRange(handle(), kernel.handle(), global.length, g, l, ev),
-                    "clEnqueueNDRangeKernel(kernel=" + kernel.name() + ", global=" + Arrays.toString(global)
-                            + ", local=" + Arrays.toString(local) + ")");
-            return wantEvent ? java.util.Optional.of(new ClEvent(ev.get(ValueLayout.ADDRESS, 0), kernel.name()))
-                    : java.util.Optional.empty();
+            MemorySegment ev = arena.allocate(ValueLayout.ADDRESS);
+            check(ExecutionCalls.enqueueNdRange(handle(), kernel.handle(), global.length, globalSlot, l, ev),
+                    kernel, global, local);
+            return java.util.Optional.of(new ClEvent(ev.get(ValueLayout.ADDRESS, 0), kernel.name()));
+        }
+    }
+
+    private static void check(int rc, ClKernel kernel, long[] global, long[] local) {
+        if (rc != 0) {
+            throw new OpenClException("clEnqueueNDRangeKernel(kernel=" + kernel.name() + ", global="
+                    + Arrays.toString(global) + ", local=" + Arrays.toString(local) + ")", rc, "");
         }
     }
 
@@ -202,6 +221,7 @@ public final class ClQueue implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
+            launchArena.close();
             OpenClException.check(ContextCalls.releaseCommandQueue(handle),
                     "clReleaseCommandQueue(device=" + context.device().id() + ")");
         }
