@@ -1,0 +1,155 @@
+package io.moeoracle.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moeoracle.core.json.Json;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class MoeOracleCliTest {
+
+    record Outcome(int code, String out, String err) {
+    }
+
+    static Outcome cli(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = MoeOracleCli.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Outcome(code, out.toString(), err.toString());
+    }
+
+    @Nested
+    @DisplayName("explain")
+    class Explain {
+        @Test
+        @DisplayName("prints a table of verdicts and the winner for gpt-oss-120b on a simulated H100")
+        void table() {
+            Outcome o = cli("explain", "--model", "gpt-oss-120b", "--quant", "mxfp4", "--device", "sim:sm_90");
+            assertThat(o.code()).as(o.err()).isZero();
+            assertThat(o.out()).contains("backend").contains("verdict").contains("sim:sm_90")
+                    .containsPattern("(?m)^chosen: \\S+|no backend");
+            // the cpu backend is on this class path and must explain why it cannot take a GPU device
+            assertThat(o.out()).containsPattern("cpu\\s+.*unsupported");
+        }
+
+        @Test
+        @DisplayName("--json prints one valid JSON document with the rows and the winner")
+        @SuppressWarnings("unchecked")
+        void json() {
+            Outcome o = cli("explain", "--model", "gpt-oss-120b", "--quant", "mxfp4", "--device", "sim:sm_90", "--json");
+            assertThat(o.code()).as(o.err()).isZero();
+            Map<String, Object> doc = Json.parseObject(o.out().strip());
+            assertThat(doc).containsKeys("spec", "device", "rows", "winner");
+            assertThat((List<Object>) doc.get("rows")).isNotEmpty();
+            assertThat(((Map<String, Object>) doc.get("device")).get("id")).isEqualTo("sim:sm_90");
+        }
+
+        @Test
+        @DisplayName("on an AVX-512 CPU, cpu is chosen and emulation is listed below it")
+        void cpuChosenEmulationBelow() {
+            Outcome o = cli("explain", "--model", "gpt-oss-20b", "--quant", "mxfp4", "--device", "sim:cpu-avx512");
+            assertThat(o.code()).as(o.err()).isZero();
+            assertThat(o.out()).contains("chosen: cpu");
+            assertThat(o.out().indexOf("emulation")).isGreaterThan(o.out().indexOf(" cpu "));
+        }
+
+        @Test
+        @DisplayName("with MXFP8 activations, cpu says why not and emulation is chosen instead")
+        void mxfp8() {
+            Outcome o = cli("explain", "--model", "gpt-oss-20b", "--activation", "mxfp8", "--device", "sim:cpu-avx512");
+            assertThat(o.code()).as(o.err()).isZero();
+            assertThat(o.out()).containsPattern("cpu\\s+\\S+\\s+mxfp8\\s+unsupported\\s+mxfp8 activations")
+                    .contains("chosen: emulation");
+        }
+    }
+
+    @Nested
+    @DisplayName("bad input exits with 2 and one paragraph, never a stack trace")
+    class BadInput {
+        private void onParagraph(Outcome o, String... mentions) {
+            assertThat(o.code()).isEqualTo(2);
+            assertThat(o.err()).doesNotContain("\tat ").doesNotContain("Exception:");
+            assertThat(o.err().strip()).doesNotContain("\n\n");
+            assertThat(o.err()).contains(mentions);
+        }
+
+        @Test
+        void invalidSpec() {
+            onParagraph(cli("explain", "--model", "gpt-oss-20b", "--hidden", "2881"),
+                    "hiddenSize 2881 must be a multiple of 32 for MXFP4");
+        }
+
+        @Test
+        void unknownBackend() {
+            onParagraph(cli("explain", "--model", "gpt-oss-20b", "--backend", "nope"), "'nope'", "cpu", "emulation");
+        }
+
+        @Test
+        void unknownSimulatedDevice() {
+            onParagraph(cli("explain", "--model", "gpt-oss-20b", "--device", "sim:sm_91"), "sim:sm_91", "sim:sm_90",
+                    "moe-oracle devices");
+        }
+
+        @Test
+        void unknownModel() {
+            onParagraph(cli("explain", "--model", "gpt-oss-7b"), "gpt-oss-7b", "gpt-oss-20b");
+        }
+
+        @Test
+        void noLayerGiven() {
+            onParagraph(cli("explain", "--experts", "8"), "--model", "--top-k");
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"--quant=fp3", "--activation=int2", "--act-fn=relu"})
+        void unknownNames(String option) {
+            Outcome o = cli("explain", "--model", "gpt-oss-20b", option);
+            onParagraph(o, option.substring(option.indexOf('=') + 1));
+        }
+
+        @Test
+        void unknownOption() {
+            onParagraph(cli("explain", "--frobnicate"), "--frobnicate");
+        }
+
+        @Test
+        void missingWeightsFile() {
+            onParagraph(cli("run", "--experts", "4", "--top-k", "2", "--hidden", "64", "--intermediate", "64",
+                    "--device", "cpu", "--weights", "/nonexistent/model.safetensors"), "/nonexistent/model.safetensors");
+        }
+    }
+
+    @Test
+    @DisplayName("run prepares random weights, runs on the CPU and checks against the reference")
+    void run() {
+        Outcome o = cli("run", "--experts", "8", "--top-k", "2", "--hidden", "128", "--intermediate", "96",
+                "--tokens", "7", "--iterations", "3", "--device", "cpu");
+        assertThat(o.code()).as(o.err() + o.out()).isZero();
+        assertThat(o.out()).contains("chosen:").containsPattern("median \\d+\\.\\d us")
+                .containsPattern("relative L2 error vs float64 reference: \\d\\.\\d+e-\\d+");
+    }
+
+    @Test
+    @DisplayName("bench prints one row per token count with its roofline ratio")
+    void bench() {
+        Outcome o = cli("bench", "--experts", "8", "--top-k", "2", "--hidden", "128", "--intermediate", "96",
+                "--tokens", "1,16", "--iterations", "3", "--warmup", "1", "--device", "cpu", "--no-save");
+        assertThat(o.code()).as(o.err() + o.out()).isZero();
+        assertThat(o.out()).containsPattern("(?m)^\\s*1\\s").containsPattern("(?m)^\\s*16\\s");
+    }
+
+    @Test
+    @DisplayName("devices lists the CPU and the simulated devices")
+    void devices() {
+        Outcome o = cli("devices");
+        assertThat(o.code()).as(o.err()).isZero();
+        assertThat(o.out()).contains("cpu:").contains("sim:sm_90");
+    }
+}
