@@ -46,6 +46,8 @@ public final class ReferenceMoe {
     private static final long CHUNK_BUDGET = 16L << 20;
     /** Bytes of expert weights staged on the heap at once. */
     private static final long STAGE_BUDGET_BYTES = 512L << 20;
+    /** Output rows per inner strip of the GEMM (2 KiB of doubles). */
+    private static final int ROW_STRIP = 256;
 
     private ReferenceMoe() {
     }
@@ -290,11 +292,15 @@ public final class ReferenceMoe {
         double[] tile = new double[t * rows];
         for (int cb = 0; cb < cols / t; cb++) {
             w.decodeTile(cb, tile);
-            for (int a = 0; a < n; a++) {
-                int ob = a * rows;
-                int ib = a * cols + cb * t;
-                for (int c = 0; c < t; c++) {
-                    axpy(in[ib + c], tile, c * rows, out, ob, rows);
+            // a strip of output rows stays in L1 while the 32 columns of the tile stream past it
+            for (int r0 = 0; r0 < rows; r0 += ROW_STRIP) {
+                int len = Math.min(ROW_STRIP, rows - r0);
+                for (int a = 0; a < n; a++) {
+                    int ob = a * rows + r0;
+                    int ib = a * cols + cb * t;
+                    for (int c = 0; c < t; c++) {
+                        axpy(in[ib + c], tile, c * rows + r0, out, ob, len);
+                    }
                 }
             }
         }
