@@ -63,7 +63,35 @@ public final class ReferenceMoe {
      * @throws IllegalArgumentException on any shape, dtype or id mismatch, before computing
      */
     public static void forward(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing, HostTensor out) {
-        int tokens = ForwardArgs.check(spec, hidden, routing, out);
+        ForwardArgs.check(spec, hidden, routing, out);
+        run(spec, w, hidden, routing, (i, v) -> Elements.set(out, i, v));
+    }
+
+    /**
+     * Runs the layer and returns the output unrounded, as float64 {@code [T * H]} row-major: for
+     * comparisons where even F32 would round or overflow (e.g. E8M0 scale 254).
+     *
+     * @param spec the layer (standard activation format; MXFP4 or BF16 weights)
+     * @param w canonical weights of this rank's experts
+     * @param hidden {@code [T, H]} F32 or BF16
+     * @param routing logits {@code [T, E]} or top-k {@code [T, k]}, host tensors
+     * @return the output, {@code T * H} doubles
+     * @throws IllegalArgumentException on any shape, dtype or id mismatch, before computing
+     */
+    public static double[] forward(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing) {
+        int tokens = ForwardArgs.check(spec, hidden, routing, hidden);
+        double[] out = new double[Math.multiplyExact(tokens, spec.hiddenSize())];
+        run(spec, w, hidden, routing, (i, v) -> out[(int) i] = v);
+        return out;
+    }
+
+    /** Where outputs go. */
+    private interface Sink {
+        void set(long index, double value);
+    }
+
+    private static void run(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing, Sink out) {
+        int tokens = Math.toIntExact(hidden.dim(0));
         w.validate(spec);
         TopKRouting.Selection sel = switch (routing) {
             case Routing.Logits l -> TopKRouting.select(host(l.logits(), "router logits"), spec.topK());
@@ -123,7 +151,7 @@ public final class ReferenceMoe {
             this.actType = spec.quant().activations();
         }
 
-        void run(TopKRouting.Selection sel, HostTensor hidden, HostTensor out, int t0, int t1) {
+        void run(TopKRouting.Selection sel, HostTensor hidden, Sink out, int t0, int t1) {
             int k = sel.k();
             int n = t1 - t0;
             // assignments of this chunk grouped by local expert: counting sort keeps token order
@@ -186,7 +214,7 @@ public final class ReferenceMoe {
                 }
                 long base = (long) (t0 + i) * h;
                 for (int c = 0; c < h; c++) {
-                    Elements.set(out, base + c, acc[c]);
+                    out.set(base + c, acc[c]);
                 }
             }
         }

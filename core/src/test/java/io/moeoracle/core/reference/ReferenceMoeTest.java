@@ -292,6 +292,34 @@ class ReferenceMoeTest {
     }
 
     @Test
+    void extremeScalesStayExactInTheFloat64Output() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 5);
+        MoeLayerSpec spec = MoeLayerSpec.builder().experts(2).topK(1).hiddenSize(32).intermediateSize(32)
+                .activation(Activation.SILU).hasBias(false).build();
+        try (Arena arena = Arena.ofConfined()) {
+            MoeWeights w = RandomMoe.weights(spec, rnd.nextLong(), arena);
+            w.w13Scales().get().data().fill((byte) 254); // 2^127: gate and up reach ~1e39
+            w.w2Scales().get().data().fill((byte) 0);    // 2^-127 brings it back down
+            HostTensor hidden = RandomMoe.hidden(3, 32, DType.F32, rnd.nextLong(), arena);
+            Routing r = Routing.logits(RandomMoe.routerLogits(3, 2, rnd.nextLong(), arena));
+            double[] got = ReferenceMoe.forward(spec, w, hidden, r);
+            int[][] ids = new int[3][];
+            double[][] wt = new double[3][];
+            BruteForceMoe.route((HostTensor) ((Routing.Logits) r).logits(), 1, ids, wt);
+            double[] expected = BruteForceMoe.flat(BruteForceMoe.forward(spec, w, hidden, ids, wt));
+            double num = 0;
+            double den = 0;
+            for (int i = 0; i < got.length; i++) {
+                assertThat(got[i]).isFinite();
+                num += (got[i] - expected[i]) * (got[i] - expected[i]);
+                den += expected[i] * expected[i];
+            }
+            assertThat(den).isPositive();
+            assertThat(Math.sqrt(num / den)).as("seed %d", SEED).isLessThan(1e-12);
+        }
+    }
+
+    @Test
     void zeroTokensIsFine() {
         try (Arena arena = Arena.ofConfined()) {
             HostTensor hidden = HostTensor.allocate(arena, DType.F32, 0, 32);
