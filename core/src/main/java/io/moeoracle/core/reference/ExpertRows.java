@@ -84,13 +84,12 @@ final class ExpertRows {
 
         /**
          * Decodes the 32 columns {@code [32*colBlock, 32*colBlock + 32)} of every row, transposed:
-         * {@code tile[c * rows + r]} is row r, column {@code 32*colBlock + c}.
+         * {@code tile[c][r]} is row r, column {@code 32*colBlock + c}.
          *
          * @param colBlock the block of 32 columns
-         * @param tile receives {@code 32 * rows} values
+         * @param tile 32 arrays of {@code rows} values
          */
-        void decodeTile(int colBlock, double[] tile) {
-            int t = TILE;
+        void decodeTile(int colBlock, double[][] tile) {
             if (mxfp4) {
                 int rowBytes = cols / 2;
                 int blocks = cols / Mxfp4.BLOCK;
@@ -99,15 +98,15 @@ final class ExpertRows {
                     int base = r * rowBytes + colBlock * Mxfp4.BLOCK_BYTES;
                     for (int i = 0; i < Mxfp4.BLOCK_BYTES; i++) {
                         int b = packed[base + i];
-                        tile[(2 * i) * rows + r] = E2M1[b & 0xF] * s;
-                        tile[(2 * i + 1) * rows + r] = E2M1[(b >>> 4) & 0xF] * s;
+                        tile[2 * i][r] = E2M1[b & 0xF] * s;
+                        tile[2 * i + 1][r] = E2M1[(b >>> 4) & 0xF] * s;
                     }
                 }
             } else {
                 for (int r = 0; r < rows; r++) {
-                    int base = r * cols + colBlock * t;
-                    for (int c = 0; c < t; c++) {
-                        tile[c * rows + r] = Bf16.toFloat(bf16[base + c]);
+                    int base = r * cols + colBlock * TILE;
+                    for (int c = 0; c < TILE; c++) {
+                        tile[c][r] = Bf16.toFloat(bf16[base + c]);
                     }
                 }
             }

@@ -248,28 +248,24 @@ public final class ReferenceMoe {
                 rowsOfX[a] = slotOf[from + a] / k;
             }
             // GEMM 1: g[n, 2I] = x[n, H] W13^T + b13
-            double[] g = new double[n * 2 * inter];
-            double[] xs = new double[n * h];
+            double[][] xs = new double[n][];
             for (int a = 0; a < n; a++) {
-                System.arraycopy(x, rowsOfX[a] * h, xs, a * h, h);
+                xs[a] = Arrays.copyOfRange(x, rowsOfX[a] * h, rowsOfX[a] * h + h);
             }
-            gemm(st.w13, 2 * inter, h, xs, n, g);
-            addBias(g, n, 2 * inter, st.bias13);
+            double[][] g = new double[n][2 * inter];
+            gemm(st.w13, 2 * inter, h, xs, g);
+            addBias(g, st.bias13);
             // activation, then GEMM 2: out[n, H] = act[n, I] W2^T + b2
-            double[] act = new double[n * inter];
+            double[][] act = new double[n][inter];
             for (int a = 0; a < n; a++) {
                 for (int c = 0; c < inter; c++) {
-                    act[a * inter + c] = activate(g[a * 2 * inter + 2 * c], g[a * 2 * inter + 2 * c + 1]);
+                    act[a][c] = activate(g[a][2 * c], g[a][2 * c + 1]);
                 }
-                quantizeActivations(act, a * inter, inter);
+                quantizeActivations(act[a], 0, inter);
             }
-            double[] o = new double[n * h];
-            gemm(st.w2, h, inter, act, n, o);
-            addBias(o, n, h, st.bias2);
-            double[][] out = new double[n][];
-            for (int a = 0; a < n; a++) {
-                out[a] = Arrays.copyOfRange(o, a * h, (a + 1) * h);
-            }
+            double[][] out = new double[n][h];
+            gemm(st.w2, h, inter, act, out);
+            addBias(out, st.bias2);
             for (int a = 0; a < n; a++) {
                 y[slotOf[from + a]] = out[a]; // distinct slots per expert: no two threads write one
             }
@@ -311,42 +307,43 @@ public final class ReferenceMoe {
     }
 
     /**
-     * {@code out[a, r] = sum_c in[a, c] W[r, c]} for a weight matrix {@code [rows, cols]}: the
-     * weights are decoded 32 columns at a time, transposed, so the inner loop is an axpy over
-     * rows that the JIT vectorizes.
+     * {@code out[a][r] = sum_c in[a][c] W[r, c]} for a weight matrix {@code [rows, cols]}: the
+     * weights are decoded 32 columns at a time, transposed, so the inner loop is an axpy over a
+     * strip of rows that the JIT vectorizes (same index into two arrays: no aliasing doubt).
      */
-    private static void gemm(ExpertRows.Staged w, int rows, int cols, double[] in, int n, double[] out) {
+    private static void gemm(ExpertRows.Staged w, int rows, int cols, double[][] in, double[][] out) {
         int t = ExpertRows.TILE;
-        double[] tile = new double[t * rows];
+        double[][] tile = new double[t][rows];
         for (int cb = 0; cb < cols / t; cb++) {
             w.decodeTile(cb, tile);
             // a strip of output rows stays in L1 while the 32 columns of the tile stream past it
             for (int r0 = 0; r0 < rows; r0 += ROW_STRIP) {
-                int len = Math.min(ROW_STRIP, rows - r0);
-                for (int a = 0; a < n; a++) {
-                    int ob = a * rows + r0;
-                    int ib = a * cols + cb * t;
+                int r1 = Math.min(rows, r0 + ROW_STRIP);
+                for (int a = 0; a < in.length; a++) {
+                    double[] o = out[a];
+                    double[] x = in[a];
                     for (int c = 0; c < t; c++) {
-                        axpy(in[ib + c], tile, c * rows + r0, out, ob, len);
+                        axpy(x[cb * t + c], tile[c], o, r0, r1);
                     }
                 }
             }
         }
     }
 
-    private static void axpy(double s, double[] x, int xOff, double[] y, int yOff, int n) {
-        for (int i = 0; i < n; i++) {
-            y[yOff + i] += s * x[xOff + i];
+    /** {@code y[i] += s * x[i]} for i in {@code [from, to)}. */
+    private static void axpy(double s, double[] x, double[] y, int from, int to) {
+        for (int i = from; i < to; i++) {
+            y[i] += s * x[i];
         }
     }
 
-    private static void addBias(double[] v, int n, int len, double[] bias) {
+    private static void addBias(double[][] v, double[] bias) {
         if (bias == null) {
             return;
         }
-        for (int a = 0; a < n; a++) {
-            for (int i = 0; i < len; i++) {
-                v[a * len + i] += bias[i];
+        for (double[] row : v) {
+            for (int i = 0; i < bias.length; i++) {
+                row[i] += bias[i];
             }
         }
     }
