@@ -5,8 +5,8 @@
 module io.moeoracle.core {
     requires transitive io.moeoracle.api;
     requires org.slf4j;
-    // transitive: MoeOracleModule exposes Guice types (Binder, Multibinder) to the hosts that use it
-    requires static transitive com.google.guice;
+    // optional: only io.moeoracle.core.guice needs it; hosts that use that package require Guice themselves
+    requires static com.google.guice;
     requires static jakarta.inject;
 
     exports io.moeoracle.core;
@@ -20,6 +20,7 @@ module io.moeoracle.core {
 
     // Guice reflects on the module's (anonymous TypeLiteral) classes
     opens io.moeoracle.core.guice to com.google.guice;
+    exports io.moeoracle.core.bench;
 
     uses io.moeoracle.api.MoeKernelProvider;
     uses io.moeoracle.api.DeviceProbe;

@@ -42,9 +42,6 @@ final class ExplainCommand implements Callable<Integer> {
         if (json) {
             out.println(e.toJson());
         } else {
-            out.println("layer:  " + s.describe());
-            out.println("device: " + d.describe());
-            out.println();
             out.print(e.toTable());
         }
         out.flush();

@@ -10,10 +10,12 @@ import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.core.device.DeviceRegistry;
 import io.moeoracle.core.reference.ReferenceMoe;
 import io.moeoracle.core.reference.RelativeError;
+import io.moeoracle.core.reference.RouterLogits;
 import io.moeoracle.core.select.MoeKernelSelector;
 import io.moeoracle.core.select.Selection;
 import io.moeoracle.core.weights.GptOssLayerLoader;
 import io.moeoracle.core.weights.RandomMoe;
+import io.moeoracle.core.weights.SafetensorsCheckpoint;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -76,10 +78,8 @@ final class RunCommand implements Callable<Integer> {
         if (iterations < 1) {
             throw new CliErrors.UsageException("--iterations " + iterations + " must be at least 1");
         }
-        MoeLayerSpec s = layer.toSpec(backend);
-        if (s.maxTokensPerCall() < tokens) {
-            s = s.toBuilder().maxTokensPerCall(tokens).build();
-        }
+        MoeLayerSpec asked = layer.toSpec(backend);
+        MoeLayerSpec s = asked.maxTokensPerCall() < tokens ? asked.toBuilder().maxTokensPerCall(tokens).build() : asked;
         DeviceInfo d = DeviceRegistry.discover().resolve(device);
         if (d.simulated()) {
             throw new CliErrors.UsageException("device " + d.id() + " is simulated and cannot run anything; "
@@ -88,11 +88,6 @@ final class RunCommand implements Callable<Integer> {
         Selection selection = MoeKernelSelector.create().trySelect(s, d).orElseThrow(() ->
                 new CliErrors.NoKernelException("no backend can run " + s.describe() + " on " + d.describe()
                         + "\n\n" + MoeKernelSelector.create().explain(s, d).toTable()));
-        out.println("layer:   " + s.describe());
-        out.println("device:  " + d.describe());
-        out.println("backend: " + selection.winner().id() + " (chosen first of "
-                + selection.explanation().rows().size() + " in policy order)");
-        out.println();
         out.print(selection.explanation().toTable());
         out.println();
         out.flush();
@@ -100,15 +95,23 @@ final class RunCommand implements Callable<Integer> {
         long runSeed = seed != null ? seed : System.nanoTime();
         try (Arena arena = Arena.ofShared(); MoeKernel kernel = selection.createKernel()) {
             MoeWeights w;
-            try (Progress p = new Progress(out, "loading weights")) {
-                w = weights != null ? GptOssLayerLoader.load(weights, layerIndex, s, arena).weights()
-                        : RandomMoe.weights(s, runSeed, arena);
+            GptOssLayerLoader.Layer loaded = null;
+            try (Progress _ = new Progress(out, weights != null ? "mapping " + weights : "generating random weights")) {
+                if (weights != null) {
+                    loaded = GptOssLayerLoader.load(SafetensorsCheckpoint.open(weights, arena), s, layerIndex, arena);
+                    w = loaded.weights();
+                } else {
+                    w = RandomMoe.weights(s, runSeed, arena);
+                }
             }
-            try (Progress p = new Progress(out, "preparing weights for " + kernel.providerId())) {
+            try (Progress _ = new Progress(out, "preparing weights for " + kernel.providerId())) {
                 kernel.prepare(w);
             }
             HostTensor hidden = RandomMoe.hidden(tokens, s.hiddenSize(), DType.F32, runSeed + 1, arena);
-            Routing routing = Routing.logits(RandomMoe.routerLogits(tokens, s.experts(), runSeed + 2, arena));
+            // with a checkpoint, the layer's own router picks the experts; otherwise random logits
+            Routing routing = Routing.logits(loaded != null
+                    ? RouterLogits.compute(hidden, loaded.routerWeight(), loaded.routerBias(), arena)
+                    : RandomMoe.routerLogits(tokens, s.experts(), runSeed + 2, arena));
             HostTensor outT = HostTensor.allocate(arena, DType.F32, tokens, s.hiddenSize());
             kernel.forward(hidden, routing, outT); // warm-up
             kernel.synchronize();

@@ -259,7 +259,9 @@ public final class ProviderRegistry {
         }
 
         private static void fail(UnavailableProvider u, List<UnavailableProvider> failed, Set<String> keys) {
-            if (keys.add(u.name() + "|" + u.source() + "|" + u.reason())) {
+            // one entry per broken provider even when two loaders see its services file
+            String key = "?".equals(u.name()) ? u.source() + "|" + u.reason() : u.name() + "|" + u.reason();
+            if (keys.add(key)) {
                 failed.add(u);
             }
         }

@@ -29,6 +29,7 @@ import java.util.Set;
  * {@link DefaultSelectionPolicy}), {@link SelectionSettings} (default: from system properties and
  * environment) and {@link DeviceRegistry}, all singletons.
  */
+@SuppressWarnings("exports") // Guice types in the signatures: hosts using this module require Guice themselves
 public final class MoeOracleModule extends AbstractModule {
     private static final Key<Set<MoeKernelProvider>> PROVIDERS = Key.get(new TypeLiteral<Set<MoeKernelProvider>>() { });
 

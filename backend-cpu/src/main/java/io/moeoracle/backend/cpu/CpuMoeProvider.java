@@ -1,0 +1,194 @@
+package io.moeoracle.backend.cpu;
+
+import io.moeoracle.api.HostAvailability;
+import io.moeoracle.api.MoeKernel;
+import io.moeoracle.api.MoeKernelProvider;
+import io.moeoracle.api.RooflineProbe;
+import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.device.Vendor;
+import io.moeoracle.api.spec.ActivationFormat;
+import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.spec.WeightFormat;
+import io.moeoracle.backend.cpu.ffi.MoeCpuNative;
+import java.util.Locale;
+
+/**
+ * The {@code cpu} provider: MXFP4 or BF16 expert weights with BF16 activations on the host CPU,
+ * run by C kernels through FFM. Properties: {@code moe.cpu.threads} (worker threads, default all
+ * cores), {@code moe.cpu.isa} (force a lower kernel set: {@code avx2} or {@code scalar}),
+ * {@code moe.native.cache} (where the library is extracted).
+ */
+public final class CpuMoeProvider implements MoeKernelProvider, RooflineProbe {
+    /** The provider id. */
+    public static final String ID = "cpu";
+    /** System property: worker threads per kernel. */
+    public static final String THREADS_PROPERTY = "moe.cpu.threads";
+    /** System property: force a kernel set below the host's best. */
+    public static final String ISA_PROPERTY = "moe.cpu.isa";
+
+    /** Public no-argument constructor for {@link java.util.ServiceLoader}; loads nothing. */
+    public CpuMoeProvider() {
+    }
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    @Override
+    public String description() {
+        return "C kernels on the host CPU (AVX-512 BF16 / AVX2+FMA / scalar), MXFP4 decoded in registers";
+    }
+
+    @Override
+    public int priority(MoeLayerSpec spec, DeviceInfo device) {
+        return device.vendor() == Vendor.CPU ? 100 : 0;
+    }
+
+    @Override
+    public SupportVerdict isSupported(MoeLayerSpec spec, DeviceInfo device) {
+        if (device.vendor() != Vendor.CPU) {
+            return SupportVerdict.unsupported("cpu runs on the host CPU; " + device.describe() + " is a "
+                    + device.vendor().name().toLowerCase(Locale.ROOT) + " device", "use --device cpu");
+        }
+        if (!isX86(device)) {
+            return SupportVerdict.unsupported("no native build of the cpu kernels for " + device.arch()
+                    + " (x86-64 only)", "use the emulation backend (--backend emulation)");
+        }
+        WeightFormat w = spec.quant().weights();
+        if (w.kind() != WeightFormat.Kind.MXFP4 && w.kind() != WeightFormat.Kind.BF16) {
+            return SupportVerdict.unsupported(w + " weights are not implemented by cpu (it runs mxfp4 and bf16)",
+                    "use --quant mxfp4 or --quant bf16, or the emulation backend");
+        }
+        if (spec.quant().activations().isQuantized()) {
+            return SupportVerdict.unsupported(spec.quant().activations() + " activations are not implemented by cpu:"
+                    + " its kernels keep activations in BF16", "use --activation bf16, or the emulation backend for "
+                    + spec.quant().activations() + " numerics");
+        }
+        if (spec.activationFormat() != ActivationFormat.STANDARD) {
+            return SupportVerdict.unsupported("the batched (expert-parallel) activation format is not implemented by cpu",
+                    "use the standard activation format");
+        }
+        if (spec.lora()) {
+            return SupportVerdict.unsupported("LoRA adapters are not supported by cpu",
+                    "merge the adapters into the expert weights, or use the emulation backend");
+        }
+        if (spec.expertParallelSize() != 1) {
+            return SupportVerdict.unsupported("expert parallelism (size " + spec.expertParallelSize()
+                    + ") is not implemented by cpu", "run all experts in one process (expertParallelSize 1)");
+        }
+        if (spec.hiddenSize() % 32 != 0 || spec.intermediateSize() % 32 != 0) {
+            return SupportVerdict.unsupported("cpu needs hidden and intermediate sizes that are multiples of 32; the spec"
+                    + " has H=" + spec.hiddenSize() + ", I=" + spec.intermediateSize(),
+                    "pad the weights to multiples of 32, or use the emulation backend");
+        }
+        CpuIsa isa = CpuIsa.forDevice(device);
+        if (!device.simulated()) {
+            var cause = MoeCpuNative.unavailabilityCause();
+            if (cause.isPresent()) {
+                return SupportVerdict.unsupported("the cpu native library is not available: " + cause.get().getMessage(),
+                        "see hostAvailability; rebuild with a C compiler or set -D"
+                                + io.moeoracle.backend.cpu.ffi.NativeLibraryLoader.CACHE_PROPERTY + "=<folder>");
+            }
+        }
+        return SupportVerdict.supported((w.kind() == WeightFormat.Kind.MXFP4 ? "MXFP4 decoded in registers" : "BF16 weights")
+                + ", BF16 activations, " + switch (isa) {
+                    case AVX512_BF16 -> "AVX-512 BF16 (vdpbf16ps)";
+                    case AVX2 -> "AVX2+FMA (fp32)";
+                    case SCALAR -> "scalar C (slow)";
+                } + (device.simulated() ? "" : ", " + threads() + " threads"));
+    }
+
+    private static boolean isX86(DeviceInfo device) {
+        String a = device.arch().toLowerCase(Locale.ROOT);
+        return a.startsWith("x86") || a.startsWith("amd64") || a.contains("avx") || a.startsWith("cpu");
+    }
+
+    @Override
+    public HostAvailability hostAvailability() {
+        var cause = MoeCpuNative.unavailabilityCause();
+        if (cause.isPresent()) {
+            String msg = cause.get().getMessage();
+            return HostAvailability.no(msg.startsWith("native library not built") ? msg
+                    : "native library not loaded: " + msg);
+        }
+        MoeCpuNative n = MoeCpuNative.get();
+        return HostAvailability.yes("libmoeoracle_cpu ABI " + MoeCpuNative.ABI_VERSION + " from " + n.path() + " ("
+                + n.origin() + "), host ISA " + n.isaName(n.hostIsa()) + ", " + threads() + " threads");
+    }
+
+    @Override
+    public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
+        SupportVerdict v = isSupported(spec, device);
+        if (v instanceof SupportVerdict.Unsupported(String reason, String remedy)) {
+            throw new IllegalArgumentException("cpu cannot run " + spec.describe() + " on " + device.describe() + ": "
+                    + reason + " (" + remedy + ")");
+        }
+        if (device.simulated()) {
+            throw new IllegalArgumentException("cpu cannot create a kernel on the simulated device " + device.describe()
+                    + "; pass the real host CPU (HostCpu.device())");
+        }
+        MoeCpuNative n = MoeCpuNative.get();
+        return new CpuMoeKernel(n, spec, device, effectiveIsa(n, device), threads());
+    }
+
+    /**
+     * The kernel set used on a device: the best of host and device, lowered by {@code moe.cpu.isa}.
+     *
+     * @param n the bindings
+     * @param device the device
+     * @return the ISA
+     */
+    static CpuIsa effectiveIsa(MoeCpuNative n, DeviceInfo device) {
+        CpuIsa host = CpuIsa.ofCode(n.hostIsa());
+        CpuIsa dev = CpuIsa.forDevice(device);
+        CpuIsa isa = host.compareTo(dev) < 0 ? host : dev;
+        var forced = CpuIsa.parse(System.getProperty(ISA_PROPERTY));
+        if (forced.isPresent()) {
+            if (forced.get().compareTo(host) > 0) {
+                throw new IllegalArgumentException("-D" + ISA_PROPERTY + "=" + forced.get() + " asks for more than this CPU"
+                        + " runs (" + host + "); use " + host + " or lower");
+            }
+            isa = forced.get();
+        }
+        return isa;
+    }
+
+    /** @return {@code moe.cpu.threads}, default all cores */
+    static int threads() {
+        String t = System.getProperty(THREADS_PROPERTY);
+        if (t == null || t.isBlank()) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+        try {
+            int n = Integer.parseInt(t.trim());
+            if (n < 1 || n > 4096) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("-D" + THREADS_PROPERTY + "=" + t + " must be a thread count in [1, 4096]",
+                    e);
+        }
+    }
+
+    @Override
+    public Ceilings measureCeilings(DeviceInfo device) {
+        MoeCpuNative n = MoeCpuNative.get();
+        CpuIsa isa = effectiveIsa(n, device);
+        int threads = threads();
+        long bytes = Long.getLong("moe.cpu.probe.bytes", 1L << 30);
+        double bw = n.probeReadBandwidth(isa.code(), threads, bytes, 5);
+        double peak = n.probeDotPeak(isa.code(), threads, 20_000_000L, 3);
+        String dot = switch (isa) {
+            case AVX512_BF16 -> "vdpbf16ps zmm, 16 independent accumulators";
+            case AVX2 -> "vfmadd ymm fp32, 12 independent accumulators";
+            case SCALAR -> "scalar fp32 multiply-add, 8 independent chains";
+        };
+        return new Ceilings(bw, peak,
+                "read of a " + (bytes >> 20) + " MiB buffer, " + threads + " threads, "
+                        + (isa == CpuIsa.AVX512_BF16 ? "512-bit" : "compiler-vectorized") + " loads, best of 5",
+                dot + ", " + threads + " threads, best of 3");
+    }
+}

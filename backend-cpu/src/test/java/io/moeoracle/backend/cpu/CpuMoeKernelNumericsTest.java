@@ -1,0 +1,343 @@
+package io.moeoracle.backend.cpu;
+
+import static io.moeoracle.backend.cpu.CpuTestSupport.HOST;
+import static io.moeoracle.backend.cpu.CpuTestSupport.PROVIDER;
+import static io.moeoracle.backend.cpu.CpuTestSupport.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moeoracle.api.MoeKernel;
+import io.moeoracle.api.spec.Activation;
+import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.spec.QuantScheme;
+import io.moeoracle.api.tensor.DType;
+import io.moeoracle.api.tensor.HostTensor;
+import io.moeoracle.api.tensor.MoeWeights;
+import io.moeoracle.api.tensor.Routing;
+import io.moeoracle.core.reference.RelativeError;
+import io.moeoracle.core.weights.RandomMoe;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cpu kernel against core's float64 reference: relative L2 error at most 1e-2 on fresh random
+ * inputs (the seed is logged), with every output buffer filled with NaN before the call.
+ */
+class CpuMoeKernelNumericsTest {
+    private static final Logger LOG = LoggerFactory.getLogger(CpuMoeKernelNumericsTest.class);
+    private static final double TOLERANCE = 1e-2;
+    private static final long SEED = Long.getLong("moe.test.seed", System.nanoTime());
+
+    static {
+        LOG.info("CpuMoeKernelNumericsTest seed {} (rerun with -Dmoe.test.seed={})", SEED, SEED);
+    }
+
+    private static MoeLayerSpec.Builder spec(int e, int k, int h, int i) {
+        return MoeLayerSpec.builder().experts(e).topK(k).hiddenSize(h).intermediateSize(i)
+                .quant(QuantScheme.MXFP4_BF16);
+    }
+
+    /** 24 random specs in E 1..64, top-k 1..min(8,E), H and I multiples of 32 up to 2880, T 1..300. */
+    @TestFactory
+    Stream<DynamicTest> randomSpecsMatchTheReference() {
+        SplittableRandom rnd = new SplittableRandom(SEED);
+        List<DynamicTest> tests = new ArrayList<>();
+        Activation[] acts = {Activation.SWIGLU_OAI, Activation.SILU, Activation.GELU};
+        for (int n = 0; n < 24; n++) {
+            int e = 1 + rnd.nextInt(64);
+            int k = 1 + rnd.nextInt(Math.min(8, e));
+            int h = 32 * (1 + rnd.nextInt(90));
+            int i = 32 * (1 + rnd.nextInt(90));
+            int t = 1 + rnd.nextInt(300);
+            // keep the float64 reference and the weights affordable: shrink the largest extent
+            while ((long) t * k * 3 * h * i > 150_000_000L || (long) e * 3 * h * i / 2 > 120_000_000L) {
+                if (h >= i && h > 32) {
+                    h = Math.max(32, h / 64 * 32);
+                } else if (i > 32) {
+                    i = Math.max(32, i / 64 * 32);
+                } else {
+                    t = Math.max(1, t / 2);
+                }
+            }
+            boolean bf16Weights = rnd.nextInt(5) == 0;
+            MoeLayerSpec s = spec(e, k, h, i).quant(bf16Weights ? QuantScheme.BF16 : QuantScheme.MXFP4_BF16)
+                    .activation(acts[rnd.nextInt(3)]).hasBias(rnd.nextBoolean()).build();
+            int tokens = t;
+            boolean logits = rnd.nextBoolean();
+            DType inType = rnd.nextBoolean() ? DType.F32 : DType.BF16;
+            DType outType = rnd.nextBoolean() ? DType.F32 : DType.BF16;
+            long seed = rnd.nextLong();
+            tests.add(DynamicTest.dynamicTest(s.describe() + " T=" + tokens + (logits ? " logits" : " top-k") + " in "
+                    + inType + " out " + outType, () -> {
+                try (Arena arena = Arena.ofShared()) {
+                    MoeWeights w = RandomMoe.weights(s, seed, arena);
+                    HostTensor hidden = RandomMoe.hidden(tokens, s.hiddenSize(), inType, seed + 1, arena);
+                    Routing r = logits ? Routing.logits(RandomMoe.routerLogits(tokens, s.experts(), seed + 2, arena))
+                            : RandomMoe.topK(s, tokens, seed + 2, arena);
+                    var o = run(s, w, hidden, r, outType, arena);
+                    double err = RelativeError.l2(o.actual(), o.expected());
+                    LOG.info("{} T={}: relative L2 {}", s.describe(), tokens, err);
+                    assertThat(err).as("relative L2 error of %s, T=%d, seed %d", s.describe(), tokens, seed)
+                            .isLessThanOrEqualTo(TOLERANCE);
+                }
+            }));
+        }
+        return tests.stream();
+    }
+
+    @Test
+    void zeroTokensIsANoOp() {
+        MoeLayerSpec s = spec(4, 2, 64, 64).build();
+        try (Arena arena = Arena.ofConfined(); MoeKernel k = PROVIDER.create(s, HOST)) {
+            k.prepare(RandomMoe.weights(s, SEED, arena));
+            HostTensor hidden = HostTensor.allocate(arena, DType.F32, 0, 64);
+            HostTensor out = HostTensor.allocate(arena, DType.F32, 0, 64);
+            k.forward(hidden, Routing.logits(HostTensor.allocate(arena, DType.F32, 0, 4)), out);
+            assertThat(out.numel()).isZero();
+        }
+    }
+
+    @Test
+    void everyTokenRoutedToTheSameExperts() {
+        MoeLayerSpec s = spec(8, 2, 96, 64).build();
+        try (Arena arena = Arena.ofConfined()) {
+            int[][] ids = new int[37][];
+            for (int t = 0; t < ids.length; t++) {
+                ids[t] = new int[] {3, 5};
+            }
+            var o = run(s, RandomMoe.weights(s, SEED, arena), RandomMoe.hidden(37, 96, DType.F32, SEED, arena),
+                    CpuTestSupport.topK(arena, ids), DType.F32, arena);
+            assertThat(RelativeError.l2(o.actual(), o.expected())).isLessThanOrEqualTo(TOLERANCE);
+        }
+    }
+
+    @Test
+    void expertsWithoutTokensAreSkipped() {
+        MoeLayerSpec s = spec(16, 1, 64, 96).build();
+        try (Arena arena = Arena.ofConfined()) {
+            int[][] ids = new int[20][];
+            for (int t = 0; t < ids.length; t++) {
+                ids[t] = new int[] {t % 2 == 0 ? 0 : 15};
+            }
+            var o = run(s, RandomMoe.weights(s, SEED, arena), RandomMoe.hidden(20, 64, DType.BF16, SEED, arena),
+                    CpuTestSupport.topK(arena, ids), DType.BF16, arena);
+            assertThat(RelativeError.l2(o.actual(), o.expected())).isLessThanOrEqualTo(TOLERANCE);
+        }
+    }
+
+    /** Sets every scale byte of a tensor. */
+    private static void fill(HostTensor t, int value) {
+        t.data().fill((byte) value);
+    }
+
+    /** Hidden states with magnitudes in [1, 2) * 2^exp (random signs), exact in BF16 range. */
+    private static HostTensor scaledHidden(Arena arena, int tokens, int h, int exp, long seed) {
+        HostTensor x = HostTensor.allocate(arena, DType.F32, tokens, h);
+        SplittableRandom r = new SplittableRandom(seed);
+        for (long j = 0; j < x.numel(); j++) {
+            double m = (1 + r.nextDouble()) * Math.scalb(1.0, exp) * (r.nextBoolean() ? 1 : -1);
+            x.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, j, (float) m);
+        }
+        return x;
+    }
+
+    /*
+     * Extreme E8M0 scales. The decoded weights 2^-127 * e2m1 and 2^127 * e2m1 are at the edge of
+     * float range, so the inputs are scaled inversely (hidden 2^+115 for scale 0, 2^-120 for scale
+     * 254) to keep every product and sum O(1) in fp32; the comparison is then the usual relative L2
+     * error against the float64 reference, which sees the very same inputs. This checks that the
+     * kernel applies the scale exactly (2^-127 is an fp32 subnormal) rather than flushing or
+     * overflowing it. For w2, the intermediate activations are made tiny by a tiny hidden state.
+     */
+    @Test
+    void w13ScaleZeroIsTwoToTheMinus127() {
+        MoeLayerSpec s = spec(4, 2, 128, 64).hasBias(false).build();
+        try (Arena arena = Arena.ofConfined()) {
+            MoeWeights w = RandomMoe.weights(s, SEED, arena);
+            fill(w.w13Scales().orElseThrow(), 0);
+            var o = run(s, w, scaledHidden(arena, 9, 128, 115, SEED), Routing.logits(
+                    RandomMoe.routerLogits(9, 4, SEED, arena)), DType.F32, arena);
+            assertThat(RelativeError.l2(o.actual(), o.expected())).isLessThanOrEqualTo(TOLERANCE);
+        }
+    }
+
+    @Test
+    void w13Scale254IsTwoToThe127() {
+        MoeLayerSpec s = spec(4, 2, 128, 64).hasBias(false).build();
+        try (Arena arena = Arena.ofConfined()) {
+            MoeWeights w = RandomMoe.weights(s, SEED, arena);
+            fill(w.w13Scales().orElseThrow(), 254);
+            var o = run(s, w, scaledHidden(arena, 9, 128, -120, SEED), Routing.logits(
+                    RandomMoe.routerLogits(9, 4, SEED, arena)), DType.F32, arena);
+            assertThat(RelativeError.l2(o.actual(), o.expected())).isLessThanOrEqualTo(TOLERANCE);
+        }
+    }
+
+    @Test
+    void w2Scale254WithTinyActivations() {
+        MoeLayerSpec s = spec(4, 2, 64, 128).hasBias(false).build();
+        try (Arena arena = Arena.ofConfined()) {
+            MoeWeights w = RandomMoe.weights(s, SEED, arena);
+            fill(w.w2Scales().orElseThrow(), 254);
+            var o = run(s, w, scaledHidden(arena, 9, 64, -110, SEED), Routing.logits(
+                    RandomMoe.routerLogits(9, 4, SEED, arena)), DType.F32, arena);
+            assertThat(RelativeError.l2(o.actual(), o.expected())).isLessThanOrEqualTo(TOLERANCE);
+        }
+    }
+
+    @Test
+    void w2ScaleZeroGivesTinyButExactOutputs() {
+        MoeLayerSpec s = spec(4, 2, 64, 128).hasBias(false).build();
+        try (Arena arena = Arena.ofConfined()) {
+            MoeWeights w = RandomMoe.weights(s, SEED, arena);
+            fill(w.w2Scales().orElseThrow(), 0);
+            // the intermediate is O(1..50) (hidden 2^4 drives SwiGLU into its clamp), so the outputs are
+            // about 2^-120: tiny, but normal fp32 numbers that must match the reference relatively
+            var o = run(s, w, scaledHidden(arena, 9, 64, 4, SEED), Routing.logits(
+                    RandomMoe.routerLogits(9, 4, SEED, arena)), DType.F32, arena);
+            assertThat(RelativeError.l2(o.actual(), o.expected())).isLessThanOrEqualTo(TOLERANCE);
+            assertThat(Math.abs(o.actual().data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, 0)))
+                    .isLessThan(1e-30f).isGreaterThan(0f);
+        }
+    }
+
+    private static boolean rowHasNaN(HostTensor t, int row, int h) {
+        for (int j = 0; j < h; j++) {
+            if (Float.isNaN(t.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, (long) row * h + j))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Test
+    void nanW13ScaleMakesExactlyTheRoutedRowsNaN() {
+        MoeLayerSpec s = spec(6, 2, 96, 64).build();
+        int tokens = 40;
+        try (Arena arena = Arena.ofConfined()) {
+            MoeWeights w = RandomMoe.weights(s, SEED, arena);
+            int expert = 2;
+            // expert 2, row 7 (an up row), block 1
+            MemorySegment sc = w.w13Scales().orElseThrow().data();
+            sc.set(ValueLayout.JAVA_BYTE, ((long) expert * 2 * 64 + 7) * (96 / 32) + 1, (byte) 0xFF);
+            Routing.TopK r = RandomMoe.topK(s, tokens, SEED, arena);
+            var o = run(s, w, RandomMoe.hidden(tokens, 96, DType.F32, SEED, arena), r, DType.F32, arena);
+            int nanRows = 0;
+            for (int t = 0; t < tokens; t++) {
+                boolean routed = false;
+                for (int j = 0; j < 2; j++) {
+                    routed |= ((HostTensor) r.ids()).data().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, t * 2L + j) == expert;
+                }
+                assertThat(rowHasNaN(o.actual(), t, 96)).as("token %d routed to expert %d: %s", t, expert, routed)
+                        .isEqualTo(routed);
+                nanRows += routed ? 1 : 0;
+            }
+            assertThat(nanRows).isPositive();
+            assertThat(RelativeError.sameNaNs(o.actual(), o.expected())).isTrue();
+            assertThat(RelativeError.l2IgnoringNaNs(o.actual(), o.expected())).isLessThanOrEqualTo(TOLERANCE);
+        }
+    }
+
+    @Test
+    void nanW2ScaleMakesOneColumnOfTheRoutedRowsNaN() {
+        MoeLayerSpec s = spec(5, 1, 64, 96).build();
+        int tokens = 30;
+        try (Arena arena = Arena.ofConfined()) {
+            MoeWeights w = RandomMoe.weights(s, SEED, arena);
+            w.w2Scales().orElseThrow().data().set(ValueLayout.JAVA_BYTE, ((long) 4 * 64 + 33) * (96 / 32) + 2, (byte) 0xFF);
+            var o = run(s, w, RandomMoe.hidden(tokens, 64, DType.BF16, SEED, arena),
+                    Routing.logits(RandomMoe.routerLogits(tokens, 5, SEED, arena)), DType.F32, arena);
+            assertThat(RelativeError.sameNaNs(o.actual(), o.expected())).isTrue();
+            long nans = 0;
+            for (long j = 0; j < o.actual().numel(); j++) {
+                if (Float.isNaN(o.actual().data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, j))) {
+                    assertThat(j % 64).isEqualTo(33);
+                    nans++;
+                }
+            }
+            assertThat(nans).isPositive();
+            assertThat(RelativeError.l2IgnoringNaNs(o.actual(), o.expected())).isLessThanOrEqualTo(TOLERANCE);
+        }
+    }
+
+    @Test
+    void withAndWithoutBias() {
+        for (boolean bias : new boolean[] {true, false}) {
+            MoeLayerSpec s = spec(8, 3, 160, 96).hasBias(bias).build();
+            try (Arena arena = Arena.ofConfined()) {
+                var o = run(s, RandomMoe.weights(s, SEED, arena), RandomMoe.hidden(17, 160, DType.F32, SEED, arena),
+                        Routing.logits(RandomMoe.routerLogits(17, 8, SEED, arena)), DType.F32, arena);
+                assertThat(RelativeError.l2(o.actual(), o.expected())).as("bias %s", bias).isLessThanOrEqualTo(TOLERANCE);
+            }
+        }
+    }
+
+    @Test
+    void bf16WeightsMatchTheReference() {
+        MoeLayerSpec s = spec(6, 2, 128, 96).quant(QuantScheme.BF16).build();
+        try (Arena arena = Arena.ofConfined()) {
+            var o = run(s, RandomMoe.weights(s, SEED, arena), RandomMoe.hidden(23, 128, DType.BF16, SEED, arena),
+                    RandomMoe.topK(s, 23, SEED, arena), DType.BF16, arena);
+            assertThat(RelativeError.l2(o.actual(), o.expected())).isLessThanOrEqualTo(TOLERANCE);
+        }
+    }
+
+    @Test
+    void logitsAndTopKRoutingAgree() {
+        MoeLayerSpec s = spec(10, 4, 64, 64).build();
+        try (Arena arena = Arena.ofConfined()) {
+            MoeWeights w = RandomMoe.weights(s, SEED, arena);
+            HostTensor hidden = RandomMoe.hidden(31, 64, DType.F32, SEED, arena);
+            HostTensor logits = RandomMoe.routerLogits(31, 10, SEED, arena);
+            var viaLogits = run(s, w, hidden, Routing.logits(logits), DType.F32, arena);
+            var viaTopK = run(s, w, hidden, io.moeoracle.core.reference.TopKRouting.fromLogits(logits, 4, arena),
+                    DType.F32, arena);
+            assertThat(RelativeError.l2(viaLogits.actual(), viaLogits.expected())).isLessThanOrEqualTo(TOLERANCE);
+            assertThat(RelativeError.l2(viaTopK.actual(), viaTopK.expected())).isLessThanOrEqualTo(TOLERANCE);
+            assertThat(RelativeError.l2(viaLogits.actual(), viaTopK.actual())).isLessThan(1e-5);
+        }
+    }
+
+    @TestFactory
+    Stream<DynamicTest> everyKernelSetMatchesTheReference() {
+        int host = io.moeoracle.backend.cpu.ffi.MoeCpuNative.get().hostIsa();
+        return Stream.of(CpuIsa.values()).filter(isa -> isa.code() <= host).map(isa -> DynamicTest.dynamicTest(
+                isa.label(), () -> {
+                    for (QuantScheme q : new QuantScheme[] {QuantScheme.MXFP4_BF16, QuantScheme.BF16}) {
+                        MoeLayerSpec s = spec(7, 3, 96, 160).quant(q).activation(Activation.GELU).build();
+                        try (Arena arena = Arena.ofConfined()) {
+                            var o = CpuTestSupport.withProperty(CpuMoeProvider.ISA_PROPERTY, isa.label(),
+                                    () -> run(s, RandomMoe.weights(s, SEED, arena),
+                                            RandomMoe.hidden(13, 96, DType.F32, SEED, arena),
+                                            Routing.logits(RandomMoe.routerLogits(13, 7, SEED, arena)), DType.F32, arena));
+                            assertThat(RelativeError.l2(o.actual(), o.expected())).as("%s %s", isa, q)
+                                    .isLessThanOrEqualTo(TOLERANCE);
+                        }
+                    }
+                }));
+    }
+
+    @Test
+    void resultsAreBitwiseIdenticalForOneAndTwoThreads() {
+        MoeLayerSpec s = spec(8, 2, 128, 128).build();
+        try (Arena arena = Arena.ofConfined()) {
+            MoeWeights w = RandomMoe.weights(s, SEED, arena);
+            HostTensor hidden = RandomMoe.hidden(50, 128, DType.F32, SEED, arena);
+            Routing r = Routing.logits(RandomMoe.routerLogits(50, 8, SEED, arena));
+            HostTensor one = CpuTestSupport.withProperty(CpuMoeProvider.THREADS_PROPERTY, "1",
+                    () -> run(s, w, hidden, r, DType.F32, arena).actual());
+            HostTensor two = CpuTestSupport.withProperty(CpuMoeProvider.THREADS_PROPERTY, "2",
+                    () -> run(s, w, hidden, r, DType.F32, arena).actual());
+            assertThat(one.data().mismatch(two.data())).isEqualTo(-1L);
+        }
+    }
+}

@@ -1,0 +1,176 @@
+package io.moeoracle.core.bench;
+
+import io.moeoracle.api.MoeKernel;
+import io.moeoracle.api.RooflineProbe;
+import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.spec.WeightFormat;
+import io.moeoracle.api.tensor.DType;
+import io.moeoracle.api.tensor.HostTensor;
+import io.moeoracle.api.tensor.Routing;
+import io.moeoracle.core.weights.RandomMoe;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Times one provider's forward on fresh random weights, with a fresh uniform random top-k routing
+ * for every call (so decode-sized calls read weights from memory, not from a warm cache), and sets
+ * each token count against the roofline measured in the same run through {@link RooflineProbe}.
+ *
+ * <p>Bytes a call must move: the weights, scales and biases of the experts its routing touches,
+ * plus the activations in and out. Flops: {@code 2 T topK (2 I H + I H)}.
+ */
+public final class MoeBenchmark {
+    private static final Logger LOG = LoggerFactory.getLogger(MoeBenchmark.class);
+
+    private MoeBenchmark() {
+    }
+
+    /**
+     * Runs the benchmark and, when the config names a folder, writes the JSON there.
+     *
+     * @param config what to run
+     * @return the result
+     */
+    public static BenchResult run(BenchConfig config) {
+        MoeLayerSpec spec = config.spec();
+        Optional<RooflineProbe.Ceilings> ceilings = Optional.empty();
+        if (config.measureCeilings() && config.provider() instanceof RooflineProbe probe) {
+            LOG.info("measuring the ceilings of {}", config.device().describe());
+            ceilings = Optional.of(probe.measureCeilings(config.device()));
+            LOG.info("ceilings: {} GB/s ({}), {} GFLOP/s ({})", String.format("%.1f", ceilings.get().bytesPerSecond() / 1e9),
+                    ceilings.get().bandwidthMethod(), String.format("%.1f", ceilings.get().flopsPerSecond() / 1e9),
+                    ceilings.get().flopsMethod());
+        }
+        List<BenchRow> rows = new ArrayList<>();
+        try (Arena arena = Arena.ofShared(); MoeKernel kernel = config.provider().create(spec, config.device())) {
+            LOG.info("generating random weights for {}", spec.describe());
+            var weights = RandomMoe.weights(spec, config.seed(), arena);
+            long t0 = System.nanoTime();
+            kernel.prepare(weights);
+            LOG.info("prepare took {} ms", (System.nanoTime() - t0) / 1_000_000);
+            for (int tokens : config.tokenCounts()) {
+                rows.add(runTokens(config, kernel, tokens, ceilings));
+            }
+        }
+        BenchResult result = new BenchResult(config.provider().id(), config.device().id(), config.device().describe(),
+                spec.describe(), config.activationDtype().toString(), config.warmupIterations(), config.iterations(),
+                config.seed(), ceilings, rows, Instant.now());
+        config.resultsFolder().ifPresent(folder -> {
+            try {
+                LOG.info("wrote {}", result.writeJson(folder));
+            } catch (IOException e) {
+                throw new UncheckedIOException("could not write the benchmark JSON into " + folder, e);
+            }
+        });
+        return result;
+    }
+
+    private static BenchRow runTokens(BenchConfig config, MoeKernel kernel, int tokens,
+                                      Optional<RooflineProbe.Ceilings> ceilings) {
+        MoeLayerSpec spec = config.spec();
+        int calls = config.warmupIterations() + config.iterations();
+        double[] micros = new double[config.iterations()];
+        double touchedSum = 0;
+        try (Arena arena = Arena.ofShared()) {
+            HostTensor hidden = RandomMoe.hidden(tokens, spec.hiddenSize(), config.activationDtype(),
+                    config.seed() + tokens, arena);
+            HostTensor out = HostTensor.allocate(arena, config.activationDtype(), tokens, spec.hiddenSize());
+            List<Routing.TopK> routings = new ArrayList<>(calls);
+            for (int c = 0; c < calls; c++) {
+                routings.add(RandomMoe.topK(spec, tokens, config.seed() * 31 + 1009L * tokens + c, arena));
+            }
+            for (int c = 0; c < calls; c++) {
+                Routing.TopK r = routings.get(c);
+                long start = System.nanoTime();
+                kernel.forward(hidden, r, out);
+                kernel.synchronize();
+                long end = System.nanoTime();
+                if (c >= config.warmupIterations()) {
+                    micros[c - config.warmupIterations()] = (end - start) / 1e3;
+                    touchedSum += touchedExperts(r, spec.experts());
+                }
+            }
+        }
+        double touched = touchedSum / config.iterations();
+        double bytes = touched * expertBytes(spec) + 2.0 * tokens * spec.hiddenSize() * config.activationDtype().byteSize()
+                + 2.0 * tokens * spec.topK() * 4;
+        double flops = flops(spec, tokens);
+        double[] sorted = micros.clone();
+        Arrays.sort(sorted);
+        double median = percentile(sorted, 0.5);
+        double seconds = median / 1e6;
+        double floor = Double.NaN;
+        double fBw = Double.NaN;
+        double fPeak = Double.NaN;
+        if (ceilings.isPresent()) {
+            RooflineProbe.Ceilings c = ceilings.get();
+            floor = Math.max(bytes / c.bytesPerSecond(), flops / c.flopsPerSecond()) * 1e6;
+            fBw = bytes / seconds / c.bytesPerSecond();
+            fPeak = flops / seconds / c.flopsPerSecond();
+        }
+        BenchRow row = new BenchRow(tokens, median, percentile(sorted, 0.1), percentile(sorted, 0.9), touched, bytes,
+                flops, bytes / seconds / 1e9, flops / seconds / 1e9, floor, median / floor, fBw, fPeak);
+        LOG.info("T={}: median {} µs, {} GB/s, {} GFLOP/s", tokens, String.format("%.1f", median),
+                String.format("%.2f", row.gbPerSecond()), String.format("%.2f", row.gflopsPerSecond()));
+        return row;
+    }
+
+    /**
+     * Bytes of one expert's weights, scales and biases in the canonical layout.
+     *
+     * @param spec the layer
+     * @return bytes per expert
+     */
+    public static double expertBytes(MoeLayerSpec spec) {
+        double h = spec.hiddenSize();
+        double i = spec.intermediateSize();
+        double w;
+        if (spec.quant().weights().kind() == WeightFormat.Kind.MXFP4) {
+            w = 2 * i * h / 2 + 2 * i * h / 32 + h * i / 2 + h * i / 32;
+        } else {
+            w = (2 * i * h + h * i) * spec.quant().weights().bitsPerValue() / 8.0;
+        }
+        double bias = spec.hasBias() ? (2 * i + h) * DType.BF16.byteSize() : 0;
+        return w + bias;
+    }
+
+    /**
+     * @param spec the layer
+     * @param tokens T
+     * @return {@code 2 T topK (2 I H + I H)}
+     */
+    public static double flops(MoeLayerSpec spec, int tokens) {
+        double h = spec.hiddenSize();
+        double i = spec.intermediateSize();
+        return 2.0 * tokens * spec.topK() * (2 * i * h + i * h);
+    }
+
+    private static int touchedExperts(Routing.TopK r, int experts) {
+        HostTensor ids = (HostTensor) r.ids();
+        BitSet seen = new BitSet(experts);
+        for (long j = 0; j < ids.numel(); j++) {
+            seen.set(ids.data().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, j));
+        }
+        return seen.cardinality();
+    }
+
+    private static double percentile(double[] sorted, double p) {
+        if (sorted.length == 1) {
+            return sorted[0];
+        }
+        double pos = p * (sorted.length - 1);
+        int lo = (int) Math.floor(pos);
+        int hi = Math.min(sorted.length - 1, lo + 1);
+        return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+    }
+}
