@@ -63,8 +63,26 @@ public final class ReferenceMoe {
      * @throws IllegalArgumentException on any shape, dtype or id mismatch, before computing
      */
     public static void forward(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing, HostTensor out) {
+        forward(spec, w, hidden, routing, out, Mxfp8.ScaleRule.OCP_FLOOR);
+    }
+
+    /**
+     * As {@link #forward(MoeLayerSpec, MoeWeights, HostTensor, Routing, HostTensor)}, choosing how
+     * emulated MXFP8 activations pick their block scale: the OCP rule (the default, which may
+     * saturate a block's maximum) or rounded up (no saturation, as some kernels do). Matters only
+     * for {@link ActivationType#MXFP8}.
+     *
+     * @param spec the layer
+     * @param w canonical weights of this rank's experts
+     * @param hidden {@code [T, H]} F32 or BF16
+     * @param routing logits or top-k, host tensors
+     * @param out {@code [T, H]} F32 or BF16; every element is written
+     * @param mxfp8Scales the MXFP8 scale rule
+     */
+    public static void forward(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing, HostTensor out,
+                               Mxfp8.ScaleRule mxfp8Scales) {
         ForwardArgs.check(spec, hidden, routing, out);
-        run(spec, w, hidden, routing, (i, v) -> Elements.set(out, i, v));
+        run(spec, w, hidden, routing, (i, v) -> Elements.set(out, i, v), mxfp8Scales);
     }
 
     /**
@@ -81,7 +99,7 @@ public final class ReferenceMoe {
     public static double[] forward(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing) {
         int tokens = ForwardArgs.check(spec, hidden, routing, hidden);
         double[] out = new double[Math.multiplyExact(tokens, spec.hiddenSize())];
-        run(spec, w, hidden, routing, (i, v) -> out[(int) i] = v);
+        run(spec, w, hidden, routing, (i, v) -> out[(int) i] = v, Mxfp8.ScaleRule.OCP_FLOOR);
         return out;
     }
 
@@ -90,7 +108,8 @@ public final class ReferenceMoe {
         void set(long index, double value);
     }
 
-    private static void run(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing, Sink out) {
+    private static void run(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing, Sink out,
+                            Mxfp8.ScaleRule mxfp8Scales) {
         int tokens = Math.toIntExact(hidden.dim(0));
         w.validate(spec);
         TopKRouting.Selection sel = switch (routing) {
@@ -100,7 +119,7 @@ public final class ReferenceMoe {
                 yield readTopK(tokens, spec.topK(), host(k.ids(), "top-k ids"), host(k.weights(), "top-k weights"));
             }
         };
-        Layer layer = new Layer(spec, w);
+        Layer layer = new Layer(spec, w, mxfp8Scales);
         int h = spec.hiddenSize();
         int chunk = (int) Math.max(1, Math.min(tokens, CHUNK_BUDGET / ((long) h * (spec.topK() + 1))));
         for (int t0 = 0; t0 < tokens; t0 += chunk) {
@@ -137,9 +156,11 @@ public final class ReferenceMoe {
         private final Optional<HostTensor> b13;
         private final Optional<HostTensor> b2;
         private final ActivationType actType;
+        private final Mxfp8.ScaleRule mxfp8Scales;
 
-        Layer(MoeLayerSpec spec, MoeWeights w) {
+        Layer(MoeLayerSpec spec, MoeWeights w, Mxfp8.ScaleRule mxfp8Scales) {
             this.spec = spec;
+            this.mxfp8Scales = java.util.Objects.requireNonNull(mxfp8Scales, "mxfp8Scales");
             this.h = spec.hiddenSize();
             this.inter = spec.intermediateSize();
             this.localExperts = spec.localExperts();
@@ -222,7 +243,7 @@ public final class ReferenceMoe {
         /** Emulates the activation quantization of the GEMM input, in place. */
         private void quantizeActivations(double[] v, int off, int len) {
             switch (actType) {
-                case MXFP8 -> Mxfp8.quantizeDequantize(v, off, len);
+                case MXFP8 -> Mxfp8.quantizeDequantize(v, off, len, mxfp8Scales);
                 case FP8_PER_TOKEN -> {
                     double amax = 0;
                     for (int c = 0; c < len; c++) {

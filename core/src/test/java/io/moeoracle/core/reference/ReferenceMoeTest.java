@@ -266,6 +266,10 @@ class ReferenceMoeTest {
             BruteForceMoe.route((HostTensor) ((Routing.Logits) logits).logits(), 2, ids, wts);
             double[] expected = BruteForceMoe.flat(BruteForceMoe.forward(mx, w, hidden, ids, wts));
             assertThat(RelativeError.l2(BruteForceMoe.floats(b), expected)).isLessThan(1e-6);
+            HostTensor c = HostTensor.allocate(arena, DType.F32, 5, 96);
+            ReferenceMoe.forward(mx, w, hidden, logits, c, io.moeoracle.api.quant.Mxfp8.ScaleRule.CEIL);
+            assertThat(RelativeError.l2(c, a)).as("seed %d", SEED).isGreaterThan(1e-4).isLessThan(0.1);
+            assertThat(RelativeError.l2(c, b)).as("the rules differ").isGreaterThan(0);
         }
     }
 
