@@ -23,7 +23,7 @@ class ModulePathDiscoveryIT {
 
     @Test
     @DisplayName("on the module path the CLI runs as named modules and finds a provider module only when it is there")
-    void modulePath() throws Exception {
+    void cliOnModulePath() throws Exception {
         String[] args = {"explain", "--model", "gpt-oss-120b", "--device", "sim:sm_90", "--json"};
         List<String> mp = new ArrayList<>(modulePath());
         ChildJvm.Result without = ChildJvm.run(List.of("--module-path", String.join(File.pathSeparator, mp),
