@@ -111,6 +111,10 @@ public final class ReferenceMoe {
     private static void run(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing, Sink out,
                             Mxfp8.ScaleRule mxfp8Scales) {
         int tokens = Math.toIntExact(hidden.dim(0));
+        if (spec.lora()) {
+            throw new IllegalArgumentException("the reference does not apply LoRA adapters, but the spec has lora=true;"
+                    + " merge the adapters into the expert weights first");
+        }
         w.validate(spec);
         TopKRouting.Selection sel = switch (routing) {
             case Routing.Logits l -> TopKRouting.select(host(l.logits(), "router logits"), spec.topK());
