@@ -18,6 +18,18 @@ public final class Mxfp8 {
     /** The code of +448, {@code 0.1111.110}. */
     public static final int MAX_CODE = 0x7E;
 
+    /**
+     * How a block's shared scale is chosen. The OCP spec's rule may saturate the block maximum
+     * (it can land anywhere in {@code [256, 512)} before clipping to 448); some kernels round the
+     * scale up instead so nothing saturates.
+     */
+    public enum ScaleRule {
+        /** OCP MX v1.0: {@code X = floor(log2(amax)) - 8}; values above {@code 448 * 2^X} saturate. */
+        OCP_FLOOR,
+        /** {@code X = ceil(log2(amax / 448))}: the smallest scale with no saturation. */
+        CEIL
+    }
+
     private static final float[] E4M3 = new float[256];
 
     static {
@@ -83,6 +95,20 @@ public final class Mxfp8 {
      * @return the E8M0 scale code
      */
     public static int encode(float[] values, int offset, byte[] out, int outOffset) {
+        return encode(values, offset, out, outOffset, ScaleRule.OCP_FLOOR);
+    }
+
+    /**
+     * As {@link #encode(float[], int, byte[], int)} with a chosen scale rule.
+     *
+     * @param values source
+     * @param offset index of the block's first value (32 are read)
+     * @param out destination of the 32 E4M3 codes
+     * @param outOffset index of the first code written
+     * @param rule how the shared scale is chosen
+     * @return the E8M0 scale code
+     */
+    public static int encode(float[] values, int offset, byte[] out, int outOffset, ScaleRule rule) {
         double amax = 0;
         for (int i = 0; i < BLOCK; i++) {
             float v = values[offset + i];
@@ -91,7 +117,7 @@ public final class Mxfp8 {
             }
             amax = Math.max(amax, Math.abs(v));
         }
-        int code = Mxfp4.sharedScaleCode(amax, EMAX_ELEM);
+        int code = scaleCode(amax, rule);
         int x = code - E8m0.BIAS;
         for (int i = 0; i < BLOCK; i++) {
             out[outOffset + i] = (byte) encodeElement(Math.scalb((double) values[offset + i], -x));
@@ -110,6 +136,20 @@ public final class Mxfp8 {
      * @return the E8M0 scale code
      */
     public static int encode(double[] values, int offset, byte[] out, int outOffset) {
+        return encode(values, offset, out, outOffset, ScaleRule.OCP_FLOOR);
+    }
+
+    /**
+     * As {@link #encode(double[], int, byte[], int)} with a chosen scale rule.
+     *
+     * @param values source
+     * @param offset index of the block's first value (32 are read)
+     * @param out destination of the 32 E4M3 codes
+     * @param outOffset index of the first code written
+     * @param rule how the shared scale is chosen
+     * @return the E8M0 scale code
+     */
+    public static int encode(double[] values, int offset, byte[] out, int outOffset, ScaleRule rule) {
         double amax = 0;
         for (int i = 0; i < BLOCK; i++) {
             double v = values[offset + i];
@@ -118,10 +158,25 @@ public final class Mxfp8 {
             }
             amax = Math.max(amax, Math.abs(v));
         }
-        int code = Mxfp4.sharedScaleCode(amax, EMAX_ELEM);
+        int code = scaleCode(amax, rule);
         int x = code - E8m0.BIAS;
         for (int i = 0; i < BLOCK; i++) {
             out[outOffset + i] = (byte) encodeElement(Math.scalb(values[offset + i], -x));
+        }
+        return code;
+    }
+
+    /**
+     * The shared scale code for a block maximum.
+     *
+     * @param amax the largest magnitude, finite and non-negative
+     * @param rule the rule
+     * @return the E8M0 code
+     */
+    public static int scaleCode(double amax, ScaleRule rule) {
+        int code = Mxfp4.sharedScaleCode(amax, EMAX_ELEM);
+        if (rule == ScaleRule.CEIL && amax > 0 && code < 254 && amax > Math.scalb((double) MAX, code - E8m0.BIAS)) {
+            code++;
         }
         return code;
     }
@@ -174,12 +229,24 @@ public final class Mxfp8 {
      * @param n count, a multiple of 32
      */
     public static void quantizeDequantize(double[] values, int offset, int n) {
+        quantizeDequantize(values, offset, n, ScaleRule.OCP_FLOOR);
+    }
+
+    /**
+     * As {@link #quantizeDequantize(double[], int, int)} with a chosen scale rule.
+     *
+     * @param values the values, overwritten
+     * @param offset first index
+     * @param n count, a multiple of 32
+     * @param rule how each block's shared scale is chosen
+     */
+    public static void quantizeDequantize(double[] values, int offset, int n, ScaleRule rule) {
         if (n % BLOCK != 0) {
             throw new IllegalArgumentException("MXFP8 quantizes blocks of " + BLOCK + "; " + n + " values is not a multiple");
         }
         byte[] codes = new byte[BLOCK];
         for (int b = 0; b < n; b += BLOCK) {
-            int scale = encode(values, offset + b, codes, 0);
+            int scale = encode(values, offset + b, codes, 0, rule);
             decodeBlock(codes, 0, scale, values, offset + b);
         }
     }

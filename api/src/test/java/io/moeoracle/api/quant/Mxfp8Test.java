@@ -87,6 +87,37 @@ class Mxfp8Test {
     }
 
     @Test
+    void ceilScaleRuleNeverSaturates() {
+        float[] v = new float[32];
+        v[0] = 480f; // floor rule: X = 0, 480 saturates to 448; ceil rule: X = 1, 240 is exact
+        byte[] codes = new byte[32];
+        assertThat(Mxfp8.encode(v, 0, codes, 0)).isEqualTo(127);
+        assertThat(Mxfp8.decode(codes[0])).isEqualTo(448f);
+        assertThat(Mxfp8.encode(v, 0, codes, 0, Mxfp8.ScaleRule.CEIL)).isEqualTo(128);
+        assertThat(Mxfp8.decode(codes[0])).isEqualTo(240f);
+        v[0] = 448f; // exactly representable: both rules keep X = 0
+        assertThat(Mxfp8.encode(v, 0, codes, 0, Mxfp8.ScaleRule.CEIL)).isEqualTo(127);
+        SplittableRandom rnd = new SplittableRandom(SEED);
+        double[] d = new double[32];
+        for (int trial = 0; trial < 500; trial++) {
+            double amax = 0;
+            for (int i = 0; i < 32; i++) {
+                d[i] = rnd.nextGaussian() * Math.exp(rnd.nextDouble(-8, 8));
+                amax = Math.max(amax, Math.abs(d[i]));
+            }
+            int code = Mxfp8.scaleCode(amax, Mxfp8.ScaleRule.CEIL);
+            double scale = E8m0.toDouble(code);
+            assertThat(amax).as("seed %d", SEED).isLessThanOrEqualTo(448 * scale);
+            assertThat(amax).as("seed %d", SEED).isGreaterThan(224 * scale); // the smallest such scale
+            double[] q = d.clone();
+            Mxfp8.quantizeDequantize(q, 0, 32, Mxfp8.ScaleRule.CEIL);
+            for (int i = 0; i < 32; i++) {
+                assertThat(Math.abs(q[i] - d[i])).isLessThanOrEqualTo(Math.max(Math.abs(d[i]) * 0x1p-4, 0x1p-10 * scale));
+            }
+        }
+    }
+
+    @Test
     void floatAndDoubleEncodeAgree() {
         SplittableRandom rnd = new SplittableRandom(SEED);
         float[] f = new float[32];

@@ -1,7 +1,9 @@
 package io.moeoracle.core.json;
 
+import io.moeoracle.core.MoeOracleException;
+
 /** A JSON syntax error, with the line, column (both from 1) and character offset where it was found. */
-public final class JsonException extends IllegalArgumentException {
+public final class JsonException extends MoeOracleException {
     private final int line;
     private final int column;
     private final int offset;

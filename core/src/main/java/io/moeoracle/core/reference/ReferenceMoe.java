@@ -46,6 +46,8 @@ public final class ReferenceMoe {
     private static final long CHUNK_BUDGET = 16L << 20;
     /** Bytes of expert weights staged on the heap at once. */
     private static final long STAGE_BUDGET_BYTES = 512L << 20;
+    /** Output rows per inner strip of the GEMM (2 KiB of doubles). */
+    private static final int ROW_STRIP = 256;
 
     private ReferenceMoe() {
     }
@@ -61,7 +63,58 @@ public final class ReferenceMoe {
      * @throws IllegalArgumentException on any shape, dtype or id mismatch, before computing
      */
     public static void forward(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing, HostTensor out) {
-        int tokens = ForwardArgs.check(spec, hidden, routing, out);
+        forward(spec, w, hidden, routing, out, Mxfp8.ScaleRule.OCP_FLOOR);
+    }
+
+    /**
+     * As {@link #forward(MoeLayerSpec, MoeWeights, HostTensor, Routing, HostTensor)}, choosing how
+     * emulated MXFP8 activations pick their block scale: the OCP rule (the default, which may
+     * saturate a block's maximum) or rounded up (no saturation, as some kernels do). Matters only
+     * for {@link ActivationType#MXFP8}.
+     *
+     * @param spec the layer
+     * @param w canonical weights of this rank's experts
+     * @param hidden {@code [T, H]} F32 or BF16
+     * @param routing logits or top-k, host tensors
+     * @param out {@code [T, H]} F32 or BF16; every element is written
+     * @param mxfp8Scales the MXFP8 scale rule
+     */
+    public static void forward(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing, HostTensor out,
+                               Mxfp8.ScaleRule mxfp8Scales) {
+        ForwardArgs.check(spec, hidden, routing, out);
+        run(spec, w, hidden, routing, (i, v) -> Elements.set(out, i, v), mxfp8Scales);
+    }
+
+    /**
+     * Runs the layer and returns the output unrounded, as float64 {@code [T * H]} row-major: for
+     * comparisons where even F32 would round or overflow (e.g. E8M0 scale 254).
+     *
+     * @param spec the layer (standard activation format; MXFP4 or BF16 weights)
+     * @param w canonical weights of this rank's experts
+     * @param hidden {@code [T, H]} F32 or BF16
+     * @param routing logits {@code [T, E]} or top-k {@code [T, k]}, host tensors
+     * @return the output, {@code T * H} doubles
+     * @throws IllegalArgumentException on any shape, dtype or id mismatch, before computing
+     */
+    public static double[] forward(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing) {
+        int tokens = ForwardArgs.check(spec, hidden, routing, hidden);
+        double[] out = new double[Math.multiplyExact(tokens, spec.hiddenSize())];
+        run(spec, w, hidden, routing, (i, v) -> out[(int) i] = v, Mxfp8.ScaleRule.OCP_FLOOR);
+        return out;
+    }
+
+    /** Where outputs go. */
+    private interface Sink {
+        void set(long index, double value);
+    }
+
+    private static void run(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing, Sink out,
+                            Mxfp8.ScaleRule mxfp8Scales) {
+        int tokens = Math.toIntExact(hidden.dim(0));
+        if (spec.lora()) {
+            throw new IllegalArgumentException("the reference does not apply LoRA adapters, but the spec has lora=true;"
+                    + " merge the adapters into the expert weights first");
+        }
         w.validate(spec);
         TopKRouting.Selection sel = switch (routing) {
             case Routing.Logits l -> TopKRouting.select(host(l.logits(), "router logits"), spec.topK());
@@ -70,7 +123,7 @@ public final class ReferenceMoe {
                 yield readTopK(tokens, spec.topK(), host(k.ids(), "top-k ids"), host(k.weights(), "top-k weights"));
             }
         };
-        Layer layer = new Layer(spec, w);
+        Layer layer = new Layer(spec, w, mxfp8Scales);
         int h = spec.hiddenSize();
         int chunk = (int) Math.max(1, Math.min(tokens, CHUNK_BUDGET / ((long) h * (spec.topK() + 1))));
         for (int t0 = 0; t0 < tokens; t0 += chunk) {
@@ -107,9 +160,11 @@ public final class ReferenceMoe {
         private final Optional<HostTensor> b13;
         private final Optional<HostTensor> b2;
         private final ActivationType actType;
+        private final Mxfp8.ScaleRule mxfp8Scales;
 
-        Layer(MoeLayerSpec spec, MoeWeights w) {
+        Layer(MoeLayerSpec spec, MoeWeights w, Mxfp8.ScaleRule mxfp8Scales) {
             this.spec = spec;
+            this.mxfp8Scales = java.util.Objects.requireNonNull(mxfp8Scales, "mxfp8Scales");
             this.h = spec.hiddenSize();
             this.inter = spec.intermediateSize();
             this.localExperts = spec.localExperts();
@@ -121,7 +176,7 @@ public final class ReferenceMoe {
             this.actType = spec.quant().activations();
         }
 
-        void run(TopKRouting.Selection sel, HostTensor hidden, HostTensor out, int t0, int t1) {
+        void run(TopKRouting.Selection sel, HostTensor hidden, Sink out, int t0, int t1) {
             int k = sel.k();
             int n = t1 - t0;
             // assignments of this chunk grouped by local expert: counting sort keeps token order
@@ -184,7 +239,7 @@ public final class ReferenceMoe {
                 }
                 long base = (long) (t0 + i) * h;
                 for (int c = 0; c < h; c++) {
-                    Elements.set(out, base + c, acc[c]);
+                    out.set(base + c, acc[c]);
                 }
             }
         }
@@ -192,7 +247,7 @@ public final class ReferenceMoe {
         /** Emulates the activation quantization of the GEMM input, in place. */
         private void quantizeActivations(double[] v, int off, int len) {
             switch (actType) {
-                case MXFP8 -> Mxfp8.quantizeDequantize(v, off, len);
+                case MXFP8 -> Mxfp8.quantizeDequantize(v, off, len, mxfp8Scales);
                 case FP8_PER_TOKEN -> {
                     double amax = 0;
                     for (int c = 0; c < len; c++) {
@@ -217,35 +272,25 @@ public final class ReferenceMoe {
             for (int a = 0; a < n; a++) {
                 rowsOfX[a] = slotOf[from + a] / k;
             }
-            double[] bias13 = st.bias13;
-            double[] bias2 = st.bias2;
-            // GEMM 1: [n, H] x [2I, H]^T
-            double[] g = new double[n * 2 * inter];
-            double[] row = new double[h];
-            for (int r = 0; r < 2 * inter; r++) {
-                st.w13.decode(r, row);
-                double b = bias13 == null ? 0 : bias13[r];
-                for (int a = 0; a < n; a++) {
-                    g[a * 2 * inter + r] = dot(row, x, rowsOfX[a] * h, h) + b;
-                }
+            // GEMM 1: g[n, 2I] = x[n, H] W13^T + b13
+            double[][] xs = new double[n][];
+            for (int a = 0; a < n; a++) {
+                xs[a] = Arrays.copyOfRange(x, rowsOfX[a] * h, rowsOfX[a] * h + h);
             }
-            // activation, then GEMM 2: [n, I] x [H, I]^T
-            double[] act = new double[n * inter];
+            double[][] g = new double[n][2 * inter];
+            gemm(st.w13, 2 * inter, h, xs, g);
+            addBias(g, st.bias13);
+            // activation, then GEMM 2: out[n, H] = act[n, I] W2^T + b2
+            double[][] act = new double[n][inter];
             for (int a = 0; a < n; a++) {
                 for (int c = 0; c < inter; c++) {
-                    act[a * inter + c] = activate(g[a * 2 * inter + 2 * c], g[a * 2 * inter + 2 * c + 1]);
+                    act[a][c] = activate(g[a][2 * c], g[a][2 * c + 1]);
                 }
-                quantizeActivations(act, a * inter, inter);
+                quantizeActivations(act[a], 0, inter);
             }
             double[][] out = new double[n][h];
-            double[] row2 = new double[inter];
-            for (int r = 0; r < h; r++) {
-                st.w2.decode(r, row2);
-                double b = bias2 == null ? 0 : bias2[r];
-                for (int a = 0; a < n; a++) {
-                    out[a][r] = dot(row2, act, a * inter, inter) + b;
-                }
-            }
+            gemm(st.w2, h, inter, act, out);
+            addBias(out, st.bias2);
             for (int a = 0; a < n; a++) {
                 y[slotOf[from + a]] = out[a]; // distinct slots per expert: no two threads write one
             }
@@ -286,22 +331,45 @@ public final class ReferenceMoe {
         return 0.5 * x * (1.0 + Math.tanh(Math.sqrt(2.0 / Math.PI) * (x + 0.044715 * x * x * x)));
     }
 
-    /** Dot product of {@code w[0, n)} and {@code x[off, off + n)} with four partial sums. */
-    private static double dot(double[] w, double[] x, int off, int n) {
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int c = 0;
-        for (; c + 3 < n; c += 4) {
-            s0 += w[c] * x[off + c];
-            s1 += w[c + 1] * x[off + c + 1];
-            s2 += w[c + 2] * x[off + c + 2];
-            s3 += w[c + 3] * x[off + c + 3];
+    /**
+     * {@code out[a][r] = sum_c in[a][c] W[r, c]} for a weight matrix {@code [rows, cols]}: the
+     * weights are decoded 32 columns at a time, transposed, so the inner loop is an axpy over a
+     * strip of rows that the JIT vectorizes (same index into two arrays: no aliasing doubt).
+     */
+    private static void gemm(ExpertRows.Staged w, int rows, int cols, double[][] in, double[][] out) {
+        int t = ExpertRows.TILE;
+        double[][] tile = new double[t][rows];
+        for (int cb = 0; cb < cols / t; cb++) {
+            w.decodeTile(cb, tile);
+            // a strip of output rows stays in L1 while the 32 columns of the tile stream past it
+            for (int r0 = 0; r0 < rows; r0 += ROW_STRIP) {
+                int r1 = Math.min(rows, r0 + ROW_STRIP);
+                for (int a = 0; a < in.length; a++) {
+                    double[] o = out[a];
+                    double[] x = in[a];
+                    for (int c = 0; c < t; c++) {
+                        axpy(x[cb * t + c], tile[c], o, r0, r1);
+                    }
+                }
+            }
         }
-        for (; c < n; c++) {
-            s0 += w[c] * x[off + c];
+    }
+
+    /** {@code y[i] += s * x[i]} for i in {@code [from, to)}. */
+    private static void axpy(double s, double[] x, double[] y, int from, int to) {
+        for (int i = from; i < to; i++) {
+            y[i] += s * x[i];
         }
-        return (s0 + s1) + (s2 + s3);
+    }
+
+    private static void addBias(double[][] v, double[] bias) {
+        if (bias == null) {
+            return;
+        }
+        for (double[] row : v) {
+            for (int i = 0; i < bias.length; i++) {
+                row[i] += bias[i];
+            }
+        }
     }
 }

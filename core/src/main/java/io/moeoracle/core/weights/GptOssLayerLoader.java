@@ -8,6 +8,7 @@ import io.moeoracle.api.tensor.MoeWeights;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
@@ -85,6 +86,21 @@ public final class GptOssLayerLoader {
             }
         }
         return List.copyOf(out);
+    }
+
+    /**
+     * Opens a checkpoint (a folder, an index file or a {@code .safetensors} file, mapped into
+     * {@code arena}) and loads one layer from it.
+     *
+     * @param checkpoint the checkpoint path (see {@link SafetensorsCheckpoint#open(Path, Arena)})
+     * @param layer the layer index
+     * @param spec the layer spec
+     * @param arena owns the mappings and any converted copies
+     * @return weights and router
+     * @throws SafetensorsException naming the file and tensor on any problem
+     */
+    public static Layer load(Path checkpoint, int layer, MoeLayerSpec spec, Arena arena) {
+        return load(SafetensorsCheckpoint.open(checkpoint, arena), spec, layer, arena);
     }
 
     /**

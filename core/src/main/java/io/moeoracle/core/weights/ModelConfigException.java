@@ -1,10 +1,12 @@
 package io.moeoracle.core.weights;
 
+import io.moeoracle.core.MoeOracleException;
+
 /**
  * A model's {@code config.json} cannot be turned into a layer spec: the message quotes the
  * offending field and its value, and says what was expected.
  */
-public final class ModelConfigException extends IllegalArgumentException {
+public final class ModelConfigException extends MoeOracleException {
     private final String field;
 
     /**

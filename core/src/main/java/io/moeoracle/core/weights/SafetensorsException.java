@@ -1,5 +1,6 @@
 package io.moeoracle.core.weights;
 
+import io.moeoracle.core.MoeOracleException;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -8,7 +9,7 @@ import java.util.Optional;
  * one is at fault) and the rule, e.g.
  * {@code "model.safetensors: tensor 'a.weight': data_offsets [0, 10) hold 10 bytes but BF16 [3, 2] needs 12"}.
  */
-public final class SafetensorsException extends IllegalArgumentException {
+public final class SafetensorsException extends MoeOracleException {
     private final transient Path file;
     private final String tensor;
 

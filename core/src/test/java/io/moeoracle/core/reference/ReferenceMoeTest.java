@@ -266,6 +266,10 @@ class ReferenceMoeTest {
             BruteForceMoe.route((HostTensor) ((Routing.Logits) logits).logits(), 2, ids, wts);
             double[] expected = BruteForceMoe.flat(BruteForceMoe.forward(mx, w, hidden, ids, wts));
             assertThat(RelativeError.l2(BruteForceMoe.floats(b), expected)).isLessThan(1e-6);
+            HostTensor c = HostTensor.allocate(arena, DType.F32, 5, 96);
+            ReferenceMoe.forward(mx, w, hidden, logits, c, io.moeoracle.api.quant.Mxfp8.ScaleRule.CEIL);
+            assertThat(RelativeError.l2(c, a)).as("seed %d", SEED).isGreaterThan(1e-4).isLessThan(0.1);
+            assertThat(RelativeError.l2(c, b)).as("the rules differ").isGreaterThan(0);
         }
     }
 
@@ -285,9 +289,40 @@ class ReferenceMoeTest {
             HostTensor out2 = HostTensor.allocate(arena, DType.F32, 2, 32);
             assertThatThrownBy(() -> ReferenceMoe.forward(spec, w, hidden, Routing.topK(ids, wt), out2))
                     .hasMessageContaining("top-k id 7");
+            MoeLayerSpec lora = spec.toBuilder().lora(true).build();
+            assertThatThrownBy(() -> ReferenceMoe.forward(lora, w, hidden, Routing.logits(logits), out2))
+                    .hasMessageContaining("LoRA");
             MoeLayerSpec wrong = spec.toBuilder().intermediateSize(64).build();
             assertThatThrownBy(() -> ReferenceMoe.forward(wrong, w, hidden, Routing.logits(logits), out2))
                     .hasMessageContaining("w13");
+        }
+    }
+
+    @Test
+    void extremeScalesStayExactInTheFloat64Output() {
+        SplittableRandom rnd = new SplittableRandom(SEED + 5);
+        MoeLayerSpec spec = MoeLayerSpec.builder().experts(2).topK(1).hiddenSize(32).intermediateSize(32)
+                .activation(Activation.SILU).hasBias(false).build();
+        try (Arena arena = Arena.ofConfined()) {
+            MoeWeights w = RandomMoe.weights(spec, rnd.nextLong(), arena);
+            w.w13Scales().get().data().fill((byte) 254); // 2^127: gate and up reach ~1e39
+            w.w2Scales().get().data().fill((byte) 0);    // 2^-127 brings it back down
+            HostTensor hidden = RandomMoe.hidden(3, 32, DType.F32, rnd.nextLong(), arena);
+            Routing r = Routing.logits(RandomMoe.routerLogits(3, 2, rnd.nextLong(), arena));
+            double[] got = ReferenceMoe.forward(spec, w, hidden, r);
+            int[][] ids = new int[3][];
+            double[][] wt = new double[3][];
+            BruteForceMoe.route((HostTensor) ((Routing.Logits) r).logits(), 1, ids, wt);
+            double[] expected = BruteForceMoe.flat(BruteForceMoe.forward(spec, w, hidden, ids, wt));
+            double num = 0;
+            double den = 0;
+            for (int i = 0; i < got.length; i++) {
+                assertThat(got[i]).isFinite();
+                num += (got[i] - expected[i]) * (got[i] - expected[i]);
+                den += expected[i] * expected[i];
+            }
+            assertThat(den).isPositive();
+            assertThat(Math.sqrt(num / den)).as("seed %d", SEED).isLessThan(1e-12);
         }
     }
 
