@@ -17,7 +17,11 @@ final class Progress implements AutoCloseable {
         this.out = out;
         this.what = what;
         this.ticker = Thread.ofVirtual().unstarted(this::tick);
-        ticker.start();
+        // a ticking line only makes sense on a terminal; logs and pipes get the final line alone
+        java.io.Console console = System.console();
+        if (console != null && console.isTerminal()) {
+            ticker.start();
+        }
     }
 
     private void tick() {
@@ -47,7 +51,7 @@ final class Progress implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         synchronized (out) {
-            out.printf("%s%s: %.2f s%n", shown ? "\r" : "", what, (System.nanoTime() - start) / 1e9);
+            out.printf("%s%s: %.2f s     %n", shown ? "\r" : "", what, (System.nanoTime() - start) / 1e9);
             out.flush();
         }
     }
