@@ -19,7 +19,6 @@
 
 #define NTILE 64
 #define KCHUNK 64
-#define THREADS 128
 
 enum { ACT_SWIGLU_OAI = 0, ACT_SILU = 1, ACT_GELU = 2 };
 
@@ -98,8 +97,9 @@ __device__ __forceinline__ float act_apply(int act, float g, float u, float alph
 // GEMM: one CTA computes a [M, 64] tile of one expert, K split over warps (KW) and optionally over
 // CTAs (splits, GEMM2 only: partials are summed by the atomic epilogue).
 // ---------------------------------------------------------------------------------------------
-template <int MB, int MW, int NW, int KW, int STAGES>
+template <int MB, int MW, int NW, int KW, int STAGES, int G>
 struct TileCfg {
+    static constexpr int THREADS_ALL = 128 * G;  // G groups of 4 warps, each with its own pipeline
     static constexpr int M = MB * 16;
     static constexpr int A_BYTES = M * KCHUNK * 2;
     static constexpr int B_BYTES = NTILE * KCHUNK / 2;  // 2048
@@ -107,14 +107,14 @@ struct TileCfg {
     static constexpr int STAGE_BYTES = A_BYTES + B_BYTES + S_BYTES;
     static constexpr int C_STRIDE = NTILE + 8;  // floats
     static constexpr int C_BYTES = M * C_STRIDE * 4;
-    static constexpr int SMEM = (STAGES * STAGE_BYTES > C_BYTES ? STAGES * STAGE_BYTES : C_BYTES);
+    static constexpr int SMEM = (G * STAGES * STAGE_BYTES > C_BYTES ? G * STAGES * STAGE_BYTES : C_BYTES);
     static constexpr int WMB = MB / MW;     // m16 blocks per warp
     static constexpr int WNB = 8 / NW;      // n8 blocks per warp
     static constexpr int WSTEPS = 4 / KW;   // k16 steps per chunk per warp
     static_assert(MW * NW * KW == 4, "4 warps");
 };
 
-template <int MB, int MW, int NW, int KW, int STAGES, bool GEMM2>
+template <int MB, int MW, int NW, int KW, int STAGES, int G, bool GEMM2>
 __device__ __forceinline__ void moe_gemm_body(
     const __nv_bfloat16* __restrict__ A, int a_stride, int a_div, int a_by_pos, int K_real,
     const int* __restrict__ sorted_ids, const int* __restrict__ tile_expert, const int* __restrict__ num_tiles,
@@ -122,7 +122,7 @@ __device__ __forceinline__ void moe_gemm_body(
     int N_real, int N_pad, int K_pad, int splits,
     void* __restrict__ out, int out_stride, const float* __restrict__ topk_w,
     int act, float alpha, float limit, float acc_scale) {
-    using C = TileCfg<MB, MW, NW, KW, STAGES>;
+    using C = TileCfg<MB, MW, NW, KW, STAGES, G>;
     constexpr int M = C::M;
     extern __shared__ __align__(128) uint8_t smem[];
     __shared__ int s_ids[M];
@@ -137,7 +137,8 @@ __device__ __forceinline__ void moe_gemm_body(
     const int split = blockIdx.z;
     const int kc0 = (int)((long)split * nk / splits);
     const int kc1 = (int)((long)(split + 1) * nk / splits);
-    const int tid = threadIdx.x;
+    const int tid = threadIdx.x & 127;  // index within the group
+    const int grp = threadIdx.x >> 7;
     const int lane = tid & 31;
     const int warp = tid >> 5;
     // warp -> (kw, mw, nw)
@@ -145,7 +146,7 @@ __device__ __forceinline__ void moe_gemm_body(
     const int mw = (warp / KW) % MW;
     const int nw = warp / (KW * MW);
 
-    for (int r = tid; r < M; r += THREADS) {
+    for (int r = threadIdx.x; r < M; r += C::THREADS_ALL) {
         int id = __ldg(sorted_ids + tile * M + r);
         s_ids[r] = id;
         s_arow[r] = id < 0 ? -1 : (a_by_pos ? tile * M + r : id / a_div);
@@ -156,9 +157,17 @@ __device__ __forceinline__ void moe_gemm_body(
     const uint8_t* bq = Bq + tile_base * C::B_BYTES;
     const uint8_t* bs = Bs + tile_base * C::S_BYTES;
 
-    auto stageA = [&](int st) { return smem + st * C::STAGE_BYTES; };
-    auto stageB = [&](int st) { return smem + st * C::STAGE_BYTES + C::A_BYTES; };
-    auto stageS = [&](int st) { return smem + st * C::STAGE_BYTES + C::A_BYTES + C::B_BYTES; };
+    uint8_t* const gsmem = smem + grp * STAGES * C::STAGE_BYTES;
+    auto stageA = [&](int st) { return gsmem + st * C::STAGE_BYTES; };
+    auto stageB = [&](int st) { return gsmem + st * C::STAGE_BYTES + C::A_BYTES; };
+    auto stageS = [&](int st) { return gsmem + st * C::STAGE_BYTES + C::A_BYTES + C::B_BYTES; };
+    auto group_sync = [&]() {
+        if constexpr (G == 1) {
+            __syncthreads();
+        } else {
+            asm volatile("bar.sync %0, 128;\n" ::"r"(grp + 1));
+        }
+    };
 
     // A rows this thread copies: column segment c fixed, rows (tid >> 3) + 16 j; padding rows are
     // not loaded at all (their MMA rows are garbage and never stored)
@@ -192,21 +201,24 @@ __device__ __forceinline__ void moe_gemm_body(
 #pragma unroll
             for (int q = 0; q < 4; q++) acc[i][j][q] = 0.f;
 
-    const int nchunks = kc1 - kc0;
+    // group g takes chunks kc0 + g, kc0 + g + G, ...
+    const int nchunks = kc1 - kc0 > grp ? (kc1 - kc0 - grp + G - 1) / G : 0;
+    auto chunk_of = [&](int i) { return kc0 + grp + i * G; };
 #pragma unroll
     for (int s = 0; s < STAGES - 1; s++) {
-        if (s < nchunks) load_chunk(kc0 + s, s);
+        if (s < nchunks) load_chunk(chunk_of(s), s);
         cp_async_commit();
     }
 
     for (int it = 0; it < nchunks; it++) {
         cp_async_wait<STAGES - 2>();
-        __syncthreads();
+        group_sync();
         {
             int nxt = it + STAGES - 1;
-            if (nxt < nchunks) load_chunk(kc0 + nxt, nxt % STAGES);
+            if (nxt < nchunks) load_chunk(chunk_of(nxt), nxt % STAGES);
             cp_async_commit();
         }
+        {
         const int st = it % STAGES;
         const uint8_t* sa = stageA(st);
         const uint8_t* sb = stageB(st);
@@ -251,16 +263,17 @@ __device__ __forceinline__ void moe_gemm_body(
                 }
             }
         }
+        }
     }
     cp_async_wait<0>();
     __syncthreads();
 
-    // reduce the KW partial tiles into C (deterministic order)
+    // reduce the G*KW partial tiles into C (deterministic order)
     float* cs = reinterpret_cast<float*>(smem);
     const int g = lane >> 2, tg = lane & 3;
 #pragma unroll
-    for (int pass = 0; pass < KW; pass++) {
-        if (kw == pass) {
+    for (int pass = 0; pass < G * KW; pass++) {
+        if (grp * KW + kw == pass) {
 #pragma unroll
             for (int mb = 0; mb < C::WMB; mb++)
 #pragma unroll
@@ -286,7 +299,7 @@ __device__ __forceinline__ void moe_gemm_body(
         // gate/up pairs -> activation -> bf16 intermediate row (by sorted position)
         __nv_bfloat16* inter = reinterpret_cast<__nv_bfloat16*>(out);
         const float* bias_e = bias ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
-        for (int i = tid; i < M * 16; i += THREADS) {
+        for (int i = threadIdx.x; i < M * 16; i += C::THREADS_ALL) {
             int r = i >> 4, p2 = (i & 15) * 2;  // two pairs per thread
             if (s_ids[r] < 0) continue;
             const float* crow = cs + r * C::C_STRIDE + p2 * 2;
@@ -304,7 +317,7 @@ __device__ __forceinline__ void moe_gemm_body(
     } else {
         float* accum = reinterpret_cast<float*>(out);
         const float* bias_e = (bias && split == 0) ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
-        for (int i = tid; i < M * NTILE; i += THREADS) {
+        for (int i = threadIdx.x; i < M * NTILE; i += C::THREADS_ALL) {
             int r = i >> 6, c = i & 63;
             int id = s_ids[r];
             int n = nt * NTILE + c;
@@ -326,20 +339,40 @@ __device__ __forceinline__ void moe_gemm_body(
     A, a_stride, a_div, a_by_pos, K_real, sorted_ids, tile_expert, num_tiles, Bq, Bs, bias, N_real,      \
         N_pad, K_pad, splits, out, out_stride, topk_w, act, alpha, limit, acc_scale
 
-#define DEFINE_GEMM(NAME, MB, MW, NW, KW, ST, G2)                                            \
-    extern "C" __global__ void __launch_bounds__(THREADS) NAME(GEMM_PARAMS) {                \
-        moe_gemm_body<MB, MW, NW, KW, ST, G2>(GEMM_ARGS);                                    \
-    }                                                                                        \
-    extern "C" __global__ void NAME##_smem_probe(int* o) { o[0] = TileCfg<MB, MW, NW, KW, ST>::SMEM; }
+#define DEFINE_GEMM(NAME, MB, MW, NW, KW, ST, G, G2)                                                     \
+    extern "C" __global__ void __launch_bounds__(128 * G) NAME(GEMM_PARAMS) {                             \
+        moe_gemm_body<MB, MW, NW, KW, ST, G, G2>(GEMM_ARGS);                                             \
+    }                                                                                                    \
+    extern "C" __global__ void NAME##_config(int* o) {                                                   \
+        o[0] = TileCfg<MB, MW, NW, KW, ST, G>::SMEM;                                                     \
+        o[1] = TileCfg<MB, MW, NW, KW, ST, G>::THREADS_ALL;                                              \
+        o[2] = TileCfg<MB, MW, NW, KW, ST, G>::M;                                                        \
+    }
 
-DEFINE_GEMM(moe_gemm1_m16, 1, 1, 1, 4, 12, false)
-DEFINE_GEMM(moe_gemm1_m32, 2, 1, 1, 4, 8, false)
-DEFINE_GEMM(moe_gemm1_m64, 4, 2, 1, 2, 4, false)
-DEFINE_GEMM(moe_gemm1_m128, 8, 2, 2, 1, 4, false)
-DEFINE_GEMM(moe_gemm2_m16, 1, 1, 1, 4, 12, true)
-DEFINE_GEMM(moe_gemm2_m32, 2, 1, 1, 4, 8, true)
-DEFINE_GEMM(moe_gemm2_m64, 4, 2, 1, 2, 4, true)
-DEFINE_GEMM(moe_gemm2_m128, 8, 2, 2, 1, 4, true)
+// Tile configurations: MB (m16 blocks), MW x NW x KW warp grid, pipeline stages, groups. The
+// *_config kernels report each configuration's dynamic shared memory, threads and M to the host.
+#ifndef MOE_M16_STAGES
+#define MOE_M16_STAGES 8
+#endif
+#ifndef MOE_M16_GROUPS
+#define MOE_M16_GROUPS 1
+#endif
+#ifndef MOE_M32_STAGES
+#define MOE_M32_STAGES 8
+#endif
+#define CFG_M16 1, 1, 1, 4, MOE_M16_STAGES, MOE_M16_GROUPS
+#define CFG_M32 2, 1, 1, 4, MOE_M32_STAGES, 1
+#define CFG_M64 4, 2, 1, 2, 4, 1
+#define CFG_M128 8, 2, 2, 1, 4, 1
+#define DEFINE_GEMM_(...) DEFINE_GEMM(__VA_ARGS__)
+DEFINE_GEMM_(moe_gemm1_m16, CFG_M16, false)
+DEFINE_GEMM_(moe_gemm1_m32, CFG_M32, false)
+DEFINE_GEMM_(moe_gemm1_m64, CFG_M64, false)
+DEFINE_GEMM_(moe_gemm1_m128, CFG_M128, false)
+DEFINE_GEMM_(moe_gemm2_m16, CFG_M16, true)
+DEFINE_GEMM_(moe_gemm2_m32, CFG_M32, true)
+DEFINE_GEMM_(moe_gemm2_m64, CFG_M64, true)
+DEFINE_GEMM_(moe_gemm2_m128, CFG_M128, true)
 
 // ---------------------------------------------------------------------------------------------
 // routing: one warp per token. Top-k of the logits (ties -> lower index), softmax over the k; or

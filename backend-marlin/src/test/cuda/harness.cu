@@ -218,14 +218,14 @@ typedef void (*GemmFn)(GEMM_PARAMS);
 struct Variant {
     int M;
     GemmFn g1, g2;
-    int smem;
+    int smem, threads;
 };
 static Variant variant(int M) {
     switch (M) {
-        case 16: return {16, moe_gemm1_m16, moe_gemm2_m16, TileCfg<1, 1, 1, 4, 8>::SMEM};
-        case 32: return {32, moe_gemm1_m32, moe_gemm2_m32, TileCfg<2, 1, 1, 4, 6>::SMEM};
-        case 64: return {64, moe_gemm1_m64, moe_gemm2_m64, TileCfg<4, 2, 1, 2, 4>::SMEM};
-        default: return {128, moe_gemm1_m128, moe_gemm2_m128, TileCfg<8, 2, 2, 1, 4>::SMEM};
+        case 16: return {16, moe_gemm1_m16, moe_gemm2_m16, TileCfg<CFG_M16>::SMEM, TileCfg<CFG_M16>::THREADS_ALL};
+        case 32: return {32, moe_gemm1_m32, moe_gemm2_m32, TileCfg<CFG_M32>::SMEM, TileCfg<CFG_M32>::THREADS_ALL};
+        case 64: return {64, moe_gemm1_m64, moe_gemm2_m64, TileCfg<CFG_M64>::SMEM, TileCfg<CFG_M64>::THREADS_ALL};
+        default: return {128, moe_gemm1_m128, moe_gemm2_m128, TileCfg<CFG_M128>::SMEM, TileCfg<CFG_M128>::THREADS_ALL};
     }
 }
 static int choose_m(long rows, int El) {
@@ -304,15 +304,17 @@ static void forward(const DevLayer& d, const Scratch& s, const Call& c, cudaStre
     stage_mark(2, st);
     int N1p = 2 * d.Ip;
     dim3 g1(N1p / 64, tiles, 1);
-    v.g1<<<g1, THREADS, v.smem, st>>>((const __nv_bfloat16*)c.hidden, sp.H, batched ? 1 : sp.k, 0, sp.H, s.sorted,
+    v.g1<<<g1, v.threads, v.smem, st>>>((const __nv_bfloat16*)c.hidden, sp.H, batched ? 1 : sp.k, 0, sp.H, s.sorted,
                                       s.tile_e, s.ntiles, d.q13, d.sc13, d.b13, 2 * sp.I, N1p, d.Hp, 1, s.inter,
                                       d.Ip, nullptr, sp.act, 1.702f, 7.0f, std::ldexp(1.0f, d.x13));
     stage_mark(3, st);
     int nk2 = d.Ip / 64;
     long est = std::min<long>(sp.El, rows) * (d.Hp / 64);
-    int splits = (int)std::min<long>(std::min(8, nk2), std::max<long>(1, (4L * d.sms + est - 1) / est));
+    // split K of GEMM2 only while every CTA stays resident in one wave
+    int per_sm = std::max(1, std::min(16, (227 * 1024) / (v.smem + 1024)));
+    int splits = (int)std::min<long>(std::min(8, nk2), std::max<long>(1, ((long)per_sm * d.sms) / std::max(1L, est)));
     dim3 g2(d.Hp / 64, tiles, splits);
-    v.g2<<<g2, THREADS, v.smem, st>>>((const __nv_bfloat16*)s.inter, d.Ip, batched ? 1 : sp.k, 1, d.Ip, s.sorted,
+    v.g2<<<g2, v.threads, v.smem, st>>>((const __nv_bfloat16*)s.inter, d.Ip, batched ? 1 : sp.k, 1, d.Ip, s.sorted,
                                       s.tile_e, s.ntiles, d.q2, d.sc2, d.b2, sp.H, d.Hp, d.Ip, splits, s.acc, sp.H,
                                       batched ? nullptr : s.topk_w, sp.act, 1.702f, 7.0f, std::ldexp(1.0f, d.x2));
     stage_mark(4, st);
