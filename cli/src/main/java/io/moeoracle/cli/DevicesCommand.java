@@ -1,0 +1,36 @@
+package io.moeoracle.cli;
+
+import io.moeoracle.api.DeviceProbe;
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.core.device.DeviceRegistry;
+import io.moeoracle.core.device.SimulatedDevices;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code moe-oracle devices}: what each probe found, or why it found nothing. */
+@Command(name = "devices", mixinStandardHelpOptions = true,
+        description = "Lists the devices each probe found on this host, or why it found none.")
+final class DevicesCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        var registry = DeviceRegistry.discover();
+        for (DeviceProbe.Result r : registry.probeAll()) {
+            out.printf("%s:%n", r.probeId());
+            for (DeviceInfo d : r.devices()) {
+                out.printf("  %-10s %-16s %s, %d compute units, %.1f GiB%s%n", d.id(), d.arch(), d.name(),
+                        d.computeUnits(), d.memoryBytes() / (double) (1L << 30),
+                        d.features().isEmpty() ? "" : ", features " + String.join(" ", new java.util.TreeSet<>(d.features())));
+            }
+            r.reason().ifPresent(reason -> out.printf("  %s%s%n", r.devices().isEmpty() ? "none: " : "note: ", reason));
+        }
+        out.printf("simulated (for --device): %s%n", String.join(", ", SimulatedDevices.ids()));
+        return 0;
+    }
+}

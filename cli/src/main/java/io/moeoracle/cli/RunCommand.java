@@ -1,0 +1,140 @@
+package io.moeoracle.cli;
+
+import io.moeoracle.api.MoeKernel;
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.tensor.DType;
+import io.moeoracle.api.tensor.HostTensor;
+import io.moeoracle.api.tensor.MoeWeights;
+import io.moeoracle.api.tensor.Routing;
+import io.moeoracle.core.device.DeviceRegistry;
+import io.moeoracle.core.reference.ReferenceMoe;
+import io.moeoracle.core.reference.RelativeError;
+import io.moeoracle.core.select.MoeKernelSelector;
+import io.moeoracle.core.select.Selection;
+import io.moeoracle.core.weights.GptOssLayerLoader;
+import io.moeoracle.core.weights.RandomMoe;
+import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code moe-oracle run}: chooses a backend, prepares the weights (a checkpoint's layer or random
+ * ones), runs the layer on fresh random tokens and checks it against the float64 reference.
+ */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Chooses a backend, prepares weights, runs the layer and checks it against the reference.")
+final class RunCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    SpecOptions layer;
+
+    @Option(names = "--weights", paramLabel = "PATH",
+            description = "a safetensors file or checkpoint folder in the gpt-oss layout (default: random weights)")
+    Path weights;
+
+    @Option(names = "--layer", paramLabel = "N", defaultValue = "0", description = "layer of the checkpoint; default ${DEFAULT-VALUE}")
+    int layerIndex;
+
+    @Option(names = "--tokens", paramLabel = "T", defaultValue = "8", description = "tokens per forward; default ${DEFAULT-VALUE}")
+    int tokens;
+
+    @Option(names = "--iterations", paramLabel = "N", defaultValue = "10", description = "timed forwards; default ${DEFAULT-VALUE}")
+    int iterations;
+
+    @Option(names = "--device", paramLabel = "DEV", defaultValue = "auto",
+            description = "auto, a probed device (cpu, cuda:0, ...); default ${DEFAULT-VALUE}")
+    String device;
+
+    @Option(names = "--backend", paramLabel = "ID", description = "insist on this backend")
+    String backend;
+
+    @Option(names = "--seed", paramLabel = "S", description = "random seed (default: fresh each run)")
+    Long seed;
+
+    @Option(names = "--no-check", description = "skip the comparison with the float64 reference")
+    boolean noCheck;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        if (layer.model == null && layer.config == null && layer.experts == null) {
+            layer.model = "gpt-oss-20b";
+        }
+        if (tokens < 0 || tokens > 1 << 20) {
+            throw new CliErrors.UsageException("--tokens " + tokens + " must be between 0 and 1048576");
+        }
+        if (iterations < 1) {
+            throw new CliErrors.UsageException("--iterations " + iterations + " must be at least 1");
+        }
+        MoeLayerSpec s = layer.toSpec(backend);
+        if (s.maxTokensPerCall() < tokens) {
+            s = s.toBuilder().maxTokensPerCall(tokens).build();
+        }
+        DeviceInfo d = DeviceRegistry.discover().resolve(device);
+        if (d.simulated()) {
+            throw new CliErrors.UsageException("device " + d.id() + " is simulated and cannot run anything; "
+                    + "use 'moe-oracle explain' for simulated devices, or --device auto");
+        }
+        Selection selection = MoeKernelSelector.create().trySelect(s, d).orElseThrow(() ->
+                new CliErrors.NoKernelException("no backend can run " + s.describe() + " on " + d.describe()
+                        + "\n\n" + MoeKernelSelector.create().explain(s, d).toTable()));
+        out.println("layer:   " + s.describe());
+        out.println("device:  " + d.describe());
+        out.println("backend: " + selection.winner().id() + " (chosen first of "
+                + selection.explanation().rows().size() + " in policy order)");
+        out.println();
+        out.print(selection.explanation().toTable());
+        out.println();
+        out.flush();
+
+        long runSeed = seed != null ? seed : System.nanoTime();
+        try (Arena arena = Arena.ofShared(); MoeKernel kernel = selection.createKernel()) {
+            MoeWeights w;
+            try (Progress p = new Progress(out, "loading weights")) {
+                w = weights != null ? GptOssLayerLoader.load(weights, layerIndex, s, arena).weights()
+                        : RandomMoe.weights(s, runSeed, arena);
+            }
+            try (Progress p = new Progress(out, "preparing weights for " + kernel.providerId())) {
+                kernel.prepare(w);
+            }
+            HostTensor hidden = RandomMoe.hidden(tokens, s.hiddenSize(), DType.F32, runSeed + 1, arena);
+            Routing routing = Routing.logits(RandomMoe.routerLogits(tokens, s.experts(), runSeed + 2, arena));
+            HostTensor outT = HostTensor.allocate(arena, DType.F32, tokens, s.hiddenSize());
+            kernel.forward(hidden, routing, outT); // warm-up
+            kernel.synchronize();
+            long[] ns = new long[iterations];
+            for (int i = 0; i < iterations; i++) {
+                long t0 = System.nanoTime();
+                kernel.forward(hidden, routing, outT);
+                kernel.synchronize();
+                ns[i] = System.nanoTime() - t0;
+            }
+            Arrays.sort(ns);
+            double medianUs = ns[iterations / 2] / 1e3;
+            out.printf("tokens %d, %d forwards: median %.1f us, min %.1f us (host tensors in and out, seed %d)%n",
+                    tokens, iterations, medianUs, ns[0] / 1e3, runSeed);
+            if (!noCheck && tokens > 0) {
+                HostTensor ref = HostTensor.allocate(arena, DType.F32, tokens, s.hiddenSize());
+                ReferenceMoe.forward(s, w, hidden, routing, ref);
+                double err = RelativeError.l2(outT, ref);
+                out.printf("relative L2 error vs float64 reference: %.3e%n", err);
+                if (!(err <= 1e-2)) {
+                    out.flush();
+                    return 1;
+                }
+            }
+        }
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,197 @@
+package io.moeoracle.core.device;
+
+import io.moeoracle.api.DeviceProbe;
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.device.Vendor;
+import io.moeoracle.core.internal.ServiceScan;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The device probes of this host ({@link DeviceProbe}s found with {@link ServiceLoader}) and the
+ * devices they find, probed once on first use. A probe that fails to load or throws becomes a
+ * {@link DeviceProbe.Result} with no devices and the reason.
+ */
+public final class DeviceRegistry {
+    private static final Logger LOG = LoggerFactory.getLogger(DeviceRegistry.class);
+
+    private final List<DeviceProbe> probes;
+    private final List<DeviceProbe.Result> loadFailures;
+    private volatile List<DeviceProbe.Result> results;
+
+    private DeviceRegistry(List<DeviceProbe> probes, List<DeviceProbe.Result> loadFailures) {
+        this.probes = List.copyOf(probes);
+        this.loadFailures = List.copyOf(loadFailures);
+    }
+
+    /**
+     * Finds the probes with {@link ServiceLoader} over this class's loader, the thread's context
+     * loader and, on the module path, the boot layer.
+     *
+     * @return the registry; nothing is probed yet
+     */
+    public static DeviceRegistry discover() {
+        Set<ClassLoader> loaders = new LinkedHashSet<>();
+        if (DeviceRegistry.class.getClassLoader() != null) {
+            loaders.add(DeviceRegistry.class.getClassLoader());
+        }
+        if (Thread.currentThread().getContextClassLoader() != null) {
+            loaders.add(Thread.currentThread().getContextClassLoader());
+        }
+        List<DeviceProbe> found = new ArrayList<>();
+        List<DeviceProbe.Result> failed = new ArrayList<>();
+        Set<Class<?>> seen = new HashSet<>();
+        for (ClassLoader cl : loaders) {
+            ServiceScan.scan(ServiceLoader.load(DeviceProbe.class, cl), "class loader " + cl, seen,
+                    f -> found.add(f.instance()), f -> failed.add(failure(f)));
+        }
+        if (DeviceRegistry.class.getModule().isNamed()) {
+            ServiceScan.scan(ServiceLoader.load(ModuleLayer.boot(), DeviceProbe.class), "boot layer", seen,
+                    f -> found.add(f.instance()), f -> failed.add(failure(f)));
+        }
+        return new DeviceRegistry(found, failed);
+    }
+
+    /**
+     * @param probes the probes to use, in order
+     * @return a registry over exactly these probes
+     */
+    public static DeviceRegistry of(List<? extends DeviceProbe> probes) {
+        return new DeviceRegistry(List.copyOf(probes), List.of());
+    }
+
+    private static DeviceProbe.Result failure(ServiceScan.Failed f) {
+        return DeviceProbe.Result.none(f.name(), "probe " + f.name() + " from " + f.source() + " failed to load: "
+                + ServiceScan.describe(f.cause()));
+    }
+
+    /** @return the probes, in discovery order */
+    public List<DeviceProbe> probes() {
+        return probes;
+    }
+
+    /**
+     * Runs every probe once (later calls return the same results); probes that failed to load
+     * come last.
+     *
+     * @return one result per probe
+     */
+    public List<DeviceProbe.Result> probeAll() {
+        List<DeviceProbe.Result> r = results;
+        if (r == null) {
+            synchronized (this) {
+                r = results;
+                if (r == null) {
+                    r = runProbes();
+                    results = r;
+                }
+            }
+        }
+        return r;
+    }
+
+    private List<DeviceProbe.Result> runProbes() {
+        List<DeviceProbe.Result> out = new ArrayList<>();
+        for (DeviceProbe p : probes) {
+            String id = safeId(p);
+            DeviceProbe.Result result;
+            try {
+                result = p.probe();
+                if (result == null) {
+                    result = DeviceProbe.Result.none(id, "probe " + id + " returned null");
+                }
+            } catch (RuntimeException | LinkageError e) {
+                result = DeviceProbe.Result.none(id, "probe " + id + " threw " + ServiceScan.describe(e));
+            }
+            if (result.devices().isEmpty()) {
+                LOG.debug("device probe {} found nothing: {}", id, result.reason().orElse("no reason given"));
+            }
+            out.add(result);
+        }
+        out.addAll(loadFailures);
+        return List.copyOf(out);
+    }
+
+    private static String safeId(DeviceProbe p) {
+        try {
+            String id = p.id();
+            return id == null || id.isBlank() ? p.getClass().getName() : id;
+        } catch (RuntimeException | LinkageError e) {
+            return p.getClass().getName();
+        }
+    }
+
+    /** @return every real device the probes found, in probe order */
+    public List<DeviceInfo> devices() {
+        return probeAll().stream().flatMap(r -> r.devices().stream()).toList();
+    }
+
+    /**
+     * Turns a device spec into a device.
+     *
+     * @param spec {@code auto} (the first real non-CPU device, else the CPU), {@code sim:...} (a
+     *     {@link SimulatedDevices simulated device}) or the id of a real device ({@code cpu},
+     *     {@code cuda:0}, ...)
+     * @return the device
+     * @throws UnknownDeviceException when nothing matches; the message lists what exists
+     */
+    public DeviceInfo resolve(String spec) {
+        Objects.requireNonNull(spec, "spec");
+        String s = spec.trim();
+        if (SimulatedDevices.isSimulatedId(s)) {
+            return SimulatedDevices.get(s);
+        }
+        List<DeviceInfo> devices = devices();
+        if (s.equalsIgnoreCase("auto")) {
+            Optional<DeviceInfo> accelerator = devices.stream()
+                    .filter(d -> d.vendor() != Vendor.CPU && !d.simulated()).findFirst();
+            if (accelerator.isPresent()) {
+                return accelerator.get();
+            }
+            Optional<DeviceInfo> cpu = devices.stream().filter(d -> d.vendor() == Vendor.CPU).findFirst();
+            if (cpu.isPresent()) {
+                return cpu.get();
+            }
+            throw new UnknownDeviceException(spec, List.of(), "no device was found on this host for --device auto"
+                    + " (probes: " + describeProbes() + "). Name a simulated device instead (one of "
+                    + String.join(", ", SimulatedDevices.ids()) + "), or run `moe-oracle devices` to see why each"
+                    + " probe found nothing.");
+        }
+        for (DeviceInfo d : devices) {
+            if (d.id().equals(s)) {
+                return d;
+            }
+        }
+        String lower = s.toLowerCase(Locale.ROOT);
+        for (DeviceInfo d : devices) {
+            if (d.id().toLowerCase(Locale.ROOT).equals(lower)) {
+                return d;
+            }
+        }
+        List<String> known = new ArrayList<>();
+        known.add("auto");
+        devices.forEach(d -> known.add(d.id()));
+        known.addAll(SimulatedDevices.ids());
+        throw new UnknownDeviceException(spec, known, "no device '" + spec + "' on this host; it has "
+                + (devices.isEmpty() ? "none" : String.join(", ", devices.stream().map(DeviceInfo::id).toList()))
+                + ", and the simulated devices are " + String.join(", ", SimulatedDevices.ids())
+                + ". Use one of these or 'auto'; run `moe-oracle devices` to see what each probe found.");
+    }
+
+    private String describeProbes() {
+        List<String> parts = new ArrayList<>();
+        for (DeviceProbe.Result r : probeAll()) {
+            parts.add(r.probeId() + ": " + r.reason().orElse(r.devices().size() + " device(s)"));
+        }
+        return parts.isEmpty() ? "none registered" : String.join("; ", parts);
+    }
+}

@@ -1,0 +1,7 @@
+/**
+ * Choosing a kernel: {@link io.moeoracle.core.select.MoeKernelSelector} (the one selector),
+ * {@link io.moeoracle.core.select.SelectionPolicy} (the order providers are tried in),
+ * {@link io.moeoracle.core.select.SelectionSettings} (the user's overrides) and
+ * {@link io.moeoracle.core.select.Explanation} (every verdict, as a table or JSON).
+ */
+package io.moeoracle.core.select;

@@ -1,0 +1,187 @@
+package io.moeoracle.core.select;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.moeoracle.api.HostAvailability;
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.spec.ActivationType;
+import io.moeoracle.core.device.SimulatedDevices;
+import io.moeoracle.core.discovery.ProviderRegistry;
+import io.moeoracle.core.fixtures.FakeProvider;
+import io.moeoracle.core.fixtures.Specs;
+import io.moeoracle.core.fixtures.StrictJson;
+import io.moeoracle.core.select.Explanation.Row;
+import io.moeoracle.core.select.Explanation.Status;
+import java.math.BigDecimal;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.Test;
+
+class ExplanationTest {
+    private static final DeviceInfo SM90 = SimulatedDevices.get("sim:sm_90");
+    private static final String NASTY = "quote \" backslash \\ newline\nnext\ttab \u0001 ctrl \u2028 sep é ü 日本 🙂 lone "
+            + "\ud800 end";
+
+    private static Explanation sample() {
+        return new Explanation(Specs.gptOss120b(), SM90, Optional.empty(), List.of(
+                new Row(1, "flashinfer-mxfp8", OptionalInt.of(120), Optional.of(ActivationType.MXFP8),
+                        Status.UNSUPPORTED, "needs fp8 tensor cores", "use --activation bf16",
+                        HostAvailability.no("libcuda missing"), "/x/flashinfer.jar"),
+                new Row(2, "marlin", OptionalInt.of(100), Optional.of(ActivationType.BF16), Status.CHOSEN,
+                        "W4A16 in registers", "", HostAvailability.yes(), "/x/marlin.jar"),
+                new Row(3, "cpu", OptionalInt.of(-5), Optional.of(ActivationType.BF16), Status.SUPPORTED_NOT_CHOSEN,
+                        "AVX-512", "", HostAvailability.yes("avx512_bf16"), "bound"),
+                new Row(0, "x", OptionalInt.empty(), Optional.empty(), Status.EXCLUDED, "excluded by moe.exclude",
+                        "", HostAvailability.no("not checked"), "bound"),
+                new Row(0, "com.example.Broken", OptionalInt.empty(), Optional.empty(), Status.UNAVAILABLE,
+                        "failed to load: boom\nsecond line", "fix the jar", HostAvailability.no("failed to load"),
+                        "/x/broken.jar")));
+    }
+
+    @Test
+    void theTableIsAlignedColumnByColumn() {
+        String table = sample().toTable();
+        List<String> lines = table.lines().toList();
+        int h = 0;
+        while (!lines.get(h).startsWith("#")) {
+            h++;
+        }
+        String header = lines.get(h);
+        String[] titles = {"#", "backend", "priority", "act", "verdict", "reason / remedy", "host"};
+        int[] start = new int[titles.length];
+        for (int c = 0; c < titles.length; c++) {
+            start[c] = header.indexOf(titles[c]);
+            assertThat(start[c]).as(titles[c]).isGreaterThanOrEqualTo(c == 0 ? 0 : start[c - 1] + 1);
+        }
+        List<String[]> expected = List.of(
+                new String[] {"1", "flashinfer-mxfp8", "120", "mxfp8", "unsupported",
+                    "needs fp8 tensor cores; fix: use --activation bf16", "no (libcuda missing)"},
+                new String[] {"2", "marlin", "100", "bf16", "chosen", "W4A16 in registers", "yes"},
+                new String[] {"3", "cpu", "-5", "bf16", "supported", "AVX-512", "yes (avx512_bf16)"},
+                new String[] {"-", "x", "-", "-", "excluded", "excluded by moe.exclude", "no (not checked)"},
+                new String[] {"-", "com.example.Broken", "-", "-", "unavailable",
+                    "failed to load: boom second line; fix: fix the jar", "no (failed to load)"});
+        for (int r = 0; r < expected.size(); r++) {
+            String line = lines.get(h + 1 + r);
+            for (int c = 0; c < titles.length; c++) {
+                assertThat(line.substring(start[c])).as("row %d column %s in%n%s", r, titles[c], table)
+                        .startsWith(expected.get(r)[c]);
+                if (c > 0) {
+                    assertThat(line.charAt(start[c] - 1)).as("a space before column %s", titles[c]).isEqualTo(' ');
+                }
+            }
+        }
+        assertThat(lines).contains("chosen: marlin");
+        assertThat(table).startsWith("layer:   E=128 top4 H=2880 I=2880 mxfp4/auto");
+        assertThat(lines.get(1)).isEqualTo("device:  " + SM90.describe());
+        assertThat(table).doesNotContain("hint:");
+    }
+
+    @Test
+    void anEmptyExplanationSaysNoBackendCanRunItAndHowToAddOne() {
+        Explanation e = new Explanation(Specs.gptOss120b(), SM90, Optional.empty(), List.of());
+        assertThat(e.noBackends()).isTrue();
+        assertThat(e.winnerId()).isEmpty();
+        assertThat(e.toTable()).contains("no backend can run this layer\n")
+                .contains("hint: add a backend jar to the class path (see README 'Adding a backend')");
+        Map<?, ?> json = (Map<?, ?>) StrictJson.parse(e.toJson());
+        assertThat(json.get("winner")).isNull();
+        assertThat(json.get("rows")).isEqualTo(List.of());
+        assertThat(json.get("hint")).isEqualTo(Explanation.NO_BACKEND_HINT);
+    }
+
+    @Test
+    void aTableWithoutAWinnerPointsAtTheRemedies() {
+        Explanation e = selectorOf(FakeProvider.unsupported("a", 1, "no", "do this")).explain(Specs.gptOss120b(), SM90);
+        assertThat(e.noBackends()).isFalse();
+        assertThat(e.toTable()).contains("no backend can run this layer").contains("hint: apply one of the remedies");
+    }
+
+    @Test
+    void theRequestIsShownAboveTheTable() {
+        Explanation e = new MoeKernelSelector(ProviderRegistry.builder().add(FakeProvider.supported("a", 1)).build(),
+                new DefaultSelectionPolicy(), SelectionSettings.defaults().withBackend("a"))
+                .explain(Specs.gptOss120b(), SM90);
+        assertThat(e.toTable()).contains("request: a (system property moe.backend)\n");
+        Map<?, ?> json = (Map<?, ?>) StrictJson.parse(e.toJson());
+        assertThat(json.get("request")).isEqualTo(Map.of("backend", "a", "source", "system property moe.backend"));
+    }
+
+    @Test
+    void theJsonIsValidAndCarriesEverything() {
+        Map<?, ?> json = (Map<?, ?>) StrictJson.parse(sample().toJson());
+        assertThat(List.<Object>copyOf(json.keySet())).containsExactly("spec", "device", "request", "rows", "winner", "hint");
+        Map<?, ?> spec = (Map<?, ?>) json.get("spec");
+        assertThat(spec.get("experts")).isEqualTo(new BigDecimal(128));
+        assertThat(spec.get("weightFormat")).isEqualTo("mxfp4");
+        assertThat(spec.get("activationType")).isEqualTo("auto");
+        assertThat(spec.get("hasBias")).isEqualTo(Boolean.TRUE);
+        assertThat(spec.get("requestedBackend")).isNull();
+        Map<?, ?> device = (Map<?, ?>) json.get("device");
+        assertThat(device.get("id")).isEqualTo("sim:sm_90");
+        assertThat(device.get("vendor")).isEqualTo("nvidia");
+        assertThat(device.get("simulated")).isEqualTo(Boolean.TRUE);
+        assertThat(List.<Object>copyOf((List<?>) device.get("features"))).contains("fp8", "wgmma");
+        assertThat(json.get("request")).isNull();
+        assertThat(json.get("winner")).isEqualTo("marlin");
+        List<?> rows = (List<?>) json.get("rows");
+        assertThat(rows).hasSize(5);
+        Map<?, ?> first = (Map<?, ?>) rows.getFirst();
+        assertThat(first.get("rank")).isEqualTo(BigDecimal.ONE);
+        assertThat(first.get("backend")).isEqualTo("flashinfer-mxfp8");
+        assertThat(first.get("priority")).isEqualTo(new BigDecimal(120));
+        assertThat(first.get("activationType")).isEqualTo("mxfp8");
+        assertThat(first.get("status")).isEqualTo("unsupported");
+        assertThat(first.get("remedy")).isEqualTo("use --activation bf16");
+        assertThat(first.get("host")).isEqualTo(Map.of("available", false, "detail", "libcuda missing"));
+        Map<?, ?> excluded = (Map<?, ?>) rows.get(3);
+        assertThat(excluded.get("priority")).isNull();
+        assertThat(excluded.get("activationType")).isNull();
+        assertThat(excluded.get("remedy")).isNull();
+        assertThat(((Map<?, ?>) rows.get(2)).get("priority")).isEqualTo(new BigDecimal(-5));
+    }
+
+    @Test
+    void stringsAreEscapedSoAnyTextRoundTrips() {
+        Explanation e = new Explanation(Specs.gptOss120b().toBuilder().requestedBackend(NASTY).build(), SM90,
+                Optional.empty(), List.of(new Row(1, NASTY, OptionalInt.of(1), Optional.empty(), Status.UNSUPPORTED,
+                        NASTY, NASTY, HostAvailability.no(NASTY), NASTY)));
+        String text = e.toJson();
+        assertThat(text).doesNotContain("\n").doesNotContain("\u2028").contains("\\u2028").contains("\\ud800");
+        Map<?, ?> json = (Map<?, ?>) StrictJson.parse(text);
+        Map<?, ?> row = (Map<?, ?>) ((List<?>) json.get("rows")).getFirst();
+        assertThat(row.get("backend")).isEqualTo(NASTY);
+        assertThat(row.get("reason")).isEqualTo(NASTY);
+        assertThat(row.get("remedy")).isEqualTo(NASTY);
+        assertThat(row.get("source")).isEqualTo(NASTY);
+        assertThat(((Map<?, ?>) row.get("host")).get("detail")).isEqualTo(NASTY);
+        assertThat(((Map<?, ?>) json.get("spec")).get("requestedBackend")).isEqualTo(NASTY);
+    }
+
+    @Test
+    void theTableKeepsEachRowOnOneLine() {
+        Explanation e = new Explanation(Specs.gptOss120b(), SM90, Optional.empty(), List.of(new Row(1, "a",
+                OptionalInt.of(1), Optional.empty(), Status.UNSUPPORTED, "line one\nline two\r\nline three", "",
+                HostAvailability.yes(), "bound")));
+        assertThat(e.toTable()).contains("line one line two line three");
+    }
+
+    @Test
+    void theSelectorsExplanationRendersAsValidJson() {
+        MoeKernelSelector s = selectorOf(FakeProvider.supported("b", 1),
+                FakeProvider.unsupported("a", 5, "needs \"fp8\"", "use\\bf16"),
+                FakeProvider.supported("c", 3).throwingFromIsSupported(new IllegalStateException("x\ny")));
+        Explanation e = s.explain(Specs.gptOss120b(), SimulatedDevices.get("sim:cpu-avx2"));
+        Map<?, ?> json = (Map<?, ?>) StrictJson.parse(e.toJson());
+        assertThat(json.get("winner")).isEqualTo("b");
+        assertThat(((List<?>) json.get("rows")).stream().<Object>map(r -> ((Map<?, ?>) r).get("backend")).toList())
+                .containsExactly("a", "c", "b");
+    }
+
+    private static MoeKernelSelector selectorOf(FakeProvider... ps) {
+        return new MoeKernelSelector(ProviderRegistry.builder().addAll(List.of(ps)).build(),
+                new DefaultSelectionPolicy(), SelectionSettings.defaults());
+    }
+}

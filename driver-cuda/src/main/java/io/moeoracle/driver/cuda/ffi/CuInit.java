@@ -1,0 +1,55 @@
+package io.moeoracle.driver.cuda.ffi;
+
+import static io.moeoracle.driver.cuda.ffi.LibCuda.INT;
+import static io.moeoracle.driver.cuda.ffi.LibCuda.PTR;
+import static io.moeoracle.driver.cuda.ffi.LibCuda.result;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/** Initialization, version and error text: {@code cuInit}, {@code cuDriverGetVersion}, {@code cuGetError*}. */
+public final class CuInit {
+    private static final MethodHandle CU_INIT = LibCuda.LIBRARY.downcall(result(INT), "cuInit");
+    private static final MethodHandle CU_DRIVER_GET_VERSION = LibCuda.LIBRARY.downcall(result(PTR), "cuDriverGetVersion");
+    private static final MethodHandle CU_GET_ERROR_NAME = LibCuda.LIBRARY.downcall(result(INT, PTR), "cuGetErrorName");
+    private static final MethodHandle CU_GET_ERROR_STRING = LibCuda.LIBRARY.downcall(result(INT, PTR), "cuGetErrorString");
+
+    private CuInit() {
+    }
+
+    /** @param flags must be 0 @return CUresult */
+    public static int cuInit(int flags) {
+        try {
+            return (int) CU_INIT.invokeExact(flags);
+        } catch (Throwable t) {
+            throw Rethrow.unchecked(t);
+        }
+    }
+
+    /** @param version out int @return CUresult */
+    public static int cuDriverGetVersion(MemorySegment version) {
+        try {
+            return (int) CU_DRIVER_GET_VERSION.invokeExact(version);
+        } catch (Throwable t) {
+            throw Rethrow.unchecked(t);
+        }
+    }
+
+    /** @param error a CUresult @param str out const char* @return CUresult */
+    public static int cuGetErrorName(int error, MemorySegment str) {
+        try {
+            return (int) CU_GET_ERROR_NAME.invokeExact(error, str);
+        } catch (Throwable t) {
+            throw Rethrow.unchecked(t);
+        }
+    }
+
+    /** @param error a CUresult @param str out const char* @return CUresult */
+    public static int cuGetErrorString(int error, MemorySegment str) {
+        try {
+            return (int) CU_GET_ERROR_STRING.invokeExact(error, str);
+        } catch (Throwable t) {
+            throw Rethrow.unchecked(t);
+        }
+    }
+}

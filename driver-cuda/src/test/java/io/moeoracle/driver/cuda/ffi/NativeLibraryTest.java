@@ -1,0 +1,42 @@
+package io.moeoracle.driver.cuda.ffi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class NativeLibraryTest {
+
+    @Test
+    void a_missing_library_gives_handles_that_throw_with_every_attempt() {
+        NativeLibrary lib = NativeLibrary.open("libnope", List.of("libnope-moe-oracle.so.9", "/nonexistent/libnope.so"));
+
+        assertThat(lib.isLoaded()).isFalse();
+        assertThat(lib.failure()).hasValueSatisfying(f -> assertThat(f.getSuppressed()).hasSize(2));
+        MethodHandle h = lib.downcall(FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), "nope");
+        assertThatThrownBy(() -> {
+            int ignored = (int) h.invokeExact(1);
+            assertThat(ignored).isZero();
+        }).isInstanceOf(NativeUnavailableError.class).hasMessageContaining("libnope is not loaded");
+    }
+
+    @Test
+    void a_missing_symbol_is_named_and_fallback_names_are_tried() throws Throwable {
+        NativeLibrary libc = NativeLibrary.open("libc", List.of("libc.so.6"));
+        assertThat(libc.isLoaded()).isTrue();
+
+        MethodHandle missing = libc.downcall(FunctionDescriptor.of(ValueLayout.JAVA_INT), "moe_no_such_symbol");
+        assertThatThrownBy(() -> {
+            int ignored = (int) missing.invokeExact();
+            assertThat(ignored).isZero();
+        }).isInstanceOf(NativeUnavailableError.class).hasMessageContaining("symbol moe_no_such_symbol not found");
+
+        MethodHandle abs = libc.downcall(FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+                "moe_no_such_symbol", "abs");
+        assertThat((int) abs.invokeExact(-5)).isEqualTo(5);
+    }
+}

@@ -1,0 +1,27 @@
+# Sourced by run-tests and run-bench: finds or unpacks a Java 25 and builds the class path.
+# shellcheck shell=bash
+dist=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+if [[ -n ${JAVA_HOME:-} && -x $JAVA_HOME/bin/java ]] && "$JAVA_HOME/bin/java" -version 2>&1 | grep -q '"2[5-9]'; then
+  java=$JAVA_HOME/bin/java
+elif command -v java >/dev/null && java -version 2>&1 | grep -q '"2[5-9]'; then
+  java=java
+else
+  jre=${MOE_JRE_DIR:-/tmp/moe-oracle-jre}
+  if [[ ! -x $jre/jre/bin/java ]]; then
+    mkdir -p "$jre" && tar xzf "$dist/jre.tgz" -C "$jre"
+  fi
+  java=$jre/jre/bin/java
+fi
+test_dirs=()
+for d in "$dist"/test-classes/*/; do
+  [[ -d $d ]] && test_dirs+=("${d%/}")
+done
+classpath="$dist/lib/*"
+for d in "${test_dirs[@]}"; do classpath+=":$d"; done
+# cuBLAS for the matmul ceiling: the toolkit's, or the one a Python wheel brought
+if [[ -z ${MOE_CUBLAS:-} ]]; then
+  MOE_CUBLAS=$(find /usr/local/cuda*/lib64 /usr/lib/x86_64-linux-gnu /opt /usr/local/lib /usr/lib/python3* \
+      -maxdepth 9 -name 'libcublas.so.[0-9]*' 2>/dev/null | grep -v 'Lt' | sort | head -n 1 || true)
+fi
+jvm_flags=(--enable-native-access=ALL-UNNAMED -Xss2m)
+[[ -n $MOE_CUBLAS ]] && jvm_flags+=("-Dmoe.cublas.path=$MOE_CUBLAS")

@@ -1,0 +1,67 @@
+package io.moeoracle.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Guice;
+import com.google.inject.Injector;
+import io.moeoracle.api.MoeKernel;
+import io.moeoracle.api.MoeKernelProvider;
+import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.core.device.SimulatedDevices;
+import io.moeoracle.core.guice.MoeOracleModule;
+import io.moeoracle.core.select.MoeKernelSelector;
+import io.moeoracle.core.select.Selection;
+import io.moeoracle.core.weights.ModelConfig;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** A host application gets the selector from its injector and adds its own backend by Multibinder. */
+class GuiceHostIT {
+
+    /** The host's in-house backend, bound in code rather than found on the class path. */
+    static final class HostBackend implements MoeKernelProvider {
+        @Override
+        public String id() {
+            return "host-inhouse";
+        }
+
+        @Override
+        public int priority(MoeLayerSpec spec, DeviceInfo device) {
+            return 5_000_000;
+        }
+
+        @Override
+        public SupportVerdict isSupported(MoeLayerSpec spec, DeviceInfo device) {
+            return device.simulated() && device.arch().equals("sm_90")
+                    ? SupportVerdict.supported("host's own kernel")
+                    : SupportVerdict.unsupported("only for sm_90", "use sim:sm_90");
+        }
+
+        @Override
+        public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
+            throw new UnsupportedOperationException("selection fixture");
+        }
+    }
+
+    @Test
+    @DisplayName("the injector's selector is a singleton and sees a provider added by Multibinder")
+    void hostAddsProviderByMultibinder() {
+        Injector injector = Guice.createInjector(new MoeOracleModule(), new AbstractModule() {
+            @Override
+            protected void configure() {
+                MoeOracleModule.providers(binder()).addBinding().to(HostBackend.class);
+            }
+        });
+        MoeKernelSelector selector = injector.getInstance(MoeKernelSelector.class);
+        assertThat(injector.getInstance(MoeKernelSelector.class)).isSameAs(selector);
+
+        MoeLayerSpec spec = ModelConfig.preset("gpt-oss-120b");
+        Selection onHopper = selector.select(spec, SimulatedDevices.get("sim:sm_90"));
+        assertThat(onHopper.winner().id()).isEqualTo("host-inhouse");
+        assertThat(selector.explain(spec, SimulatedDevices.get("sim:sm_80")).winnerId())
+                .isNotEqualTo(java.util.Optional.of("host-inhouse"));
+    }
+}
