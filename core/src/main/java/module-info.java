@@ -14,14 +14,16 @@ module io.moeoracle.core {
     exports io.moeoracle.core.discovery;
     exports io.moeoracle.core.select;
     exports io.moeoracle.core.guice;
+    exports io.moeoracle.core.reference;
+    exports io.moeoracle.core.weights;
+    exports io.moeoracle.core.json;
 
     // Guice reflects on the module's (anonymous TypeLiteral) classes
     opens io.moeoracle.core.guice to com.google.guice;
-    exports io.moeoracle.core.reference;
-    exports io.moeoracle.core.weights;
 
     uses io.moeoracle.api.MoeKernelProvider;
     uses io.moeoracle.api.DeviceProbe;
 
     provides io.moeoracle.api.DeviceProbe with io.moeoracle.core.device.CpuDeviceProbe;
+    provides io.moeoracle.api.MoeKernelProvider with io.moeoracle.core.reference.EmulationProvider;
 }

@@ -1,6 +1,7 @@
 package io.moeoracle.core.reference;
 
 import io.moeoracle.api.quant.Bf16;
+import io.moeoracle.api.quant.E8m0;
 import io.moeoracle.api.quant.Mxfp4;
 import io.moeoracle.api.spec.WeightFormat;
 import io.moeoracle.api.tensor.HostTensor;
@@ -9,7 +10,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Optional;
 
 /**
- * One weight matrix of every local expert ({@code [El, rows, cols]}), decoded a row at a time
+ * One weight matrix of every local expert ({@code [El, rows, cols]}), decoded 32 columns at a time
  * into doubles, exactly: MXFP4 values times their E8M0 scale (NaN for 0xFF), or BF16 values.
  * {@link #stage} copies one expert's bytes to the heap on the calling thread, so the decoding can
  * run on worker threads even when the weights live in a confined arena.
@@ -20,6 +21,16 @@ final class ExpertRows {
     private final MemorySegment scales;
     private final int rows;
     private final int cols;
+
+    /** Columns per decoded tile: one MXFP4 block. */
+    static final int TILE = Mxfp4.BLOCK;
+    private static final double[] E2M1 = new double[16];
+
+    static {
+        for (int i = 0; i < 16; i++) {
+            E2M1[i] = Mxfp4.decode(i);
+        }
+    }
 
     ExpertRows(WeightFormat format, HostTensor values, Optional<HostTensor> scales, int rows, int cols) {
         if (format.kind() != WeightFormat.Kind.MXFP4 && format.kind() != WeightFormat.Kind.BF16) {
@@ -72,22 +83,32 @@ final class ExpertRows {
         }
 
         /**
-         * @param row row index
-         * @param out receives the {@code cols} decoded values
+         * Decodes the 32 columns {@code [32*colBlock, 32*colBlock + 32)} of every row, transposed:
+         * {@code tile[c * rows + r]} is row r, column {@code 32*colBlock + c}.
+         *
+         * @param colBlock the block of 32 columns
+         * @param tile receives {@code 32 * rows} values
          */
-        void decode(int row, double[] out) {
+        void decodeTile(int colBlock, double[] tile) {
+            int t = TILE;
             if (mxfp4) {
+                int rowBytes = cols / 2;
                 int blocks = cols / Mxfp4.BLOCK;
-                int byteBase = row * (cols / 2);
-                int scaleBase = row * blocks;
-                for (int b = 0; b < blocks; b++) {
-                    Mxfp4.decodeBlock(packed, byteBase + b * Mxfp4.BLOCK_BYTES, scaleCodes[scaleBase + b] & 0xFF,
-                            out, b * Mxfp4.BLOCK);
+                for (int r = 0; r < rows; r++) {
+                    double s = E8m0.toDouble(scaleCodes[r * blocks + colBlock]);
+                    int base = r * rowBytes + colBlock * Mxfp4.BLOCK_BYTES;
+                    for (int i = 0; i < Mxfp4.BLOCK_BYTES; i++) {
+                        int b = packed[base + i];
+                        tile[(2 * i) * rows + r] = E2M1[b & 0xF] * s;
+                        tile[(2 * i + 1) * rows + r] = E2M1[(b >>> 4) & 0xF] * s;
+                    }
                 }
             } else {
-                int base = row * cols;
-                for (int c = 0; c < cols; c++) {
-                    out[c] = Bf16.toFloat(bf16[base + c]);
+                for (int r = 0; r < rows; r++) {
+                    int base = r * cols + colBlock * t;
+                    for (int c = 0; c < t; c++) {
+                        tile[c * rows + r] = Bf16.toFloat(bf16[base + c]);
+                    }
                 }
             }
         }

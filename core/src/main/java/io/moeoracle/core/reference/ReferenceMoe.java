@@ -46,6 +46,8 @@ public final class ReferenceMoe {
     private static final long CHUNK_BUDGET = 16L << 20;
     /** Bytes of expert weights staged on the heap at once. */
     private static final long STAGE_BUDGET_BYTES = 512L << 20;
+    /** Output rows per inner strip of the GEMM (2 KiB of doubles). */
+    private static final int ROW_STRIP = 256;
 
     private ReferenceMoe() {
     }
@@ -217,19 +219,15 @@ public final class ReferenceMoe {
             for (int a = 0; a < n; a++) {
                 rowsOfX[a] = slotOf[from + a] / k;
             }
-            double[] bias13 = st.bias13;
-            double[] bias2 = st.bias2;
-            // GEMM 1: [n, H] x [2I, H]^T
+            // GEMM 1: g[n, 2I] = x[n, H] W13^T + b13
             double[] g = new double[n * 2 * inter];
-            double[] row = new double[h];
-            for (int r = 0; r < 2 * inter; r++) {
-                st.w13.decode(r, row);
-                double b = bias13 == null ? 0 : bias13[r];
-                for (int a = 0; a < n; a++) {
-                    g[a * 2 * inter + r] = dot(row, x, rowsOfX[a] * h, h) + b;
-                }
+            double[] xs = new double[n * h];
+            for (int a = 0; a < n; a++) {
+                System.arraycopy(x, rowsOfX[a] * h, xs, a * h, h);
             }
-            // activation, then GEMM 2: [n, I] x [H, I]^T
+            gemm(st.w13, 2 * inter, h, xs, n, g);
+            addBias(g, n, 2 * inter, st.bias13);
+            // activation, then GEMM 2: out[n, H] = act[n, I] W2^T + b2
             double[] act = new double[n * inter];
             for (int a = 0; a < n; a++) {
                 for (int c = 0; c < inter; c++) {
@@ -237,14 +235,12 @@ public final class ReferenceMoe {
                 }
                 quantizeActivations(act, a * inter, inter);
             }
-            double[][] out = new double[n][h];
-            double[] row2 = new double[inter];
-            for (int r = 0; r < h; r++) {
-                st.w2.decode(r, row2);
-                double b = bias2 == null ? 0 : bias2[r];
-                for (int a = 0; a < n; a++) {
-                    out[a][r] = dot(row2, act, a * inter, inter) + b;
-                }
+            double[] o = new double[n * h];
+            gemm(st.w2, h, inter, act, n, o);
+            addBias(o, n, h, st.bias2);
+            double[][] out = new double[n][];
+            for (int a = 0; a < n; a++) {
+                out[a] = Arrays.copyOfRange(o, a * h, (a + 1) * h);
             }
             for (int a = 0; a < n; a++) {
                 y[slotOf[from + a]] = out[a]; // distinct slots per expert: no two threads write one
@@ -286,22 +282,44 @@ public final class ReferenceMoe {
         return 0.5 * x * (1.0 + Math.tanh(Math.sqrt(2.0 / Math.PI) * (x + 0.044715 * x * x * x)));
     }
 
-    /** Dot product of {@code w[0, n)} and {@code x[off, off + n)} with four partial sums. */
-    private static double dot(double[] w, double[] x, int off, int n) {
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int c = 0;
-        for (; c + 3 < n; c += 4) {
-            s0 += w[c] * x[off + c];
-            s1 += w[c + 1] * x[off + c + 1];
-            s2 += w[c + 2] * x[off + c + 2];
-            s3 += w[c + 3] * x[off + c + 3];
+    /**
+     * {@code out[a, r] = sum_c in[a, c] W[r, c]} for a weight matrix {@code [rows, cols]}: the
+     * weights are decoded 32 columns at a time, transposed, so the inner loop is an axpy over
+     * rows that the JIT vectorizes.
+     */
+    private static void gemm(ExpertRows.Staged w, int rows, int cols, double[] in, int n, double[] out) {
+        int t = ExpertRows.TILE;
+        double[] tile = new double[t * rows];
+        for (int cb = 0; cb < cols / t; cb++) {
+            w.decodeTile(cb, tile);
+            // a strip of output rows stays in L1 while the 32 columns of the tile stream past it
+            for (int r0 = 0; r0 < rows; r0 += ROW_STRIP) {
+                int len = Math.min(ROW_STRIP, rows - r0);
+                for (int a = 0; a < n; a++) {
+                    int ob = a * rows + r0;
+                    int ib = a * cols + cb * t;
+                    for (int c = 0; c < t; c++) {
+                        axpy(in[ib + c], tile, c * rows + r0, out, ob, len);
+                    }
+                }
+            }
         }
-        for (; c < n; c++) {
-            s0 += w[c] * x[off + c];
+    }
+
+    private static void axpy(double s, double[] x, int xOff, double[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] += s * x[xOff + i];
         }
-        return (s0 + s1) + (s2 + s3);
+    }
+
+    private static void addBias(double[] v, int n, int len, double[] bias) {
+        if (bias == null) {
+            return;
+        }
+        for (int a = 0; a < n; a++) {
+            for (int i = 0; i < len; i++) {
+                v[a * len + i] += bias[i];
+            }
+        }
     }
 }

@@ -163,10 +163,18 @@ public final class RandomMoe {
 
     private static final int PIECES_PER_BATCH = 64;
 
-    // Workers fill heap pieces; the calling thread copies them in, so a confined arena works too.
+    // With a confined arena, workers fill heap pieces and the calling thread copies them in.
     private static void inPieces(MemorySegment seg, long seed, int stream, PieceFill f) {
         long size = seg.byteSize();
         int pieces = Math.toIntExact((size + PIECE - 1) / PIECE);
+        if (seg.isAccessibleBy(new Thread(() -> { }))) {
+            // a shared, global or automatic arena: workers fill the segment in place
+            IntStream.range(0, pieces).parallel().forEach(p -> {
+                long off = p * PIECE;
+                f.fill(seg.asSlice(off, Math.min(PIECE, size - off)), new SplittableRandom(mix(mix(seed, stream), p)));
+            });
+            return;
+        }
         for (int b0 = 0; b0 < pieces; b0 += PIECES_PER_BATCH) {
             int first = b0;
             int last = Math.min(pieces, b0 + PIECES_PER_BATCH);

@@ -75,8 +75,9 @@ class MoeOracleModuleTest {
         MoeKernelSelector selector = injector.getInstance(MoeKernelSelector.class);
         assertThat(injector.getInstance(MoeKernelSelector.class)).isSameAs(selector);
         assertThat(selector.registry()).isSameAs(injector.getInstance(ProviderRegistry.class));
-        assertThat(selector.registry().ids()).containsExactly("by-instance", "host");
-        assertThat(selector.registry().providers()).allSatisfy(p -> assertThat(p.source()).isEqualTo("bound"));
+        assertThat(selector.registry().ids()).containsExactly("by-instance", "emulation", "host");
+        assertThat(selector.registry().providers()).filteredOn(p -> !p.id().equals("emulation"))
+                .allSatisfy(p -> assertThat(p.source()).isEqualTo("bound"));
         assertThat(selector.policy()).isInstanceOf(DefaultSelectionPolicy.class);
         assertThat(selector.select(Specs.gptOss120b(), SM90).winnerId()).isEqualTo("host");
         assertThat(injector.getInstance(DeviceRegistry.class)).isSameAs(injector.getInstance(DeviceRegistry.class));
@@ -97,7 +98,7 @@ class MoeOracleModuleTest {
                 }
             });
             ProviderRegistry registry = injector.getInstance(ProviderRegistry.class);
-            assertThat(registry.ids()).containsExactly("good", "host");
+            assertThat(registry.ids()).containsExactly("emulation", "good", "host");
             assertThat(registry.findRegistered("good").orElseThrow().provider())
                     .isInstanceOf(ServiceProviders.Good.class);
         } finally {
@@ -121,7 +122,9 @@ class MoeOracleModuleTest {
         });
         MoeKernelSelector selector = injector.getInstance(MoeKernelSelector.class);
         assertThat(selector.policy()).isSameAs(lowestFirst);
-        assertThat(selector.select(Specs.gptOss120b(), SM90).winnerId()).isEqualTo("low");
+        // core's built-in emulation provider (priority -1000) is the lowest of all
+        assertThat(selector.select(Specs.gptOss120b(), SM90).winnerId()).isEqualTo("emulation");
+        assertThat(selector.select(Specs.gptOss120b(), SM90).explanation().rows().get(1).providerId()).isEqualTo("low");
     }
 
     @Test

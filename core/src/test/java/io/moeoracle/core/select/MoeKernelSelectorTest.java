@@ -430,7 +430,8 @@ class MoeKernelSelectorTest {
     void createUsesDiscoveryAndTheSystemSettings() {
         MoeKernelSelector s = MoeKernelSelector.create();
         assertThat(s.policy()).isInstanceOf(DefaultSelectionPolicy.class);
-        assertThat(s.registry().providers()).isEmpty();
-        assertThat(s.explain(SPEC, SM90).noBackends()).isTrue();
+        // core ships the emulation provider: it is all a bare class path finds, and it runs any MXFP4 layer
+        assertThat(s.registry().ids()).containsExactly("emulation");
+        assertThat(s.select(SPEC, SM90).winnerId()).isEqualTo("emulation");
     }
 }

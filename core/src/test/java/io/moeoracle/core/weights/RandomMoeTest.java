@@ -44,6 +44,17 @@ class RandomMoeTest {
     }
 
     @Test
+    void sharedAndConfinedArenasGiveTheSameBytes() {
+        try (Arena confined = Arena.ofConfined(); Arena shared = Arena.ofShared()) {
+            MoeWeights a = RandomMoe.weights(SPEC, SEED, confined);
+            MoeWeights b = RandomMoe.weights(SPEC, SEED, shared);
+            assertThat(same(a.w13(), b.w13())).isTrue();
+            assertThat(same(a.w13Scales().get(), b.w13Scales().get())).isTrue();
+            assertThat(same(a.w2Bias().get(), b.w2Bias().get())).isTrue();
+        }
+    }
+
+    @Test
     void scalesAreInTheDocumentedRangeAndNibblesCoverAllCodes() {
         try (Arena arena = Arena.ofConfined()) {
             MoeWeights w = RandomMoe.weights(SPEC, SEED, arena);
