@@ -277,6 +277,27 @@ public final class MarlinKernel implements BatchedMoeKernel {
         }
     }
 
+    /** @return the device's copy of the repacked w13 (or w2) weights and scales; for tests */
+    byte[][] deviceLayout(boolean w13) {
+        synchronized (this) {
+            requirePrepared();
+            context.ensureCurrent();
+            stream.synchronize();
+            return w13 ? new byte[][] {q13.toByteArray(), sc13.toByteArray()}
+                    : new byte[][] {q2.toByteArray(), sc2.toByteArray()};
+        }
+    }
+
+    /** @return the stream every launch of this kernel goes to; for the benchmark's events */
+    CudaStream stream() {
+        return stream;
+    }
+
+    /** @return the kernel's context */
+    CudaContext context() {
+        return context;
+    }
+
     @Override
     public boolean isPrepared() {
         return prepared;

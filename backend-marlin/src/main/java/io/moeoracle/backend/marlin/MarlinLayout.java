@@ -67,14 +67,14 @@ final class MarlinLayout {
      * @param experts E
      * @param nReal N
      * @param kReal K
+     * @param nPad N rounded up to the tile (w13: twice the padded I, not pad(2I))
+     * @param kPad K rounded up to the tile
      * @param xBias X, see {@link #scaleBias}
      * @param q out: {@link #weightBytes} bytes
      * @param sc out: {@link #scaleBytes} bytes
      */
-    static void repack(MemorySegment blocks, MemorySegment scales, int experts, int nReal, int kReal, int xBias,
-                       MemorySegment q, MemorySegment sc) {
-        int nPad = pad(nReal);
-        int kPad = pad(kReal);
+    static void repack(MemorySegment blocks, MemorySegment scales, int experts, int nReal, int kReal, int nPad,
+                       int kPad, int xBias, MemorySegment q, MemorySegment sc) {
         int nTiles = nPad / TILE;
         int nk = kPad / TILE;
         long words = (long) experts * nTiles * nk * 512;
