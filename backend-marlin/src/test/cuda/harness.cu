@@ -228,11 +228,10 @@ static Variant variant(int M) {
         default: return {128, moe_gemm1_m128, moe_gemm2_m128, TileCfg<CFG_M128>::SMEM, TileCfg<CFG_M128>::THREADS_ALL};
     }
 }
-static int choose_m(long rows, int El) {
+static int choose_m(long rows, int El) {  // as MarlinPlan.chooseM
     double a = (double)rows / El;
-    if (a <= 12) return 16;
-    if (a <= 24) return 32;
-    if (a <= 64) return 64;
+    if (a <= 16) return 16;
+    if (a <= 64) return 32;
     return 128;
 }
 static long max_tiles(long rows, int El, int M) { return std::min<long>(El, rows) + (rows + M - 1) / M; }
