@@ -6,9 +6,9 @@
 //   q[e][ntile][kchunk][s=4][lane=32][16 bytes]   one 64(N) x 64(K) tile is 2048 contiguous bytes;
 //     lane's 16 bytes = the B fragments of 8 n8-blocks for k16-step s: word w holds blocks 2w, 2w+1;
 //     pair i of a word (values k, k+1 of block 2w+(i>>1), register i&1) is stored with its bits
-//     already at bf16 positions (magnitude -> bits 6-8 / 22-24, sign -> 15 / 31) rotated left by
-//     PAIR_MAG_ROT[i] (magnitudes) and PAIR_SGN_ROT[i] (signs): the four rotations tile the 32 bits,
-//     so decoding a pair costs 1 to 4 ALU ops (see dequant_word).
+//     at bf16 positions (magnitude -> bits 6-8 / 22-24, sign -> 15 / 31) shifted right by
+//     MAG_SHIFT[i] (magnitudes) and SGN_SHIFT[i] (signs): the four pairs tile the 32 bits, so
+//     decoding a pair costs 1 to 3 integer ops (see dequant_word).
 //   sc[e][ntile][kchunk][kb=2][g=8][j=8]          biased exponent byte of column ntile*64 + j*8 + g,
 //     k block kb: code + 126 - X (clamped to [0, 254]), so that (byte << 7) read as bf16 is
 //     2^(code-127) * 2^126 / 2^X; the 2^-126 of the raw E2M1 bit pattern cancels and the
@@ -59,25 +59,25 @@ __device__ __forceinline__ uint32_t bf16x2_mul(uint32_t a, uint32_t b) {
     return *reinterpret_cast<uint32_t*>(&z);
 }
 
-// Pair i of a word: magnitudes rotated left by {0,3,6,13}, signs by {0,3,1,2} (found by exhaustive
-// search: the cheapest set of rotations that tiles 32 bits).
+// Pair i of a word: magnitude bits stored shifted right by MAG_SHIFT[i] = {0, 3, 6, -3} and sign
+// bits by SGN_SHIFT[i] = {0, 3, 1, 2} from their bf16 positions (found by exhaustive search: the
+// four pairs tile 32 bits with the fewest integer-pipe ops; left shifts are written as multiplies
+// so that they issue as IMAD on the FMA pipe, which the dequant otherwise leaves idle).
 #define MAG_MASK 0x01C001C0u
 #define SGN_MASK 0x80008000u
-
-__device__ __forceinline__ uint32_t rotr(uint32_t x, int n) { return __funnelshift_r(x, x, n); }
 
 // One word -> four bf16x2 raw pairs holding value * 2^-126 (bf16 subnormal when the E2M1 exponent
 // is 0, which the bf16 multiply keeps); the scale factor carries the 2^126.
 __device__ __forceinline__ void dequant_word(uint32_t w, uint32_t (&p)[4]) {
     p[0] = w & (MAG_MASK | SGN_MASK);
-    p[1] = rotr(w, 3) & (MAG_MASK | SGN_MASK);
-    p[2] = (rotr(w, 6) & MAG_MASK) | (rotr(w, 1) & SGN_MASK);
-    p[3] = (rotr(w, 13) & MAG_MASK) | (rotr(w, 2) & SGN_MASK);
+    p[1] = (w * 8u) & (MAG_MASK | SGN_MASK);
+    p[2] = ((w * 64u) & MAG_MASK) | ((w * 2u) & SGN_MASK);
+    p[3] = ((w >> 3) & MAG_MASK) | ((w * 4u) & SGN_MASK);
 }
 
 // biased exponent byte j (0..3) of x -> bf16x2 of 2^(byte-127) in both halves
 __device__ __forceinline__ uint32_t scale_bf16x2(uint32_t x, int j) {
-    return __byte_perm(x, 0, 0x4040 | j | (j << 8)) << 7;
+    return __byte_perm(x, 0, 0x4040 | j | (j << 8)) * 128u;
 }
 
 __device__ __forceinline__ float act_apply(int act, float g, float u, float alpha, float limit) {
@@ -362,8 +362,12 @@ __device__ __forceinline__ void moe_gemm_body(
 #endif
 #define CFG_M16 1, 1, 1, 4, MOE_M16_STAGES, MOE_M16_GROUPS
 #define CFG_M32 2, 1, 1, 4, MOE_M32_STAGES, 1
+#ifndef CFG_M64
 #define CFG_M64 4, 2, 1, 2, 4, 1
+#endif
+#ifndef CFG_M128
 #define CFG_M128 8, 2, 2, 1, 4, 1
+#endif
 #define DEFINE_GEMM_(...) DEFINE_GEMM(__VA_ARGS__)
 DEFINE_GEMM_(moe_gemm1_m16, CFG_M16, false)
 DEFINE_GEMM_(moe_gemm1_m32, CFG_M32, false)
@@ -555,14 +559,14 @@ extern "C" __global__ void moe_f32_to_bf16(const float* in, __nv_bfloat16* out, 
 // prepare: canonical MXFP4 [E][N_real][K_real/2] + scales [E][N_real][K_real/32] -> tile layout.
 // One thread per output 32-bit word (4 pairs); x_bias = X of the scale encoding (see the header).
 // ---------------------------------------------------------------------------------------------
-__device__ __forceinline__ uint32_t rotl(uint32_t x, int n) { return __funnelshift_l(x, x, n); }
+__device__ __forceinline__ uint32_t shr_signed(uint32_t x, int n) { return n >= 0 ? x >> n : x << -n; }
 
 extern "C" __global__ void moe_repack_mxfp4(const uint8_t* blocks, const uint8_t* scales, int E, int N_real,
                                            int K_real, int N_pad, int K_pad, int x_bias, uint32_t* q, uint8_t* sc) {
     const int n_tiles = N_pad / NTILE, nk = K_pad / KCHUNK;
     const long words = (long)E * n_tiles * nk * 4 * 32 * 4;
-    const int mag_rot[4] = {0, 3, 6, 13};
-    const int sgn_rot[4] = {0, 3, 1, 2};
+    const int mag_shift[4] = {0, 3, 6, -3};
+    const int sgn_shift[4] = {0, 3, 1, 2};
     long idx = (long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx < words) {
         int wq = (int)(idx & 3);
@@ -591,7 +595,7 @@ extern "C" __global__ void moe_repack_mxfp4(const uint8_t* blocks, const uint8_t
                 mag |= (nib & 7u) << (6 + 16 * h);
                 sgn |= ((nib >> 3) & 1u) << (15 + 16 * h);
             }
-            word |= rotl(mag, mag_rot[i]) | rotl(sgn, sgn_rot[i]);
+            word |= shr_signed(mag, mag_shift[i]) | shr_signed(sgn, sgn_shift[i]);
         }
         q[idx] = word;
     }

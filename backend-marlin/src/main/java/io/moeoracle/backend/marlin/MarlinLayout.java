@@ -12,8 +12,8 @@ import java.lang.foreign.ValueLayout;
  * Inside a tile: {@code [k16 step s (4)][lane (32)][word (4)]}, 32-bit words; word {@code w} of a lane
  * holds the mma B fragments of n8 blocks {@code 2w} and {@code 2w+1}; pair {@code i} of a word
  * (values k, k+1 of block {@code 2w + i/2}, register {@code i%2}) has its magnitude bits at bf16
- * positions 6-8 / 22-24 rotated left by {@link #MAG_ROT}{@code [i]} and its sign bits at 15 / 31
- * rotated left by {@link #SGN_ROT}{@code [i]}. Scales: 128 bytes per tile, {@code [kb (2)][g (8)][j (8)]}
+ * positions 6-8 / 22-24 shifted right by {@link #MAG_SHIFT}{@code [i]} and its sign bits at 15 / 31
+ * shifted right by {@link #SGN_SHIFT}{@code [i]}. Scales: 128 bytes per tile, {@code [kb (2)][g (8)][j (8)]}
  * for column {@code nt*64 + j*8 + g}, holding {@code code + 126 - X} (see {@link #scaleBias}).
  * Padding rows/columns get zero weights (and scale byte 127).
  */
@@ -24,8 +24,10 @@ final class MarlinLayout {
     static final int TILE_BYTES = TILE * TILE / 2;
     /** Scale bytes of one tile. */
     static final int TILE_SCALE_BYTES = TILE * 2;
-    static final int[] MAG_ROT = {0, 3, 6, 13};
-    static final int[] SGN_ROT = {0, 3, 1, 2};
+    /** Right shift of each pair's magnitude bits from their bf16 positions (negative: left). */
+    static final int[] MAG_SHIFT = {0, 3, 6, -3};
+    /** Right shift of each pair's sign bits from their bf16 positions. */
+    static final int[] SGN_SHIFT = {0, 3, 1, 2};
 
     private MarlinLayout() {
     }
@@ -99,7 +101,7 @@ final class MarlinLayout {
                     mag |= (nib & 7) << (6 + 16 * h);
                     sgn |= ((nib >> 3) & 1) << (15 + 16 * h);
                 }
-                word |= Integer.rotateLeft(mag, MAG_ROT[i]) | Integer.rotateLeft(sgn, SGN_ROT[i]);
+                word |= shiftRight(mag, MAG_SHIFT[i]) | shiftRight(sgn, SGN_SHIFT[i]);
             }
             q.setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, idx, word);
         }
@@ -146,8 +148,8 @@ final class MarlinLayout {
         int wq = j >> 1;
         long idx = ((((long) e * nTiles + nt) * nk + kc) * 4 + s) * 128 + lane * 4 + wq;
         int word = q.getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, idx);
-        int mag = (Integer.rotateRight(word, MAG_ROT[i]) >>> (6 + 16 * h)) & 7;
-        int sgn = (Integer.rotateRight(word, SGN_ROT[i]) >>> (15 + 16 * h)) & 1;
+        int mag = (shiftRight(word, -MAG_SHIFT[i]) >>> (6 + 16 * h)) & 7;
+        int sgn = (shiftRight(word, -SGN_SHIFT[i]) >>> (15 + 16 * h)) & 1;
         return (sgn << 3) | mag;
     }
 
@@ -158,6 +160,10 @@ final class MarlinLayout {
         long idx = (((long) e * nTiles + n / TILE) * nk + kBlock / 2) * TILE_SCALE_BYTES
                 + (kBlock % 2) * 64 + (n % 8) * 8 + (n % TILE) / 8;
         return sc.get(ValueLayout.JAVA_BYTE, idx) & 0xFF;
+    }
+
+    static int shiftRight(int x, int n) {
+        return n >= 0 ? x >>> n : x << -n;
     }
 
     private static int nibble(MemorySegment blocks, int e, int n, int k, int nReal, int kReal) {

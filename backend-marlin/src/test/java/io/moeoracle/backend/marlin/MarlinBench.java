@@ -44,8 +44,8 @@ public final class MarlinBench {
     private MarlinBench() {
     }
 
-    record Row(int tokens, String m, int experts, double streamUs, double graphUs, double bytes, double flops,
-               double bytesUs, double flopsUs) {
+    record Row(int tokens, String m, int experts, double streamUs, double graphUs, double backToBackUs, double bytes,
+               double flops, double bytesUs, double flopsUs) {
         double floorUs() {
             return Math.max(bytesUs, flopsUs);
         }
@@ -138,15 +138,30 @@ public final class MarlinBench {
                                 graphUs[r - 10] = CudaEvent.elapsedMillis(e0, e1) * 1000;
                             }
                         }
+                        // back to back: 20 replays between two events, as consecutive layers would run
+                        double[] b2bUs = new double[7];
+                        for (int r = 0; r < 8; r++) {
+                            e0.record(k.stream());
+                            for (int q = 0; q < 20; q++) {
+                                graphs[q % SETS].replay();
+                            }
+                            e1.record(k.stream());
+                            e1.synchronize();
+                            if (r >= 1) {
+                                b2bUs[r - 1] = CudaEvent.elapsedMillis(e0, e1) * 1000 / 20;
+                            }
+                        }
                         for (CapturedForward g : graphs) {
                             g.close();
                         }
-                        Row row = new Row(t, mName, touched.size(), median(streamUs), median(graphUs), bytes, flops,
+                        Row row = new Row(t, mName, touched.size(), median(streamUs), median(graphUs), median(b2bUs),
+                                bytes, flops,
                                 bytes / ceil.bandwidthBest() * 1e6, flops / ceil.flopsBest() * 1e6);
                         rows.add(row);
-                        out.printf(Locale.ROOT, "T=%-5d M=%-9s experts=%-3d stream %9.1f us  graph %9.1f us  floor "
-                                        + "%8.1f us  ratio %5.2f%n", t, mName, row.experts(), row.streamUs(),
-                                row.graphUs(), row.floorUs(), row.bestUs() / row.floorUs());
+                        out.printf(Locale.ROOT, "T=%-5d M=%-9s experts=%-3d stream %9.1f us  graph %9.1f us  "
+                                        + "back-to-back %9.1f us  floor %8.1f us  ratio %5.2f%n", t, mName, row.experts(),
+                                row.streamUs(), row.graphUs(), row.backToBackUs(), row.floorUs(),
+                                row.bestUs() / row.floorUs());
                     }
                     k.forceM(0);
                     o.close();
@@ -170,15 +185,16 @@ public final class MarlinBench {
     private static void printTable(PrintStream out, DeviceInfo device, CudaCeilings.Measurement ceil, List<Row> rows) {
         out.printf(Locale.ROOT, "%n%s: gpt-oss-120b MoE layer, MXFP4 x BF16, marlin; copy %.0f GB/s, BF16 %.0f TFLOP/s"
                 + "%n", device.name(), ceil.bandwidthBest() / 1e9, ceil.flopsBest() / 1e12);
-        out.println("|     T | M         | experts | stream us | graph us | bytes floor us | flops floor us | ratio "
-                + "| TFLOP/s | % of BF16 |");
-        out.println("|------:|-----------|--------:|----------:|---------:|---------------:|---------------:|------:"
-                + "|--------:|----------:|");
+        out.println("|     T | M         | experts | stream us | graph us | b2b graph us | bytes floor us | flops floor us "
+                + "| ratio | b2b ratio | TFLOP/s | % of BF16 |");
+        out.println("|------:|-----------|--------:|----------:|---------:|-------------:|---------------:|---------------:"
+                + "|------:|----------:|--------:|----------:|");
         for (Row r : rows) {
             double tflops = r.flops() / (r.bestUs() * 1e-6) / 1e12;
-            out.printf(Locale.ROOT, "| %5d | %-9s | %7d | %9.1f | %8.1f | %14.1f | %14.1f | %5.2f | %7.1f | %8.1f%% |%n",
-                    r.tokens(), r.m(), r.experts(), r.streamUs(), r.graphUs(), r.bytesUs(), r.flopsUs(),
-                    r.bestUs() / r.floorUs(), tflops, 100 * tflops * 1e12 / ceil.flopsBest());
+            out.printf(Locale.ROOT, "| %5d | %-9s | %7d | %9.1f | %8.1f | %12.1f | %14.1f | %14.1f | %5.2f | %9.2f "
+                            + "| %7.1f | %8.1f%% |%n", r.tokens(), r.m(), r.experts(), r.streamUs(), r.graphUs(),
+                    r.backToBackUs(), r.bytesUs(), r.flopsUs(), r.bestUs() / r.floorUs(),
+                    r.backToBackUs() / r.floorUs(), tflops, 100 * tflops * 1e12 / ceil.flopsBest());
         }
     }
 
@@ -196,9 +212,10 @@ public final class MarlinBench {
         for (int n = 0; n < rows.size(); n++) {
             Row r = rows.get(n);
             j.append(String.format(Locale.ROOT, "    {\"T\": %d, \"M\": \"%s\", \"experts_touched\": %d, "
-                            + "\"median_us_stream\": %.2f, \"median_us_graph\": %.2f, \"bytes\": %.0f, \"flops\": %.0f, "
+                            + "\"median_us_stream\": %.2f, \"median_us_graph\": %.2f, \"median_us_graph_back_to_back\": %.2f, "
+                            + "\"bytes\": %.0f, \"flops\": %.0f, "
                             + "\"bytes_floor_us\": %.2f, \"flops_floor_us\": %.2f, \"ratio\": %.3f}%s%n", r.tokens(), r.m(),
-                    r.experts(), r.streamUs(), r.graphUs(), r.bytes(), r.flops(), r.bytesUs(), r.flopsUs(),
+                    r.experts(), r.streamUs(), r.graphUs(), r.backToBackUs(), r.bytes(), r.flops(), r.bytesUs(), r.flopsUs(),
                     r.bestUs() / r.floorUs(), n + 1 < rows.size() ? "," : ""));
         }
         j.append("  ]\n}\n");

@@ -67,11 +67,12 @@ class MarlinLayoutTest {
     }
 
     @Test
-    void thePairRotationsTileAllThirtyTwoBits() {
+    void thePairShiftsTileAllThirtyTwoBits() {
         int used = 0;
         for (int i = 0; i < 4; i++) {
-            int pair = Integer.rotateLeft(0x01C001C0, MarlinLayout.MAG_ROT[i])
-                    | Integer.rotateLeft(0x80008000, MarlinLayout.SGN_ROT[i]);
+            int pair = MarlinLayout.shiftRight(0x01C001C0, MarlinLayout.MAG_SHIFT[i])
+                    | MarlinLayout.shiftRight(0x80008000, MarlinLayout.SGN_SHIFT[i]);
+            assertThat(Integer.bitCount(pair)).as("pair %d keeps all 8 bits", i).isEqualTo(8);
             assertThat(used & pair).as("pair %d overlaps", i).isZero();
             used |= pair;
         }
