@@ -332,7 +332,10 @@ public final class MarlinKernel implements BatchedMoeKernel {
             if (t == 0) {
                 return;
             }
-            stream.synchronize(); // staging buffers may still feed the previous call
+            if (usesStaging(hidden, out, routing instanceof Routing.Logits l ? new Tensor[] {l.logits()}
+                    : new Tensor[] {((Routing.TopK) routing).ids(), ((Routing.TopK) routing).weights()})) {
+                stream.synchronize(); // staging buffers may still feed the previous call
+            }
             long hiddenPtr = stageHidden(hidden, t * (long) spec.hiddenSize(), true);
             long logits = 0;
             int logitsBf16 = 0;
@@ -448,7 +451,9 @@ public final class MarlinKernel implements BatchedMoeKernel {
             if (tb == 0) {
                 return;
             }
-            stream.synchronize();
+            if (usesStaging(hidden, out, new Tensor[] {counts})) {
+                stream.synchronize(); // staging buffers may still feed the previous call
+            }
             scratch.ensure((long) el * tb, (long) el * tb, (long) el * tb);
             long hiddenPtr = stageHidden(hidden, (long) el * tb * spec.hiddenSize(), true);
             long countsPtr = stageIn(counts, scratch.stageIds);
@@ -621,6 +626,15 @@ public final class MarlinKernel implements BatchedMoeKernel {
             default -> throw new IllegalArgumentException("hidden is a " + hidden.getClass().getName()
                     + "; pass a HostTensor or a tensor from allocate()");
         }
+    }
+
+    /** Whether a call writes staging buffers from the host (F32 hidden is converted into scratch too). */
+    private static boolean usesStaging(Tensor hidden, Tensor out, Tensor[] others) {
+        boolean host = hidden instanceof HostTensor || out instanceof HostTensor || hidden.dtype() == DType.F32;
+        for (Tensor t : others) {
+            host |= t instanceof HostTensor;
+        }
+        return host;
     }
 
     private static long stageIn(Tensor t, DeviceBuffer staging) {

@@ -92,6 +92,9 @@ class MarlinGpuTest {
                     add(logits, tok * (long) e + hotExpert, 50f);
                 }
             }
+            if (mode == RoutingMode.LOGITS && rnd.nextBoolean()) {
+                logits = toBf16(logits, arena); // the kernel reads BF16 logits too
+            }
             Routing routing = mode == RoutingMode.LOGITS ? Routing.logits(logits)
                     : TopKRouting.fromLogits(logits, spec.topK(), arena);
             HostTensor out = HostTensor.allocate(arena, outType, t, h);
@@ -118,6 +121,15 @@ class MarlinGpuTest {
             ReferenceMoe.forward(spec, w, rowsOf(hidden, rows, arena), subset(routing, rows, arena), refOut);
             return RelativeError.l2(rowsOf(out, rows, arena), refOut);
         }
+    }
+
+    private static HostTensor toBf16(HostTensor f32, Arena arena) {
+        HostTensor b = HostTensor.allocate(arena, DType.BF16, f32.shape());
+        for (long j = 0; j < f32.numel(); j++) {
+            b.data().setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, j,
+                    io.moeoracle.api.quant.Bf16.fromFloat(f32.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, j)));
+        }
+        return b;
     }
 
     private static DeviceTensor track(List<DeviceTensor> list, DeviceTensor t) {
