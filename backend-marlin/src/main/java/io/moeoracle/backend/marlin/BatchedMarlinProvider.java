@@ -49,7 +49,7 @@ public final class BatchedMarlinProvider implements MoeKernelProvider, RooflineP
 
     @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
-        return MarlinKernel.create(ID, spec, device);
+        return MarlinKernel.create(ID, ActivationFormat.BATCHED, spec, device);
     }
 
     @Override

@@ -126,12 +126,13 @@ public final class MarlinKernel implements BatchedMoeKernel {
      * tile configurations it was built with.
      *
      * @param providerId the provider that creates it
+     * @param format the activation format this provider runs
      * @param spec the layer (MXFP4 weights; the providers' verdicts say what else)
      * @param device a real device {@code cuda:N}
      * @return the kernel, not yet prepared
      */
-    static MarlinKernel create(String providerId, MoeLayerSpec spec, DeviceInfo device) {
-        if (MarlinRules.verdict(spec, device, spec.activationFormat(), providerId)
+    static MarlinKernel create(String providerId, ActivationFormat format, MoeLayerSpec spec, DeviceInfo device) {
+        if (MarlinRules.verdict(spec, device, format, providerId)
                 instanceof io.moeoracle.api.SupportVerdict.Unsupported(String reason, String remedy)) {
             throw new IllegalArgumentException(providerId + " cannot run " + spec.describe() + " on "
                     + device.describe() + ": " + reason + " (" + remedy + ")");

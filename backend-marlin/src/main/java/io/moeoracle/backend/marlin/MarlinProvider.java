@@ -50,7 +50,7 @@ public final class MarlinProvider implements MoeKernelProvider, RooflineProbe {
 
     @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
-        return MarlinKernel.create(ID, spec, device);
+        return MarlinKernel.create(ID, ActivationFormat.STANDARD, spec, device);
     }
 
     @Override

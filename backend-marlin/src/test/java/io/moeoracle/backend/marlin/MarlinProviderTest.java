@@ -133,6 +133,13 @@ class MarlinProviderTest {
     }
 
     @Test
+    void eachProviderCreatesOnlyItsOwnFormat() {
+        MoeLayerSpec standard = gptOss120b().build();
+        assertThatThrownBy(() -> batched.create(standard, SM90)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("batched");
+    }
+
+    @Test
     void createRefusesUnsupportedSpecsBeforeTouchingTheDriver() {
         assertThatThrownBy(() -> marlin.create(gptOss120b().lora(true).build(), SM90))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("LoRA");
