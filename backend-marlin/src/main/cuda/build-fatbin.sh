@@ -2,12 +2,14 @@
 # Builds marlin_moe.fatbin (sm_80, sm_89, sm_90a machine code plus compute_80 PTX) into
 # <classes>/io/moeoracle/backend/marlin/ so that it is packed in the jar. Without nvcc the build
 # says so and succeeds; the providers then report "kernel image not built".
-#   build-fatbin.sh <cuda-src-dir> <classes-dir>
+#   build-fatbin.sh <cuda-src-dir> <classes-dir>     (NVCC=/path/to/nvcc, or NVCC=none to skip)
 set -euo pipefail
 src=$1
 out=$2/io/moeoracle/backend/marlin
 nvcc=${NVCC:-}
-if [[ -z $nvcc ]]; then
+if [[ $nvcc == none ]]; then
+  nvcc=""  # NVCC=none: build as on a machine without the CUDA toolkit
+elif [[ -z $nvcc ]]; then
   if command -v nvcc >/dev/null 2>&1; then nvcc=$(command -v nvcc)
   elif [[ -x /usr/local/cuda/bin/nvcc ]]; then nvcc=/usr/local/cuda/bin/nvcc
   fi
