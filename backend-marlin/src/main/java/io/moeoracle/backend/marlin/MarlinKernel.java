@@ -137,9 +137,9 @@ public final class MarlinKernel implements BatchedMoeKernel {
             throw new IllegalArgumentException(providerId + " cannot run " + spec.describe() + " on "
                     + device.describe() + ": " + reason + " (" + remedy + ")");
         }
+        CudaDevice cuda = MarlinHost.cudaDevice(device);
         byte[] image = MarlinImage.bytes().orElseThrow(() -> new IllegalStateException("kernel image not built: "
                 + MarlinImage.RESOURCE + " is missing from the backend-marlin jar; rebuild it where nvcc exists"));
-        CudaDevice cuda = MarlinHost.cudaDevice(device);
         CudaContext context = cuda.retainPrimaryContext();
         MarlinKernel k = null;
         try {
