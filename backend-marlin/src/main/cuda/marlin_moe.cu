@@ -1,0 +1,621 @@
+// Marlin-style W4A16 MoE kernels: MXFP4 weights decoded to BF16 in registers, BF16 tensor-core MMA
+// (mma.sync m16n8k16, FP32 accumulate). One forward = route -> align -> gemm1 -> gemm2 -> finalize,
+// all on one stream, no host round trip, capturable as a CUDA graph.
+//
+// Weight layout produced by moe_repack_mxfp4 (the "tile layout"):
+//   q[e][ntile][kchunk][s=4][lane=32][16 bytes]   one 64(N) x 64(K) tile is 2048 contiguous bytes;
+//     lane's 16 bytes = the B fragments of 8 n8-blocks for k16-step s: word w holds blocks 2w, 2w+1;
+//     pair i of a word (values k, k+1 of block 2w+(i>>1), register i&1) is stored with its bits
+//     at bf16 positions (magnitude -> bits 6-8 / 22-24, sign -> 15 / 31) shifted right by
+//     MAG_SHIFT[i] (magnitudes) and SGN_SHIFT[i] (signs): the four pairs tile the 32 bits, so
+//     decoding a pair costs 1 to 3 integer ops (see dequant_word).
+//   sc[e][ntile][kchunk][kb=2][g=8][j=8]          biased exponent byte of column ntile*64 + j*8 + g,
+//     k block kb: code + 126 - X (clamped to [0, 254]), so that (byte << 7) read as bf16 is
+//     2^(code-127) * 2^126 / 2^X; the 2^-126 of the raw E2M1 bit pattern cancels and the
+//     epilogue multiplies by 2^X (X = max(0, max code - 128) per tensor, 0 for real checkpoints).
+// Padding (N or K not multiples of 64) is filled with zero weights, so callers may pad I and H.
+#include <cuda_bf16.h>
+#include <stdint.h>
+
+#define NTILE 64
+#define KCHUNK 64
+
+enum { ACT_SWIGLU_OAI = 0, ACT_SILU = 1, ACT_GELU = 2 };
+
+// ---------------------------------------------------------------------------------------------
+// small PTX helpers
+// ---------------------------------------------------------------------------------------------
+__device__ __forceinline__ uint32_t smem_addr(const void* p) {
+    return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+
+__device__ __forceinline__ void cp_async16(void* dst, const void* src, int src_bytes) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(src_bytes));
+}
+
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+
+template <int N>
+__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void* p) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+                 : "r"(smem_addr(p)));
+}
+
+__device__ __forceinline__ void mma_bf16(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+__device__ __forceinline__ uint32_t bf16x2_mul(uint32_t a, uint32_t b) {
+    __nv_bfloat162 x = *reinterpret_cast<__nv_bfloat162*>(&a);
+    __nv_bfloat162 y = *reinterpret_cast<__nv_bfloat162*>(&b);
+    __nv_bfloat162 z = __hmul2(x, y);
+    return *reinterpret_cast<uint32_t*>(&z);
+}
+
+// Pair i of a word: magnitude bits stored shifted right by MAG_SHIFT[i] = {0, 3, 6, -3} and sign
+// bits by SGN_SHIFT[i] = {0, 3, 1, 2} from their bf16 positions (found by exhaustive search: the
+// four pairs tile 32 bits with the fewest integer-pipe ops; left shifts are written as multiplies
+// so that they issue as IMAD on the FMA pipe, which the dequant otherwise leaves idle).
+#define MAG_MASK 0x01C001C0u
+#define SGN_MASK 0x80008000u
+
+// One word -> four bf16x2 raw pairs holding value * 2^-126 (bf16 subnormal when the E2M1 exponent
+// is 0, which the bf16 multiply keeps); the scale factor carries the 2^126.
+__device__ __forceinline__ void dequant_word(uint32_t w, uint32_t (&p)[4]) {
+    p[0] = w & (MAG_MASK | SGN_MASK);
+    p[1] = (w * 8u) & (MAG_MASK | SGN_MASK);
+    p[2] = ((w * 64u) & MAG_MASK) | ((w * 2u) & SGN_MASK);
+    p[3] = ((w >> 3) & MAG_MASK) | ((w * 4u) & SGN_MASK);
+}
+
+// biased exponent byte j (0..3) of x -> bf16x2 of 2^(byte-127) in both halves
+__device__ __forceinline__ uint32_t scale_bf16x2(uint32_t x, int j) {
+    return __byte_perm(x, 0, 0x4040 | j | (j << 8)) * 128u;
+}
+
+__device__ __forceinline__ float act_apply(int act, float g, float u, float alpha, float limit) {
+    if (act == ACT_SWIGLU_OAI) {
+        g = fminf(g, limit);
+        u = fminf(fmaxf(u, -limit), limit);
+        return g / (1.0f + __expf(-alpha * g)) * (u + 1.0f);
+    } else if (act == ACT_SILU) {
+        return g / (1.0f + __expf(-g)) * u;
+    } else {
+        float c = 0.7978845608028654f * (g + 0.044715f * g * g * g);
+        return 0.5f * g * (1.0f + tanhf(c)) * u;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// GEMM: one CTA computes a [M, 64] tile of one expert, K split over warps (KW) and optionally over
+// CTAs (splits, GEMM2 only: partials are summed by the atomic epilogue).
+// ---------------------------------------------------------------------------------------------
+template <int MB, int MW, int NW, int KW, int STAGES, int G>
+struct TileCfg {
+    static constexpr int THREADS_ALL = 128 * G;  // G groups of 4 warps, each with its own pipeline
+    static constexpr int M = MB * 16;
+    static constexpr int A_BYTES = M * KCHUNK * 2;
+    static constexpr int B_BYTES = NTILE * KCHUNK / 2;  // 2048
+    static constexpr int S_BYTES = NTILE * 2;           // 128
+    static constexpr int STAGE_BYTES = A_BYTES + B_BYTES + S_BYTES;
+    static constexpr int C_STRIDE = NTILE + 8;  // floats
+    static constexpr int C_BYTES = M * C_STRIDE * 4;
+    static constexpr int SMEM = (G * STAGES * STAGE_BYTES > C_BYTES ? G * STAGES * STAGE_BYTES : C_BYTES);
+    static constexpr int WMB = MB / MW;     // m16 blocks per warp
+    static constexpr int WNB = 8 / NW;      // n8 blocks per warp
+    static constexpr int WSTEPS = 4 / KW;   // k16 steps per chunk per warp
+    static_assert(MW * NW * KW == 4, "4 warps");
+};
+
+template <int MB, int MW, int NW, int KW, int STAGES, int G, bool GEMM2>
+__device__ __forceinline__ void moe_gemm_body(
+    const __nv_bfloat16* __restrict__ A, int a_stride, int a_div, int a_by_pos, int K_real,
+    const int* __restrict__ sorted_ids, const int* __restrict__ tile_expert, const int* __restrict__ num_tiles,
+    const uint8_t* __restrict__ Bq, const uint8_t* __restrict__ Bs, const float* __restrict__ bias,
+    int N_real, int N_pad, int K_pad, int splits,
+    void* __restrict__ out, int out_stride, const float* __restrict__ topk_w,
+    int act, float alpha, float limit, float acc_scale) {
+    using C = TileCfg<MB, MW, NW, KW, STAGES, G>;
+    constexpr int M = C::M;
+    extern __shared__ __align__(128) uint8_t smem[];
+    __shared__ int s_ids[M];
+    __shared__ int s_arow[M];
+
+    const int tile = blockIdx.y;
+    if (tile >= __ldg(num_tiles)) return;
+    const int e = __ldg(tile_expert + tile);
+    const int nt = blockIdx.x;
+    const int n_tiles = N_pad / NTILE;
+    const int nk = K_pad / KCHUNK;
+    const int split = blockIdx.z;
+    const int kc0 = (int)((long)split * nk / splits);
+    const int kc1 = (int)((long)(split + 1) * nk / splits);
+    const int tid = threadIdx.x & 127;  // index within the group
+    const int grp = threadIdx.x >> 7;
+    const int lane = tid & 31;
+    const int warp = tid >> 5;
+    // warp -> (kw, mw, nw)
+    const int kw = warp % KW;
+    const int mw = (warp / KW) % MW;
+    const int nw = warp / (KW * MW);
+
+    for (int r = threadIdx.x; r < M; r += C::THREADS_ALL) {
+        int id = __ldg(sorted_ids + tile * M + r);
+        s_ids[r] = id;
+        s_arow[r] = id < 0 ? -1 : (a_by_pos ? tile * M + r : id / a_div);
+    }
+    __syncthreads();
+
+    const size_t tile_base = (size_t)(e * n_tiles + nt) * nk;
+    const uint8_t* bq = Bq + tile_base * C::B_BYTES;
+    const uint8_t* bs = Bs + tile_base * C::S_BYTES;
+
+    uint8_t* const gsmem = smem + grp * STAGES * C::STAGE_BYTES;
+    auto stageA = [&](int st) { return gsmem + st * C::STAGE_BYTES; };
+    auto stageB = [&](int st) { return gsmem + st * C::STAGE_BYTES + C::A_BYTES; };
+    auto stageS = [&](int st) { return gsmem + st * C::STAGE_BYTES + C::A_BYTES + C::B_BYTES; };
+    auto group_sync = [&]() {
+        if constexpr (G == 1) {
+            __syncthreads();
+        } else {
+            asm volatile("bar.sync %0, 128;\n" ::"r"(grp + 1));
+        }
+    };
+
+    // A rows this thread copies: column segment c fixed, rows (tid >> 3) + 16 j; padding rows are
+    // not loaded at all (their MMA rows are garbage and never stored)
+    constexpr int AJ = M / 16;
+    const int a_c = tid & 7;
+    uint32_t a_off[AJ];
+#pragma unroll
+    for (int j = 0; j < AJ; j++) {
+        int row = s_arow[(tid >> 3) + 16 * j];
+        a_off[j] = row < 0 ? 0xFFFFFFFFu : (uint32_t)row * (uint32_t)a_stride + a_c * 8;
+    }
+    auto load_chunk = [&](int kc, int st) {
+        cp_async16(stageB(st) + tid * 16, bq + (size_t)kc * C::B_BYTES + tid * 16, 16);
+        if (tid < C::S_BYTES / 16) cp_async16(stageS(st) + tid * 16, bs + (size_t)kc * C::S_BYTES + tid * 16, 16);
+        uint8_t* sa = stageA(st);
+        const int kbase = kc * KCHUNK;
+        const int kbytes = (kbase + a_c * 8 < K_real) ? 16 : 0;
+#pragma unroll
+        for (int j = 0; j < AJ; j++) {
+            int r = (tid >> 3) + 16 * j;
+            if (a_off[j] != 0xFFFFFFFFu)
+                cp_async16(sa + r * 128 + ((a_c ^ (r & 7)) << 4), A + a_off[j] + (kbytes ? kbase : 0), kbytes);
+        }
+    };
+
+    float acc[C::WMB][C::WNB][4];
+#pragma unroll
+    for (int i = 0; i < C::WMB; i++)
+#pragma unroll
+        for (int j = 0; j < C::WNB; j++)
+#pragma unroll
+            for (int q = 0; q < 4; q++) acc[i][j][q] = 0.f;
+
+    // group g takes chunks kc0 + g, kc0 + g + G, ...
+    const int nchunks = kc1 - kc0 > grp ? (kc1 - kc0 - grp + G - 1) / G : 0;
+    auto chunk_of = [&](int i) { return kc0 + grp + i * G; };
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; s++) {
+        if (s < nchunks) load_chunk(chunk_of(s), s);
+        cp_async_commit();
+    }
+
+    for (int it = 0; it < nchunks; it++) {
+        cp_async_wait<STAGES - 2>();
+        group_sync();
+        {
+            int nxt = it + STAGES - 1;
+            if (nxt < nchunks) load_chunk(chunk_of(nxt), nxt % STAGES);
+            cp_async_commit();
+        }
+        {
+        const int st = it % STAGES;
+        const uint8_t* sa = stageA(st);
+        const uint8_t* sb = stageB(st);
+        const uint8_t* ss = stageS(st);
+#pragma unroll
+        for (int ws = 0; ws < C::WSTEPS; ws++) {
+            const int s = kw + ws * KW;
+            // B words for this warp's n8 blocks
+            uint32_t bw[C::WNB / 2];
+            const uint32_t* bsrc = reinterpret_cast<const uint32_t*>(sb + (s * 32 + lane) * 16) + nw * (C::WNB / 2);
+            if constexpr (C::WNB == 8) {
+                uint4 v = *reinterpret_cast<const uint4*>(bsrc);
+                bw[0] = v.x; bw[1] = v.y; bw[2] = v.z; bw[3] = v.w;
+            } else if constexpr (C::WNB == 4) {
+                uint2 v = *reinterpret_cast<const uint2*>(bsrc);
+                bw[0] = v.x; bw[1] = v.y;
+            } else {
+                bw[0] = bsrc[0];
+            }
+            uint2 scw = *reinterpret_cast<const uint2*>(ss + (s >> 1) * 64 + (lane >> 2) * 8);
+            // A fragments
+            uint32_t af[C::WMB][4];
+#pragma unroll
+            for (int mb = 0; mb < C::WMB; mb++) {
+                int row = (mw * C::WMB + mb) * 16 + (lane & 15);
+                int seg = s * 2 + (lane >> 4);
+                ldmatrix_x4(af[mb], sa + row * 128 + ((seg ^ (row & 7)) << 4));
+            }
+#pragma unroll
+            for (int wq = 0; wq < C::WNB / 2; wq++) {
+                uint32_t p[4];
+                dequant_word(bw[wq], p);
+#pragma unroll
+                for (int h = 0; h < 2; h++) {
+                    const int jb = wq * 2 + h;
+                    const int j = nw * C::WNB + jb;  // n8 block within the tile
+                    uint32_t sc = scale_bf16x2(j < 4 ? scw.x : scw.y, j & 3);
+                    uint32_t b0 = bf16x2_mul(p[2 * h], sc);
+                    uint32_t b1 = bf16x2_mul(p[2 * h + 1], sc);
+#pragma unroll
+                    for (int mb = 0; mb < C::WMB; mb++) mma_bf16(acc[mb][jb], af[mb], b0, b1);
+                }
+            }
+        }
+        }
+    }
+    cp_async_wait<0>();
+    __syncthreads();
+
+    // reduce the G*KW partial tiles into C (deterministic order)
+    float* cs = reinterpret_cast<float*>(smem);
+    const int g = lane >> 2, tg = lane & 3;
+#pragma unroll
+    for (int pass = 0; pass < G * KW; pass++) {
+        if (grp * KW + kw == pass) {
+#pragma unroll
+            for (int mb = 0; mb < C::WMB; mb++)
+#pragma unroll
+                for (int jb = 0; jb < C::WNB; jb++) {
+                    int row = (mw * C::WMB + mb) * 16 + g;
+                    int col = (nw * C::WNB + jb) * 8 + tg * 2;
+                    float2* p0 = reinterpret_cast<float2*>(cs + row * C::C_STRIDE + col);
+                    float2* p1 = reinterpret_cast<float2*>(cs + (row + 8) * C::C_STRIDE + col);
+                    if (pass == 0) {
+                        *p0 = make_float2(acc[mb][jb][0], acc[mb][jb][1]);
+                        *p1 = make_float2(acc[mb][jb][2], acc[mb][jb][3]);
+                    } else {
+                        float2 v0 = *p0, v1 = *p1;
+                        *p0 = make_float2(v0.x + acc[mb][jb][0], v0.y + acc[mb][jb][1]);
+                        *p1 = make_float2(v1.x + acc[mb][jb][2], v1.y + acc[mb][jb][3]);
+                    }
+                }
+        }
+        __syncthreads();
+    }
+
+    if constexpr (!GEMM2) {
+        // gate/up pairs -> activation -> bf16 intermediate row (by sorted position)
+        __nv_bfloat16* inter = reinterpret_cast<__nv_bfloat16*>(out);
+        const float* bias_e = bias ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
+        for (int i = threadIdx.x; i < M * 16; i += C::THREADS_ALL) {
+            int r = i >> 4, p2 = (i & 15) * 2;  // two pairs per thread
+            if (s_ids[r] < 0) continue;
+            const float* crow = cs + r * C::C_STRIDE + p2 * 2;
+            float4 v = *reinterpret_cast<const float4*>(crow);
+            v.x *= acc_scale; v.y *= acc_scale; v.z *= acc_scale; v.w *= acc_scale;
+            if (bias_e) {
+                float4 b = *reinterpret_cast<const float4*>(bias_e + p2 * 2);
+                v.x += b.x; v.y += b.y; v.z += b.z; v.w += b.w;
+            }
+            float o0 = act_apply(act, v.x, v.y, alpha, limit);
+            float o1 = act_apply(act, v.z, v.w, alpha, limit);
+            __nv_bfloat162 o = __floats2bfloat162_rn(o0, o1);
+            *reinterpret_cast<__nv_bfloat162*>(inter + (size_t)(tile * M + r) * out_stride + nt * (NTILE / 2) + p2) = o;
+        }
+    } else {
+        float* accum = reinterpret_cast<float*>(out);
+        const float* bias_e = (bias && split == 0) ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
+        for (int i = threadIdx.x; i < M * NTILE; i += C::THREADS_ALL) {
+            int r = i >> 6, c = i & 63;
+            int id = s_ids[r];
+            int n = nt * NTILE + c;
+            if (id < 0 || n >= N_real) continue;
+            float v = cs[r * C::C_STRIDE + c] * acc_scale;
+            if (bias_e) v += bias_e[c];
+            float w = topk_w ? __ldg(topk_w + id) : 1.0f;
+            atomicAdd(accum + (size_t)(id / a_div) * out_stride + n, w * v);
+        }
+    }
+}
+
+#define GEMM_PARAMS                                                                                      \
+    const __nv_bfloat16 *A, int a_stride, int a_div, int a_by_pos, int K_real, const int *sorted_ids,    \
+        const int *tile_expert, const int *num_tiles, const uint8_t *Bq, const uint8_t *Bs,              \
+        const float *bias, int N_real, int N_pad, int K_pad, int splits, void *out, int out_stride,      \
+        const float *topk_w, int act, float alpha, float limit, float acc_scale
+#define GEMM_ARGS                                                                                        \
+    A, a_stride, a_div, a_by_pos, K_real, sorted_ids, tile_expert, num_tiles, Bq, Bs, bias, N_real,      \
+        N_pad, K_pad, splits, out, out_stride, topk_w, act, alpha, limit, acc_scale
+
+#define DEFINE_GEMM(NAME, MB, MW, NW, KW, ST, G, G2)                                                     \
+    extern "C" __global__ void __launch_bounds__(128 * G) NAME(GEMM_PARAMS) {                             \
+        moe_gemm_body<MB, MW, NW, KW, ST, G, G2>(GEMM_ARGS);                                             \
+    }                                                                                                    \
+    extern "C" __global__ void NAME##_config(int* o) {                                                   \
+        o[0] = TileCfg<MB, MW, NW, KW, ST, G>::SMEM;                                                     \
+        o[1] = TileCfg<MB, MW, NW, KW, ST, G>::THREADS_ALL;                                              \
+        o[2] = TileCfg<MB, MW, NW, KW, ST, G>::M;                                                        \
+    }
+
+// Tile configurations: MB (m16 blocks), MW x NW x KW warp grid, pipeline stages, groups. The
+// *_config kernels report each configuration's dynamic shared memory, threads and M to the host.
+#ifndef MOE_M16_STAGES
+#define MOE_M16_STAGES 8
+#endif
+#ifndef MOE_M16_GROUPS
+#define MOE_M16_GROUPS 1
+#endif
+#ifndef MOE_M32_STAGES
+#define MOE_M32_STAGES 8
+#endif
+#define CFG_M16 1, 1, 1, 4, MOE_M16_STAGES, MOE_M16_GROUPS
+#define CFG_M32 2, 1, 1, 4, MOE_M32_STAGES, 1
+#ifndef CFG_M64
+#define CFG_M64 4, 2, 1, 2, 4, 1
+#endif
+#ifndef CFG_M128
+#define CFG_M128 8, 2, 2, 1, 4, 1
+#endif
+#define DEFINE_GEMM_(...) DEFINE_GEMM(__VA_ARGS__)
+DEFINE_GEMM_(moe_gemm1_m16, CFG_M16, false)
+DEFINE_GEMM_(moe_gemm1_m32, CFG_M32, false)
+DEFINE_GEMM_(moe_gemm1_m64, CFG_M64, false)
+DEFINE_GEMM_(moe_gemm1_m128, CFG_M128, false)
+DEFINE_GEMM_(moe_gemm2_m16, CFG_M16, true)
+DEFINE_GEMM_(moe_gemm2_m32, CFG_M32, true)
+DEFINE_GEMM_(moe_gemm2_m64, CFG_M64, true)
+DEFINE_GEMM_(moe_gemm2_m128, CFG_M128, true)
+
+// ---------------------------------------------------------------------------------------------
+// routing: one warp per token. Top-k of the logits (ties -> lower index), softmax over the k; or
+// copy given ids/weights. Also zeroes the token's FP32 accumulator row.
+// ---------------------------------------------------------------------------------------------
+__device__ __forceinline__ void route_token(int t, int lane, const void* logits, int logits_bf16, const int* ids_in,
+                                            const float* w_in, int E, int k, int* topk_ids, float* topk_w,
+                                            float* accum, int H) {
+    float4* row = reinterpret_cast<float4*>(accum + (size_t)t * H);
+    for (int i = lane; i < H / 4; i += 32) row[i] = make_float4(0.f, 0.f, 0.f, 0.f);
+    if (!logits) {
+        for (int j = lane; j < k; j += 32) {
+            topk_ids[t * k + j] = ids_in[t * k + j];
+            topk_w[t * k + j] = w_in[t * k + j];
+        }
+        return;
+    }
+    const float* lf = reinterpret_cast<const float*>(logits) + (size_t)t * E;
+    const __nv_bfloat16* lb = reinterpret_cast<const __nv_bfloat16*>(logits) + (size_t)t * E;
+    float prev_v = INFINITY, m = 0.f, sum = 0.f;
+    int prev_i = -1;
+    for (int j = 0; j < k; j++) {
+        float best = -INFINITY;
+        int bi = 0x7FFFFFFF;
+        for (int x = lane; x < E; x += 32) {
+            float v = logits_bf16 ? __bfloat162float(lb[x]) : lf[x];
+            if (v != v) v = -INFINITY;
+            // strictly after the previous pick in (value desc, index asc) order
+            bool after = (v < prev_v) || (v == prev_v && x > prev_i);
+            if (after && (v > best || (v == best && x < bi))) { best = v; bi = x; }
+        }
+#pragma unroll
+        for (int off = 16; off; off >>= 1) {
+            float ob = __shfl_xor_sync(0xFFFFFFFFu, best, off);
+            int oi = __shfl_xor_sync(0xFFFFFFFFu, bi, off);
+            if (ob > best || (ob == best && oi < bi)) { best = ob; bi = oi; }
+        }
+        if (bi == 0x7FFFFFFF) bi = 0;  // fewer finite logits than k
+        if (j == 0) m = best;
+        float ex = __expf(best - m);
+        sum += ex;
+        if (lane == 0) {
+            topk_ids[t * k + j] = bi;
+            topk_w[t * k + j] = ex;  // normalized below
+        }
+        prev_v = best;
+        prev_i = bi;
+    }
+    __syncwarp();
+    for (int j = lane; j < k; j += 32) topk_w[t * k + j] = topk_w[t * k + j] / sum;
+}
+
+extern "C" __global__ void moe_route(const void* logits, int logits_bf16, const int* ids_in, const float* w_in,
+                                     int T, int E, int k, int* topk_ids, float* topk_w, float* accum, int H) {
+    const int warps = blockDim.x >> 5;
+    const int t = blockIdx.x * warps + (threadIdx.x >> 5);
+    if (t >= T) return;
+    route_token(t, threadIdx.x & 31, logits, logits_bf16, ids_in, w_in, E, k, topk_ids, topk_w, accum, H);
+}
+
+// ---------------------------------------------------------------------------------------------
+// alignment: one CTA of 1024 threads. Counts rows per local expert, pads each expert's segment to
+// the M tile, writes tile -> expert, the tile count, and the sorted row ids (-1 for padding).
+// Standard: row id = t*k + j (from topk_ids, global expert ids, local range [e0, e0+El)).
+// Batched: counts given per local expert, row id = e*max_t + i.
+// ---------------------------------------------------------------------------------------------
+__device__ __forceinline__ void align_body(const int* topk_ids, int n_ids, const int* batch_counts, int max_t, int El,
+                                           int e0, int M, int* sorted_ids, int* tile_expert, int* num_tiles) {
+    __shared__ int cnt[1024];
+    __shared__ int start[1024];
+    __shared__ int cursor[1024];
+    __shared__ int warp_sum[32];
+    const int tid = threadIdx.x;
+    cnt[tid] = 0;
+    __syncthreads();
+    if (batch_counts) {
+        if (tid < El) cnt[tid] = min(max(batch_counts[tid], 0), max_t);
+    } else {
+        for (int i = tid; i < n_ids; i += 1024) {
+            int e = topk_ids[i] - e0;
+            if (e >= 0 && e < El) atomicAdd(&cnt[e], 1);
+        }
+    }
+    __syncthreads();
+    // exclusive scan of tiles per expert
+    int tiles = (cnt[tid] + M - 1) / M;
+    int x = tiles;
+    const int lane = tid & 31, w = tid >> 5;
+#pragma unroll
+    for (int off = 1; off < 32; off <<= 1) {
+        int y = __shfl_up_sync(0xFFFFFFFFu, x, off);
+        if (lane >= off) x += y;
+    }
+    if (lane == 31) warp_sum[w] = x;
+    __syncthreads();
+    if (w == 0) {
+        int s = warp_sum[lane];
+#pragma unroll
+        for (int off = 1; off < 32; off <<= 1) {
+            int y = __shfl_up_sync(0xFFFFFFFFu, s, off);
+            if (lane >= off) s += y;
+        }
+        warp_sum[lane] = s;  // inclusive
+    }
+    __syncthreads();
+    int incl = x + (w > 0 ? warp_sum[w - 1] : 0);
+    int st = incl - tiles;
+    start[tid] = st;
+    cursor[tid] = st * M;
+    if (tid == 1023) num_tiles[0] = incl;
+    if (tid < El) {
+        for (int t = 0; t < tiles; t++) tile_expert[st + t] = tid;
+        for (int p = st * M + cnt[tid]; p < (st + tiles) * M; p++) sorted_ids[p] = -1;
+    }
+    __syncthreads();
+    if (batch_counts) {
+        long total = (long)El * max_t;
+        for (long f = tid; f < total; f += 1024) {
+            int e = (int)(f / max_t), i = (int)(f % max_t);
+            if (i < cnt[e]) sorted_ids[start[e] * M + i] = (int)f;
+        }
+    } else {
+        for (int i = tid; i < n_ids; i += 1024) {
+            int e = topk_ids[i] - e0;
+            if (e >= 0 && e < El) {
+                int p = atomicAdd(&cursor[e], 1);
+                sorted_ids[p] = i;
+            }
+        }
+    }
+}
+
+extern "C" __global__ void __launch_bounds__(1024) moe_align(const int* topk_ids, int n_ids, const int* batch_counts,
+                                                            int max_t, int El, int e0, int M, int* sorted_ids,
+                                                            int* tile_expert, int* num_tiles) {
+    align_body(topk_ids, n_ids, batch_counts, max_t, El, e0, M, sorted_ids, tile_expert, num_tiles);
+}
+
+// Small calls (decode): routing of all T tokens and the alignment in one CTA, one launch.
+extern "C" __global__ void __launch_bounds__(1024) moe_route_align(const void* logits, int logits_bf16,
+                                                                  const int* ids_in, const float* w_in, int T, int E,
+                                                                  int k, int* topk_ids, float* topk_w, float* accum,
+                                                                  int H, int El, int e0, int M, int* sorted_ids,
+                                                                  int* tile_expert, int* num_tiles) {
+    for (int t = threadIdx.x >> 5; t < T; t += 32)
+        route_token(t, threadIdx.x & 31, logits, logits_bf16, ids_in, w_in, E, k, topk_ids, topk_w, accum, H);
+    __syncthreads();
+    align_body(topk_ids, T * k, nullptr, 0, El, e0, M, sorted_ids, tile_expert, num_tiles);
+}
+
+// FP32 accumulator -> output (BF16 or F32), n a multiple of 4.
+extern "C" __global__ void moe_finalize(const float* accum, void* out, int out_bf16, long n) {
+    long i = ((long)blockIdx.x * blockDim.x + threadIdx.x) * 4;
+    if (i >= n) return;
+    float4 v = *reinterpret_cast<const float4*>(accum + i);
+    if (out_bf16) {
+        __nv_bfloat162 a = __floats2bfloat162_rn(v.x, v.y), b = __floats2bfloat162_rn(v.z, v.w);
+        uint2 u;
+        u.x = *reinterpret_cast<uint32_t*>(&a);
+        u.y = *reinterpret_cast<uint32_t*>(&b);
+        *reinterpret_cast<uint2*>(reinterpret_cast<__nv_bfloat16*>(out) + i) = u;
+    } else {
+        *reinterpret_cast<float4*>(reinterpret_cast<float*>(out) + i) = v;
+    }
+}
+
+// zero n floats (batched format accumulator), n a multiple of 4
+extern "C" __global__ void moe_zero(float* p, long n) {
+    long i = ((long)blockIdx.x * blockDim.x + threadIdx.x) * 4;
+    if (i < n) *reinterpret_cast<float4*>(p + i) = make_float4(0.f, 0.f, 0.f, 0.f);
+}
+
+// F32 activations -> BF16 (round to nearest even)
+extern "C" __global__ void moe_f32_to_bf16(const float* in, __nv_bfloat16* out, long n) {
+    long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) out[i] = __float2bfloat16_rn(in[i]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// prepare: canonical MXFP4 [E][N_real][K_real/2] + scales [E][N_real][K_real/32] -> tile layout.
+// One thread per output 32-bit word (4 pairs); x_bias = X of the scale encoding (see the header).
+// ---------------------------------------------------------------------------------------------
+__device__ __forceinline__ uint32_t shr_signed(uint32_t x, int n) { return n >= 0 ? x >> n : x << -n; }
+
+extern "C" __global__ void moe_repack_mxfp4(const uint8_t* blocks, const uint8_t* scales, int E, int N_real,
+                                           int K_real, int N_pad, int K_pad, int x_bias, uint32_t* q, uint8_t* sc) {
+    const int n_tiles = N_pad / NTILE, nk = K_pad / KCHUNK;
+    const long words = (long)E * n_tiles * nk * 4 * 32 * 4;
+    const int mag_shift[4] = {0, 3, 6, -3};
+    const int sgn_shift[4] = {0, 3, 1, 2};
+    long idx = (long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx < words) {
+        int wq = (int)(idx & 3);
+        int lane = (int)((idx >> 2) & 31);
+        int s = (int)((idx >> 7) & 3);
+        long rest = idx >> 9;
+        int kc = (int)(rest % nk);
+        rest /= nk;
+        int nt = (int)(rest % n_tiles);
+        int e = (int)(rest / n_tiles);
+        uint32_t word = 0;
+#pragma unroll
+        for (int i = 0; i < 4; i++) {
+            int j = 2 * wq + (i >> 1);
+            int n = nt * NTILE + j * 8 + (lane >> 2);
+            int kb = kc * KCHUNK + s * 16 + (lane & 3) * 2 + (i & 1) * 8;
+            uint32_t mag = 0, sgn = 0;
+#pragma unroll
+            for (int h = 0; h < 2; h++) {
+                int kk = kb + h;
+                uint32_t nib = 0;
+                if (n < N_real && kk < K_real) {
+                    uint8_t b = blocks[((size_t)e * N_real + n) * (K_real / 2) + kk / 2];
+                    nib = (kk & 1) ? (b >> 4) : (b & 0xF);
+                }
+                mag |= (nib & 7u) << (6 + 16 * h);
+                sgn |= ((nib >> 3) & 1u) << (15 + 16 * h);
+            }
+            word |= shr_signed(mag, mag_shift[i]) | shr_signed(sgn, sgn_shift[i]);
+        }
+        q[idx] = word;
+    }
+    const long sbytes = (long)E * n_tiles * nk * 128;
+    if (idx < sbytes) {
+        int j = (int)(idx & 7);
+        int g = (int)((idx >> 3) & 7);
+        int kb = (int)((idx >> 6) & 1);
+        long rest = idx >> 7;
+        int kc = (int)(rest % nk);
+        rest /= nk;
+        int nt = (int)(rest % n_tiles);
+        int e = (int)(rest / n_tiles);
+        int n = nt * NTILE + j * 8 + g;
+        int kblk = kc * 2 + kb;
+        int v = 127;
+        if (n < N_real && kblk < K_real / 32) {
+            v = (int)scales[((size_t)e * N_real + n) * (K_real / 32) + kblk] + 126 - x_bias;
+            v = v < 0 ? 0 : (v > 254 ? 254 : v);
+        }
+        sc[idx] = (uint8_t)v;
+    }
+}

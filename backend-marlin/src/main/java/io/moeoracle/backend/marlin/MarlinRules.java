@@ -1,0 +1,87 @@
+package io.moeoracle.backend.marlin;
+
+import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.device.Vendor;
+import io.moeoracle.api.spec.ActivationFormat;
+import io.moeoracle.api.spec.ActivationType;
+import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.spec.WeightFormat;
+
+import java.util.Locale;
+import java.util.OptionalInt;
+
+/** What the marlin kernels can run, as verdicts with reasons and remedies; shared by both providers. */
+final class MarlinRules {
+    /** Default priority: below where the Triton backend sits on sm_90 for MXFP4 x BF16 (vLLM's gpt-oss order). */
+    static final int PRIORITY = 200;
+    /** The alignment kernel keeps one counter per local expert in shared memory. */
+    static final int MAX_LOCAL_EXPERTS = 1024;
+
+    private MarlinRules() {
+    }
+
+    static SupportVerdict verdict(MoeLayerSpec spec, DeviceInfo device, ActivationFormat format, String id) {
+        if (device.vendor() != Vendor.NVIDIA) {
+            return SupportVerdict.unsupported(id + " runs on NVIDIA GPUs only; " + device.describe() + " is "
+                    + device.vendor().toString().toLowerCase(Locale.ROOT), "use a backend for this device (e.g. cpu)");
+        }
+        OptionalInt sm = device.smVersion();
+        if (sm.isEmpty() || sm.getAsInt() < 80) {
+            return SupportVerdict.unsupported(id + " needs BF16 tensor cores (mma.sync bf16, sm_80 or newer); "
+                    + device.describe() + " is " + device.arch(), "use a GPU of compute capability 8.0+ or another backend");
+        }
+        if (spec.quant().weights().kind() != WeightFormat.Kind.MXFP4) {
+            return SupportVerdict.unsupported(id + " implements MXFP4 weights only; the spec has "
+                    + spec.quant().weights() + " weights", "use another backend (e.g. emulation) for "
+                    + spec.quant().weights() + " weights");
+        }
+        ActivationType act = spec.quant().activations();
+        if (act.isQuantized()) {
+            return SupportVerdict.unsupported(id + " keeps activations in BF16 (W4A16); " + act
+                    + " activations need FP8 tensor cores", "use flashinfer or --activation bf16");
+        }
+        if (spec.lora()) {
+            return SupportVerdict.unsupported(id + " does not implement LoRA adapters on the expert GEMMs",
+                    "turn LoRA off or use a backend that declares LoRA support");
+        }
+        if (spec.activationFormat() != format) {
+            return format == ActivationFormat.STANDARD
+                    ? SupportVerdict.unsupported("marlin takes the standard token layout [T, H]; the spec asks for "
+                            + spec.activationFormat(), "use batched-marlin for the batched (expert-parallel) format")
+                    : SupportVerdict.unsupported("batched-marlin takes per-expert batches [E_local, maxTokens, H] only;"
+                            + " the spec asks for " + spec.activationFormat(), "use marlin for the standard format");
+        }
+        if (spec.localExperts() > MAX_LOCAL_EXPERTS) {
+            return SupportVerdict.unsupported(id + " handles at most " + MAX_LOCAL_EXPERTS + " local experts per "
+                    + "device; the spec has " + spec.localExperts(), "use expert parallelism to split the experts");
+        }
+        long rows = format == ActivationFormat.BATCHED ? (long) spec.localExperts() * spec.maxTokensPerCall()
+                : (long) spec.maxTokensPerCall() * spec.topK();
+        if (MarlinPlan.tilesMax(rows, spec.localExperts(), MarlinPlan.M_MAX) > MarlinPlan.MAX_GRID_Y
+                || rows * (long) MarlinLayout.pad(Math.max(spec.hiddenSize(), spec.intermediateSize())) >= (1L << 32)) {
+            return SupportVerdict.unsupported(id + " indexes rows with 32-bit offsets; maxTokensPerCall "
+                    + spec.maxTokensPerCall() + " is too large for this layer", "lower maxTokensPerCall");
+        }
+        StringBuilder note = new StringBuilder("MXFP4 decoded to BF16 in registers, BF16 mma.sync tensor cores "
+                + "(FP32 accumulate), routing and alignment on the GPU, CUDA graph capture");
+        int h = spec.hiddenSize();
+        int i = spec.intermediateSize();
+        if (h % MarlinLayout.TILE != 0 || i % MarlinLayout.TILE != 0) {
+            note.append("; padded for the ").append(MarlinLayout.TILE).append("-wide tiles: ");
+            if (h % MarlinLayout.TILE != 0) {
+                note.append("H ").append(h).append(" -> ").append(MarlinLayout.pad(h)).append(' ');
+            }
+            if (i % MarlinLayout.TILE != 0) {
+                note.append("I ").append(i).append(" -> ").append(MarlinLayout.pad(i)).append(' ');
+            }
+            note.append("(zero weights, done in prepare)");
+        }
+        if (!device.simulated() && !MarlinImage.isPresent()) {
+            return SupportVerdict.unsupported("kernel image not built: " + MarlinImage.RESOURCE
+                    + " is missing from the jar (nvcc was not found when backend-marlin was built)",
+                    "rebuild backend-marlin where nvcc (CUDA 12.8+) is installed, or use another backend");
+        }
+        return SupportVerdict.supported(note.toString());
+    }
+}

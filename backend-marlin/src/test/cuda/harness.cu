@@ -1,0 +1,803 @@
+// Stand-alone C++ harness for the marlin MoE kernels: correctness against a float64 CPU reference
+// and timings (CUDA events, graph replay) with the roofline ceilings measured in the same run.
+// Build: nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -Xcompiler -fopenmp -lcublas
+//        -I../../main/cuda harness.cu -o harness
+// Run:   ./harness test | ./harness bench [json-path]
+#include "marlin_moe.cu"
+
+#include <dlfcn.h>
+#include <cuda_runtime.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#define CK(x)                                                                                 \
+    do {                                                                                      \
+        cudaError_t e_ = (x);                                                                 \
+        if (e_ != cudaSuccess) {                                                              \
+            fprintf(stderr, "%s:%d %s -> %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
+            exit(1);                                                                          \
+        }                                                                                     \
+    } while (0)
+
+static float bf2f(uint16_t b) {
+    uint32_t u = (uint32_t)b << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static uint16_t f2bf(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7F800000u) == 0x7F800000u && (u & 0x7FFFFFu)) return (uint16_t)((u >> 16) | 0x40);
+    u += 0x7FFF + ((u >> 16) & 1);
+    return (uint16_t)(u >> 16);
+}
+static const double E2M1[16] = {0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6};
+
+struct Spec {
+    int E, k, H, I;
+    int act;  // 0 swiglu-oai 1 silu 2 gelu
+    bool bias;
+    int El, e0;  // local experts
+};
+
+struct Weights {  // canonical host copies
+    std::vector<uint8_t> w13, s13, w2, s2;
+    std::vector<float> b13, b2;  // bf16-rounded values
+};
+
+static int g_scale_lo = 121, g_scale_span = 4;
+static uint64_t splitmix(uint64_t& s) {
+    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void make_weights(const Spec& sp, uint64_t seed, Weights& w) {
+    size_t E = sp.El, H = sp.H, I = sp.I;
+    w.w13.resize(E * 2 * I * H / 2);
+    w.s13.resize(E * 2 * I * H / 32);
+    w.w2.resize(E * H * I / 2);
+    w.s2.resize(E * H * I / 32);
+    auto fill = [&](std::vector<uint8_t>& v, uint64_t sd, int lo, int span) {
+#pragma omp parallel
+        {
+            uint64_t s = sd + 7919ull * omp_get_thread_num();
+#pragma omp for schedule(static)
+            for (long i = 0; i < (long)v.size(); i++) {
+                if ((i & 7) == 0) s = sd ^ (uint64_t)i * 0x9E3779B97F4A7C15ull;
+                uint64_t r = splitmix(s);
+                v[i] = span ? (uint8_t)(lo + r % span) : (uint8_t)r;
+            }
+        }
+    };
+    fill(w.w13, seed * 3 + 1, 0, 0);
+    fill(w.w2, seed * 3 + 2, 0, 0);
+    fill(w.s13, seed * 3 + 3, g_scale_lo, g_scale_span);  // default 2^-6 .. 2^-3
+    fill(w.s2, seed * 3 + 4, g_scale_lo, g_scale_span);
+    std::mt19937_64 g(seed);
+    std::normal_distribution<float> nd(0.f, 0.05f);
+    if (sp.bias) {
+        w.b13.resize(E * 2 * I);
+        w.b2.resize(E * H);
+        for (auto& x : w.b13) x = bf2f(f2bf(nd(g)));
+        for (auto& x : w.b2) x = bf2f(f2bf(nd(g)));
+    }
+}
+
+static double act_ref(int act, double g, double u) {
+    if (act == 0) {
+        g = std::min(g, 7.0);
+        u = std::max(-7.0, std::min(u, 7.0));
+        return g / (1 + std::exp(-1.702 * g)) * (u + 1);
+    } else if (act == 1) {
+        return g / (1 + std::exp(-g)) * u;
+    }
+    double c = 0.7978845608028654 * (g + 0.044715 * g * g * g);
+    return 0.5 * g * (1 + std::tanh(c)) * u;
+}
+
+// expert e (local index) applied to x (length H) -> y (length H), float64
+static void expert_ref(const Spec& sp, const Weights& w, int e, const float* x, double* y) {
+    size_t H = sp.H, I = sp.I;
+    std::vector<double> inter(I);
+    for (size_t i = 0; i < I; i++) {
+        double gu[2];
+        for (int h = 0; h < 2; h++) {
+            size_t n = 2 * i + h;
+            const uint8_t* row = &w.w13[((size_t)e * 2 * I + n) * H / 2];
+            const uint8_t* sr = &w.s13[((size_t)e * 2 * I + n) * H / 32];
+            double s = 0;
+            for (size_t kb = 0; kb < H / 32; kb++) {
+                double blk = 0;
+                for (int q = 0; q < 16; q++) {
+                    uint8_t b = row[kb * 16 + q];
+                    blk += E2M1[b & 15] * x[kb * 32 + 2 * q] + E2M1[b >> 4] * x[kb * 32 + 2 * q + 1];
+                }
+                s += blk * std::ldexp(1.0, (int)sr[kb] - 127);
+            }
+            if (sp.bias) s += w.b13[(size_t)e * 2 * I + n];
+            gu[h] = s;
+        }
+        inter[i] = act_ref(sp.act, gu[0], gu[1]);
+    }
+    for (size_t n = 0; n < H; n++) {
+        const uint8_t* row = &w.w2[((size_t)e * H + n) * I / 2];
+        const uint8_t* sr = &w.s2[((size_t)e * H + n) * I / 32];
+        double s = 0;
+        for (size_t kb = 0; kb < I / 32; kb++) {
+            double blk = 0;
+            for (int q = 0; q < 16; q++) {
+                uint8_t b = row[kb * 16 + q];
+                blk += E2M1[b & 15] * inter[kb * 32 + 2 * q] + E2M1[b >> 4] * inter[kb * 32 + 2 * q + 1];
+            }
+            s += blk * std::ldexp(1.0, (int)sr[kb] - 127);
+        }
+        if (sp.bias) s += w.b2[(size_t)e * H + n];
+        y[n] = s;
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// device-side layer (mirrors what the Java MarlinKernel does)
+// ------------------------------------------------------------------------------------------------
+static int pad64(int x) { return (x + 63) / 64 * 64; }
+
+struct DevLayer {
+    Spec sp;
+    int Hp, Ip;
+    int x13, x2;  // scale exponent bias X per tensor
+    uint8_t *q13, *sc13, *q2, *sc2;
+    float *b13, *b2;
+    int sms;
+};
+
+static void upload(const Spec& sp, const Weights& w, DevLayer& d) {
+    d.sp = sp;
+    d.Hp = pad64(sp.H);
+    d.Ip = pad64(sp.I);
+    int N1 = 2 * sp.I, N1p = 2 * d.Ip;
+    size_t q13 = (size_t)sp.El * (N1p / 64) * (d.Hp / 64) * 2048, s13 = q13 / 16;
+    size_t q2 = (size_t)sp.El * (d.Hp / 64) * (d.Ip / 64) * 2048, s2 = q2 / 16;
+    CK(cudaMalloc(&d.q13, q13));
+    CK(cudaMalloc(&d.sc13, s13));
+    CK(cudaMalloc(&d.q2, q2));
+    CK(cudaMalloc(&d.sc2, s2));
+    uint8_t *tb, *ts;
+    size_t maxb = std::max(w.w13.size(), w.w2.size()), maxs = std::max(w.s13.size(), w.s2.size());
+    CK(cudaMalloc(&tb, maxb));
+    CK(cudaMalloc(&ts, maxs));
+    auto xbias = [](const std::vector<uint8_t>& v) {
+        int mx = 0;
+        for (uint8_t c : v) mx = std::max(mx, (int)c);
+        return std::max(0, mx - 128);
+    };
+    d.x13 = xbias(w.s13);
+    d.x2 = xbias(w.s2);
+    CK(cudaMemcpy(tb, w.w13.data(), w.w13.size(), cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(ts, w.s13.data(), w.s13.size(), cudaMemcpyHostToDevice));
+    long words = (long)(q13 / 4);
+    moe_repack_mxfp4<<<(words + 255) / 256, 256>>>(tb, ts, sp.El, N1, sp.H, N1p, d.Hp, d.x13, (uint32_t*)d.q13, d.sc13);
+    CK(cudaGetLastError());
+    CK(cudaMemcpy(tb, w.w2.data(), w.w2.size(), cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(ts, w.s2.data(), w.s2.size(), cudaMemcpyHostToDevice));
+    words = (long)(q2 / 4);
+    moe_repack_mxfp4<<<(words + 255) / 256, 256>>>(tb, ts, sp.El, sp.H, sp.I, d.Hp, d.Ip, d.x2, (uint32_t*)d.q2, d.sc2);
+    CK(cudaGetLastError());
+    CK(cudaDeviceSynchronize());
+    CK(cudaFree(tb));
+    CK(cudaFree(ts));
+    d.b13 = d.b2 = nullptr;
+    if (sp.bias) {
+        std::vector<float> b13((size_t)sp.El * N1p, 0.f), b2((size_t)sp.El * d.Hp, 0.f);
+        for (int e = 0; e < sp.El; e++) {
+            for (int n = 0; n < N1; n++) b13[(size_t)e * N1p + n] = w.b13[(size_t)e * N1 + n];
+            for (int n = 0; n < sp.H; n++) b2[(size_t)e * d.Hp + n] = w.b2[(size_t)e * sp.H + n];
+        }
+        CK(cudaMalloc(&d.b13, b13.size() * 4));
+        CK(cudaMalloc(&d.b2, b2.size() * 4));
+        CK(cudaMemcpy(d.b13, b13.data(), b13.size() * 4, cudaMemcpyHostToDevice));
+        CK(cudaMemcpy(d.b2, b2.data(), b2.size() * 4, cudaMemcpyHostToDevice));
+    }
+    cudaDeviceProp p;
+    CK(cudaGetDeviceProperties(&p, 0));
+    d.sms = p.multiProcessorCount;
+}
+
+typedef void (*GemmFn)(GEMM_PARAMS);
+struct Variant {
+    int M;
+    GemmFn g1, g2;
+    int smem, threads;
+};
+static Variant variant(int M) {
+    switch (M) {
+        case 16: return {16, moe_gemm1_m16, moe_gemm2_m16, TileCfg<CFG_M16>::SMEM, TileCfg<CFG_M16>::THREADS_ALL};
+        case 32: return {32, moe_gemm1_m32, moe_gemm2_m32, TileCfg<CFG_M32>::SMEM, TileCfg<CFG_M32>::THREADS_ALL};
+        case 64: return {64, moe_gemm1_m64, moe_gemm2_m64, TileCfg<CFG_M64>::SMEM, TileCfg<CFG_M64>::THREADS_ALL};
+        default: return {128, moe_gemm1_m128, moe_gemm2_m128, TileCfg<CFG_M128>::SMEM, TileCfg<CFG_M128>::THREADS_ALL};
+    }
+}
+static int choose_m(long rows, int El) {  // as MarlinPlan.chooseM
+    double a = (double)rows / El;
+    if (a <= 16) return 16;
+    if (a <= 64) return 32;
+    return 128;
+}
+static long max_tiles(long rows, int El, int M) { return std::min<long>(El, rows) + (rows + M - 1) / M; }
+
+struct Scratch {
+    int *topk_ids, *sorted, *tile_e, *ntiles;
+    float *topk_w, *acc;
+    uint16_t* inter;
+    size_t inter_elems;
+};
+
+static void alloc_scratch(const DevLayer& d, long max_rows_in, long acc_rows, Scratch& s) {
+    long tiles = max_tiles(max_rows_in, d.sp.El, 16);
+    tiles = std::max(tiles, max_tiles(max_rows_in, d.sp.El, 128));
+    long rows = 0;
+    for (int M : {16, 32, 64, 128}) rows = std::max(rows, max_tiles(max_rows_in, d.sp.El, M) * M);
+    CK(cudaMalloc(&s.topk_ids, std::max<long>(1, max_rows_in) * 4));
+    CK(cudaMalloc(&s.topk_w, std::max<long>(1, max_rows_in) * 4));
+    CK(cudaMalloc(&s.sorted, rows * 4));
+    CK(cudaMalloc(&s.tile_e, tiles * 4));
+    CK(cudaMalloc(&s.ntiles, 4));
+    CK(cudaMalloc(&s.acc, acc_rows * d.sp.H * 4));
+    s.inter_elems = (size_t)rows * d.Ip;
+    CK(cudaMalloc(&s.inter, s.inter_elems * 2));
+}
+
+struct Call {
+    const uint16_t* hidden;  // bf16 [rows_in, H]
+    const float* logits;     // [T, E] or null
+    const int* ids;          // [T, k] or null
+    const float* w;
+    const int* batch_counts;  // batched format
+    int T;                    // tokens (standard) or max tokens per expert (batched)
+    void* out;
+    int out_bf16;
+    int force_m;  // 0 = choose
+};
+
+static cudaEvent_t* g_stage_ev = nullptr;  // when set: record an event after each stage
+static void stage_mark(int i, cudaStream_t st) {
+    if (g_stage_ev) CK(cudaEventRecord(g_stage_ev[i], st));
+}
+static void forward(const DevLayer& d, const Scratch& s, const Call& c, cudaStream_t st) {
+    stage_mark(0, st);
+    const Spec& sp = d.sp;
+    bool batched = c.batch_counts != nullptr;
+    long rows = batched ? (long)sp.El * c.T : (long)c.T * sp.k;
+    long acc_rows = batched ? (long)sp.El * c.T : c.T;
+    int M = c.force_m ? c.force_m : choose_m(rows, sp.El);
+    Variant v = variant(M);
+    long tiles = max_tiles(rows, sp.El, M);
+    if (!batched && c.T <= 32) {
+        moe_route_align<<<1, 1024, 0, st>>>(c.logits, 0, c.ids, c.w, c.T, sp.E, sp.k, s.topk_ids, s.topk_w, s.acc,
+                                            sp.H, sp.El, sp.e0, M, s.sorted, s.tile_e, s.ntiles);
+        stage_mark(1, st);
+    } else {
+        if (!batched) {
+            int wpb = 4;
+            moe_route<<<(c.T + wpb - 1) / wpb, 32 * wpb, 0, st>>>(c.logits, 0, c.ids, c.w, c.T, sp.E, sp.k,
+                                                                    s.topk_ids, s.topk_w, s.acc, sp.H);
+        } else {
+            long n = acc_rows * sp.H;
+            moe_zero<<<(n / 4 + 255) / 256, 256, 0, st>>>(s.acc, n);
+        }
+        stage_mark(1, st);
+        moe_align<<<1, 1024, 0, st>>>(batched ? nullptr : s.topk_ids, (int)rows, c.batch_counts, c.T, sp.El, sp.e0,
+                                      M, s.sorted, s.tile_e, s.ntiles);
+    }
+    stage_mark(2, st);
+    int N1p = 2 * d.Ip;
+    dim3 g1(N1p / 64, tiles, 1);
+    v.g1<<<g1, v.threads, v.smem, st>>>((const __nv_bfloat16*)c.hidden, sp.H, batched ? 1 : sp.k, 0, sp.H, s.sorted,
+                                      s.tile_e, s.ntiles, d.q13, d.sc13, d.b13, 2 * sp.I, N1p, d.Hp, 1, s.inter,
+                                      d.Ip, nullptr, sp.act, 1.702f, 7.0f, std::ldexp(1.0f, d.x13));
+    stage_mark(3, st);
+    int nk2 = d.Ip / 64;
+    long est = std::min<long>(sp.El, rows) * (d.Hp / 64);
+    // split K of GEMM2 only while every CTA stays resident in one wave
+    int per_sm = std::max(1, std::min(16, (227 * 1024) / (v.smem + 1024)));
+    int splits = (int)std::min<long>(std::min(8, nk2), std::max<long>(1, ((long)per_sm * d.sms) / std::max(1L, est)));
+    dim3 g2(d.Hp / 64, tiles, splits);
+    v.g2<<<g2, v.threads, v.smem, st>>>((const __nv_bfloat16*)s.inter, d.Ip, batched ? 1 : sp.k, 1, d.Ip, s.sorted,
+                                      s.tile_e, s.ntiles, d.q2, d.sc2, d.b2, sp.H, d.Hp, d.Ip, splits, s.acc, sp.H,
+                                      batched ? nullptr : s.topk_w, sp.act, 1.702f, 7.0f, std::ldexp(1.0f, d.x2));
+    stage_mark(4, st);
+    long n = acc_rows * sp.H;
+    moe_finalize<<<(n / 4 + 255) / 256, 256, 0, st>>>(s.acc, c.out, c.out_bf16, n);
+    stage_mark(5, st);
+}
+
+static void set_smem_limits() {
+    for (int M : {16, 32, 64, 128}) {
+        Variant v = variant(M);
+        CK(cudaFuncSetAttribute(v.g1, cudaFuncAttributeMaxDynamicSharedMemorySize, v.smem));
+        CK(cudaFuncSetAttribute(v.g2, cudaFuncAttributeMaxDynamicSharedMemorySize, v.smem));
+    }
+}
+
+// CPU top-k + softmax, same tie rule as the kernel
+static void topk_ref(const float* lg, int E, int k, int* ids, float* w) {
+    std::vector<int> idx(E);
+    for (int i = 0; i < E; i++) idx[i] = i;
+    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
+                      [&](int a, int b) { return lg[a] > lg[b] || (lg[a] == lg[b] && a < b); });
+    double m = lg[idx[0]], s = 0;
+    for (int j = 0; j < k; j++) s += std::exp((double)lg[idx[j]] - m);
+    for (int j = 0; j < k; j++) {
+        ids[j] = idx[j];
+        w[j] = (float)(std::exp((double)lg[idx[j]] - m) / s);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// correctness
+// ------------------------------------------------------------------------------------------------
+static int failures = 0;
+
+static double run_case(const Spec& sp, int T, int mode /*0 logits 1 topk 2 batched*/, bool hot, bool out_bf16,
+                       int force_m, uint64_t seed, int check_tokens, const Weights* wpre = nullptr,
+                       DevLayer* dpre = nullptr) {
+    Weights wloc;
+    DevLayer dloc;
+    const Weights& w = wpre ? *wpre : wloc;
+    DevLayer& d = dpre ? *dpre : dloc;
+    if (!wpre) {
+        make_weights(sp, seed, wloc);
+        upload(sp, wloc, dloc);
+    }
+    std::mt19937_64 g(seed ^ 0xABCDEF);
+    std::normal_distribution<float> nd(0.f, 1.f);
+    bool batched = mode == 2;
+    int maxT = T;
+    long rows_in = batched ? (long)sp.El * maxT : T;
+    std::vector<uint16_t> hid(rows_in * sp.H);
+    for (auto& x : hid) x = f2bf(nd(g));
+    std::vector<float> logits((size_t)T * sp.E);
+    std::vector<int> ids((size_t)T * sp.k), counts(sp.El);
+    std::vector<float> wts((size_t)T * sp.k);
+    int hot_e = sp.e0 + (int)(g() % sp.El);
+    for (int t = 0; t < T; t++) {
+        for (int e = 0; e < sp.E; e++) logits[(size_t)t * sp.E + e] = nd(g) * 2;
+        if (hot && (g() % 10) < 8) logits[(size_t)t * sp.E + hot_e] += 50;  // most tokens pick hot_e
+        // some experts never chosen: push the last quarter of the local range down
+        for (int e = sp.e0 + sp.El * 3 / 4; e < sp.e0 + sp.El && sp.El >= 4; e++) logits[(size_t)t * sp.E + e] -= 100;
+        topk_ref(&logits[(size_t)t * sp.E], sp.E, sp.k, &ids[(size_t)t * sp.k], &wts[(size_t)t * sp.k]);
+    }
+    for (int e = 0; e < sp.El; e++) counts[e] = (e * 7 + (int)(seed % 5)) % (maxT + 1);
+    if (hot && batched) counts[0] = maxT;
+    if (batched && sp.El > 2) counts[1] = 0;
+
+    uint16_t* dh;
+    float *dl, *dw;
+    int *di, *dc;
+    void* dout;
+    size_t out_elems = rows_in * sp.H;
+    CK(cudaMalloc(&dh, hid.size() * 2));
+    CK(cudaMalloc(&dl, std::max<size_t>(1, logits.size()) * 4));
+    CK(cudaMalloc(&di, std::max<size_t>(1, ids.size()) * 4));
+    CK(cudaMalloc(&dw, std::max<size_t>(1, wts.size()) * 4));
+    CK(cudaMalloc(&dc, sp.El * 4));
+    CK(cudaMalloc(&dout, out_elems * 4));
+    CK(cudaMemcpy(dh, hid.data(), hid.size() * 2, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dl, logits.data(), logits.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(di, ids.data(), ids.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dw, wts.data(), wts.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(dc, counts.data(), sp.El * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemset(dout, 0xFF, out_elems * 4));  // NaN fill
+    Scratch s;
+    alloc_scratch(d, batched ? rows_in : (long)T * sp.k, rows_in, s);
+    Call c{dh, mode == 0 ? dl : nullptr, mode == 1 ? di : nullptr, dw, batched ? dc : nullptr, T, dout,
+           out_bf16 ? 1 : 0, force_m};
+    forward(d, s, c, 0);
+    CK(cudaGetLastError());
+    CK(cudaDeviceSynchronize());
+    std::vector<float> got(out_elems);
+    if (out_bf16) {
+        std::vector<uint16_t> gb(out_elems);
+        CK(cudaMemcpy(gb.data(), dout, out_elems * 2, cudaMemcpyDeviceToHost));
+        for (size_t i = 0; i < out_elems; i++) got[i] = bf2f(gb[i]);
+    } else {
+        CK(cudaMemcpy(got.data(), dout, out_elems * 4, cudaMemcpyDeviceToHost));
+    }
+    // which rows to check
+    std::vector<long> check;
+    if (rows_in <= check_tokens) {
+        for (long r = 0; r < rows_in; r++) check.push_back(r);
+    } else {
+        std::mt19937_64 pick(seed + 99);
+        std::set<long> st;
+        while ((long)st.size() < check_tokens) st.insert((long)(pick() % rows_in));
+        check.assign(st.begin(), st.end());
+    }
+    long nan_count = 0;
+    for (size_t i = 0; i < out_elems; i++)
+        if (!std::isfinite(got[i])) nan_count++;
+    double num = 0, den = 0;
+    std::vector<std::vector<double>> refs(check.size());
+#pragma omp parallel for schedule(dynamic)
+    for (long ci = 0; ci < (long)check.size(); ci++) {
+        long r = check[ci];
+        std::vector<float> x(sp.H);
+        for (int h = 0; h < sp.H; h++) x[h] = bf2f(hid[r * sp.H + h]);
+        std::vector<double> ref(sp.H, 0.0), y(sp.H);
+        if (batched) {
+            int e = (int)(r / maxT), i = (int)(r % maxT);
+            if (i < counts[e]) expert_ref(sp, w, e, x.data(), ref.data());
+        } else {
+            for (int j = 0; j < sp.k; j++) {
+                int e = ids[r * sp.k + j] - sp.e0;
+                if (e < 0 || e >= sp.El) continue;
+                expert_ref(sp, w, e, x.data(), y.data());
+                for (int h = 0; h < sp.H; h++) ref[h] += wts[r * sp.k + j] * y[h];
+            }
+        }
+        refs[ci] = ref;
+    }
+    for (size_t ci = 0; ci < check.size(); ci++)
+        for (int h = 0; h < sp.H; h++) {
+            double a = got[check[ci] * sp.H + h], b = refs[ci][h];
+            num += (a - b) * (a - b);
+            den += b * b;
+        }
+    double rel = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+    bool ok = nan_count == 0 && rel <= 1e-2;
+    if (!ok) failures++;
+    printf("%-4s E=%-3d El=%-3d e0=%-3d k=%d H=%-5d I=%-5d act=%d bias=%d T=%-5d mode=%s hot=%d out=%s M=%-3d "
+           "checked=%-4zu nonfinite=%ld relL2=%.3e\n",
+           ok ? "ok" : "FAIL", sp.E, sp.El, sp.e0, sp.k, sp.H, sp.I, sp.act, sp.bias, T,
+           mode == 0 ? "logits" : mode == 1 ? "topk" : "batched", hot, out_bf16 ? "bf16" : "f32",
+           force_m ? force_m : choose_m(batched ? rows_in : (long)T * sp.k, sp.El), check.size(), nan_count, rel);
+    fflush(stdout);
+    cudaFree(dh); cudaFree(dl); cudaFree(di); cudaFree(dw); cudaFree(dc); cudaFree(dout);
+    cudaFree(s.topk_ids); cudaFree(s.topk_w); cudaFree(s.sorted); cudaFree(s.tile_e); cudaFree(s.ntiles);
+    cudaFree(s.acc); cudaFree(s.inter);
+    if (!dpre) {
+        cudaFree(d.q13); cudaFree(d.sc13); cudaFree(d.q2); cudaFree(d.sc2);
+        if (d.b13) { cudaFree(d.b13); cudaFree(d.b2); }
+    }
+    return rel;
+}
+
+static void tests(uint64_t seed, bool small) {
+    printf("seed %llu\n", (unsigned long long)seed);
+    std::mt19937_64 g(seed);
+    // small deterministic coverage: every M variant, odd sizes (padding), all activations, all modes
+    int Ts[] = {1, 7, 64, 300};
+    for (int i = 0; i < 24; i++) {
+        Spec sp;
+        int Es[] = {4, 8, 16, 32, 64};
+        sp.E = Es[g() % 5];
+        sp.k = 1 + (int)(g() % std::min(4, sp.E));
+        sp.H = 32 * (1 + (int)(g() % 12));
+        sp.I = 32 * (1 + (int)(g() % 12));
+        sp.act = (int)(g() % 3);
+        sp.bias = (g() % 4) != 0;
+        int ep = (g() % 3 == 0) ? 2 : 1;
+        sp.El = sp.E / ep;
+        sp.e0 = ep == 2 ? (int)(g() % 2) * sp.El : 0;
+        int T = Ts[g() % 4];
+        int mode = (int)(g() % 3);
+        int fm = (i % 5 == 4) ? 0 : (16 << (i % 4));
+        run_case(sp, T, mode, (g() % 3) == 0, (g() & 1) != 0, fm, seed + i, 64);
+    }
+    // scales above 2^1 (exercise the exponent bias X)
+    g_scale_lo = 120; g_scale_span = 20;
+    { Spec sp{8, 2, 96, 160, 0, true, 8, 0}; run_case(sp, 7, 0, false, false, 16, seed + 50, 64); }
+    { Spec sp{8, 2, 96, 160, 1, true, 8, 0}; run_case(sp, 64, 1, true, false, 64, seed + 51, 64); }
+    g_scale_lo = 121; g_scale_span = 4;
+    // gpt-oss-20b layer
+    if (!small) {
+        Spec sp{32, 4, 2880, 2880, 0, true, 32, 0};
+        Weights w;
+        DevLayer d;
+        make_weights(sp, seed + 100, w);
+        upload(sp, w, d);
+        for (int T : {1, 7, 64, 300, 4096}) run_case(sp, T, 0, false, true, 0, seed + 200 + T, 24, &w, &d);
+        run_case(sp, 300, 1, true, false, 0, seed + 301, 24, &w, &d);
+        run_case(sp, 64, 2, true, true, 0, seed + 302, 24, &w, &d);
+        cudaFree(d.q13); cudaFree(d.sc13); cudaFree(d.q2); cudaFree(d.sc2); cudaFree(d.b13); cudaFree(d.b2);
+    }
+}
+
+// ------------------------------------------------------------------------------------------------
+// benchmark
+// ------------------------------------------------------------------------------------------------
+static double median(std::vector<float> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+static void bench(uint64_t seed, const char* json, int only_m) {
+    cudaStream_t st;
+    CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+    cudaEvent_t e0, e1;
+    CK(cudaEventCreate(&e0));
+    CK(cudaEventCreate(&e1));
+    // copy bandwidth: 2 GiB D2D
+    size_t cb = 2ull << 30;
+    void *ca, *cbuf;
+    CK(cudaMalloc(&ca, cb));
+    CK(cudaMalloc(&cbuf, cb));
+    CK(cudaMemset(ca, 1, cb));
+    std::vector<float> ts;
+    for (int i = 0; i < 12; i++) {
+        CK(cudaEventRecord(e0, st));
+        CK(cudaMemcpyAsync(cbuf, ca, cb, cudaMemcpyDeviceToDevice, st));
+        CK(cudaEventRecord(e1, st));
+        CK(cudaEventSynchronize(e1));
+        float ms;
+        CK(cudaEventElapsedTime(&ms, e0, e1));
+        if (i >= 2) ts.push_back(ms);
+    }
+    double bw = 2.0 * cb / (median(ts) * 1e-3);
+    cudaFree(ca);
+    cudaFree(cbuf);
+    // bf16 matmul rate: cuBLAS 8192^3, random data
+    // cuBLAS through dlopen (the harness is built where no cuBLAS headers exist)
+    typedef int (*CreateFn)(void**);
+    typedef int (*SetStreamFn)(void*, cudaStream_t);
+    typedef int (*GemmExFn)(void*, int, int, int, int, int, const void*, const void*, int, int, const void*, int, int,
+                            const void*, void*, int, int, int, int);
+    const char* libs[] = {getenv("CUBLAS_LIB"), "libcublas.so.13", "libcublas.so.12", "libcublas.so"};
+    void* lib = nullptr;
+    for (const char* l : libs)
+        if (l && (lib = dlopen(l, RTLD_NOW))) break;
+    if (!lib) { fprintf(stderr, "no libcublas: %s\n", dlerror()); exit(1); }
+    CreateFn cublasCreate = (CreateFn)dlsym(lib, "cublasCreate_v2");
+    SetStreamFn cublasSetStream = (SetStreamFn)dlsym(lib, "cublasSetStream_v2");
+    GemmExFn cublasGemmEx = (GemmExFn)dlsym(lib, "cublasGemmEx");
+    void* hb;
+    cublasCreate(&hb);
+    cublasSetStream(hb, st);
+    int n = 8192;
+    uint16_t *ma, *mb, *mc;
+    CK(cudaMalloc(&ma, (size_t)n * n * 2));
+    CK(cudaMalloc(&mb, (size_t)n * n * 2));
+    CK(cudaMalloc(&mc, (size_t)n * n * 2));
+    {
+        std::vector<uint16_t> h((size_t)n * n);
+        std::mt19937 g(1);
+        std::normal_distribution<float> nd;
+        for (auto& x : h) x = f2bf(nd(g));
+        CK(cudaMemcpy(ma, h.data(), h.size() * 2, cudaMemcpyHostToDevice));
+        CK(cudaMemcpy(mb, h.data(), h.size() * 2, cudaMemcpyHostToDevice));
+    }
+    float one = 1, zero = 0;
+    ts.clear();
+    for (int i = 0; i < 13; i++) {
+        CK(cudaEventRecord(e0, st));
+        int cs = cublasGemmEx(hb, 0, 0, n, n, n, &one, ma, 14 /*CUDA_R_16BF*/, n, mb, 14, n, &zero, mc, 14, n,
+                              68 /*CUBLAS_COMPUTE_32F*/, -1 /*CUBLAS_GEMM_DEFAULT*/);
+        if (cs != 0) { fprintf(stderr, "cublas %d\n", cs); exit(1); }
+        CK(cudaEventRecord(e1, st));
+        CK(cudaEventSynchronize(e1));
+        float ms;
+        CK(cudaEventElapsedTime(&ms, e0, e1));
+        if (i >= 3) ts.push_back(ms);
+    }
+    double flops_rate = 2.0 * n * n * (double)n / (median(ts) * 1e-3);
+    cudaFree(ma); cudaFree(mb); cudaFree(mc);
+    cudaDeviceProp p;
+    CK(cudaGetDeviceProperties(&p, 0));
+    printf("device %s, %d SMs; copy bandwidth %.0f GB/s (D2D 2 GiB, read+write); cuBLAS bf16 %.0f TFLOP/s (8192^3)\n",
+           p.name, p.multiProcessorCount, bw / 1e9, flops_rate / 1e12);
+
+    Spec sp{128, 4, 2880, 2880, 0, true, 128, 0};
+    Weights w;
+    make_weights(sp, seed, w);
+    DevLayer d;
+    upload(sp, w, d);
+    Weights().w13.swap(w.w13);
+    int Tmax = 4096;
+    Scratch s;
+    alloc_scratch(d, (long)Tmax * sp.k, Tmax, s);
+    size_t expert_bytes = (size_t)2 * sp.I * sp.H / 2 + (size_t)2 * sp.I * sp.H / 32 + (size_t)sp.H * sp.I / 2 +
+                          (size_t)sp.H * sp.I / 32 + (size_t)(2 * sp.I + sp.H) * 2;
+    FILE* jf = json ? fopen(json, "w") : nullptr;
+    if (jf) fprintf(jf, "{\"device\":\"%s\",\"copy_bw_Bps\":%.6e,\"bf16_flops\":%.6e,\"rows\":[", p.name, bw, flops_rate);
+    printf("%6s %4s %6s %10s %10s %10s %10s %8s %8s %8s\n", "T", "M", "experts", "median_us", "graph_us", "floor_us",
+           "bytes_us", "flops_us", "ratio", "TFLOP/s");
+    bool first = true;
+    int rot = 4;  // rotate input sets
+    for (int T : {1, 8, 32, 256, 1024, 4096}) {
+        std::mt19937_64 g(seed + T);
+        std::normal_distribution<float> nd(0.f, 1.f);
+        std::vector<uint16_t*> dh(rot);
+        std::vector<float*> dl(rot);
+        std::set<int> touched;
+        for (int r = 0; r < rot; r++) {
+            std::vector<uint16_t> hid((size_t)T * sp.H);
+            for (auto& x : hid) x = f2bf(nd(g));
+            std::vector<float> lg((size_t)T * sp.E);
+            for (auto& x : lg) x = nd(g);
+            std::vector<int> id(sp.k);
+            std::vector<float> ww(sp.k);
+            if (r == 0)
+                for (int t = 0; t < T; t++) {
+                    topk_ref(&lg[(size_t)t * sp.E], sp.E, sp.k, id.data(), ww.data());
+                    for (int j = 0; j < sp.k; j++) touched.insert(id[j]);
+                }
+            CK(cudaMalloc(&dh[r], hid.size() * 2));
+            CK(cudaMalloc(&dl[r], lg.size() * 4));
+            CK(cudaMemcpy(dh[r], hid.data(), hid.size() * 2, cudaMemcpyHostToDevice));
+            CK(cudaMemcpy(dl[r], lg.data(), lg.size() * 4, cudaMemcpyHostToDevice));
+        }
+        void* dout;
+        CK(cudaMalloc(&dout, (size_t)T * sp.H * 2));
+        std::vector<int> ms_list;
+        if (only_m) ms_list = {only_m};
+        else ms_list = {choose_m((long)T * sp.k, sp.El)};
+        if (!only_m && T >= 256) ms_list = {16, 32, 64, 128};
+        for (int M : ms_list) {
+            // plain stream launches
+            std::vector<float> tl;
+            for (int i = 0; i < 30; i++) {
+                Call c{dh[i % rot], dl[i % rot], nullptr, nullptr, nullptr, T, dout, 1, M};
+                CK(cudaEventRecord(e0, st));
+                forward(d, s, c, st);
+                CK(cudaEventRecord(e1, st));
+                CK(cudaEventSynchronize(e1));
+                float ms;
+                CK(cudaEventElapsedTime(&ms, e0, e1));
+                if (i >= 5) tl.push_back(ms * 1000);
+            }
+            CK(cudaGetLastError());
+            // graphs, one per input set
+            std::vector<cudaGraphExec_t> ge(rot);
+            for (int r = 0; r < rot; r++) {
+                cudaGraph_t gr;
+                CK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+                Call c{dh[r], dl[r], nullptr, nullptr, nullptr, T, dout, 1, M};
+                forward(d, s, c, st);
+                CK(cudaStreamEndCapture(st, &gr));
+                CK(cudaGraphInstantiate(&ge[r], gr, 0));
+                cudaGraphDestroy(gr);
+            }
+            std::vector<float> tg;
+            for (int i = 0; i < 60; i++) {
+                CK(cudaEventRecord(e0, st));
+                CK(cudaGraphLaunch(ge[i % rot], st));
+                CK(cudaEventRecord(e1, st));
+                CK(cudaEventSynchronize(e1));
+                float ms;
+                CK(cudaEventElapsedTime(&ms, e0, e1));
+                if (i >= 10) tg.push_back(ms * 1000);
+            }
+            for (auto x : ge) cudaGraphExecDestroy(x);
+            double med = median(tl), gmed = median(tg);
+            double bytes = (double)touched.size() * expert_bytes + (double)T * sp.H * 2 * 2 + (double)T * sp.E * 4;
+            double flops = 2.0 * T * sp.k * (2.0 * 2 * sp.I * sp.H / 2 * 2 / 2 + (double)sp.H * sp.I);
+            flops = 2.0 * T * sp.k * (2.0 * sp.I * sp.H + (double)sp.H * sp.I);
+            double bus = bytes / bw * 1e6, fus = flops / flops_rate * 1e6;
+            double floor_us = std::max(bus, fus);
+            double best = std::min(med, gmed);
+            printf("%6d %4d %6zu %10.1f %10.1f %10.1f %10.1f %8.1f %8.2f %8.1f\n", T, M, touched.size(), med, gmed,
+                   floor_us, bus, fus, best / floor_us, flops / (best * 1e-6) / 1e12);
+            fflush(stdout);
+            if (jf) {
+                fprintf(jf, "%s{\"T\":%d,\"M\":%d,\"experts_touched\":%zu,\"median_us_stream\":%.2f,\"median_us_graph\":%.2f,"
+                            "\"floor_us\":%.2f,\"bytes\":%.0f,\"flops\":%.0f,\"ratio\":%.3f}",
+                        first ? "" : ",", T, M, touched.size(), med, gmed, floor_us, bytes, flops, best / floor_us);
+                first = false;
+            }
+        }
+        for (int r = 0; r < rot; r++) { cudaFree(dh[r]); cudaFree(dl[r]); }
+        cudaFree(dout);
+    }
+    if (jf) { fprintf(jf, "]}\n"); fclose(jf); }
+}
+
+int main(int argc, char** argv) {
+    set_smem_limits();
+    uint64_t seed = std::random_device{}();
+    if (getenv("SEED")) seed = strtoull(getenv("SEED"), nullptr, 10);
+    std::string mode = argc > 1 ? argv[1] : "test";
+    if (mode == "test" || mode == "small") {
+        tests(seed, mode == "small");
+        printf("%s: %d failures\n", failures ? "FAILED" : "PASSED", failures);
+        return failures ? 1 : 0;
+    }
+    if (mode == "bench") {
+        bench(seed, argc > 2 ? argv[2] : nullptr, argc > 3 ? atoi(argv[3]) : 0);
+        return 0;
+    }
+    if (mode == "profile") {  // per-stage times and back-to-back graph replays, 120b shape
+        Spec sp{128, 4, 2880, 2880, 0, true, 128, 0};
+        Weights w;
+        make_weights(sp, seed, w);
+        DevLayer d;
+        upload(sp, w, d);
+        Scratch s;
+        alloc_scratch(d, 4096L * 4, 4096, s);
+        cudaStream_t st;
+        CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+        cudaEvent_t ev[6];
+        for (auto& e : ev) CK(cudaEventCreate(&e));
+        const char* Ms = getenv("PROFILE_M");
+        for (int T : {1, 8, 32, 256, 1024, 4096}) {
+            std::mt19937_64 g(seed + T);
+            std::normal_distribution<float> nd(0.f, 1.f);
+            const int rot = 4;
+            uint16_t* dh[rot];
+            float* dl[rot];
+            for (int r = 0; r < rot; r++) {
+                std::vector<uint16_t> hid((size_t)T * sp.H);
+                for (auto& x : hid) x = f2bf(nd(g));
+                std::vector<float> lg((size_t)T * sp.E);
+                for (auto& x : lg) x = nd(g);
+                CK(cudaMalloc(&dh[r], hid.size() * 2));
+                CK(cudaMalloc(&dl[r], lg.size() * 4));
+                CK(cudaMemcpy(dh[r], hid.data(), hid.size() * 2, cudaMemcpyHostToDevice));
+                CK(cudaMemcpy(dl[r], lg.data(), lg.size() * 4, cudaMemcpyHostToDevice));
+            }
+            void* dout;
+            CK(cudaMalloc(&dout, (size_t)T * sp.H * 2));
+            int M = Ms ? atoi(Ms) : choose_m((long)T * sp.k, sp.El);
+            std::vector<float> stage[5];
+            g_stage_ev = ev;
+            for (int i = 0; i < 25; i++) {
+                Call c{dh[i % rot], dl[i % rot], nullptr, nullptr, nullptr, T, dout, 1, M};
+                forward(d, s, c, st);
+                CK(cudaEventSynchronize(ev[5]));
+                for (int k = 0; k < 5 && i >= 5; k++) {
+                    float ms;
+                    CK(cudaEventElapsedTime(&ms, ev[k], ev[k + 1]));
+                    stage[k].push_back(ms * 1000);
+                }
+            }
+            g_stage_ev = nullptr;
+            cudaGraphExec_t ge[rot];
+            for (int r = 0; r < rot; r++) {
+                cudaGraph_t gr;
+                CK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+                Call c{dh[r], dl[r], nullptr, nullptr, nullptr, T, dout, 1, M};
+                forward(d, s, c, st);
+                CK(cudaStreamEndCapture(st, &gr));
+                CK(cudaGraphInstantiate(&ge[r], gr, 0));
+                cudaGraphDestroy(gr);
+            }
+            for (int i = 0; i < 8; i++) CK(cudaGraphLaunch(ge[i % rot], st));
+            int reps = T <= 32 ? 200 : 20;
+            CK(cudaEventRecord(ev[0], st));
+            for (int i = 0; i < reps; i++) CK(cudaGraphLaunch(ge[i % rot], st));
+            CK(cudaEventRecord(ev[1], st));
+            CK(cudaEventSynchronize(ev[1]));
+            float ms;
+            CK(cudaEventElapsedTime(&ms, ev[0], ev[1]));
+            printf("T=%-5d M=%-3d route %7.1f align %7.1f gemm1 %8.1f gemm2 %8.1f final %6.1f | b2b graph %8.1f us\n", T, M,
+                   median(stage[0]), median(stage[1]), median(stage[2]), median(stage[3]), median(stage[4]),
+                   ms * 1000 / reps);
+            fflush(stdout);
+            for (auto x : ge) cudaGraphExecDestroy(x);
+            for (int r = 0; r < rot; r++) { cudaFree(dh[r]); cudaFree(dl[r]); }
+            cudaFree(dout);
+        }
+        return 0;
+    }
+    if (mode == "bigcheck") {  // gpt-oss-120b shape, subset of tokens checked
+        Spec sp{128, 4, 2880, 2880, 0, true, 128, 0};
+        Weights w;
+        DevLayer d;
+        make_weights(sp, seed, w);
+        upload(sp, w, d);
+        for (int T : {1, 7, 64, 300, 4096}) run_case(sp, T, 0, T == 300, true, 0, seed + T, 16, &w, &d);
+        printf("%s: %d failures\n", failures ? "FAILED" : "PASSED", failures);
+        return failures ? 1 : 0;
+    }
+    return 2;
+}

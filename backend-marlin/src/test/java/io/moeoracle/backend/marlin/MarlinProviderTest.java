@@ -1,0 +1,147 @@
+package io.moeoracle.backend.marlin;
+
+import io.moeoracle.api.MoeKernelProvider;
+import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.device.Vendor;
+import io.moeoracle.api.spec.Activation;
+import io.moeoracle.api.spec.ActivationFormat;
+import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.spec.QuantScheme;
+import org.junit.jupiter.api.Test;
+
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class MarlinProviderTest {
+    static DeviceInfo sim(String arch) {
+        return new DeviceInfo("sim:" + arch, Vendor.NVIDIA, arch, "simulated " + arch, 132, 80L << 30,
+                Set.of("bf16"), true);
+    }
+
+    static final DeviceInfo SM80 = sim("sm_80");
+    static final DeviceInfo SM90 = sim("sm_90");
+    static final DeviceInfo SM75 = sim("sm_75");
+    static final DeviceInfo GFX942 = new DeviceInfo("sim:gfx942", Vendor.AMD, "gfx942", "MI300X", 304, 192L << 30,
+            Set.of(), true);
+
+    static MoeLayerSpec.Builder gptOss120b() {
+        return MoeLayerSpec.builder().experts(128).topK(4).hiddenSize(2880).intermediateSize(2880)
+                .quant(QuantScheme.MXFP4_BF16);
+    }
+
+    final MarlinProvider marlin = new MarlinProvider();
+    final BatchedMarlinProvider batched = new BatchedMarlinProvider();
+
+    @Test
+    void bothProvidersAreDiscoveredByServiceLoader() {
+        Set<String> ids = ServiceLoader.load(MoeKernelProvider.class).stream().map(p -> p.get().id())
+                .collect(Collectors.toSet());
+        assertThat(ids).contains("marlin", "batched-marlin");
+    }
+
+    @Test
+    void supportsMxfp4Bf16OnAmpereAndHopper() {
+        for (DeviceInfo d : new DeviceInfo[] {SM80, SM90, sim("sm_89")}) {
+            SupportVerdict v = marlin.isSupported(gptOss120b().build(), d);
+            assertThat(v.isSupported()).as(d.arch()).isTrue();
+            assertThat(((SupportVerdict.Supported) v).note()).contains("MXFP4").doesNotContain("padded");
+        }
+        assertThat(marlin.isSupported(gptOss120b().quant(QuantScheme.MXFP4_AUTO).build(), SM90).isSupported()).isTrue();
+    }
+
+    @Test
+    void rejectsPreAmpereAndOtherVendors() {
+        SupportVerdict v = marlin.isSupported(gptOss120b().build(), SM75);
+        assertThat(v).isInstanceOf(SupportVerdict.Unsupported.class);
+        assertThat(((SupportVerdict.Unsupported) v).reason()).contains("sm_80").contains("sm_75");
+        SupportVerdict amd = marlin.isSupported(gptOss120b().build(), GFX942);
+        assertThat(((SupportVerdict.Unsupported) amd).reason()).contains("NVIDIA");
+    }
+
+    @Test
+    void rejectsQuantizedActivationsWithTheFlashinferRemedy() {
+        SupportVerdict v = marlin.isSupported(gptOss120b().quant(QuantScheme.MXFP4_MXFP8).build(), SM90);
+        assertThat(v.isSupported()).isFalse();
+        assertThat(((SupportVerdict.Unsupported) v).reason()).contains("BF16").contains("mxfp8");
+        assertThat(((SupportVerdict.Unsupported) v).remedy()).contains("flashinfer").contains("--activation bf16");
+    }
+
+    @Test
+    void rejectsBf16WeightsAndLora() {
+        SupportVerdict bf16 = marlin.isSupported(gptOss120b().quant(QuantScheme.BF16).build(), SM90);
+        assertThat(((SupportVerdict.Unsupported) bf16).reason()).contains("MXFP4 weights only");
+        SupportVerdict lora = marlin.isSupported(gptOss120b().lora(true).build(), SM90);
+        assertThat(((SupportVerdict.Unsupported) lora).reason()).contains("LoRA");
+    }
+
+    @Test
+    void eachProviderTakesOnlyItsFormat() {
+        MoeLayerSpec standard = gptOss120b().build();
+        MoeLayerSpec batchedSpec = gptOss120b().activationFormat(ActivationFormat.BATCHED).expertParallel(4, 1)
+                .maxTokensPerCall(1024).build();
+        assertThat(marlin.isSupported(standard, SM90).isSupported()).isTrue();
+        assertThat(batched.isSupported(standard, SM90).isSupported()).isFalse();
+        assertThat(((SupportVerdict.Unsupported) batched.isSupported(standard, SM90)).remedy()).contains("marlin");
+        assertThat(batched.isSupported(batchedSpec, SM90).isSupported()).isTrue();
+        assertThat(((SupportVerdict.Unsupported) marlin.isSupported(batchedSpec, SM90)).remedy())
+                .contains("batched-marlin");
+    }
+
+    @Test
+    void notesThePaddingOfUnalignedSizes() {
+        MoeLayerSpec spec = gptOss120b().hiddenSize(2848).intermediateSize(2080).activation(Activation.SILU).build();
+        SupportVerdict v = marlin.isSupported(spec, SM80);
+        assertThat(v.isSupported()).isTrue();
+        assertThat(((SupportVerdict.Supported) v).note()).contains("H 2848 -> 2880").contains("I 2080 -> 2112");
+    }
+
+    @Test
+    void rejectsMoreLocalExpertsThanTheAlignmentKernelHolds() {
+        MoeLayerSpec spec = gptOss120b().experts(2048).hiddenSize(64).intermediateSize(64).maxTokensPerCall(64)
+                .build();
+        assertThat(((SupportVerdict.Unsupported) marlin.isSupported(spec, SM90)).reason()).contains("1024");
+        assertThat(marlin.isSupported(spec.toBuilder().expertParallel(2, 0).build(), SM90).isSupported()).isTrue();
+    }
+
+    @Test
+    void prioritySitsBelowTritonOnHopper() {
+        assertThat(marlin.priority(gptOss120b().build(), SM90)).isEqualTo(200);
+        assertThat(batched.priority(gptOss120b().build(), SM90)).isEqualTo(200);
+    }
+
+    @Test
+    void hostAvailabilityAnswersWithoutThrowing() {
+        var a = marlin.hostAvailability();
+        if (!a.available()) {
+            assertThat(a.detail()).isPresent();
+            assertThat(a.detail().orElseThrow()).containsAnyOf("kernel image not built", "CUDA driver", "no CUDA device");
+        } else {
+            assertThat(a.detail().orElseThrow()).contains("fatbin");
+        }
+    }
+
+    @Test
+    void createRefusesSimulatedDevices() {
+        assertThatThrownBy(() -> marlin.create(gptOss120b().build(), SM90))
+                .isInstanceOfAny(IllegalArgumentException.class, IllegalStateException.class)
+                .hasMessageContaining("sim");
+    }
+
+    @Test
+    void eachProviderCreatesOnlyItsOwnFormat() {
+        MoeLayerSpec standard = gptOss120b().build();
+        assertThatThrownBy(() -> batched.create(standard, SM90)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("batched");
+    }
+
+    @Test
+    void createRefusesUnsupportedSpecsBeforeTouchingTheDriver() {
+        assertThatThrownBy(() -> marlin.create(gptOss120b().lora(true).build(), SM90))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("LoRA");
+    }
+}
