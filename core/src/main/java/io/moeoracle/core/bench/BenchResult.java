@@ -45,12 +45,12 @@ public record BenchResult(String backend, String deviceId, String deviceDescript
         ceilings.ifPresentOrElse(c -> sb.append(String.format(Locale.ROOT,
                 "ceilings: %.1f GB/s (%s); %.1f GFLOP/s (%s)%n", c.bytesPerSecond() / 1e9, c.bandwidthMethod(),
                 c.flopsPerSecond() / 1e9, c.flopsMethod())), () -> sb.append("ceilings: not measured\n"));
-        sb.append(String.format(Locale.ROOT, "%6s %12s %12s %12s %8s %10s %9s %10s %11s %8s %7s %7s%n", "T",
+        sb.append(String.format(Locale.ROOT, "%6s %7s %12s %12s %12s %8s %10s %9s %10s %11s %8s %7s %7s%n", "T", "mode",
                 "median µs", "p10 µs", "p90 µs", "experts", "MB moved", "GB/s", "GFLOP/s", "floor µs", "ratio",
                 "%BW", "%peak"));
         for (BenchRow r : rows) {
-            sb.append(String.format(Locale.ROOT, "%6d %12.1f %12.1f %12.1f %8.2f %10.2f %9.2f %10.2f %11.1f %8.2f %7.1f %7.1f%n",
-                    r.tokens(), r.medianMicros(), r.p10Micros(), r.p90Micros(), r.expertsTouched(), r.bytes() / 1e6,
+            sb.append(String.format(Locale.ROOT, "%6d %7s %12.1f %12.1f %12.1f %8.2f %10.2f %9.2f %10.2f %11.1f %8.2f %7.1f %7.1f%n",
+                    r.tokens(), r.mode(), r.medianMicros(), r.p10Micros(), r.p90Micros(), r.expertsTouched(), r.bytes() / 1e6,
                     r.gbPerSecond(), r.gflopsPerSecond(), r.floorMicros(), r.ratioToFloor(),
                     100 * r.fractionOfBandwidth(), 100 * r.fractionOfPeak()));
         }
@@ -94,6 +94,7 @@ public record BenchResult(String backend, String deviceId, String deviceDescript
                     .append(", \"ratioToFloor\": ").append(num(r.ratioToFloor()))
                     .append(", \"fractionOfBandwidth\": ").append(num(r.fractionOfBandwidth()))
                     .append(", \"fractionOfPeak\": ").append(num(r.fractionOfPeak()))
+                    .append(", \"mode\": ").append(str(r.mode()))
                     .append(i + 1 < rows.size() ? "},\n" : "}\n");
         }
         sb.append("  ]\n}\n");

@@ -17,8 +17,9 @@ package io.moeoracle.core.bench;
  * @param ratioToFloor median / floor (1 is the roofline)
  * @param fractionOfBandwidth achieved / measured bandwidth
  * @param fractionOfPeak achieved / measured peak flop rate
+ * @param mode how inputs were held: {@code host} tensors, {@code device} tensors, or a replayed {@code graph}
  */
 public record BenchRow(int tokens, double medianMicros, double p10Micros, double p90Micros, double expertsTouched,
                        double bytes, double flops, double gbPerSecond, double gflopsPerSecond, double floorMicros,
-                       double ratioToFloor, double fractionOfBandwidth, double fractionOfPeak) {
+                       double ratioToFloor, double fractionOfBandwidth, double fractionOfPeak, String mode) {
 }
