@@ -379,6 +379,222 @@ DEFINE_GEMM_(moe_gemm2_m64, CFG_M64, true)
 DEFINE_GEMM_(moe_gemm2_m128, CFG_M128, true)
 
 // ---------------------------------------------------------------------------------------------
+// Decode path (M = 8): a GEMV-style kernel over the same tile layout, for tiles of at most 8 rows.
+// The weights are the MMA's A operand (m16 = 16 output columns: a lane's word wq holds n8 blocks
+// 2wq and 2wq+1, which are exactly the A fragment rows g and g+8), the <= 8 token rows are the B
+// operand (n8), so one m16n8k16 covers 16 columns x 8 tokens x k16 and a lane's 16-byte weight
+// load feeds four MMAs. Weights, scales and activations go straight from global memory into
+// registers (ld.global.nc, weights without L1 allocation), D chunks ahead per warp: no shared-
+// memory staging, no cp.async, no barrier in the main loop. One CTA = one 64-column tile of one
+// M=8 tile, K split over its W warps (and over CTAs with blockIdx.z, GEMM2); the partial tiles
+// meet in shared memory in a fixed order, then the same epilogues as the MMA GEMMs run.
+// ---------------------------------------------------------------------------------------------
+#ifndef MOE_GEMV_WARPS
+#define MOE_GEMV_WARPS 4
+#endif
+#ifndef MOE_GEMV_MIN_BLOCKS
+#define MOE_GEMV_MIN_BLOCKS 5
+#endif
+#ifndef MOE_GEMV_DEPTH
+#define MOE_GEMV_DEPTH 2
+#endif
+#define GEMV_M 8
+
+__device__ __forceinline__ uint4 ldg_stream16(const void* p) {
+    uint4 v;
+    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                 : "l"(p));
+    return v;
+}
+
+__device__ __forceinline__ uint2 ldg_stream8(const void* p) {
+    uint2 v;
+    asm volatile("ld.global.nc.L1::no_allocate.v2.u32 {%0,%1}, [%2];\n" : "=r"(v.x), "=r"(v.y) : "l"(p));
+    return v;
+}
+
+struct GemvChunk {
+    uint4 q[4];      // this lane's 16 bytes of each k16 step
+    uint2 sc[2];     // scale bytes of column g, n8 blocks 0..7, k blocks 0 and 1
+    uint32_t x[4][2];  // B fragments (token g, k = 16s + 2tg + {0,1} and + {8,9})
+};
+
+template <int W, int D, bool GEMM2>
+__device__ __forceinline__ void moe_gemv_body(
+    const __nv_bfloat16* __restrict__ A, int a_stride, int a_div, int a_by_pos, int K_real,
+    const int* __restrict__ sorted_ids, const int* __restrict__ tile_expert, const int* __restrict__ num_tiles,
+    const uint8_t* __restrict__ Bq, const uint8_t* __restrict__ Bs, const float* __restrict__ bias,
+    int N_real, int N_pad, int K_pad, int splits,
+    void* __restrict__ out, int out_stride, const float* __restrict__ topk_w,
+    int act, float alpha, float limit, float acc_scale) {
+    constexpr int M = GEMV_M;
+    __shared__ __align__(16) float red[W][M][NTILE];
+    __shared__ int s_ids[M];
+
+    const int tile = blockIdx.y;
+    if (tile >= __ldg(num_tiles)) return;
+    const int e = __ldg(tile_expert + tile);
+    const int nt = blockIdx.x;
+    const int n_tiles = N_pad / NTILE;
+    const int nk = K_pad / KCHUNK;
+    const int split = blockIdx.z;
+    const int kc0 = (int)((long)split * nk / splits);
+    const int kc1 = (int)((long)(split + 1) * nk / splits);
+    const int lane = threadIdx.x & 31;
+    const int warp = threadIdx.x >> 5;
+    const int g = lane >> 2, tg = lane & 3;
+
+    const size_t tile_base = (size_t)(e * n_tiles + nt) * nk;
+    const uint8_t* bq = Bq + tile_base * 2048 + lane * 16;
+    const uint8_t* bs = Bs + tile_base * 128 + g * 8;
+
+    // this lane's token row (slot g); padding slots read slot 0's row (always a real row), their
+    // output columns are never stored
+    int id_g = __ldg(sorted_ids + tile * M + g);
+    int id_0 = __shfl_sync(0xFFFFFFFFu, id_g, 0);
+    int slot = id_g < 0 ? 0 : g;
+    int id_r = id_g < 0 ? id_0 : id_g;
+    long arow = a_by_pos ? (long)tile * M + slot : id_r / a_div;
+    const uint32_t* xa = reinterpret_cast<const uint32_t*>(A + arow * a_stride) + tg;  // k = 2tg
+    if (threadIdx.x < M) s_ids[threadIdx.x] = __ldg(sorted_ids + tile * M + threadIdx.x);
+
+    // warp w takes chunks kc0 + w, kc0 + w + W, ...
+    const int n_my = (kc1 - kc0 > warp) ? (kc1 - kc0 - warp + W - 1) / W : 0;
+    auto load = [&](GemvChunk& c, int i) {
+        const int kc = kc0 + warp + i * W;
+        const uint8_t* p = bq + (size_t)kc * 2048;
+#pragma unroll
+        for (int s = 0; s < 4; s++) c.q[s] = ldg_stream16(p + s * 512);
+        const uint8_t* ps = bs + (size_t)kc * 128;
+        c.sc[0] = ldg_stream8(ps);
+        c.sc[1] = ldg_stream8(ps + 64);
+#pragma unroll
+        for (int s = 0; s < 4; s++) {
+            const int k0 = kc * KCHUNK + s * 16;
+            if (k0 < K_real) {
+                c.x[s][0] = __ldg(xa + (k0 >> 1));
+                c.x[s][1] = __ldg(xa + (k0 >> 1) + 4);
+            } else {
+                c.x[s][0] = 0u;
+                c.x[s][1] = 0u;
+            }
+        }
+    };
+
+    float acc[4][4];
+#pragma unroll
+    for (int i = 0; i < 4; i++)
+#pragma unroll
+        for (int j = 0; j < 4; j++) acc[i][j] = 0.f;
+
+    GemvChunk buf[D];
+#pragma unroll
+    for (int d = 0; d < D; d++)
+        if (d < n_my) load(buf[d], d);
+
+    for (int base = 0; base < n_my; base += D) {
+#pragma unroll
+        for (int d = 0; d < D; d++) {
+            const int i = base + d;
+            if (i < n_my) {
+                GemvChunk& c = buf[d];
+#pragma unroll
+                for (int kb = 0; kb < 2; kb++) {
+                    uint32_t sA[4], sB[4];
+#pragma unroll
+                    for (int wq = 0; wq < 4; wq++) {
+                        const int j0 = 2 * wq, j1 = 2 * wq + 1;
+                        sA[wq] = scale_bf16x2(j0 < 4 ? c.sc[kb].x : c.sc[kb].y, j0 & 3);
+                        sB[wq] = scale_bf16x2(j1 < 4 ? c.sc[kb].x : c.sc[kb].y, j1 & 3);
+                    }
+#pragma unroll
+                    for (int ss = 0; ss < 2; ss++) {
+                        const int s = kb * 2 + ss;
+                        const uint32_t w4[4] = {c.q[s].x, c.q[s].y, c.q[s].z, c.q[s].w};
+#pragma unroll
+                        for (int wq = 0; wq < 4; wq++) {
+                            uint32_t p[4];
+                            dequant_word(w4[wq], p);
+                            uint32_t a[4];
+                            a[0] = bf16x2_mul(p[0], sA[wq]);
+                            a[1] = bf16x2_mul(p[2], sB[wq]);
+                            a[2] = bf16x2_mul(p[1], sA[wq]);
+                            a[3] = bf16x2_mul(p[3], sB[wq]);
+                            mma_bf16(acc[wq], a, c.x[s][0], c.x[s][1]);
+                        }
+                    }
+                }
+                if (i + D < n_my) load(buf[d], i + D);
+            }
+        }
+    }
+
+    // partial tiles -> shared memory: red[warp][token slot][column]
+#pragma unroll
+    for (int wq = 0; wq < 4; wq++) {
+        const int n0 = wq * 16 + g;
+        red[warp][2 * tg][n0] = acc[wq][0];
+        red[warp][2 * tg + 1][n0] = acc[wq][1];
+        red[warp][2 * tg][n0 + 8] = acc[wq][2];
+        red[warp][2 * tg + 1][n0 + 8] = acc[wq][3];
+    }
+    __syncthreads();
+
+    if constexpr (!GEMM2) {
+        __nv_bfloat16* inter = reinterpret_cast<__nv_bfloat16*>(out);
+        const float* bias_e = bias ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
+        for (int i = threadIdx.x; i < M * (NTILE / 2); i += 32 * W) {
+            const int r = i / (NTILE / 2), p = i % (NTILE / 2);
+            if (s_ids[r] < 0) continue;
+            float gt = 0.f, up = 0.f;
+#pragma unroll
+            for (int w = 0; w < W; w++) {
+                float2 v = *reinterpret_cast<const float2*>(&red[w][r][2 * p]);
+                gt += v.x;
+                up += v.y;
+            }
+            gt *= acc_scale;
+            up *= acc_scale;
+            if (bias_e) {
+                gt += bias_e[2 * p];
+                up += bias_e[2 * p + 1];
+            }
+            inter[(size_t)(tile * M + r) * out_stride + nt * (NTILE / 2) + p] =
+                __float2bfloat16_rn(act_apply(act, gt, up, alpha, limit));
+        }
+    } else {
+        float* accum = reinterpret_cast<float*>(out);
+        const float* bias_e = (bias && split == 0) ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
+        for (int i = threadIdx.x; i < M * NTILE; i += 32 * W) {
+            const int r = i / NTILE, c = i % NTILE;
+            const int id = s_ids[r];
+            const int n = nt * NTILE + c;
+            if (id < 0 || n >= N_real) continue;
+            float v = 0.f;
+#pragma unroll
+            for (int w = 0; w < W; w++) v += red[w][r][c];
+            v *= acc_scale;
+            if (bias_e) v += bias_e[c];
+            const float wt = topk_w ? __ldg(topk_w + id) : 1.0f;
+            atomicAdd(accum + (size_t)(id / a_div) * out_stride + n, wt * v);
+        }
+    }
+}
+
+#define DEFINE_GEMV(NAME, W, D, G2)                                                                      \
+    extern "C" __global__ void __launch_bounds__(32 * W, MOE_GEMV_MIN_BLOCKS) NAME(GEMM_PARAMS) {         \
+        moe_gemv_body<W, D, G2>(GEMM_ARGS);                                                              \
+    }                                                                                                    \
+    extern "C" __global__ void NAME##_config(int* o) {                                                   \
+        o[0] = 0;                                                                                        \
+        o[1] = 32 * W;                                                                                   \
+        o[2] = GEMV_M;                                                                                   \
+    }
+DEFINE_GEMV(moe_gemm1_m8, MOE_GEMV_WARPS, MOE_GEMV_DEPTH, false)
+DEFINE_GEMV(moe_gemm2_m8, MOE_GEMV_WARPS, MOE_GEMV_DEPTH, true)
+
+// ---------------------------------------------------------------------------------------------
 // routing: one warp per token. Top-k of the logits (ties -> lower index), softmax over the k; or
 // copy given ids/weights. Also zeroes the token's FP32 accumulator row.
 // ---------------------------------------------------------------------------------------------

@@ -222,14 +222,17 @@ struct Variant {
 };
 static Variant variant(int M) {
     switch (M) {
+        case 8: return {8, moe_gemm1_m8, moe_gemm2_m8, 0, 32 * MOE_GEMV_WARPS};
         case 16: return {16, moe_gemm1_m16, moe_gemm2_m16, TileCfg<CFG_M16>::SMEM, TileCfg<CFG_M16>::THREADS_ALL};
         case 32: return {32, moe_gemm1_m32, moe_gemm2_m32, TileCfg<CFG_M32>::SMEM, TileCfg<CFG_M32>::THREADS_ALL};
         case 64: return {64, moe_gemm1_m64, moe_gemm2_m64, TileCfg<CFG_M64>::SMEM, TileCfg<CFG_M64>::THREADS_ALL};
         default: return {128, moe_gemm1_m128, moe_gemm2_m128, TileCfg<CFG_M128>::SMEM, TileCfg<CFG_M128>::THREADS_ALL};
     }
 }
+static double g_m8_max = getenv("M8_MAX") ? atof(getenv("M8_MAX")) : 4.0;  // rows per expert for M=8
 static int choose_m(long rows, int El) {  // as MarlinPlan.chooseM
     double a = (double)rows / El;
+    if (a <= g_m8_max) return 8;
     if (a <= 16) return 16;
     if (a <= 64) return 32;
     return 128;
@@ -244,7 +247,7 @@ struct Scratch {
 };
 
 static void alloc_scratch(const DevLayer& d, long max_rows_in, long acc_rows, Scratch& s) {
-    long tiles = max_tiles(max_rows_in, d.sp.El, 16);
+    long tiles = max_tiles(max_rows_in, d.sp.El, 8);
     tiles = std::max(tiles, max_tiles(max_rows_in, d.sp.El, 128));
     long rows = 0;
     for (int M : {16, 32, 64, 128}) rows = std::max(rows, max_tiles(max_rows_in, d.sp.El, M) * M);
@@ -312,6 +315,10 @@ static void forward(const DevLayer& d, const Scratch& s, const Call& c, cudaStre
     // split K of GEMM2 only while every CTA stays resident in one wave
     int per_sm = std::max(1, std::min(16, (227 * 1024) / (v.smem + 1024)));
     int splits = (int)std::min<long>(std::min(8, nk2), std::max<long>(1, ((long)per_sm * d.sms) / std::max(1L, est)));
+    if (M == 8) {  // GEMV: at least 2 chunks per warp, about 4 CTAs per SM
+        int max_s = std::max(1, nk2 / (2 * MOE_GEMV_WARPS));
+        splits = (int)std::min<long>(max_s, std::max<long>(1, (4L * d.sms) / std::max(1L, est)));
+    }
     dim3 g2(d.Hp / 64, tiles, splits);
     v.g2<<<g2, v.threads, v.smem, st>>>((const __nv_bfloat16*)s.inter, d.Ip, batched ? 1 : sp.k, 1, d.Ip, s.sorted,
                                       s.tile_e, s.ntiles, d.q2, d.sc2, d.b2, sp.H, d.Hp, d.Ip, splits, s.acc, sp.H,
@@ -323,7 +330,7 @@ static void forward(const DevLayer& d, const Scratch& s, const Call& c, cudaStre
 }
 
 static void set_smem_limits() {
-    for (int M : {16, 32, 64, 128}) {
+    for (int M : {16, 32, 64, 128}) {  // M=8 (GEMV) uses static shared memory only
         Variant v = variant(M);
         CK(cudaFuncSetAttribute(v.g1, cudaFuncAttributeMaxDynamicSharedMemorySize, v.smem));
         CK(cudaFuncSetAttribute(v.g2, cudaFuncAttributeMaxDynamicSharedMemorySize, v.smem));
@@ -492,7 +499,8 @@ static void tests(uint64_t seed, bool small) {
         sp.e0 = ep == 2 ? (int)(g() % 2) * sp.El : 0;
         int T = Ts[g() % 4];
         int mode = (int)(g() % 3);
-        int fm = (i % 5 == 4) ? 0 : (16 << (i % 4));
+        const int fms[6] = {8, 16, 32, 64, 128, 0};
+        int fm = fms[i % 6];
         run_case(sp, T, mode, (g() % 3) == 0, (g() & 1) != 0, fm, seed + i, 64);
     }
     // scales above 2^1 (exercise the exponent bias X)
@@ -728,8 +736,16 @@ int main(int argc, char** argv) {
         CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
         cudaEvent_t ev[6];
         for (auto& e : ev) CK(cudaEventCreate(&e));
-        const char* Ms = getenv("PROFILE_M");
-        for (int T : {1, 8, 32, 256, 1024, 4096}) {
+        // PROFILE_T / PROFILE_M: comma lists (default: all sizes, chosen M); every (T, M) pair runs
+        auto parse = [](const char* e, std::vector<int> def) {
+            if (!e) return def;
+            std::vector<int> v;
+            for (const char* p = e; *p;) { v.push_back(atoi(p)); while (*p && *p != ',') p++; if (*p) p++; }
+            return v;
+        };
+        std::vector<int> Ts = parse(getenv("PROFILE_T"), {1, 8, 32, 256, 1024, 4096});
+        std::vector<int> Mlist = parse(getenv("PROFILE_M"), {0});
+        for (int T : Ts) for (int Mc : Mlist) {
             std::mt19937_64 g(seed + T);
             std::normal_distribution<float> nd(0.f, 1.f);
             const int rot = 4;
@@ -747,7 +763,7 @@ int main(int argc, char** argv) {
             }
             void* dout;
             CK(cudaMalloc(&dout, (size_t)T * sp.H * 2));
-            int M = Ms ? atoi(Ms) : choose_m((long)T * sp.k, sp.El);
+            int M = Mc ? Mc : choose_m((long)T * sp.k, sp.El);
             std::vector<float> stage[5];
             g_stage_ev = ev;
             for (int i = 0; i < 25; i++) {

@@ -693,7 +693,7 @@ public final class MarlinKernel implements BatchedMoeKernel {
     }
 
     /**
-     * Forces the M tile (16, 32, 64 or 128) for later calls, or 0 to choose by size; for tests and
+     * Forces the M tile (8 = the GEMV decode kernels, 16, 32, 64 or 128) for later calls, or 0 to choose by size; for tests and
      * the benchmark.
      *
      * @param m the M tile or 0

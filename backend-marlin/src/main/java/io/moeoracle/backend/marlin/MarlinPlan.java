@@ -4,14 +4,18 @@ package io.moeoracle.backend.marlin;
  * How one forward call is cut into launches: the M tile (rows of one expert per CTA), the grid
  * bound on tiles, and how far GEMM2 splits K. Pure arithmetic, so it is unit-tested on any machine.
  *
- * @param m rows per tile: 16, 32, 64 or 128
+ * @param m rows per tile: 8 (the GEMV-style decode kernels), 16, 32, 64 or 128
  * @param tilesMax upper bound on the number of M tiles (grid y of both GEMMs)
  * @param splits GEMM2 split-K factor (partials meet in the FP32 atomic epilogue)
  * @param fusedRouting whether routing and alignment run as one single-CTA launch (decode sizes)
  */
 record MarlinPlan(int m, int tilesMax, int splits, boolean fusedRouting) {
     /** The M tiles the fatbin has kernels for. */
-    static final int[] M_TILES = {16, 32, 64, 128};
+    static final int[] M_TILES = {8, 16, 32, 64, 128};
+    /** Warps per CTA of the M=8 (GEMV) kernels: {@code MOE_GEMV_WARPS} in marlin_moe.cu. */
+    static final int GEMV_WARPS = 4;
+    /** Up to this many rows per local expert on average, the M=8 (GEMV) kernels run. */
+    static final double GEMV_MAX_ROWS_PER_EXPERT = 4;
     static final int M_MAX = 128;
     static final int MAX_GRID_Y = 65535;
     /** At most this many tokens use the fused single-CTA routing + alignment kernel. */
@@ -20,11 +24,14 @@ record MarlinPlan(int m, int tilesMax, int splits, boolean fusedRouting) {
     /**
      * @param rows token-expert rows (T * k, or E_local * maxTokens for the batched format)
      * @param localExperts E_local
-     * @return the M tile, from timings on an H100 (gpt-oss-120b layer): 16 up to 16 rows per expert,
-     *     32 up to 64, 128 beyond
+     * @return the M tile, from timings on an H100 (gpt-oss-120b layer): 8 (GEMV kernels) up to 4 rows
+     *     per expert on average, 16 up to 16, 32 up to 64, 128 beyond
      */
     static int chooseM(long rows, int localExperts) {
         double perExpert = (double) rows / localExperts;
+        if (perExpert <= GEMV_MAX_ROWS_PER_EXPERT) {
+            return 8;
+        }
         if (perExpert <= 16) {
             return 16;
         }
@@ -81,6 +88,11 @@ record MarlinPlan(int m, int tilesMax, int splits, boolean fusedRouting) {
         long est = Math.max(1, Math.min(localExperts, rows) * (hiddenPad / MarlinLayout.TILE));
         int maxSplits = Math.min(8, interPad / MarlinLayout.TILE);
         int splits = (int) Math.max(1, Math.min(maxSplits, (long) perSm * sms / est));
+        if (m == 8) {
+            // GEMV: keep at least two K chunks per warp, aim at about four CTAs per multiprocessor
+            int gemvMax = Math.max(1, interPad / MarlinLayout.TILE / (2 * GEMV_WARPS));
+            splits = (int) Math.max(1, Math.min(gemvMax, 4L * sms / est));
+        }
         boolean fused = standardTokens >= 0 && standardTokens <= FUSED_ROUTING_MAX_TOKENS;
         return new MarlinPlan(m, (int) tiles, splits, fused);
     }

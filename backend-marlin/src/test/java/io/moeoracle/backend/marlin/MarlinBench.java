@@ -110,7 +110,9 @@ public final class MarlinBench {
                     DeviceTensor o = k.allocate(DType.BF16, t, 2880);
                     double bytes = touched.size() * expertBytes + 2.0 * t * h * 2 + 4.0 * t * 128;
                     double flops = 2.0 * t * 4 * (2 * i * h + h * i);
-                    int[] ms = allM && t >= 256 ? MarlinPlan.M_TILES : new int[] {0};
+                    // decode sizes: the M=16 MMA kernels (the path before the GEMV kernels) next to the auto choice
+                    int[] ms = allM && t >= 256 ? MarlinPlan.M_TILES
+                            : MarlinPlan.chooseM(4L * t, 128) == 8 ? new int[] {16, 0} : new int[] {0};
                     for (int m : ms) {
                         k.forceM(m);
                         String mName = m == 0 ? MarlinPlan.chooseM(4L * t, 128) + " (auto)" : String.valueOf(m);

@@ -227,7 +227,7 @@ class MarlinGpuTest {
         try (Arena arena = Arena.ofShared(); MarlinKernel kernel = create(spec)) {
             MoeWeights w = RandomMoe.weights(spec, rnd.nextLong(), arena);
             kernel.prepare(w);
-            int forced = rnd.nextInt(3) == 0 ? MarlinPlan.M_TILES[rnd.nextInt(4)] : 0;
+            int forced = rnd.nextInt(3) == 0 ? MarlinPlan.M_TILES[rnd.nextInt(MarlinPlan.M_TILES.length)] : 0;
             kernel.forceM(forced);
             double err;
             String what;
@@ -244,7 +244,9 @@ class MarlinGpuTest {
                 err = standardCase(kernel, w, t, mode, rnd.nextInt(3) == 0, dev, hd, od, 300);
                 what = "T=" + t + " " + mode + (dev ? " device" : " host") + " hidden " + hd + " out " + od;
             }
-            LOG.info("{} {} M={}: relL2 {}", spec.describe(), what, forced == 0 ? "auto" : forced, err);
+            long rowsForM = batchedFormat ? (long) spec.localExperts() * Math.min(t, 64) : (long) t * k;
+            LOG.info("{} {} M={}: relL2 {}", spec.describe(), what,
+                    forced == 0 ? "auto (" + MarlinPlan.chooseM(rowsForM, spec.localExperts()) + ")" : forced, err);
             assertThat(err).as(spec.describe() + " " + what).isLessThanOrEqualTo(TOLERANCE);
         }
     }
@@ -297,6 +299,32 @@ class MarlinGpuTest {
                 refOut.data().asSlice(from, to - from).fill((byte) 0); // rows past the count are zero
             }
             return RelativeError.l2(out.reshape((long) el * tb, h), refOut);
+        }
+    }
+
+    @Test
+    void decodeSizesRunTheGemvKernelsAndMatchTheMmaPath() {
+        int e = 32;
+        int h = 32 * (8 + rnd.nextInt(40)); // 256..1504, not always a multiple of the 64-wide tile
+        int i = 32 * (8 + rnd.nextInt(40));
+        MoeLayerSpec spec = MoeLayerSpec.builder().experts(e).topK(4).hiddenSize(h).intermediateSize(i)
+                .quant(QuantScheme.MXFP4_BF16).activation(new Activation.SwigluOai(1.0 + rnd.nextDouble(), 7.0))
+                .hasBias(true).maxTokensPerCall(64).build();
+        try (Arena arena = Arena.ofShared(); MarlinKernel kernel = create(spec)) {
+            MoeWeights w = RandomMoe.weights(spec, rnd.nextLong(), arena);
+            kernel.prepare(w);
+            for (int t : new int[] {1, 7}) {
+                assertThat(MarlinPlan.chooseM((long) t * 4, e)).as("auto M at T=%d", t).isEqualTo(8);
+                for (int forced : new int[] {0, 8, 16}) {
+                    kernel.forceM(forced);
+                    RoutingMode mode = rnd.nextBoolean() ? RoutingMode.LOGITS : RoutingMode.TOPK;
+                    double err = standardCase(kernel, w, t, mode, false, rnd.nextBoolean(), DType.BF16, DType.BF16, t);
+                    LOG.info("{} T={} {} M={}: relL2 {}", spec.describe(), t, mode, forced == 0 ? "auto (8)" : forced,
+                            err);
+                    assertThat(err).as("T=%d M=%d", t, forced).isLessThanOrEqualTo(TOLERANCE);
+                }
+            }
+            kernel.forceM(0);
         }
     }
 

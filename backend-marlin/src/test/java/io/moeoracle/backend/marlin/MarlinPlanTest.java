@@ -14,7 +14,10 @@ class MarlinPlanTest {
 
     @Test
     void choosesSmallTilesForDecodeAndLargeOnesForPrefill() {
-        assertThat(MarlinPlan.chooseM(4, 128)).isEqualTo(16);
+        assertThat(MarlinPlan.chooseM(4, 128)).isEqualTo(8);
+        assertThat(MarlinPlan.chooseM(32 * 4, 128)).isEqualTo(8);
+        assertThat(MarlinPlan.chooseM(128 * 4, 128)).isEqualTo(8);
+        assertThat(MarlinPlan.chooseM(129 * 4, 128)).isEqualTo(16);
         assertThat(MarlinPlan.chooseM(256 * 4, 128)).isEqualTo(16);
         assertThat(MarlinPlan.chooseM(1024 * 4, 128)).isEqualTo(32);
         assertThat(MarlinPlan.chooseM(4096 * 4, 128)).isEqualTo(128);
@@ -28,7 +31,7 @@ class MarlinPlanTest {
         for (int trial = 0; trial < 2000; trial++) {
             int experts = 1 + rnd.nextInt(256);
             int rows = rnd.nextInt(5000);
-            int m = MarlinPlan.M_TILES[rnd.nextInt(4)];
+            int m = MarlinPlan.M_TILES[rnd.nextInt(MarlinPlan.M_TILES.length)];
             int[] counts = new int[experts];
             int hot = rnd.nextInt(experts);
             for (int r = 0; r < rows; r++) {
@@ -45,7 +48,13 @@ class MarlinPlanTest {
 
     @Test
     void splitsGemm2OnlyWhileOneWaveHoldsEveryCta() {
-        MarlinPlan decode = MarlinPlan.of(4, 128, 2880, 2880, 35 * 1024, 132, 1, 0);
+        MarlinPlan gemv = MarlinPlan.of(4, 128, 2880, 2880, 0, 132, 1, 0);
+        assertThat(gemv.m()).isEqualTo(8);
+        assertThat(gemv.fusedRouting()).isTrue();
+        // GEMV: 4 experts x 45 column tiles x splits stay within ~4 CTAs per SM, >= 2 K chunks per warp
+        assertThat(gemv.splits()).isBetween(1, 45 / (2 * MarlinPlan.GEMV_WARPS));
+        assertThat(4L * 45 * gemv.splits()).isLessThanOrEqualTo(4L * 132);
+        MarlinPlan decode = MarlinPlan.of(4, 128, 2880, 2880, 35 * 1024, 132, 1, 16);
         assertThat(decode.m()).isEqualTo(16);
         assertThat(decode.splits()).isBetween(2, 8);
         assertThat(decode.fusedRouting()).isTrue();
