@@ -3,6 +3,10 @@
 // Build: nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -Xcompiler -fopenmp -lcublas
 //        -I../../main/cuda harness.cu -o harness
 // Run:   ./harness test | ./harness bench [json-path]
+// profile knobs (env): PROFILE_T=1,8,32 and PROFILE_M=16,8 (comma lists; 0 = auto), PROFILE_STAGES=1
+// (graph replays of the forward cut after routing/alignment, GEMM1, GEMM2), M8_MAX (rows per
+// expert up to which auto picks the M=8 GEMV kernels, default 4 as MarlinPlan), GEMV_SPLITS (GEMM2
+// split-K override for M=8).
 #include "marlin_moe.cu"
 
 #include <dlfcn.h>
@@ -273,6 +277,8 @@ struct Call {
     int force_m;  // 0 = choose
 };
 
+static int g_stop_after = 0;  // profile: end the forward after this stage (1 route/align, 3 gemm1, 4 gemm2)
+static int g_gemv_splits = getenv("GEMV_SPLITS") ? atoi(getenv("GEMV_SPLITS")) : 0;
 static cudaEvent_t* g_stage_ev = nullptr;  // when set: record an event after each stage
 static void stage_mark(int i, cudaStream_t st) {
     if (g_stage_ev) CK(cudaEventRecord(g_stage_ev[i], st));
@@ -304,12 +310,14 @@ static void forward(const DevLayer& d, const Scratch& s, const Call& c, cudaStre
                                       M, s.sorted, s.tile_e, s.ntiles);
     }
     stage_mark(2, st);
+    if (g_stop_after == 1) return;
     int N1p = 2 * d.Ip;
     dim3 g1(N1p / 64, tiles, 1);
     v.g1<<<g1, v.threads, v.smem, st>>>((const __nv_bfloat16*)c.hidden, sp.H, batched ? 1 : sp.k, 0, sp.H, s.sorted,
                                       s.tile_e, s.ntiles, d.q13, d.sc13, d.b13, 2 * sp.I, N1p, d.Hp, 1, s.inter,
                                       d.Ip, nullptr, sp.act, 1.702f, 7.0f, std::ldexp(1.0f, d.x13));
     stage_mark(3, st);
+    if (g_stop_after == 3) return;
     int nk2 = d.Ip / 64;
     long est = std::min<long>(sp.El, rows) * (d.Hp / 64);
     // split K of GEMM2 only while every CTA stays resident in one wave
@@ -318,12 +326,14 @@ static void forward(const DevLayer& d, const Scratch& s, const Call& c, cudaStre
     if (M == 8) {  // GEMV: at least 2 chunks per warp, about 4 CTAs per SM
         int max_s = std::max(1, nk2 / (2 * MOE_GEMV_WARPS));
         splits = (int)std::min<long>(max_s, std::max<long>(1, (4L * d.sms) / std::max(1L, est)));
+        if (g_gemv_splits) splits = g_gemv_splits;
     }
     dim3 g2(d.Hp / 64, tiles, splits);
     v.g2<<<g2, v.threads, v.smem, st>>>((const __nv_bfloat16*)s.inter, d.Ip, batched ? 1 : sp.k, 1, d.Ip, s.sorted,
                                       s.tile_e, s.ntiles, d.q2, d.sc2, d.b2, sp.H, d.Hp, d.Ip, splits, s.acc, sp.H,
                                       batched ? nullptr : s.topk_w, sp.act, 1.702f, 7.0f, std::ldexp(1.0f, d.x2));
     stage_mark(4, st);
+    if (g_stop_after == 4) return;
     long n = acc_rows * sp.H;
     moe_finalize<<<(n / 4 + 255) / 256, 256, 0, st>>>(s.acc, c.out, c.out_bf16, n);
     stage_mark(5, st);
@@ -777,6 +787,32 @@ int main(int argc, char** argv) {
                 }
             }
             g_stage_ev = nullptr;
+            if (getenv("PROFILE_STAGES")) {  // b2b graph time of forward prefixes: route/align, +gemm1, +gemm2
+                for (int stop : {1, 3, 4}) {
+                    g_stop_after = stop;
+                    cudaGraphExec_t gp[rot];
+                    for (int r = 0; r < rot; r++) {
+                        cudaGraph_t gr;
+                        CK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+                        Call c{dh[r], dl[r], nullptr, nullptr, nullptr, T, dout, 1, M};
+                        forward(d, s, c, st);
+                        CK(cudaStreamEndCapture(st, &gr));
+                        CK(cudaGraphInstantiate(&gp[r], gr, 0));
+                        cudaGraphDestroy(gr);
+                    }
+                    g_stop_after = 0;
+                    for (int i = 0; i < 8; i++) CK(cudaGraphLaunch(gp[i % rot], st));
+                    int reps = 200;
+                    CK(cudaEventRecord(ev[0], st));
+                    for (int i = 0; i < reps; i++) CK(cudaGraphLaunch(gp[i % rot], st));
+                    CK(cudaEventRecord(ev[1], st));
+                    CK(cudaEventSynchronize(ev[1]));
+                    float pms;
+                    CK(cudaEventElapsedTime(&pms, ev[0], ev[1]));
+                    printf("T=%-5d M=%-3d graph prefix up to stage %d: %8.1f us\n", T, M, stop, pms * 1000 / reps);
+                    for (auto x : gp) cudaGraphExecDestroy(x);
+                }
+            }
             cudaGraphExec_t ge[rot];
             for (int r = 0; r < rot; r++) {
                 cudaGraph_t gr;
