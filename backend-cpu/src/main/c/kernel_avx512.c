@@ -13,6 +13,9 @@
 #include <immintrin.h>
 #include <string.h>
 
+#ifndef MOE_PF_HINT
+#define MOE_PF_HINT _MM_HINT_T0
+#endif
 #ifndef MOE_PF_DIST
 #define MOE_PF_DIST 4096
 #endif
@@ -70,14 +73,14 @@ static inline __attribute__((always_inline)) void mk_mxfp4(const uint8_t *rec, c
             }
         }
         const uint8_t *r = rec + (size_t)kb * 512;
-        if (nt <= 2) {
+        if (MOE_PF_DIST > 0 && nt <= 2) {
             /* few tokens: the loop streams weights from memory; fetch ahead of the prefetchers */
 #pragma GCC unroll 8
             for (int l = 0; l < 8; l++) {
-                _mm_prefetch((const char *)(r + MOE_PF_DIST + 64 * l), _MM_HINT_T0);
+                _mm_prefetch((const char *)(r + MOE_PF_DIST + 64 * l), MOE_PF_HINT);
             }
             if ((kb & 1) == 0) {
-                _mm_prefetch((const char *)(srec + (size_t)kb * 32 + MOE_PF_DIST / 16), _MM_HINT_T0);
+                _mm_prefetch((const char *)(srec + (size_t)kb * 32 + MOE_PF_DIST / 16), MOE_PF_HINT);
             }
         }
 #pragma GCC unroll 4
@@ -233,18 +236,18 @@ static inline __m512 activate(const moe_layer *L, __m512 g, __m512 u) {
     }
 }
 
-static void gemm1(const moe_fwd *f, int tid, int n) {
+/* GEMM1 + bias + activation of expert e, pair groups [p0, p1), all its tokens. */
+static void gemm1(const moe_fwd *f, int e, int p0, int p1) {
     const moe_layer *L = f->L;
     int H = L->H, I = L->I;
     int P1 = I / 16, nkb = H / 32;
-    int p0 = (int)((long)P1 * tid / n), p1 = (int)((long)P1 * (tid + 1) / n);
     size_t rec_bytes = L->wfmt == WFMT_MXFP4 ? 512 : 2048;
     __m512 accA[NT_MAX], accB[NT_MAX];
     const uint16_t *xs[NT_MAX];
-    for (int e = 0; e < L->E; e++) {
+    {
         int ne = f->cnt[e];
         if (ne == 0) {
-            continue;
+            return;
         }
         const uint8_t *we = L->w13 + (size_t)e * L->rec1_stride_e;
         const uint8_t *se = L->w13s ? L->w13s + (size_t)e * P1 * nkb * 32 : NULL;
@@ -270,11 +273,11 @@ static void gemm1(const moe_fwd *f, int tid, int n) {
     }
 }
 
-static void gemm2(const moe_fwd *f, int tid, int n) {
+/* GEMM2 + bias + weighted scatter-add of output rows [32 q0, 32 q1), every expert in order. */
+static void gemm2(const moe_fwd *f, int q0, int q1) {
     const moe_layer *L = f->L;
     int H = L->H, I = L->I;
     int P2 = H / 32, nkb = I / 32;
-    int q0 = (int)((long)P2 * tid / n), q1 = (int)((long)P2 * (tid + 1) / n);
     size_t rec_bytes = L->wfmt == WFMT_MXFP4 ? 512 : 2048;
     __m512 accA[NT_MAX], accB[NT_MAX];
     const uint16_t *xs[NT_MAX];

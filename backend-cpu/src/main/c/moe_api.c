@@ -284,8 +284,6 @@ typedef struct {
     const uint8_t *w13, *w13s, *w2, *w2s;
 } prep_ctx;
 
-static inline int nib(const uint8_t *row, int k) { return (row[k >> 1] >> ((k & 1) * 4)) & 15; }
-
 static inline uint16_t bf16_at(const uint8_t *row, int k) {
     uint16_t v;
     memcpy(&v, row + 2 * (size_t)k, 2);
@@ -299,14 +297,19 @@ static void prep_pair(const moe_layer *L, const uint8_t *src, const uint8_t *ssr
         if (L->wfmt == WFMT_MXFP4) {
             uint8_t *rec = dst + (size_t)kb * 512;
             for (int g = 0; g < 2; g++) {
+                uint8_t v[16][32]; /* the block's 32 nibbles of each row, unpacked once */
+                for (int l = 0; l < 16; l++) {
+                    const uint8_t *row = src + (size_t)rows[g][l] * row_bytes + (size_t)kb * 16;
+                    for (int b = 0; b < 16; b++) {
+                        v[l][2 * b] = row[b] & 15;
+                        v[l][2 * b + 1] = row[b] >> 4;
+                    }
+                }
                 for (int c = 0; c < 4; c++) {
                     for (int w = 0; w < 32; w++) {
                         int l = w >> 1, j = w & 1;
-                        const uint8_t *row = src + (size_t)rows[g][l] * row_bytes;
-                        uint16_t word = 0;
-                        for (int q = 0; q < 4; q++) {
-                            word |= (uint16_t)(nib(row, kb * 32 + 2 * (4 * c + q) + j) << (4 * q));
-                        }
+                        uint16_t word = (uint16_t)(v[l][8 * c + j] | (v[l][8 * c + 2 + j] << 4) |
+                                                   (v[l][8 * c + 4 + j] << 8) | (v[l][8 * c + 6 + j] << 12));
                         memcpy(rec + 256 * g + c * 64 + 2 * w, &word, 2);
                     }
                 }
@@ -432,6 +435,7 @@ typedef struct {
     const float *hidden_f32;
     void *out;
     int out_dtype;
+    int next1, next2; /* chunk counters */
 } fwd_job;
 
 static void job_convert(void *p, int tid, int n) {
@@ -444,27 +448,57 @@ static void job_convert(void *p, int tid, int n) {
     }
 }
 
+/* Work is handed out in chunks from a shared counter rather than split up front, so a thread
+ * that the OS deschedules (a busy machine) delays only the chunk it holds. Each output element is
+ * still computed by exactly one chunk in a fixed order, so results do not depend on the threads. */
+#define CHUNK1 8 /* pair groups per GEMM1 chunk */
+#define CHUNK2 2 /* 32-row groups per GEMM2 chunk */
+
 static void job_gemm1(void *p, int tid, int n) {
+    (void)tid;
+    (void)n;
     fwd_job *j = p;
-    j->k->gemm1(&j->f, tid, n);
+    int P1 = j->f.L->I / 16;
+    int per = (P1 + CHUNK1 - 1) / CHUNK1;
+    int items = j->f.nactive * per;
+    for (;;) {
+        int it = __atomic_fetch_add(&j->next1, 1, __ATOMIC_RELAXED);
+        if (it >= items) {
+            break;
+        }
+        int e = j->f.active[it / per];
+        int p0 = (it % per) * CHUNK1;
+        int p1 = p0 + CHUNK1 < P1 ? p0 + CHUNK1 : P1;
+        j->k->gemm1(&j->f, e, p0, p1);
+    }
 }
 
 static void job_gemm2(void *p, int tid, int n) {
+    (void)tid;
+    (void)n;
     fwd_job *j = p;
     const moe_layer *L = j->f.L;
     int H = L->H, T = j->f.T;
     int P2 = H / 32;
-    int h0 = 32 * (int)((long)P2 * tid / n), h1 = 32 * (int)((long)P2 * (tid + 1) / n);
-    /* each thread owns output columns [h0, h1) of every token: no races, a fixed order of sums */
-    for (int t = 0; t < T; t++) {
-        memset(j->f.acc + (size_t)t * H + h0, 0, (size_t)(h1 - h0) * sizeof(float));
-    }
-    j->k->gemm2(&j->f, tid, n);
-    if (j->out_dtype == DT_BF16) {
-        uint16_t *o = j->out;
+    int items = (P2 + CHUNK2 - 1) / CHUNK2;
+    for (;;) {
+        int it = __atomic_fetch_add(&j->next2, 1, __ATOMIC_RELAXED);
+        if (it >= items) {
+            break;
+        }
+        int q0 = it * CHUNK2;
+        int q1 = q0 + CHUNK2 < P2 ? q0 + CHUNK2 : P2;
+        int h0 = 32 * q0, h1 = 32 * q1;
         for (int t = 0; t < T; t++) {
-            for (int h = h0; h < h1; h++) {
-                o[(size_t)t * H + h] = moe_f32_to_bf16(j->f.acc[(size_t)t * H + h]);
+            memset(j->f.acc + (size_t)t * H + h0, 0, (size_t)(h1 - h0) * sizeof(float));
+        }
+        j->k->gemm2(&j->f, q0, q1);
+        if (j->out_dtype == DT_BF16) {
+            uint16_t *o = j->out;
+            for (int t = 0; t < T; t++) {
+                for (int h = h0; h < h1; h++) {
+                    o[(size_t)t * H + h] = moe_f32_to_bf16(j->f.acc[(size_t)t * H + h]);
+                }
             }
         }
     }
@@ -518,7 +552,8 @@ EXPORT int32_t moe_cpu_layer_forward(void *layer, int32_t T, const void *hidden,
     size_t o_off = o_cnt + ALIGN64((size_t)E * 4);
     size_t o_tok = o_off + ALIGN64((size_t)(E + 1) * 4);
     size_t o_w = o_tok + ALIGN64(S * 4);
-    size_t o_sel = o_w + ALIGN64(S * 4);
+    size_t o_active = o_w + ALIGN64(S * 4);
+    size_t o_sel = o_active + ALIGN64((size_t)E * 4);
     size_t o_selw = o_sel + ALIGN64(S * 4);
     size_t o_act = o_selw + ALIGN64(S * 4);
     size_t o_x = o_act + ALIGN64(S * I * 2);
@@ -534,6 +569,7 @@ EXPORT int32_t moe_cpu_layer_forward(void *layer, int32_t T, const void *hidden,
     int32_t *slot_tok = (int32_t *)(ws + o_tok);
     float *slot_w = (float *)(ws + o_w);
     int32_t *sel = (int32_t *)(ws + o_sel);
+    int32_t *active = (int32_t *)(ws + o_active);
     float *selw = (float *)(ws + o_selw);
 
     /* routing: sel/selw [T][K] */
@@ -606,8 +642,17 @@ EXPORT int32_t moe_cpu_layer_forward(void *layer, int32_t T, const void *hidden,
         slot_w[d] = selw[s];
     }
 
+    int nactive = 0;
+    for (int e = 0; e < E; e++) {
+        if (cnt[e] > 0) {
+            active[nactive++] = e;
+        }
+    }
+
     fwd_job j;
     memset(&j, 0, sizeof j);
+    j.f.active = active;
+    j.f.nactive = nactive;
     j.f.L = L;
     j.f.T = T;
     j.f.cnt = cnt;
