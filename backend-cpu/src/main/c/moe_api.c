@@ -453,13 +453,27 @@ static void job_convert(void *p, int tid, int n) {
  * still computed by exactly one chunk in a fixed order, so results do not depend on the threads. */
 #define CHUNK1 8 /* pair groups per GEMM1 chunk */
 #define CHUNK2 2 /* 32-row groups per GEMM2 chunk */
+/* Decode-sized calls stream weights from memory: longer chunks keep the hardware prefetchers on
+ * one long stream (each chunk start costs a ramp-up); about MOE_DECODE_SPLIT chunks per thread. */
+#ifndef MOE_DECODE_SPLIT
+#define MOE_DECODE_SPLIT 4
+#endif
+#define DECODE_SLOTS 16
+
+static int chunk_len(int groups, int base, int slots, int threads) {
+    if (MOE_DECODE_SPLIT > 0 && slots <= DECODE_SLOTS) {
+        int c = (groups + MOE_DECODE_SPLIT * threads - 1) / (MOE_DECODE_SPLIT * threads);
+        return c > base ? c : base;
+    }
+    return base;
+}
 
 static void job_gemm1(void *p, int tid, int n) {
     (void)tid;
-    (void)n;
     fwd_job *j = p;
     int P1 = j->f.L->I / 16;
-    int per = (P1 + CHUNK1 - 1) / CHUNK1;
+    int c1 = chunk_len(P1, CHUNK1, j->f.T * j->f.L->K, n);
+    int per = (P1 + c1 - 1) / c1;
     int items = j->f.nactive * per;
     for (;;) {
         int it = __atomic_fetch_add(&j->next1, 1, __ATOMIC_RELAXED);
@@ -467,27 +481,27 @@ static void job_gemm1(void *p, int tid, int n) {
             break;
         }
         int e = j->f.active[it / per];
-        int p0 = (it % per) * CHUNK1;
-        int p1 = p0 + CHUNK1 < P1 ? p0 + CHUNK1 : P1;
+        int p0 = (it % per) * c1;
+        int p1 = p0 + c1 < P1 ? p0 + c1 : P1;
         j->k->gemm1(&j->f, e, p0, p1);
     }
 }
 
 static void job_gemm2(void *p, int tid, int n) {
     (void)tid;
-    (void)n;
     fwd_job *j = p;
     const moe_layer *L = j->f.L;
     int H = L->H, T = j->f.T;
     int P2 = H / 32;
-    int items = (P2 + CHUNK2 - 1) / CHUNK2;
+    int c2 = chunk_len(P2, CHUNK2, T * L->K, n);
+    int items = (P2 + c2 - 1) / c2;
     for (;;) {
         int it = __atomic_fetch_add(&j->next2, 1, __ATOMIC_RELAXED);
         if (it >= items) {
             break;
         }
-        int q0 = it * CHUNK2;
-        int q1 = q0 + CHUNK2 < P2 ? q0 + CHUNK2 : P2;
+        int q0 = it * c2;
+        int q1 = q0 + c2 < P2 ? q0 + c2 : P2;
         int h0 = 32 * q0, h1 = 32 * q1;
         for (int t = 0; t < T; t++) {
             memset(j->f.acc + (size_t)t * H + h0, 0, (size_t)(h1 - h0) * sizeof(float));
