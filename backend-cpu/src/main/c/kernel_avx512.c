@@ -14,10 +14,13 @@
 #include <string.h>
 
 #ifndef MOE_PF_HINT
-#define MOE_PF_HINT _MM_HINT_T0
+#define MOE_PF_HINT _MM_HINT_T1
+#endif
+#ifndef MOE_PF_DIST2
+#define MOE_PF_DIST2 4096
 #endif
 #ifndef MOE_PF_DIST
-#define MOE_PF_DIST 4096
+#define MOE_PF_DIST 32768
 #endif
 #ifndef NT_MAX
 #define NT_MAX 6
@@ -74,7 +77,8 @@ static inline __attribute__((always_inline)) void mk_mxfp4(const uint8_t *rec, c
         }
         const uint8_t *r = rec + (size_t)kb * 512;
         if (MOE_PF_DIST > 0 && nt <= 2) {
-            /* few tokens: the loop streams weights from memory; fetch ahead of the prefetchers */
+            /* few tokens: the loop streams weights from memory and its own loads reach only ~2 KB
+             * ahead (out-of-order window); fetch far ahead into L2 and nearer ahead into L1 */
 #pragma GCC unroll 8
             for (int l = 0; l < 8; l++) {
                 _mm_prefetch((const char *)(r + MOE_PF_DIST + 64 * l), MOE_PF_HINT);
@@ -82,6 +86,12 @@ static inline __attribute__((always_inline)) void mk_mxfp4(const uint8_t *rec, c
             if ((kb & 1) == 0) {
                 _mm_prefetch((const char *)(srec + (size_t)kb * 32 + MOE_PF_DIST / 16), MOE_PF_HINT);
             }
+#if MOE_PF_DIST2 > 0
+#pragma GCC unroll 8
+            for (int l = 0; l < 8; l++) {
+                _mm_prefetch((const char *)(r + MOE_PF_DIST2 + 64 * l), _MM_HINT_T0);
+            }
+#endif
         }
 #pragma GCC unroll 4
         for (int c = 0; c < 4; c++) {

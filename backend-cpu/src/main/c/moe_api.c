@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #define EXPORT __attribute__((visibility("default")))
@@ -214,6 +215,27 @@ static void *xalloc(size_t bytes) {
     return aligned_alloc(64, rounded ? rounded : 64);
 }
 
+/* Large streamed buffers (prepared weights, the bandwidth probe's buffer): 2 MiB aligned and
+ * advised as transparent huge pages, so streaming reads do not pay a TLB miss every 4 KiB. Both
+ * use the same policy, so the measured ceiling and the kernel see the same memory system. */
+#ifndef MOE_HUGE
+#define MOE_HUGE 1
+#endif
+static void *xalloc_huge(size_t bytes) {
+    const size_t huge = 2u << 20;
+    if (!MOE_HUGE || bytes < huge) {
+        return xalloc(bytes);
+    }
+    size_t rounded = (bytes + huge - 1) / huge * huge;
+    void *p = aligned_alloc(huge, rounded);
+#ifdef MADV_HUGEPAGE
+    if (p) {
+        madvise(p, rounded, MADV_HUGEPAGE);
+    }
+#endif
+    return p;
+}
+
 EXPORT int32_t moe_cpu_layer_create(int32_t E, int32_t K, int32_t H, int32_t I, int32_t wfmt, int32_t act,
                                     float alpha, float limit, int32_t has_bias, int32_t isa, int32_t threads,
                                     void **out) {
@@ -398,11 +420,11 @@ EXPORT int32_t moe_cpu_layer_prepare(void *layer, const uint8_t *w13, const uint
     size_t rec = mx ? 512 : 2048;
     L->rec1_stride_e = (size_t)(I / 16) * (H / 32) * rec;
     L->rec2_stride_e = (size_t)(H / 32) * (I / 32) * rec;
-    L->w13 = xalloc((size_t)E * L->rec1_stride_e);
-    L->w2 = xalloc((size_t)E * L->rec2_stride_e);
+    L->w13 = xalloc_huge((size_t)E * L->rec1_stride_e);
+    L->w2 = xalloc_huge((size_t)E * L->rec2_stride_e);
     if (mx) {
-        L->w13s = xalloc((size_t)E * (I / 16) * (H / 32) * 32);
-        L->w2s = xalloc((size_t)E * (H / 32) * (I / 32) * 32);
+        L->w13s = xalloc_huge((size_t)E * (I / 16) * (H / 32) * 32);
+        L->w2s = xalloc_huge((size_t)E * (H / 32) * (I / 32) * 32);
     }
     L->bg = xalloc((size_t)E * I * sizeof(float));
     L->bu = xalloc((size_t)E * I * sizeof(float));
@@ -435,7 +457,7 @@ typedef struct {
     const float *hidden_f32;
     void *out;
     int out_dtype;
-    int next1, next2; /* chunk counters */
+    int next1, next2; /* shared positions of the guided schedule */
 } fwd_job;
 
 static void job_convert(void *p, int tid, int n) {
@@ -448,42 +470,47 @@ static void job_convert(void *p, int tid, int n) {
     }
 }
 
-/* Work is handed out in chunks from a shared counter rather than split up front, so a thread
- * that the OS deschedules (a busy machine) delays only the chunk it holds. Each output element is
- * still computed by exactly one chunk in a fixed order, so results do not depend on the threads. */
-#define CHUNK1 8 /* pair groups per GEMM1 chunk */
-#define CHUNK2 2 /* 32-row groups per GEMM2 chunk */
-/* Decode-sized calls stream weights from memory: longer chunks keep the hardware prefetchers on
- * one long stream (each chunk start costs a ramp-up); about MOE_DECODE_SPLIT chunks per thread. */
-#ifndef MOE_DECODE_SPLIT
-#define MOE_DECODE_SPLIT 4
-#endif
-#define DECODE_SLOTS 16
+/* Work is handed out from a shared counter rather than split up front, so a thread that the OS
+ * deschedules (a busy machine) delays only the piece it holds. Pieces are guided: a share of what
+ * is left (long streams for the prefetchers while there is much to do), shrinking to a minimum so
+ * the threads finish together. Each output element is still computed by exactly one piece in a
+ * fixed order, so results do not depend on the threads. */
+#define MIN_PIECE1 4 /* pair groups */
+#define MIN_PIECE2 2 /* 32-row groups */
 
-static int chunk_len(int groups, int base, int slots, int threads) {
-    if (MOE_DECODE_SPLIT > 0 && slots <= DECODE_SLOTS) {
-        int c = (groups + MOE_DECODE_SPLIT * threads - 1) / (MOE_DECODE_SPLIT * threads);
-        return c > base ? c : base;
+/* Takes [*lo, *hi) from the shared position; returns 0 when nothing is left. */
+static int take(int *pos, int total, int min_piece, int threads, int *lo, int *hi) {
+    int cur = __atomic_load_n(pos, __ATOMIC_RELAXED);
+    for (;;) {
+        if (cur >= total) {
+            return 0;
+        }
+        int len = (total - cur) / (2 * threads);
+        if (len < min_piece) {
+            len = min_piece;
+        }
+        int next = cur + len < total ? cur + len : total;
+        if (__atomic_compare_exchange_n(pos, &cur, next, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+            *lo = cur;
+            *hi = next;
+            return 1;
+        }
     }
-    return base;
 }
 
 static void job_gemm1(void *p, int tid, int n) {
     (void)tid;
     fwd_job *j = p;
     int P1 = j->f.L->I / 16;
-    int c1 = chunk_len(P1, CHUNK1, j->f.T * j->f.L->K, n);
-    int per = (P1 + c1 - 1) / c1;
-    int items = j->f.nactive * per;
-    for (;;) {
-        int it = __atomic_fetch_add(&j->next1, 1, __ATOMIC_RELAXED);
-        if (it >= items) {
-            break;
+    int total = j->f.nactive * P1; /* pair groups of all active experts, expert-major */
+    int lo, hi;
+    while (take(&j->next1, total, MIN_PIECE1, n, &lo, &hi)) {
+        while (lo < hi) { /* a piece may span experts */
+            int e = lo / P1;
+            int end = (e + 1) * P1 < hi ? (e + 1) * P1 : hi;
+            j->k->gemm1(&j->f, j->f.active[e], lo - e * P1, end - e * P1);
+            lo = end;
         }
-        int e = j->f.active[it / per];
-        int p0 = (it % per) * c1;
-        int p1 = p0 + c1 < P1 ? p0 + c1 : P1;
-        j->k->gemm1(&j->f, e, p0, p1);
     }
 }
 
@@ -493,15 +520,8 @@ static void job_gemm2(void *p, int tid, int n) {
     const moe_layer *L = j->f.L;
     int H = L->H, T = j->f.T;
     int P2 = H / 32;
-    int c2 = chunk_len(P2, CHUNK2, T * L->K, n);
-    int items = (P2 + c2 - 1) / c2;
-    for (;;) {
-        int it = __atomic_fetch_add(&j->next2, 1, __ATOMIC_RELAXED);
-        if (it >= items) {
-            break;
-        }
-        int q0 = it * c2;
-        int q1 = q0 + c2 < P2 ? q0 + c2 : P2;
+    int q0, q1;
+    while (take(&j->next2, P2, MIN_PIECE2, n, &q0, &q1)) {
         int h0 = 32 * q0, h1 = 32 * q1;
         for (int t = 0; t < T; t++) {
             memset(j->f.acc + (size_t)t * H + h0, 0, (size_t)(h1 - h0) * sizeof(float));
@@ -744,7 +764,7 @@ EXPORT double moe_cpu_probe_read_bandwidth(int32_t isa, int32_t threads, int64_t
     memset(&c, 0, sizeof c);
     c.k = kernels_for(isa);
     c.bytes = (size_t)bytes;
-    c.buf = xalloc(c.bytes);
+    c.buf = xalloc_huge(c.bytes);
     moe_pool *pool = moe_pool_create(threads);
     if (!c.buf || !pool) {
         free(c.buf);
