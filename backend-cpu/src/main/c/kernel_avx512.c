@@ -56,7 +56,7 @@ static inline __m512bh bcast_pair(const uint16_t *x) {
  * NQ independent partial accumulators per (token, group) hide the vdpbf16ps latency when nt is small.
  */
 static inline __attribute__((always_inline)) void mk_mxfp4(const uint8_t *rec, const uint8_t *srec, int nkb,
-                                                           const int nt, const int NQ,
+                                                           const int nt, const int NQ, int pf,
                                                            const uint16_t *const *xs, __m512 *accA,
                                                            __m512 *accB) {
     const __m512i tab = _mm512_load_si512((const void *)E2M1_BF16);
@@ -76,9 +76,9 @@ static inline __attribute__((always_inline)) void mk_mxfp4(const uint8_t *rec, c
             }
         }
         const uint8_t *r = rec + (size_t)kb * 512;
-        if (MOE_PF_DIST > 0 && nt <= 2) {
-            /* few tokens: the loop streams weights from memory and its own loads reach only ~2 KB
-             * ahead (out-of-order window); fetch far ahead into L2 and nearer ahead into L1 */
+        if (MOE_PF_DIST > 0 && pf) {
+            /* the first token tile streams the weights from memory and its own loads reach only
+             * ~2 KB ahead (out-of-order window); fetch far ahead into L2 and nearer into L1 */
 #pragma GCC unroll 8
             for (int l = 0; l < 8; l++) {
                 _mm_prefetch((const char *)(r + MOE_PF_DIST + 64 * l), MOE_PF_HINT);
@@ -175,9 +175,9 @@ static inline __attribute__((always_inline)) void mk_bf16(const uint8_t *rec, in
 #define CASES_ABOVE_4(call) default: break;
 #endif
 
-static void pair_group(const moe_layer *L, const uint8_t *rec, const uint8_t *srec, int nkb, int nt,
+static void pair_group(const moe_layer *L, const uint8_t *rec, const uint8_t *srec, int nkb, int nt, int pf,
                        const uint16_t *const *xs, __m512 *accA, __m512 *accB) {
-#define CALL_MX(n, q) mk_mxfp4(rec, srec, nkb, n, q, xs, accA, accB)
+#define CALL_MX(n, q) mk_mxfp4(rec, srec, nkb, n, q, pf, xs, accA, accB)
 #define CALL_BF(n, q) mk_bf16(rec, nkb, n, q, xs, accA, accB)
     if (L->wfmt == WFMT_MXFP4) {
         switch (nt) {
@@ -272,7 +272,7 @@ static void gemm1(const moe_fwd *f, int e, int p0, int p1) {
                 for (int t = 0; t < nt; t++) {
                     xs[t] = f->x + (size_t)f->slot_tok[slot0 + t] * H;
                 }
-                pair_group(L, rec, srec, nkb, nt, xs, accA, accB);
+                pair_group(L, rec, srec, nkb, nt, s0 == 0, xs, accA, accB);
                 for (int t = 0; t < nt; t++) {
                     __m512 a = activate(L, _mm512_add_ps(accA[t], bg), _mm512_add_ps(accB[t], bu));
                     __m256bh h = _mm512_cvtneps_pbh(a);
@@ -309,7 +309,7 @@ static void gemm2(const moe_fwd *f, int q0, int q1) {
                 for (int t = 0; t < nt; t++) {
                     xs[t] = f->act + (size_t)(slot0 + t) * I;
                 }
-                pair_group(L, rec, srec, nkb, nt, xs, accA, accB);
+                pair_group(L, rec, srec, nkb, nt, s0 == 0, xs, accA, accB);
                 for (int t = 0; t < nt; t++) {
                     __m512 w = _mm512_set1_ps(f->slot_w[slot0 + t]);
                     float *dst = f->acc + (size_t)f->slot_tok[slot0 + t] * H + 32 * q;
