@@ -13,14 +13,8 @@
 #include <immintrin.h>
 #include <string.h>
 
-#ifndef MOE_PF_HINT
-#define MOE_PF_HINT _MM_HINT_T1
-#endif
-#ifndef MOE_PF_DIST2
-#define MOE_PF_DIST2 4096
-#endif
-#ifndef MOE_PF_DIST
-#define MOE_PF_DIST 32768
+#ifndef MOE_PF_PAGE
+#define MOE_PF_PAGE 8192
 #endif
 #ifndef NT_MAX
 #define NT_MAX 6
@@ -76,22 +70,18 @@ static inline __attribute__((always_inline)) void mk_mxfp4(const uint8_t *rec, c
             }
         }
         const uint8_t *r = rec + (size_t)kb * 512;
-        if (MOE_PF_DIST > 0 && pf) {
-            /* the first token tile streams the weights from memory and its own loads reach only
-             * ~2 KB ahead (out-of-order window); fetch far ahead into L2 and nearer into L1 */
-#pragma GCC unroll 8
-            for (int l = 0; l < 8; l++) {
-                _mm_prefetch((const char *)(r + MOE_PF_DIST + 64 * l), MOE_PF_HINT);
+        if (MOE_PF_PAGE > 0 && pf) {
+            /* The first token tile streams the weights from memory. Touch the start of each 4 KiB
+             * page MOE_PF_PAGE bytes ahead and let the hardware streamer fetch the rest of it:
+             * prefetching every line instead (tried: 8-16 prefetches per block, 4-64 KiB ahead)
+             * fills the miss buffers and stalls the loop, serializing memory and compute. */
+            const char *a = (const char *)r + MOE_PF_PAGE;
+            if (((uintptr_t)a & 4095) < 512) {
+                const char *pg = (const char *)((uintptr_t)a & ~(uintptr_t)4095);
+                _mm_prefetch(pg, _MM_HINT_T1);
+                _mm_prefetch(pg + 64, _MM_HINT_T1);
+                _mm_prefetch((const char *)(srec + (size_t)kb * 32 + MOE_PF_PAGE / 16), _MM_HINT_T1);
             }
-            if ((kb & 1) == 0) {
-                _mm_prefetch((const char *)(srec + (size_t)kb * 32 + MOE_PF_DIST / 16), MOE_PF_HINT);
-            }
-#if MOE_PF_DIST2 > 0
-#pragma GCC unroll 8
-            for (int l = 0; l < 8; l++) {
-                _mm_prefetch((const char *)(r + MOE_PF_DIST2 + 64 * l), _MM_HINT_T0);
-            }
-#endif
         }
 #pragma GCC unroll 4
         for (int c = 0; c < 4; c++) {
