@@ -14,7 +14,7 @@
 #include <string.h>
 
 #ifndef MOE_PF_PAGE
-#define MOE_PF_PAGE 8192
+#define MOE_PF_PAGE 4096
 #endif
 #ifndef NT_MAX
 #define NT_MAX 6
