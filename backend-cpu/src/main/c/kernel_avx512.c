@@ -13,6 +13,9 @@
 #include <immintrin.h>
 #include <string.h>
 
+#ifndef MOE_PF_LINE
+#define MOE_PF_LINE 4096
+#endif
 #ifndef MOE_PF_PAGE
 #define MOE_PF_PAGE 4096
 #endif
@@ -70,7 +73,17 @@ static inline __attribute__((always_inline)) void mk_mxfp4(const uint8_t *rec, c
             }
         }
         const uint8_t *r = rec + (size_t)kb * 512;
-        if (MOE_PF_PAGE > 0 && pf) {
+        if (MOE_PF_LINE > 0 && pf && nt > 2) {
+            /* many tokens: the loop is slow per byte, so prefetching every line ahead does not
+             * exhaust the miss buffers and hides the first tile's memory latency */
+#pragma GCC unroll 8
+            for (int l = 0; l < 8; l++) {
+                _mm_prefetch((const char *)(r + MOE_PF_LINE + 64 * l), _MM_HINT_T0);
+            }
+            if ((kb & 1) == 0) {
+                _mm_prefetch((const char *)(srec + (size_t)kb * 32 + MOE_PF_LINE / 16), _MM_HINT_T0);
+            }
+        } else if (MOE_PF_PAGE > 0 && pf) {
             /* The first token tile streams the weights from memory. Touch the start of each 4 KiB
              * page MOE_PF_PAGE bytes ahead and let the hardware streamer fetch the rest of it:
              * prefetching every line instead (tried: 8-16 prefetches per block, 4-64 KiB ahead)
