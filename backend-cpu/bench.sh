@@ -10,4 +10,4 @@ cd "$root"
 moe_find_jdk25
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 cp="backend-cpu/target/classes:backend-cpu/target/test-classes:$(cat backend-cpu/target/bench-classpath.txt)"
-exec "$java" --enable-native-access=ALL-UNNAMED -Xmx8g -cp "$cp" io.moeoracle.backend.cpu.CpuBenchmarkMain "$@"
+exec "$java" --enable-native-access=ALL-UNNAMED -Xmx8g -XX:+UseSerialGC -cp "$cp" io.moeoracle.backend.cpu.CpuBenchmarkMain "$@"

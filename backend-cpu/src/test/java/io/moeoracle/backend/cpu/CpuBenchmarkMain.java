@@ -30,7 +30,7 @@ public final class CpuBenchmarkMain {
         MoeLayerSpec spec = MoeLayerSpec.builder().experts(32).topK(4).hiddenSize(2880).intermediateSize(2880)
                 .quant(QuantScheme.MXFP4_BF16).build();
         BenchResult r = MoeBenchmark.run(BenchConfig.builder(new CpuMoeProvider(), HostCpu.device(), spec)
-                .tokenCounts(tokens).warmupIterations(3).iterations(iterations).resultsFolder(folder).build());
+                .tokenCounts(tokens).warmupIterations(10).iterations(iterations).resultsFolder(folder).build());
         System.out.print(r.toTable());
     }
 }
