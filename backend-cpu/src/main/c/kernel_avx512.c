@@ -13,8 +13,11 @@
 #include <immintrin.h>
 #include <string.h>
 
-#ifndef MOE_PF_DIST
-#define MOE_PF_DIST 4096
+#ifndef MOE_PF_LINE
+#define MOE_PF_LINE 4096
+#endif
+#ifndef MOE_PF_PAGE
+#define MOE_PF_PAGE 4096
 #endif
 #ifndef NT_MAX
 #define NT_MAX 6
@@ -50,7 +53,7 @@ static inline __m512bh bcast_pair(const uint16_t *x) {
  * NQ independent partial accumulators per (token, group) hide the vdpbf16ps latency when nt is small.
  */
 static inline __attribute__((always_inline)) void mk_mxfp4(const uint8_t *rec, const uint8_t *srec, int nkb,
-                                                           const int nt, const int NQ,
+                                                           const int nt, const int NQ, int pf,
                                                            const uint16_t *const *xs, __m512 *accA,
                                                            __m512 *accB) {
     const __m512i tab = _mm512_load_si512((const void *)E2M1_BF16);
@@ -70,14 +73,27 @@ static inline __attribute__((always_inline)) void mk_mxfp4(const uint8_t *rec, c
             }
         }
         const uint8_t *r = rec + (size_t)kb * 512;
-        if (nt <= 2) {
-            /* few tokens: the loop streams weights from memory; fetch ahead of the prefetchers */
+        if (MOE_PF_LINE > 0 && pf && nt > 2) {
+            /* many tokens: the loop is slow per byte, so prefetching every line ahead does not
+             * exhaust the miss buffers and hides the first tile's memory latency */
 #pragma GCC unroll 8
             for (int l = 0; l < 8; l++) {
-                _mm_prefetch((const char *)(r + MOE_PF_DIST + 64 * l), _MM_HINT_T0);
+                _mm_prefetch((const char *)(r + MOE_PF_LINE + 64 * l), _MM_HINT_T0);
             }
             if ((kb & 1) == 0) {
-                _mm_prefetch((const char *)(srec + (size_t)kb * 32 + MOE_PF_DIST / 16), _MM_HINT_T0);
+                _mm_prefetch((const char *)(srec + (size_t)kb * 32 + MOE_PF_LINE / 16), _MM_HINT_T0);
+            }
+        } else if (MOE_PF_PAGE > 0 && pf) {
+            /* The first token tile streams the weights from memory. Touch the start of each 4 KiB
+             * page MOE_PF_PAGE bytes ahead and let the hardware streamer fetch the rest of it:
+             * prefetching every line instead (tried: 8-16 prefetches per block, 4-64 KiB ahead)
+             * fills the miss buffers and stalls the loop, serializing memory and compute. */
+            const char *a = (const char *)r + MOE_PF_PAGE;
+            if (((uintptr_t)a & 4095) < 512) {
+                const char *pg = (const char *)((uintptr_t)a & ~(uintptr_t)4095);
+                _mm_prefetch(pg, _MM_HINT_T1);
+                _mm_prefetch(pg + 64, _MM_HINT_T1);
+                _mm_prefetch((const char *)(srec + (size_t)kb * 32 + MOE_PF_PAGE / 16), _MM_HINT_T1);
             }
         }
 #pragma GCC unroll 4
@@ -162,9 +178,9 @@ static inline __attribute__((always_inline)) void mk_bf16(const uint8_t *rec, in
 #define CASES_ABOVE_4(call) default: break;
 #endif
 
-static void pair_group(const moe_layer *L, const uint8_t *rec, const uint8_t *srec, int nkb, int nt,
+static void pair_group(const moe_layer *L, const uint8_t *rec, const uint8_t *srec, int nkb, int nt, int pf,
                        const uint16_t *const *xs, __m512 *accA, __m512 *accB) {
-#define CALL_MX(n, q) mk_mxfp4(rec, srec, nkb, n, q, xs, accA, accB)
+#define CALL_MX(n, q) mk_mxfp4(rec, srec, nkb, n, q, pf, xs, accA, accB)
 #define CALL_BF(n, q) mk_bf16(rec, nkb, n, q, xs, accA, accB)
     if (L->wfmt == WFMT_MXFP4) {
         switch (nt) {
@@ -233,18 +249,18 @@ static inline __m512 activate(const moe_layer *L, __m512 g, __m512 u) {
     }
 }
 
-static void gemm1(const moe_fwd *f, int tid, int n) {
+/* GEMM1 + bias + activation of expert e, pair groups [p0, p1), all its tokens. */
+static void gemm1(const moe_fwd *f, int e, int p0, int p1) {
     const moe_layer *L = f->L;
     int H = L->H, I = L->I;
     int P1 = I / 16, nkb = H / 32;
-    int p0 = (int)((long)P1 * tid / n), p1 = (int)((long)P1 * (tid + 1) / n);
     size_t rec_bytes = L->wfmt == WFMT_MXFP4 ? 512 : 2048;
     __m512 accA[NT_MAX], accB[NT_MAX];
     const uint16_t *xs[NT_MAX];
-    for (int e = 0; e < L->E; e++) {
+    {
         int ne = f->cnt[e];
         if (ne == 0) {
-            continue;
+            return;
         }
         const uint8_t *we = L->w13 + (size_t)e * L->rec1_stride_e;
         const uint8_t *se = L->w13s ? L->w13s + (size_t)e * P1 * nkb * 32 : NULL;
@@ -259,7 +275,7 @@ static void gemm1(const moe_fwd *f, int tid, int n) {
                 for (int t = 0; t < nt; t++) {
                     xs[t] = f->x + (size_t)f->slot_tok[slot0 + t] * H;
                 }
-                pair_group(L, rec, srec, nkb, nt, xs, accA, accB);
+                pair_group(L, rec, srec, nkb, nt, s0 == 0, xs, accA, accB);
                 for (int t = 0; t < nt; t++) {
                     __m512 a = activate(L, _mm512_add_ps(accA[t], bg), _mm512_add_ps(accB[t], bu));
                     __m256bh h = _mm512_cvtneps_pbh(a);
@@ -270,11 +286,11 @@ static void gemm1(const moe_fwd *f, int tid, int n) {
     }
 }
 
-static void gemm2(const moe_fwd *f, int tid, int n) {
+/* GEMM2 + bias + weighted scatter-add of output rows [32 q0, 32 q1), every expert in order. */
+static void gemm2(const moe_fwd *f, int q0, int q1) {
     const moe_layer *L = f->L;
     int H = L->H, I = L->I;
     int P2 = H / 32, nkb = I / 32;
-    int q0 = (int)((long)P2 * tid / n), q1 = (int)((long)P2 * (tid + 1) / n);
     size_t rec_bytes = L->wfmt == WFMT_MXFP4 ? 512 : 2048;
     __m512 accA[NT_MAX], accB[NT_MAX];
     const uint16_t *xs[NT_MAX];
@@ -296,7 +312,7 @@ static void gemm2(const moe_fwd *f, int tid, int n) {
                 for (int t = 0; t < nt; t++) {
                     xs[t] = f->act + (size_t)(slot0 + t) * I;
                 }
-                pair_group(L, rec, srec, nkb, nt, xs, accA, accB);
+                pair_group(L, rec, srec, nkb, nt, s0 == 0, xs, accA, accB);
                 for (int t = 0; t < nt; t++) {
                     __m512 w = _mm512_set1_ps(f->slot_w[slot0 + t]);
                     float *dst = f->acc + (size_t)f->slot_tok[slot0 + t] * H + 32 * q;

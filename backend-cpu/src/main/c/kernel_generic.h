@@ -101,18 +101,18 @@ static void G(pair_group)(const moe_layer *L, const uint8_t *rec, const uint8_t 
     }
 }
 
-static void G(gemm1)(const moe_fwd *f, int tid, int n) {
+/* GEMM1 + bias + activation of expert e, pair groups [p0, p1), all its tokens. */
+static void G(gemm1)(const moe_fwd *f, int e, int p0, int p1) {
     const moe_layer *L = f->L;
     int H = L->H, I = L->I;
     int P1 = I / 16, nkb = H / 32;
-    int p0 = (int)((long)P1 * tid / n), p1 = (int)((long)P1 * (tid + 1) / n);
     size_t rec_bytes = L->wfmt == WFMT_MXFP4 ? 512 : 2048;
     float acc[G_NT][32];
     const uint16_t *xs[G_NT];
-    for (int e = 0; e < L->E; e++) {
+    {
         int ne = f->cnt[e];
         if (ne == 0) {
-            continue;
+            return;
         }
         const uint8_t *we = L->w13 + (size_t)e * L->rec1_stride_e;
         const uint8_t *se = L->w13s ? L->w13s + (size_t)e * P1 * nkb * 32 : NULL;
@@ -140,11 +140,11 @@ static void G(gemm1)(const moe_fwd *f, int tid, int n) {
     }
 }
 
-static void G(gemm2)(const moe_fwd *f, int tid, int n) {
+/* GEMM2 + bias + weighted scatter-add of output rows [32 q0, 32 q1), every expert in order. */
+static void G(gemm2)(const moe_fwd *f, int q0, int q1) {
     const moe_layer *L = f->L;
     int H = L->H, I = L->I;
     int P2 = H / 32, nkb = I / 32;
-    int q0 = (int)((long)P2 * tid / n), q1 = (int)((long)P2 * (tid + 1) / n);
     size_t rec_bytes = L->wfmt == WFMT_MXFP4 ? 512 : 2048;
     float acc[G_NT][32];
     const uint16_t *xs[G_NT];

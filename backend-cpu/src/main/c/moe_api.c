@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #define EXPORT __attribute__((visibility("default")))
@@ -214,6 +215,27 @@ static void *xalloc(size_t bytes) {
     return aligned_alloc(64, rounded ? rounded : 64);
 }
 
+/* Large streamed buffers (prepared weights, the bandwidth probe's buffer): 2 MiB aligned and
+ * advised as transparent huge pages, so streaming reads do not pay a TLB miss every 4 KiB. Both
+ * use the same policy, so the measured ceiling and the kernel see the same memory system. */
+#ifndef MOE_HUGE
+#define MOE_HUGE 1
+#endif
+static void *xalloc_huge(size_t bytes) {
+    const size_t huge = 2u << 20;
+    if (!MOE_HUGE || bytes < huge) {
+        return xalloc(bytes);
+    }
+    size_t rounded = (bytes + huge - 1) / huge * huge;
+    void *p = aligned_alloc(huge, rounded);
+#ifdef MADV_HUGEPAGE
+    if (p) {
+        madvise(p, rounded, MADV_HUGEPAGE);
+    }
+#endif
+    return p;
+}
+
 EXPORT int32_t moe_cpu_layer_create(int32_t E, int32_t K, int32_t H, int32_t I, int32_t wfmt, int32_t act,
                                     float alpha, float limit, int32_t has_bias, int32_t isa, int32_t threads,
                                     void **out) {
@@ -284,8 +306,6 @@ typedef struct {
     const uint8_t *w13, *w13s, *w2, *w2s;
 } prep_ctx;
 
-static inline int nib(const uint8_t *row, int k) { return (row[k >> 1] >> ((k & 1) * 4)) & 15; }
-
 static inline uint16_t bf16_at(const uint8_t *row, int k) {
     uint16_t v;
     memcpy(&v, row + 2 * (size_t)k, 2);
@@ -299,14 +319,19 @@ static void prep_pair(const moe_layer *L, const uint8_t *src, const uint8_t *ssr
         if (L->wfmt == WFMT_MXFP4) {
             uint8_t *rec = dst + (size_t)kb * 512;
             for (int g = 0; g < 2; g++) {
+                uint8_t v[16][32]; /* the block's 32 nibbles of each row, unpacked once */
+                for (int l = 0; l < 16; l++) {
+                    const uint8_t *row = src + (size_t)rows[g][l] * row_bytes + (size_t)kb * 16;
+                    for (int b = 0; b < 16; b++) {
+                        v[l][2 * b] = row[b] & 15;
+                        v[l][2 * b + 1] = row[b] >> 4;
+                    }
+                }
                 for (int c = 0; c < 4; c++) {
                     for (int w = 0; w < 32; w++) {
                         int l = w >> 1, j = w & 1;
-                        const uint8_t *row = src + (size_t)rows[g][l] * row_bytes;
-                        uint16_t word = 0;
-                        for (int q = 0; q < 4; q++) {
-                            word |= (uint16_t)(nib(row, kb * 32 + 2 * (4 * c + q) + j) << (4 * q));
-                        }
+                        uint16_t word = (uint16_t)(v[l][8 * c + j] | (v[l][8 * c + 2 + j] << 4) |
+                                                   (v[l][8 * c + 4 + j] << 8) | (v[l][8 * c + 6 + j] << 12));
                         memcpy(rec + 256 * g + c * 64 + 2 * w, &word, 2);
                     }
                 }
@@ -395,11 +420,11 @@ EXPORT int32_t moe_cpu_layer_prepare(void *layer, const uint8_t *w13, const uint
     size_t rec = mx ? 512 : 2048;
     L->rec1_stride_e = (size_t)(I / 16) * (H / 32) * rec;
     L->rec2_stride_e = (size_t)(H / 32) * (I / 32) * rec;
-    L->w13 = xalloc((size_t)E * L->rec1_stride_e);
-    L->w2 = xalloc((size_t)E * L->rec2_stride_e);
+    L->w13 = xalloc_huge((size_t)E * L->rec1_stride_e);
+    L->w2 = xalloc_huge((size_t)E * L->rec2_stride_e);
     if (mx) {
-        L->w13s = xalloc((size_t)E * (I / 16) * (H / 32) * 32);
-        L->w2s = xalloc((size_t)E * (H / 32) * (I / 32) * 32);
+        L->w13s = xalloc_huge((size_t)E * (I / 16) * (H / 32) * 32);
+        L->w2s = xalloc_huge((size_t)E * (H / 32) * (I / 32) * 32);
     }
     L->bg = xalloc((size_t)E * I * sizeof(float));
     L->bu = xalloc((size_t)E * I * sizeof(float));
@@ -432,6 +457,7 @@ typedef struct {
     const float *hidden_f32;
     void *out;
     int out_dtype;
+    int next1, next2; /* shared positions of the guided schedule */
 } fwd_job;
 
 static void job_convert(void *p, int tid, int n) {
@@ -444,27 +470,69 @@ static void job_convert(void *p, int tid, int n) {
     }
 }
 
+/* Work is handed out from a shared counter rather than split up front, so a thread that the OS
+ * deschedules (a busy machine) delays only the piece it holds. Pieces are guided: a share of what
+ * is left (long streams for the prefetchers while there is much to do), shrinking to a minimum so
+ * the threads finish together. Each output element is still computed by exactly one piece in a
+ * fixed order, so results do not depend on the threads. */
+#define MIN_PIECE1 4 /* pair groups */
+#define MIN_PIECE2 2 /* 32-row groups */
+
+/* Takes [*lo, *hi) from the shared position; returns 0 when nothing is left. */
+static int take(int *pos, int total, int min_piece, int threads, int *lo, int *hi) {
+    int cur = __atomic_load_n(pos, __ATOMIC_RELAXED);
+    for (;;) {
+        if (cur >= total) {
+            return 0;
+        }
+        int len = (total - cur) / (2 * threads);
+        if (len < min_piece) {
+            len = min_piece;
+        }
+        int next = cur + len < total ? cur + len : total;
+        if (__atomic_compare_exchange_n(pos, &cur, next, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+            *lo = cur;
+            *hi = next;
+            return 1;
+        }
+    }
+}
+
 static void job_gemm1(void *p, int tid, int n) {
+    (void)tid;
     fwd_job *j = p;
-    j->k->gemm1(&j->f, tid, n);
+    int P1 = j->f.L->I / 16;
+    int total = j->f.nactive * P1; /* pair groups of all active experts, expert-major */
+    int lo, hi;
+    while (take(&j->next1, total, MIN_PIECE1, n, &lo, &hi)) {
+        while (lo < hi) { /* a piece may span experts */
+            int e = lo / P1;
+            int end = (e + 1) * P1 < hi ? (e + 1) * P1 : hi;
+            j->k->gemm1(&j->f, j->f.active[e], lo - e * P1, end - e * P1);
+            lo = end;
+        }
+    }
 }
 
 static void job_gemm2(void *p, int tid, int n) {
+    (void)tid;
     fwd_job *j = p;
     const moe_layer *L = j->f.L;
     int H = L->H, T = j->f.T;
     int P2 = H / 32;
-    int h0 = 32 * (int)((long)P2 * tid / n), h1 = 32 * (int)((long)P2 * (tid + 1) / n);
-    /* each thread owns output columns [h0, h1) of every token: no races, a fixed order of sums */
-    for (int t = 0; t < T; t++) {
-        memset(j->f.acc + (size_t)t * H + h0, 0, (size_t)(h1 - h0) * sizeof(float));
-    }
-    j->k->gemm2(&j->f, tid, n);
-    if (j->out_dtype == DT_BF16) {
-        uint16_t *o = j->out;
+    int q0, q1;
+    while (take(&j->next2, P2, MIN_PIECE2, n, &q0, &q1)) {
+        int h0 = 32 * q0, h1 = 32 * q1;
         for (int t = 0; t < T; t++) {
-            for (int h = h0; h < h1; h++) {
-                o[(size_t)t * H + h] = moe_f32_to_bf16(j->f.acc[(size_t)t * H + h]);
+            memset(j->f.acc + (size_t)t * H + h0, 0, (size_t)(h1 - h0) * sizeof(float));
+        }
+        j->k->gemm2(&j->f, q0, q1);
+        if (j->out_dtype == DT_BF16) {
+            uint16_t *o = j->out;
+            for (int t = 0; t < T; t++) {
+                for (int h = h0; h < h1; h++) {
+                    o[(size_t)t * H + h] = moe_f32_to_bf16(j->f.acc[(size_t)t * H + h]);
+                }
             }
         }
     }
@@ -518,7 +586,8 @@ EXPORT int32_t moe_cpu_layer_forward(void *layer, int32_t T, const void *hidden,
     size_t o_off = o_cnt + ALIGN64((size_t)E * 4);
     size_t o_tok = o_off + ALIGN64((size_t)(E + 1) * 4);
     size_t o_w = o_tok + ALIGN64(S * 4);
-    size_t o_sel = o_w + ALIGN64(S * 4);
+    size_t o_active = o_w + ALIGN64(S * 4);
+    size_t o_sel = o_active + ALIGN64((size_t)E * 4);
     size_t o_selw = o_sel + ALIGN64(S * 4);
     size_t o_act = o_selw + ALIGN64(S * 4);
     size_t o_x = o_act + ALIGN64(S * I * 2);
@@ -534,6 +603,7 @@ EXPORT int32_t moe_cpu_layer_forward(void *layer, int32_t T, const void *hidden,
     int32_t *slot_tok = (int32_t *)(ws + o_tok);
     float *slot_w = (float *)(ws + o_w);
     int32_t *sel = (int32_t *)(ws + o_sel);
+    int32_t *active = (int32_t *)(ws + o_active);
     float *selw = (float *)(ws + o_selw);
 
     /* routing: sel/selw [T][K] */
@@ -606,8 +676,17 @@ EXPORT int32_t moe_cpu_layer_forward(void *layer, int32_t T, const void *hidden,
         slot_w[d] = selw[s];
     }
 
+    int nactive = 0;
+    for (int e = 0; e < E; e++) {
+        if (cnt[e] > 0) {
+            active[nactive++] = e;
+        }
+    }
+
     fwd_job j;
     memset(&j, 0, sizeof j);
+    j.f.active = active;
+    j.f.nactive = nactive;
     j.f.L = L;
     j.f.T = T;
     j.f.cnt = cnt;
@@ -685,7 +764,7 @@ EXPORT double moe_cpu_probe_read_bandwidth(int32_t isa, int32_t threads, int64_t
     memset(&c, 0, sizeof c);
     c.k = kernels_for(isa);
     c.bytes = (size_t)bytes;
-    c.buf = xalloc(c.bytes);
+    c.buf = xalloc_huge(c.bytes);
     moe_pool *pool = moe_pool_create(threads);
     if (!c.buf || !pool) {
         free(c.buf);

@@ -80,12 +80,15 @@ typedef struct moe_fwd {
     const float *slot_w;    /* [T*K] routing weight of each slot */
     uint16_t *act;          /* [T*K][I] bf16 */
     float *acc;             /* [T][H] fp32 accumulation (the output itself when it is F32) */
+    const int32_t *active;  /* experts with tokens, ascending */
+    int nactive;
 } moe_fwd;
 
-/* Kernels of one ISA; tid/n partition the pair groups. */
+/* Kernels of one ISA, called on chunks that threads take from a shared counter (so a thread
+ * that is descheduled delays nothing but its own chunk). */
 typedef struct moe_kernels {
-    void (*gemm1)(const moe_fwd *f, int tid, int n);
-    void (*gemm2)(const moe_fwd *f, int tid, int n);
+    void (*gemm1)(const moe_fwd *f, int e, int p0, int p1); /* expert e, pair groups [p0, p1) */
+    void (*gemm2)(const moe_fwd *f, int q0, int q1);         /* output rows [32 q0, 32 q1) */
     double (*dot_peak)(long iters); /* flops of one thread's tight loop; returns flops done */
     double (*read_sum)(const uint8_t *p, size_t bytes); /* streams bytes, returns a checksum */
 } moe_kernels;

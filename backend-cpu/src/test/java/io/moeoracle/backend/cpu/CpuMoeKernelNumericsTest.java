@@ -94,6 +94,13 @@ class CpuMoeKernelNumericsTest {
         return tests.stream();
     }
 
+    private static void assertClose(CpuTestSupport.Outputs o) {
+        double err = RelativeError.l2(o.actual(), o.expected());
+        LOG.info("{}: relative L2 {}", StackWalker.getInstance().walk(f -> f.skip(1).findFirst().orElseThrow())
+                .getMethodName(), err);
+        assertThat(err).as("relative L2 error (seed %d)", SEED).isLessThanOrEqualTo(TOLERANCE);
+    }
+
     @Test
     void zeroTokensIsANoOp() {
         MoeLayerSpec s = spec(4, 2, 64, 64).build();
@@ -116,7 +123,7 @@ class CpuMoeKernelNumericsTest {
             }
             var o = run(s, RandomMoe.weights(s, SEED, arena), RandomMoe.hidden(37, 96, DType.F32, SEED, arena),
                     CpuTestSupport.topK(arena, ids), DType.F32, arena);
-            assertThat(RelativeError.l2(o.actual(), o.expected())).isLessThanOrEqualTo(TOLERANCE);
+            assertClose(o);
         }
     }
 
@@ -130,7 +137,7 @@ class CpuMoeKernelNumericsTest {
             }
             var o = run(s, RandomMoe.weights(s, SEED, arena), RandomMoe.hidden(20, 64, DType.BF16, SEED, arena),
                     CpuTestSupport.topK(arena, ids), DType.BF16, arena);
-            assertThat(RelativeError.l2(o.actual(), o.expected())).isLessThanOrEqualTo(TOLERANCE);
+            assertClose(o);
         }
     }
 
@@ -139,12 +146,16 @@ class CpuMoeKernelNumericsTest {
         t.data().fill((byte) value);
     }
 
-    /** Hidden states with magnitudes in [1, 2) * 2^exp (random signs), exact in BF16 range. */
+    /**
+     * Hidden states with magnitudes in [1, 2) * 2^exp (random signs), exactly representable in BF16
+     * (8 significant bits): with the huge pre-activations of these tests, a rounding of the input
+     * would otherwise move gates across the sensitive region of the activation and dominate the error.
+     */
     private static HostTensor scaledHidden(Arena arena, int tokens, int h, int exp, long seed) {
         HostTensor x = HostTensor.allocate(arena, DType.F32, tokens, h);
         SplittableRandom r = new SplittableRandom(seed);
         for (long j = 0; j < x.numel(); j++) {
-            double m = (1 + r.nextDouble()) * Math.scalb(1.0, exp) * (r.nextBoolean() ? 1 : -1);
+            double m = (1 + r.nextInt(128) / 128.0) * Math.scalb(1.0, exp) * (r.nextBoolean() ? 1 : -1);
             x.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, j, (float) m);
         }
         return x;
@@ -166,7 +177,7 @@ class CpuMoeKernelNumericsTest {
             fill(w.w13Scales().orElseThrow(), 0);
             var o = run(s, w, scaledHidden(arena, 9, 128, 115, SEED), Routing.logits(
                     RandomMoe.routerLogits(9, 4, SEED, arena)), DType.F32, arena);
-            assertThat(RelativeError.l2(o.actual(), o.expected())).isLessThanOrEqualTo(TOLERANCE);
+            assertClose(o);
         }
     }
 
@@ -178,7 +189,7 @@ class CpuMoeKernelNumericsTest {
             fill(w.w13Scales().orElseThrow(), 254);
             var o = run(s, w, scaledHidden(arena, 9, 128, -120, SEED), Routing.logits(
                     RandomMoe.routerLogits(9, 4, SEED, arena)), DType.F32, arena);
-            assertThat(RelativeError.l2(o.actual(), o.expected())).isLessThanOrEqualTo(TOLERANCE);
+            assertClose(o);
         }
     }
 
@@ -190,7 +201,7 @@ class CpuMoeKernelNumericsTest {
             fill(w.w2Scales().orElseThrow(), 254);
             var o = run(s, w, scaledHidden(arena, 9, 64, -110, SEED), Routing.logits(
                     RandomMoe.routerLogits(9, 4, SEED, arena)), DType.F32, arena);
-            assertThat(RelativeError.l2(o.actual(), o.expected())).isLessThanOrEqualTo(TOLERANCE);
+            assertClose(o);
         }
     }
 
@@ -204,7 +215,7 @@ class CpuMoeKernelNumericsTest {
             // about 2^-120: tiny, but normal fp32 numbers that must match the reference relatively
             var o = run(s, w, scaledHidden(arena, 9, 64, 4, SEED), Routing.logits(
                     RandomMoe.routerLogits(9, 4, SEED, arena)), DType.F32, arena);
-            assertThat(RelativeError.l2(o.actual(), o.expected())).isLessThanOrEqualTo(TOLERANCE);
+            assertClose(o);
             assertThat(Math.abs(o.actual().data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, 0)))
                     .isLessThan(1e-30f).isGreaterThan(0f);
         }
@@ -287,7 +298,7 @@ class CpuMoeKernelNumericsTest {
         try (Arena arena = Arena.ofConfined()) {
             var o = run(s, RandomMoe.weights(s, SEED, arena), RandomMoe.hidden(23, 128, DType.BF16, SEED, arena),
                     RandomMoe.topK(s, 23, SEED, arena), DType.BF16, arena);
-            assertThat(RelativeError.l2(o.actual(), o.expected())).isLessThanOrEqualTo(TOLERANCE);
+            assertClose(o);
         }
     }
 

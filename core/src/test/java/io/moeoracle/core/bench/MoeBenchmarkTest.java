@@ -92,7 +92,7 @@ class MoeBenchmarkTest {
         assertThat(one.floorMicros()).isCloseTo(floor, within(1e-9));
         assertThat(one.ratioToFloor()).isCloseTo(one.medianMicros() / floor, within(1e-6));
         assertThat(r.rows().get(1).expertsTouched()).isBetween(2.0, 8.0);
-        assertThat(r.toTable()).contains("sleepy").contains("%BW").contains("50.0 GB/s");
+        assertThat(r.toTable()).contains("sleepy").contains("%BW").contains("50.0 GB/s").contains("best of before and after");
         try (var files = Files.list(dir)) {
             List<Path> json = files.toList();
             assertThat(json).hasSize(1);
