@@ -155,7 +155,7 @@ public final class MoeBenchmark {
         }
         return new BenchRow(t.tokens(), median, percentile(t.micros(), 0.1), percentile(t.micros(), 0.9), t.touched(),
                 t.bytes(), t.flops(), t.bytes() / seconds / 1e9, t.flops() / seconds / 1e9, floor, median / floor, fBw,
-                fPeak);
+                fPeak, t.mode());
     }
 
     /**
