@@ -46,10 +46,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "ID", description = "insist on this backend")
     String backend;
 
-    @Option(names = "--iterations", paramLabel = "N", defaultValue = "20", description = "timed calls per T; default ${DEFAULT-VALUE}")
+    @Option(names = "--iterations", paramLabel = "N", defaultValue = "30", description = "timed calls per T; default ${DEFAULT-VALUE}")
     int iterations;
 
-    @Option(names = "--warmup", paramLabel = "N", defaultValue = "3", description = "untimed calls per T; default ${DEFAULT-VALUE}")
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "10", description = "untimed calls per T; default ${DEFAULT-VALUE}")
     int warmup;
 
     @Option(names = "--seed", paramLabel = "S", description = "random seed (default: fresh each run)")
