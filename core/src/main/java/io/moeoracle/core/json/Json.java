@@ -372,7 +372,14 @@ public final class Json {
                 case '\r' -> sb.append("\\r");
                 case '\t' -> sb.append("\\t");
                 default -> {
-                    if (c < 0x20) {
+                    boolean pairedHigh = Character.isHighSurrogate(c) && i + 1 < s.length()
+                            && Character.isLowSurrogate(s.charAt(i + 1));
+                    boolean pairedLow = Character.isLowSurrogate(c) && i > 0
+                            && Character.isHighSurrogate(s.charAt(i - 1));
+                    // control characters, the JavaScript line separators and lone surrogates (not
+                    // encodable in UTF-8) are written as escapes; everything else as itself
+                    if (c < 0x20 || c == '\u2028' || c == '\u2029'
+                            || (Character.isSurrogate(c) && !pairedHigh && !pairedLow)) {
                         sb.append(String.format("\\u%04x", (int) c));
                     } else {
                         sb.append(c);

@@ -1,5 +1,8 @@
 package io.moeoracle.core.select;
 
+import java.util.Map;
+import java.util.LinkedHashMap;
+import io.moeoracle.core.json.Json;
 import io.moeoracle.api.HostAvailability;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.ActivationType;
@@ -200,65 +203,60 @@ public record Explanation(MoeLayerSpec spec, DeviceInfo device, Optional<Request
 
     /** @return the explanation as one JSON object: spec, device, request, rows, winner (or null) */
     public String toJson() {
-        Json j = new Json().beginObject();
-        j.name("spec").beginObject()
-                .field("experts", spec.experts())
-                .field("topK", spec.topK())
-                .field("hiddenSize", spec.hiddenSize())
-                .field("intermediateSize", spec.intermediateSize())
-                .field("weightFormat", spec.quant().weights().toString())
-                .field("activationType", spec.quant().activations().toString())
-                .field("activation", spec.activation().toString())
-                .field("hasBias", spec.hasBias())
-                .field("activationFormat", spec.activationFormat().name().toLowerCase(Locale.ROOT))
-                .field("lora", spec.lora())
-                .field("expertParallelSize", spec.expertParallelSize())
-                .field("expertParallelRank", spec.expertParallelRank())
-                .field("maxTokensPerCall", spec.maxTokensPerCall())
-                .field("requestedBackend", spec.requestedBackend().orElse(null))
-                .field("description", spec.describe())
-                .endObject();
-        j.name("device").beginObject()
-                .field("id", device.id())
-                .field("vendor", device.vendor().name().toLowerCase(Locale.ROOT))
-                .field("arch", device.arch())
-                .field("name", device.name())
-                .field("computeUnits", device.computeUnits())
-                .field("memoryBytes", device.memoryBytes())
-                .name("features").beginArray();
-        for (String f : new TreeSet<>(device.features())) {
-            j.value(f);
-        }
-        j.endArray().field("simulated", device.simulated()).endObject();
-        j.name("request");
-        if (request.isPresent()) {
-            j.beginObject().field("backend", request.get().backendId()).field("source", request.get().source())
-                    .endObject();
-        } else {
-            j.nullValue();
-        }
-        j.name("rows").beginArray();
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("experts", spec.experts());
+        s.put("topK", spec.topK());
+        s.put("hiddenSize", spec.hiddenSize());
+        s.put("intermediateSize", spec.intermediateSize());
+        s.put("weightFormat", spec.quant().weights().toString());
+        s.put("activationType", spec.quant().activations().toString());
+        s.put("activation", spec.activation().toString());
+        s.put("hasBias", spec.hasBias());
+        s.put("activationFormat", spec.activationFormat().name().toLowerCase(Locale.ROOT));
+        s.put("lora", spec.lora());
+        s.put("expertParallelSize", spec.expertParallelSize());
+        s.put("expertParallelRank", spec.expertParallelRank());
+        s.put("maxTokensPerCall", spec.maxTokensPerCall());
+        s.put("requestedBackend", spec.requestedBackend().orElse(null));
+        s.put("description", spec.describe());
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("id", device.id());
+        d.put("vendor", device.vendor().name().toLowerCase(Locale.ROOT));
+        d.put("arch", device.arch());
+        d.put("name", device.name());
+        d.put("computeUnits", device.computeUnits());
+        d.put("memoryBytes", device.memoryBytes());
+        d.put("features", List.copyOf(new TreeSet<>(device.features())));
+        d.put("simulated", device.simulated());
+        List<Object> rowList = new ArrayList<>();
         for (Row r : rows) {
-            j.beginObject().field("rank", r.rank()).field("backend", r.providerId()).name("priority");
-            if (r.priority().isPresent()) {
-                j.value(r.priority().getAsInt());
-            } else {
-                j.nullValue();
-            }
-            j.field("activationType", r.activationType().map(ActivationType::toString).orElse(null))
-                    .field("status", r.status().label())
-                    .field("reason", r.reason())
-                    .field("remedy", r.remedy().isBlank() ? null : r.remedy())
-                    .name("host").beginObject()
-                    .field("available", r.host().available())
-                    .field("detail", r.host().detail().orElse(null))
-                    .endObject()
-                    .field("source", r.source())
-                    .endObject();
+            Map<String, Object> host = new LinkedHashMap<>();
+            host.put("available", r.host().available());
+            host.put("detail", r.host().detail().orElse(null));
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("rank", r.rank());
+            row.put("backend", r.providerId());
+            row.put("priority", r.priority().isPresent() ? r.priority().getAsInt() : null);
+            row.put("activationType", r.activationType().map(ActivationType::toString).orElse(null));
+            row.put("status", r.status().label());
+            row.put("reason", r.reason());
+            row.put("remedy", r.remedy().isBlank() ? null : r.remedy());
+            row.put("host", host);
+            row.put("source", r.source());
+            rowList.add(row);
         }
-        j.endArray();
-        j.field("winner", winnerId().orElse(null));
-        j.field("hint", hint().orElse(null));
-        return j.endObject().toString();
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("spec", s);
+        root.put("device", d);
+        root.put("request", request.map(q -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("backend", q.backendId());
+            m.put("source", q.source());
+            return (Object) m;
+        }).orElse(null));
+        root.put("rows", rowList);
+        root.put("winner", winnerId().orElse(null));
+        root.put("hint", hint().orElse(null));
+        return Json.write(root);
     }
 }

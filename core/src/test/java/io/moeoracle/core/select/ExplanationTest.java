@@ -9,10 +9,9 @@ import io.moeoracle.core.device.SimulatedDevices;
 import io.moeoracle.core.discovery.ProviderRegistry;
 import io.moeoracle.core.fixtures.FakeProvider;
 import io.moeoracle.core.fixtures.Specs;
-import io.moeoracle.core.fixtures.StrictJson;
+import io.moeoracle.core.json.Json;
 import io.moeoracle.core.select.Explanation.Row;
 import io.moeoracle.core.select.Explanation.Status;
-import java.math.BigDecimal;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -86,7 +85,7 @@ class ExplanationTest {
         assertThat(e.winnerId()).isEmpty();
         assertThat(e.toTable()).contains("no backend can run this layer\n")
                 .contains("hint: add a backend jar to the class path (see README 'Adding a backend')");
-        Map<?, ?> json = (Map<?, ?>) StrictJson.parse(e.toJson());
+        Map<?, ?> json = (Map<?, ?>) Json.parse(e.toJson());
         assertThat(json.get("winner")).isNull();
         assertThat(json.get("rows")).isEqualTo(List.of());
         assertThat(json.get("hint")).isEqualTo(Explanation.NO_BACKEND_HINT);
@@ -105,16 +104,16 @@ class ExplanationTest {
                 new DefaultSelectionPolicy(), SelectionSettings.defaults().withBackend("a"))
                 .explain(Specs.gptOss120b(), SM90);
         assertThat(e.toTable()).contains("request: a (system property moe.backend)\n");
-        Map<?, ?> json = (Map<?, ?>) StrictJson.parse(e.toJson());
+        Map<?, ?> json = (Map<?, ?>) Json.parse(e.toJson());
         assertThat(json.get("request")).isEqualTo(Map.of("backend", "a", "source", "system property moe.backend"));
     }
 
     @Test
     void theJsonIsValidAndCarriesEverything() {
-        Map<?, ?> json = (Map<?, ?>) StrictJson.parse(sample().toJson());
+        Map<?, ?> json = (Map<?, ?>) Json.parse(sample().toJson());
         assertThat(List.<Object>copyOf(json.keySet())).containsExactly("spec", "device", "request", "rows", "winner", "hint");
         Map<?, ?> spec = (Map<?, ?>) json.get("spec");
-        assertThat(spec.get("experts")).isEqualTo(new BigDecimal(128));
+        assertThat(spec.get("experts")).isEqualTo(128L);
         assertThat(spec.get("weightFormat")).isEqualTo("mxfp4");
         assertThat(spec.get("activationType")).isEqualTo("auto");
         assertThat(spec.get("hasBias")).isEqualTo(Boolean.TRUE);
@@ -129,9 +128,9 @@ class ExplanationTest {
         List<?> rows = (List<?>) json.get("rows");
         assertThat(rows).hasSize(5);
         Map<?, ?> first = (Map<?, ?>) rows.getFirst();
-        assertThat(first.get("rank")).isEqualTo(BigDecimal.ONE);
+        assertThat(first.get("rank")).isEqualTo(1L);
         assertThat(first.get("backend")).isEqualTo("flashinfer-mxfp8");
-        assertThat(first.get("priority")).isEqualTo(new BigDecimal(120));
+        assertThat(first.get("priority")).isEqualTo(120L);
         assertThat(first.get("activationType")).isEqualTo("mxfp8");
         assertThat(first.get("status")).isEqualTo("unsupported");
         assertThat(first.get("remedy")).isEqualTo("use --activation bf16");
@@ -140,7 +139,7 @@ class ExplanationTest {
         assertThat(excluded.get("priority")).isNull();
         assertThat(excluded.get("activationType")).isNull();
         assertThat(excluded.get("remedy")).isNull();
-        assertThat(((Map<?, ?>) rows.get(2)).get("priority")).isEqualTo(new BigDecimal(-5));
+        assertThat(((Map<?, ?>) rows.get(2)).get("priority")).isEqualTo(-5L);
     }
 
     @Test
@@ -150,7 +149,7 @@ class ExplanationTest {
                         NASTY, NASTY, HostAvailability.no(NASTY), NASTY)));
         String text = e.toJson();
         assertThat(text).doesNotContain("\n").doesNotContain("\u2028").contains("\\u2028").contains("\\ud800");
-        Map<?, ?> json = (Map<?, ?>) StrictJson.parse(text);
+        Map<?, ?> json = (Map<?, ?>) Json.parse(text);
         Map<?, ?> row = (Map<?, ?>) ((List<?>) json.get("rows")).getFirst();
         assertThat(row.get("backend")).isEqualTo(NASTY);
         assertThat(row.get("reason")).isEqualTo(NASTY);
@@ -174,7 +173,7 @@ class ExplanationTest {
                 FakeProvider.unsupported("a", 5, "needs \"fp8\"", "use\\bf16"),
                 FakeProvider.supported("c", 3).throwingFromIsSupported(new IllegalStateException("x\ny")));
         Explanation e = s.explain(Specs.gptOss120b(), SimulatedDevices.get("sim:cpu-avx2"));
-        Map<?, ?> json = (Map<?, ?>) StrictJson.parse(e.toJson());
+        Map<?, ?> json = (Map<?, ?>) Json.parse(e.toJson());
         assertThat(json.get("winner")).isEqualTo("b");
         assertThat(((List<?>) json.get("rows")).stream().<Object>map(r -> ((Map<?, ?>) r).get("backend")).toList())
                 .containsExactly("a", "c", "b");
