@@ -137,6 +137,42 @@ class MoeOracleCliTest {
     }
 
     @Test
+    @DisplayName("run takes a checkpoint's layer and its router from a safetensors file")
+    void runWithCheckpoint(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        var spec = io.moeoracle.api.spec.MoeLayerSpec.builder().experts(4).topK(2).hiddenSize(64)
+                .intermediateSize(96).build();
+        java.nio.file.Path file = dir.resolve("model.safetensors");
+        try (var arena = java.lang.foreign.Arena.ofConfined()) {
+            long seed = System.nanoTime();
+            var w = io.moeoracle.core.weights.RandomMoe.weights(spec, seed, arena);
+            var router = io.moeoracle.core.weights.RandomMoe.hidden(4, 64, io.moeoracle.api.tensor.DType.BF16,
+                    seed + 1, arena);
+            var routerBias = io.moeoracle.core.weights.RandomMoe.hidden(1, 4, io.moeoracle.api.tensor.DType.BF16,
+                    seed + 2, arena).reshape(4);
+            String l = "model.layers.3.mlp.";
+            new io.moeoracle.core.weights.SafetensorsWriter()
+                    .add(l + "experts.gate_up_proj_blocks", w.w13().reshape(4, 192, 2, 16))
+                    .add(l + "experts.gate_up_proj_scales", w.w13Scales().orElseThrow())
+                    .add(l + "experts.gate_up_proj_bias", w.w13Bias().orElseThrow())
+                    .add(l + "experts.down_proj_blocks", w.w2().reshape(4, 64, 3, 16))
+                    .add(l + "experts.down_proj_scales", w.w2Scales().orElseThrow())
+                    .add(l + "experts.down_proj_bias", w.w2Bias().orElseThrow())
+                    .add(l + "router.weight", router)
+                    .add(l + "router.bias", routerBias)
+                    .write(file);
+        }
+        Outcome o = cli("run", "--experts", "4", "--top-k", "2", "--hidden", "64", "--intermediate", "96",
+                "--weights", file.toString(), "--layer", "3", "--tokens", "9", "--iterations", "2", "--device", "cpu");
+        assertThat(o.code()).as(o.err() + o.out()).isZero();
+        assertThat(o.out()).contains("chosen: cpu").contains("mapping " + file)
+                .containsPattern("relative L2 error vs float64 reference: \\d\\.\\d+e-\\d+");
+        Outcome missingLayer = cli("run", "--experts", "4", "--top-k", "2", "--hidden", "64", "--intermediate", "96",
+                "--weights", file.toString(), "--layer", "5", "--device", "cpu");
+        assertThat(missingLayer.code()).isEqualTo(2);
+        assertThat(missingLayer.err()).contains("layer 5").contains("[3]");
+    }
+
+    @Test
     @DisplayName("bench prints one row per token count with its roofline ratio")
     void bench() {
         Outcome o = cli("bench", "--experts", "8", "--top-k", "2", "--hidden", "128", "--intermediate", "96",
