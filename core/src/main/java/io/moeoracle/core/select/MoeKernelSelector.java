@@ -51,6 +51,8 @@ public final class MoeKernelSelector {
     private final SelectionPolicy policy;
     private final SelectionSettings settings;
     private final ConcurrentMap<Key, CompletableFuture<Decision>> cache = new ConcurrentHashMap<>();
+    /** Decisions this thread is computing now: a provider asking about the same one would wait on itself. */
+    private final ThreadLocal<java.util.Set<Key>> computing = ThreadLocal.withInitial(java.util.HashSet::new);
     private final AtomicInteger decisionsComputed = new AtomicInteger();
 
     private record Key(MoeLayerSpec spec, DeviceInfo device) {
@@ -169,12 +171,18 @@ public final class MoeKernelSelector {
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(device, "device");
         Key key = new Key(spec, device);
+        if (computing.get().contains(key)) {
+            throw new MoeOracleException("a backend asked the selector about " + spec.describe() + " on "
+                    + device.describe() + " while that very decision was being made, which would wait on itself."
+                    + " A provider must judge a layer without calling back into the selector for the same layer.");
+        }
         CompletableFuture<Decision> f = cache.get(key);
         if (f == null) {
             CompletableFuture<Decision> mine = new CompletableFuture<>();
             f = cache.putIfAbsent(key, mine);
             if (f == null) {
                 f = mine;
+                computing.get().add(key);
                 try {
                     mine.complete(compute(spec, device));
                 } catch (RuntimeException | Error e) {
@@ -182,6 +190,8 @@ public final class MoeKernelSelector {
                     cache.remove(key, mine);
                     mine.completeExceptionally(e);
                     throw e;
+                } finally {
+                    computing.get().remove(key);
                 }
             }
         }

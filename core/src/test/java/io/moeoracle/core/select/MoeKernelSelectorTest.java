@@ -59,6 +59,25 @@ class MoeKernelSelectorTest {
     }
 
     @Test
+    void aProviderCallingBackIntoTheSameDecisionIsAnErrorRowNotADeadlock() throws Exception {
+        MoeKernelSelector[] self = new MoeKernelSelector[1];
+        FakeProvider reentrant = FakeProvider.supported("reentrant", 100)
+                .judging((s, d) -> self[0].explain(s, d).winnerId().isPresent()
+                        ? SupportVerdict.supported("asked the selector") : SupportVerdict.unsupported("x", "y"));
+        FakeProvider plain = FakeProvider.supported("plain", 10);
+        self[0] = selector(reentrant, plain);
+        Future<Selection> f;
+        try (ExecutorService pool = Executors.newSingleThreadExecutor()) {
+            f = pool.submit(() -> self[0].select(SPEC, SM90));
+            Selection sel = f.get(10, TimeUnit.SECONDS);
+            assertThat(sel.winnerId()).isEqualTo("plain");
+            Row row = sel.explanation().row("reentrant").orElseThrow();
+            assertThat(row.status()).isEqualTo(Explanation.Status.ERROR);
+            assertThat(row.reason()).contains("while that very decision was being made");
+        }
+    }
+
+    @Test
     void theFirstSupportedProviderWinsAndEveryVerdictIsKept() {
         FakeProvider high = hopperOnly("high", 100);
         FakeProvider mid = FakeProvider.supported("mid", 50);
