@@ -6,8 +6,6 @@ import io.moeoracle.api.tensor.DType;
 import io.moeoracle.core.bench.BenchConfig;
 import io.moeoracle.core.bench.BenchResult;
 import io.moeoracle.core.bench.MoeBenchmark;
-import io.moeoracle.core.device.DeviceRegistry;
-import io.moeoracle.core.select.MoeKernelSelector;
 import io.moeoracle.core.select.Selection;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -76,13 +74,8 @@ final class BenchCommand implements Callable<Integer> {
         if (s.maxTokensPerCall() < maxT) {
             s = s.toBuilder().maxTokensPerCall(maxT).build();
         }
-        DeviceInfo d = DeviceRegistry.discover().resolve(device);
-        if (d.simulated()) {
-            throw new CliErrors.UsageException("device " + d.id() + " is simulated; a benchmark needs a real device");
-        }
-        MoeLayerSpec finalSpec = s;
-        Selection selection = MoeKernelSelector.create().trySelect(s, d).orElseThrow(() ->
-                new CliErrors.NoKernelException("no backend can run " + finalSpec.describe() + " on " + d.describe()));
+        Selection selection = KernelChoice.onRealDevice(s, device, "benchmark");
+        DeviceInfo d = selection.device();
         out.println("layer:   " + s.describe());
         out.println("device:  " + d.describe());
         out.println("backend: " + selection.winner().id());

@@ -1,17 +1,14 @@
 package io.moeoracle.cli;
 
 import io.moeoracle.api.MoeKernel;
-import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
-import io.moeoracle.core.device.DeviceRegistry;
 import io.moeoracle.core.reference.ReferenceMoe;
 import io.moeoracle.core.reference.RelativeError;
 import io.moeoracle.core.reference.RouterLogits;
-import io.moeoracle.core.select.MoeKernelSelector;
 import io.moeoracle.core.select.Selection;
 import io.moeoracle.core.weights.GptOssLayerLoader;
 import io.moeoracle.core.weights.RandomMoe;
@@ -80,14 +77,7 @@ final class RunCommand implements Callable<Integer> {
         }
         MoeLayerSpec asked = layer.toSpec(backend);
         MoeLayerSpec s = asked.maxTokensPerCall() < tokens ? asked.toBuilder().maxTokensPerCall(tokens).build() : asked;
-        DeviceInfo d = DeviceRegistry.discover().resolve(device);
-        if (d.simulated()) {
-            throw new CliErrors.UsageException("device " + d.id() + " is simulated and cannot run anything; "
-                    + "use 'moe-oracle explain' for simulated devices, or --device auto");
-        }
-        Selection selection = MoeKernelSelector.create().trySelect(s, d).orElseThrow(() ->
-                new CliErrors.NoKernelException("no backend can run " + s.describe() + " on " + d.describe()
-                        + "\n\n" + MoeKernelSelector.create().explain(s, d).toTable()));
+        Selection selection = KernelChoice.onRealDevice(s, device, "run");
         out.print(selection.explanation().toTable());
         out.println();
         out.flush();
