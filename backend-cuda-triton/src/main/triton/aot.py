@@ -24,19 +24,15 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SOURCES = ["moe_kernels.py", "aot.py"]
+SOURCES = ["moe_kernels.py", "aot.py", "buckets.json"]
 
-# Token-count buckets: tile shape and pipelining per GEMM. BM is the rows-of-one-expert tile (the
-# alignment pads each expert's rows to it), so GEMM1 and GEMM2 of a bucket share it.
-# Chosen from the sweep in check.py on an H100 (see README.md).
-BUCKETS = {
-    "decode": {"BM": 16, "g1": {"BN": 64, "BK": 64, "warps": 4, "stages": 4},
-               "g2": {"BN": 64, "BK": 64, "warps": 4, "stages": 4}},
-    "mid": {"BM": 64, "g1": {"BN": 128, "BK": 64, "warps": 4, "stages": 4},
-            "g2": {"BN": 128, "BK": 64, "warps": 4, "stages": 4}},
-    "prefill": {"BM": 128, "g1": {"BN": 128, "BK": 64, "warps": 8, "stages": 4},
-                "g2": {"BN": 128, "BK": 64, "warps": 8, "stages": 4}},
-}
+# Token-count buckets (buckets.json, written by `check.py sweep --write` from its timings): per bucket
+# the rows-of-one-expert tile BM (the alignment pads each expert's rows to it, so GEMM1 and GEMM2 share
+# it) and per GEMM the N/K tile, warps, pipeline stages and whether the decoded weights are the MMA's
+# left operand (swap). Which bucket a call runs is decided in Java (TritonPlan) by rows per expert.
+BUCKETS = json.loads((HERE / "buckets.json").read_text())
+# Scale layout after prepare: "kn" = [E, Kp/32, Np] (a tile's scales load along N), "nk" = [E, Np, Kp/32].
+S_LAYOUT = "nk"
 # Expert-count classes of the routing and alignment kernels (the bin count must exceed E_local).
 EXPERT_CLASSES = {"e256": 256, "e1024": 1024}
 KP = 8  # top-k at most 8
@@ -54,12 +50,12 @@ ROUTE_SIG = [("logits_ptr", None), ("ids_ptr", "*i32"), ("w_ptr", "*fp32"), ("T"
              ("K", "i32")]
 ALIGN_SIG = [("ids_ptr", "*i32"), ("n_rows", "i32"), ("e0", "i32"), ("n_local", "i32"), ("sorted_ptr", "*i32"),
              ("tile_expert_ptr", "*i32"), ("info_ptr", "*i32"), ("max_tiles", "i32")]
-GEMM_SIG = [("a_ptr", "*bf16"), ("stride_a", "i32"), ("a_div", "i32"), ("sorted_ptr", "*i32"),
+GEMM_SIG = [("a_ptr", "*bf16"), ("stride_a", "i32"), ("a_div", "i32"), ("KA", "i32"), ("sorted_ptr", "*i32"),
             ("tile_expert_ptr", "*i32"), ("info_ptr", "*i32"), ("info_stride", "i32"), ("q_ptr", "*u8"),
             ("s_ptr", "*u8"), ("bias_ptr", "*fp32"), ("has_bias", "i32"), ("route_w_ptr", "*fp32"),
             ("c_ptr", "*bf16"), ("stride_c", "i32"), ("N", "i32"), ("Np", "i32"), ("K", "i32"),
             ("alpha", "fp32"), ("limit", "fp32")]
-GEMM_DIV16 = {"a_ptr", "sorted_ptr", "tile_expert_ptr", "info_ptr", "q_ptr", "s_ptr", "c_ptr", "stride_a",
+GEMM_DIV16 = {"a_ptr", "sorted_ptr", "tile_expert_ptr", "info_ptr", "q_ptr", "s_ptr", "c_ptr", "stride_a", "KA",
               "stride_c", "N", "Np", "K"}
 ACT_SIG = [("gu_ptr", "*bf16"), ("out_ptr", "*bf16"), ("n_rows", "i32"), ("I", "i32"), ("alpha", "fp32"),
            ("limit", "fp32")]
@@ -94,7 +90,8 @@ def variants():
             c = cfg["g2" if gemm2 else "g1"]
             n_rule = "cdiv(H, %d)" % c["BN"] if gemm2 else "cdiv(2 * Ip, %d)" % c["BN"]
             add(f"moe_{g}_{b}", "moe_gemm", GEMM_SIG,
-                {"GEMM2": gemm2, "ACT": act, "BM": bm, "BN": c["BN"], "BK": c["BK"]}, c["warps"], c["stages"],
+                {"GEMM2": gemm2, "ACT": act, "BM": bm, "BN": c["BN"], "BK": c["BK"], "SWAP": c["swap"],
+                 "S_NK": 1 if S_LAYOUT == "nk" else 0}, c["warps"], c["stages"],
                 ["min(E_local, rows) + cdiv(rows, %d)" % bm, n_rule, "1"], GEMM_DIV16)
     for a, code in (("swiglu", 1), ("silu", 2), ("gelu", 3)):
         add(f"moe_act_{a}", "moe_act", ACT_SIG, {"ACT": code, "BC": ACT_BC}, 4, 1,
@@ -106,7 +103,7 @@ def variants():
     add("moe_f32_to_bf16", "moe_f32_to_bf16", CVT_SIG, {"B": CVT_B}, 4, 1, ["cdiv(n, %d)" % CVT_B, "1", "1"])
     add("moe_repack_q", "moe_repack_q", REPACK_Q_SIG, {"B": REPACK_B}, 4, 1,
         ["E * Np", "cdiv(Kp2, %d)" % REPACK_B, "1"])
-    add("moe_repack_s", "moe_repack_s", REPACK_S_SIG, {"BN": REPACK_B}, 4, 1,
+    add("moe_repack_s", "moe_repack_s", REPACK_S_SIG, {"BN": REPACK_B, "S_NK": 1 if S_LAYOUT == "nk" else 0}, 4, 1,
         ["E * KBp", "cdiv(Np, %d)" % REPACK_B, "1"])
     return out
 
@@ -213,7 +210,7 @@ def export(out_dir, only_arch=None):
             print(f"  {stem}: {len(cubin)} B cubin, shared {meta['shared']}, warps {meta['num_warps']}, "
                   f"{len(meta['params'])} params", flush=True)
     manifest = {"triton_version": triton.__version__, "sources": source_hashes(), "buckets": BUCKETS,
-                "expert_classes": EXPERT_CLASSES, "max_top_k": KP, "targets": list(TARGETS), "artifacts": index}
+                "expert_classes": EXPERT_CLASSES, "max_top_k": KP, "scale_layout": S_LAYOUT, "targets": list(TARGETS), "artifacts": index}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return manifest
 

@@ -14,7 +14,8 @@
 #
 # Weight layout after prepare (per expert e, N output rows, K reduction, both padded to 64):
 #   q [E, Np, Kp/2] u8  E2M1 nibbles, low nibble first (the checkpoint's own order, rows zero-padded)
-#   s [E, Kp/32, Np] u8 E8M0 scales, transposed so that a tile's scales load along N
+#   s [E, Kp/32, Np] u8 E8M0 scales, transposed so that a tile's scales load along N (or, with
+#     S_LAYOUT 'nk' in aot.py, [E, Np, Kp/32])
 # GEMM1 keeps the checkpoint's gate/up interleave (even row gate, odd row up): the epilogue splits
 # the accumulator's column pairs.
 import triton
@@ -116,11 +117,14 @@ def _dequant(q, s, BN: tl.constexpr, BK: tl.constexpr):
 
 
 @triton.jit
-def moe_gemm(a_ptr, stride_a, a_div, sorted_ptr, tile_expert_ptr, info_ptr, info_stride,
+def moe_gemm(a_ptr, stride_a, a_div, KA, sorted_ptr, tile_expert_ptr, info_ptr, info_stride,
              q_ptr, s_ptr, bias_ptr, has_bias, route_w_ptr, c_ptr, stride_c,
              N, Np, K, alpha, limit,
-             GEMM2: tl.constexpr, ACT: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr):
-    # grid (tiles_max, cdiv(N, BN)); K a multiple of BK; ACT: 0 raw, 1 SwiGLU-OAI (GEMM1 only)
+             GEMM2: tl.constexpr, ACT: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr,
+             SWAP: tl.constexpr, S_NK: tl.constexpr):
+    # grid (tiles_max, cdiv(N, BN)); K (padded) a multiple of BK, A holds KA <= K real columns.
+    # ACT: 0 raw, 1 SwiGLU-OAI (GEMM1 only). SWAP: the decoded weights are the MMA's left operand
+    # (acc^T = W A^T, so they stay in registers). S_NK: scales stored [E, Np, K/32] instead of [E, K/32, Np].
     pid_m = tl.program_id(0)
     pid_n = tl.program_id(1)
     e = tl.load(tile_expert_ptr + pid_m)
@@ -143,18 +147,43 @@ def moe_gemm(a_ptr, stride_a, a_div, sorted_ptr, tile_expert_ptr, info_ptr, info
     e64 = e.to(tl.int64)
     a_ptrs = a_ptr + arow.to(tl.int64)[:, None] * stride_a + rk[None, :]
     q_ptrs = q_ptr + e64 * Np * (K // 2) + rn.to(tl.int64)[:, None] * (K // 2) + rk2[None, :]
-    s_ptrs = s_ptr + e64 * (K // 32) * Np + rks[:, None] * Np + rn[None, :]
+    if S_NK:
+        s_ptrs = s_ptr + e64 * (K // 32) * Np + rn[:, None] * (K // 32) + rks[None, :]
+    else:
+        s_ptrs = s_ptr + e64 * (K // 32) * Np + rks[:, None] * Np + rn[None, :]
     nmask = rn < Np
-    acc = tl.zeros([BM, BN], dtype=tl.float32)
+    if SWAP:
+        acc = tl.zeros([BN, BM], dtype=tl.float32)
+    else:
+        acc = tl.zeros([BM, BN], dtype=tl.float32)
+    # A rows (gathered) and scales are prefetched one step ahead in registers: Triton's pipeliner
+    # takes the nibble tile (cp.async) but left these as synchronous loads inside the loop.
+    a = tl.load(a_ptrs, mask=mvalid[:, None] & (rk[None, :] < KA), other=0.0)
+    if S_NK:
+        s = tl.load(s_ptrs, mask=nmask[:, None], other=0)
+    else:
+        s = tl.trans(tl.load(s_ptrs, mask=nmask[None, :], other=0))
     for k0 in range(0, K, BK):
-        a = tl.load(a_ptrs, mask=mvalid[:, None], other=0.0)
         q = tl.load(q_ptrs, mask=nmask[:, None], other=0)
-        s = tl.load(s_ptrs, mask=nmask[None, :], other=0)
-        w = _dequant(q, tl.trans(s), BN, BK)
-        acc = tl.dot(a, tl.trans(w), acc)
         a_ptrs += BK
         q_ptrs += BK // 2
-        s_ptrs += (BK // 32) * Np
+        more = k0 + BK < K
+        a_next = tl.load(a_ptrs, mask=mvalid[:, None] & (rk[None, :] < KA - k0 - BK), other=0.0)
+        if S_NK:
+            s_ptrs += BK // 32
+            s_next = tl.load(s_ptrs, mask=nmask[:, None] & more, other=0)
+        else:
+            s_ptrs += (BK // 32) * Np
+            s_next = tl.trans(tl.load(s_ptrs, mask=nmask[None, :] & more, other=0))
+        w = _dequant(q, s, BN, BK)
+        if SWAP:
+            acc = tl.dot(w, tl.trans(a), acc)
+        else:
+            acc = tl.dot(a, tl.trans(w), acc)
+        a = a_next
+        s = s_next
+    if SWAP:
+        acc = tl.trans(acc)
     if has_bias != 0:
         b = tl.load(bias_ptr + e64 * Np + rn, mask=nmask, other=0.0)
         acc += b[None, :]
@@ -235,12 +264,15 @@ def moe_repack_q(src_ptr, dst_ptr, N, K2, Np, Kp2, B: tl.constexpr):
 
 
 @triton.jit
-def moe_repack_s(src_ptr, dst_ptr, N, KB, Np, KBp, BN: tl.constexpr):
-    # [E, N, KB] u8 -> [E, KBp, Np] u8 (transposed), padding 127 (scale 1; its nibbles are zero)
-    # grid (E * KBp, cdiv(Np, BN))
+def moe_repack_s(src_ptr, dst_ptr, N, KB, Np, KBp, BN: tl.constexpr, S_NK: tl.constexpr):
+    # [E, N, KB] u8 -> [E, KBp, Np] u8 (transposed) or, S_NK, [E, Np, KBp]; padding 127 (scale 1; its
+    # nibbles are zero). grid (E * KBp, cdiv(Np, BN))
     row = tl.program_id(0)
     e = row // KBp
     kb = row % KBp
     n = tl.program_id(1) * BN + tl.arange(0, BN)
     v = tl.load(src_ptr + (e.to(tl.int64) * N + n) * KB + kb, mask=(n < N) & (kb < KB), other=127)
-    tl.store(dst_ptr + row.to(tl.int64) * Np + n, v, mask=n < Np)
+    if S_NK:
+        tl.store(dst_ptr + (e.to(tl.int64) * Np + n) * KBp + kb, v, mask=n < Np)
+    else:
+        tl.store(dst_ptr + row.to(tl.int64) * Np + n, v, mask=n < Np)
