@@ -251,7 +251,7 @@ class TritonGpuTest {
             try (Arena arena = Arena.ofShared(); TritonKernel kernel = create(spec, fused)) {
                 MoeWeights w = RandomMoe.weights(spec, rnd.nextLong(), arena);
                 kernel.prepare(w);
-                for (int t : new int[] {1, 40, 512}) { // decode, mid and prefill buckets at E=16, k=4
+                for (int t : new int[] {1, 128, 512}) { // decode, mid and prefill buckets at E=16, k=4
                     String bucket = TritonPlan.bucket((long) t * 4, e);
                     RoutingMode mode = rnd.nextBoolean() ? RoutingMode.LOGITS : RoutingMode.TOPK;
                     double err = standardCase(kernel, w, t, mode, false, rnd.nextBoolean(), DType.BF16, DType.BF16, 48);
@@ -262,7 +262,7 @@ class TritonGpuTest {
                 }
             }
         }
-        assertThat(new String[] {TritonPlan.bucket(4, e), TritonPlan.bucket(160, e), TritonPlan.bucket(2048, e)})
+        assertThat(new String[] {TritonPlan.bucket(4, e), TritonPlan.bucket(512, e), TritonPlan.bucket(2048, e)})
                 .containsExactly(TritonPlan.DECODE, TritonPlan.MID, TritonPlan.PREFILL);
     }
 
