@@ -54,13 +54,17 @@ GEMM_SIG = [("a_ptr", "*bf16"), ("stride_a", "i32"), ("a_div", "i32"), ("KA", "i
             ("tile_expert_ptr", "*i32"), ("info_ptr", "*i32"), ("info_stride", "i32"), ("q_ptr", "*u8"),
             ("s_ptr", "*u8"), ("bias_ptr", "*fp32"), ("has_bias", "i32"), ("route_w_ptr", "*fp32"),
             ("c_ptr", "*bf16"), ("stride_c", "i32"), ("N", "i32"), ("Np", "i32"), ("K", "i32"),
-            ("alpha", "fp32"), ("limit", "fp32")]
+            ("alpha", "fp32"), ("limit", "fp32"), ("k_split", "i32"), ("stride_split", "i32")]
 GEMM_DIV16 = {"a_ptr", "sorted_ptr", "tile_expert_ptr", "info_ptr", "q_ptr", "s_ptr", "c_ptr", "stride_a", "KA",
               "stride_c", "N", "Np", "K"}
 ACT_SIG = [("gu_ptr", "*bf16"), ("out_ptr", "*bf16"), ("n_rows", "i32"), ("I", "i32"), ("alpha", "fp32"),
            ("limit", "fp32")]
 REDUCE_SIG = [("y_ptr", "*bf16"), ("ids_ptr", "*i32"), ("out_ptr", None), ("H", "i32"), ("K", "i32"),
               ("e0", "i32"), ("n_local", "i32")]
+ACT_SPLIT_SIG = [("p_ptr", "*fp32"), ("out_ptr", "*bf16"), ("n_rows", "i32"), ("I", "i32"), ("S", "i32"),
+                 ("stride_split", "i32"), ("alpha", "fp32"), ("limit", "fp32")]
+REDUCE_SPLIT_SIG = [("p_ptr", "*fp32"), ("ids_ptr", "*i32"), ("out_ptr", None), ("H", "i32"), ("K", "i32"),
+                    ("e0", "i32"), ("n_local", "i32"), ("S", "i32"), ("stride_split", "i32")]
 CVT_SIG = [("src_ptr", "*fp32"), ("dst_ptr", "*bf16"), ("n", "i64")]
 REPACK_Q_SIG = [("src_ptr", "*u8"), ("dst_ptr", "*u8"), ("N", "i32"), ("K2", "i32"), ("Np", "i32"),
                 ("Kp2", "i32")]
@@ -88,14 +92,27 @@ def variants():
         bm = cfg["BM"]
         for g, gemm2, act in (("gemm1_swiglu", 0, 1), ("gemm1_raw", 0, 0), ("gemm2", 1, 0)):
             c = cfg["g2" if gemm2 else "g1"]
+            split = c.get("split", 1)
+            if split > 1 and g == "gemm1_raw":
+                continue
+            name = g.replace("_swiglu", "") + "_split" if split > 1 else g
+            sig = GEMM_SIG if split == 1 else [(n, "*fp32" if n == "c_ptr" else t) for n, t in GEMM_SIG]
             n_rule = "cdiv(H, %d)" % c["BN"] if gemm2 else "cdiv(2 * Ip, %d)" % c["BN"]
-            add(f"moe_{g}_{b}", "moe_gemm", GEMM_SIG,
-                {"GEMM2": gemm2, "ACT": act, "BM": bm, "BN": c["BN"], "BK": c["BK"], "SWAP": c["swap"],
-                 "S_NK": 1 if S_LAYOUT == "nk" else 0}, c["warps"], c["stages"],
-                ["min(E_local, rows) + cdiv(rows, %d)" % bm, n_rule, "1"], GEMM_DIV16)
+            add(f"moe_{name}_{b}", "moe_gemm", sig,
+                {"GEMM2": gemm2, "ACT": 0 if split > 1 else act, "BM": bm, "BN": c["BN"], "BK": c["BK"],
+                 "SWAP": c["swap"], "S_NK": 1 if S_LAYOUT == "nk" else 0, "SPLIT": split, "DQ": c.get("dq", 0)}, c["warps"], c["stages"],
+                ["min(E_local, rows) + cdiv(rows, %d)" % bm, n_rule, "%d (k_split = cdiv(K / %d, %d) * %d)"
+                 % (split, c["BK"], split, c["BK"]) if split > 1 else "1"], GEMM_DIV16)
     for a, code in (("swiglu", 1), ("silu", 2), ("gelu", 3)):
         add(f"moe_act_{a}", "moe_act", ACT_SIG, {"ACT": code, "BC": ACT_BC}, 4, 1,
             ["rows", "cdiv(Ip, %d)" % ACT_BC, "1"], {"gu_ptr", "out_ptr", "I"})
+    for a, code in (("swiglu", 1), ("silu", 2), ("gelu", 3)):
+        add(f"moe_act_split_{a}", "moe_act_split", ACT_SPLIT_SIG, {"ACT": code, "BC": ACT_BC}, 4, 1,
+            ["rows", "cdiv(Ip, %d)" % ACT_BC, "1"], {"out_ptr", "I"})
+    for o in ("bf16", "f32"):
+        sig = REDUCE_SPLIT_SIG[:2] + [("out_ptr", "*bf16" if o == "bf16" else "*fp32")] + REDUCE_SPLIT_SIG[3:]
+        add(f"moe_reduce_split_{o}", "moe_reduce_split", sig, {"OUT_F32": 1 if o == "f32" else 0, "BH": REDUCE_BH},
+            4, 1, ["T", "cdiv(H, %d)" % REDUCE_BH, "1"])
     for o in ("bf16", "f32"):
         sig = REDUCE_SIG[:2] + [("out_ptr", "*bf16" if o == "bf16" else "*fp32")] + REDUCE_SIG[3:]
         add(f"moe_reduce_{o}", "moe_reduce", sig, {"OUT_F32": 1 if o == "f32" else 0, "BH": REDUCE_BH}, 4, 1,

@@ -128,6 +128,10 @@ class Forward:
         self.gu = None if fused else torch.empty(self.rows, 2 * L.Ip, device=DEV, dtype=torch.bfloat16)
         self.y = torch.empty(self.rows, L.H, device=DEV, dtype=torch.bfloat16)
         self.out = torch.empty(T, L.H, device=DEV, dtype=torch.float32 if out_f32 else torch.bfloat16)
+        self.s1 = cfg["g1"].get("split", 1)
+        self.s2 = cfg["g2"].get("split", 1)
+        self.p1 = torch.empty(self.s1, self.rows, 2 * L.Ip, device=DEV) if self.s1 > 1 else None
+        self.p2 = torch.empty(self.s2, self.rows, L.H, device=DEV) if self.s2 > 1 else None
         self.out_f32 = out_f32
 
     def __call__(self, x, logits):
@@ -146,23 +150,44 @@ class Forward:
         g1, g2 = cfg["g1"], cfg["g2"]
         common = (self.sorted, self.tile_e, self.info, self.ep)
         nk = cfg.get("nk", 1 if aot.S_LAYOUT == "nk" else 0)
-        if self.fused:
-            mk.moe_gemm[(self.tiles, triton.cdiv(2 * L.Ip, g1["BN"]))](
+        code = {"swiglu": 1, "silu": 2, "gelu": 3}[L.act]
+        s1, s2 = self.s1, self.s2
+        ks1 = triton.cdiv(L.Hp // g1["BK"], s1) * g1["BK"]
+        ks2 = triton.cdiv(L.Ip // g2["BK"], s2) * g2["BK"]
+        if s1 > 1:
+            mk.moe_gemm[(self.tiles, triton.cdiv(2 * L.Ip, g1["BN"]), s1)](
+                x, L.H, L.k, L.H, *common, L.wq13, L.ws13[nk], L.fb13, 1, self.w, self.p1, 2 * L.Ip, 2 * L.Ip,
+                2 * L.Ip, L.Hp, L.alpha, L.limit, ks1, self.rows * 2 * L.Ip, GEMM2=0, ACT=0, BM=cfg["BM"],
+                BN=g1["BN"], BK=g1["BK"], SWAP=g1["swap"], S_NK=nk, SPLIT=s1, DQ=g1.get("dq", 0), num_warps=g1["warps"],
+                num_stages=g1["stages"])
+            mk.moe_act_split[(self.rows, triton.cdiv(L.Ip, aot.ACT_BC))](
+                self.p1, self.inter, self.rows, L.Ip, s1, self.rows * 2 * L.Ip, L.alpha, L.limit, ACT=code,
+                BC=aot.ACT_BC)
+        elif self.fused:
+            mk.moe_gemm[(self.tiles, triton.cdiv(2 * L.Ip, g1["BN"]), 1)](
                 x, L.H, L.k, L.H, *common, L.wq13, L.ws13[nk], L.fb13, 1, self.w, self.inter, L.Ip, 2 * L.Ip,
-                2 * L.Ip, L.Hp, L.alpha, L.limit, GEMM2=0, ACT=1, BM=cfg["BM"], BN=g1["BN"], BK=g1["BK"],
-                SWAP=g1["swap"], S_NK=nk, num_warps=g1["warps"], num_stages=g1["stages"])
+                2 * L.Ip, L.Hp, L.alpha, L.limit, L.Hp, 0, GEMM2=0, ACT=1, BM=cfg["BM"], BN=g1["BN"], BK=g1["BK"],
+                SWAP=g1["swap"], S_NK=nk, SPLIT=1, DQ=g1.get("dq", 0), num_warps=g1["warps"], num_stages=g1["stages"])
         else:
-            mk.moe_gemm[(self.tiles, triton.cdiv(2 * L.Ip, g1["BN"]))](
+            mk.moe_gemm[(self.tiles, triton.cdiv(2 * L.Ip, g1["BN"]), 1)](
                 x, L.H, L.k, L.H, *common, L.wq13, L.ws13[nk], L.fb13, 1, self.w, self.gu, 2 * L.Ip, 2 * L.Ip,
-                2 * L.Ip, L.Hp, L.alpha, L.limit, GEMM2=0, ACT=0, BM=cfg["BM"], BN=g1["BN"], BK=g1["BK"],
-                SWAP=g1["swap"], S_NK=nk, num_warps=g1["warps"], num_stages=g1["stages"])
-            code = {"swiglu": 1, "silu": 2, "gelu": 3}[L.act]
+                2 * L.Ip, L.Hp, L.alpha, L.limit, L.Hp, 0, GEMM2=0, ACT=0, BM=cfg["BM"], BN=g1["BN"], BK=g1["BK"],
+                SWAP=g1["swap"], S_NK=nk, SPLIT=1, DQ=g1.get("dq", 0), num_warps=g1["warps"], num_stages=g1["stages"])
             mk.moe_act[(self.rows, triton.cdiv(L.Ip, aot.ACT_BC))](self.gu, self.inter, self.rows, L.Ip, L.alpha,
                                                                    L.limit, ACT=code, BC=aot.ACT_BC)
-        mk.moe_gemm[(self.tiles, triton.cdiv(L.H, g2["BN"]))](
+        if s2 > 1:
+            mk.moe_gemm[(self.tiles, triton.cdiv(L.H, g2["BN"]), s2)](
+                self.inter, L.Ip, 1, L.Ip, *common, L.wq2, L.ws2[nk], L.fb2, 1, self.w, self.p2, L.H, L.H, L.Hp,
+                L.Ip, L.alpha, L.limit, ks2, self.rows * L.H, GEMM2=1, ACT=0, BM=cfg["BM"], BN=g2["BN"],
+                BK=g2["BK"], SWAP=g2["swap"], S_NK=nk, SPLIT=s2, DQ=g2.get("dq", 0), num_warps=g2["warps"], num_stages=g2["stages"])
+            mk.moe_reduce_split[(T, triton.cdiv(L.H, aot.REDUCE_BH))](
+                self.p2, self.ids, self.out, L.H, L.k, L.e0, L.el, s2, self.rows * L.H, OUT_F32=self.out_f32,
+                BH=aot.REDUCE_BH)
+            return
+        mk.moe_gemm[(self.tiles, triton.cdiv(L.H, g2["BN"]), 1)](
             self.inter, L.Ip, 1, L.Ip, *common, L.wq2, L.ws2[nk], L.fb2, 1, self.w, self.y, L.H, L.H, L.Hp, L.Ip,
-            L.alpha, L.limit, GEMM2=1, ACT=0, BM=cfg["BM"], BN=g2["BN"], BK=g2["BK"], SWAP=g2["swap"], S_NK=nk,
-            num_warps=g2["warps"], num_stages=g2["stages"])
+            L.alpha, L.limit, L.Ip, 0, GEMM2=1, ACT=0, BM=cfg["BM"], BN=g2["BN"], BK=g2["BK"], SWAP=g2["swap"],
+            S_NK=nk, SPLIT=1, DQ=g2.get("dq", 0), num_warps=g2["warps"], num_stages=g2["stages"])
         mk.moe_reduce[(T, triton.cdiv(L.H, aot.REDUCE_BH))](self.y, self.ids, self.out, L.H, L.k, L.e0, L.el,
                                                            OUT_F32=self.out_f32, BH=aot.REDUCE_BH)
 
@@ -178,7 +203,7 @@ def check_one(L, T, bucket, fused=True, sample=16, out_f32=False, hot=False):
     if hot:
         logits[:, 3] += 4.0  # a hot expert
     logits = logits.bfloat16() if T % 2 else logits
-    f = Forward(L, T, aot.BUCKETS[bucket], fused, out_f32)
+    f = Forward(L, T, bucket if isinstance(bucket, dict) else aot.BUCKETS[bucket], fused, out_f32)
     f.out.fill_(float("nan"))
     out = f(x, logits)
     torch.cuda.synchronize()
@@ -214,8 +239,14 @@ def test():
         cases.append((dict(E=E, H=H, I=I, k=k, bias=i % 3 != 2, act=act, ep=ep), T, act == "swiglu" and i % 2 == 0))
     for (spec, T, fused) in cases:
         L = Layer(**spec)
-        for b in aot.BUCKETS:
-            err = check_one(L, T, b, fused=fused, sample=min(T, 24), out_f32=T % 2 == 0)
+        for b in list(aot.BUCKETS) + ["split", "asm-decode"]:
+            cfg = {"split": _cfg(16, 64, 4, 4, 1, 1, split=3, dq=0),
+                   "asm-decode": _cfg(16, 64, 4, 4, 1, 1, split=3, dq=1)}.get(b, b)
+            try:
+                err = check_one(L, T, cfg, fused=fused, sample=min(T, 24), out_f32=T % 2 == 0)
+            except Exception as ex:  # noqa: BLE001 - report and count, keep testing the rest
+                print(f"  {spec} T={T} {b}: {type(ex).__name__}: {str(ex)[:300]}", flush=True)
+                err = float("inf")
             ok = err < 1e-2
             fails += not ok
             print(f"  {spec} T={T} {b} fused={fused}: rel L2 {err:.2e} {'ok' if ok else 'FAIL'}", flush=True)
@@ -271,8 +302,8 @@ def time_graph(fn, iters=50):
     return ts[len(ts) // 2]
 
 
-def _cfg(bm, bn, w, st, swap, nk, bk=64):
-    g = dict(BN=bn, BK=bk, warps=w, stages=st, swap=swap)
+def _cfg(bm, bn, w, st, swap, nk, bk=64, split=1, dq=1):
+    g = dict(BN=bn, BK=bk, warps=w, stages=st, swap=swap, split=split, dq=dq)
     return dict(BM=bm, g1=g, g2=dict(g), nk=nk)
 
 
@@ -280,12 +311,16 @@ def _cfg(bm, bn, w, st, swap, nk, bk=64):
 # <= 64 mid, else prefill) and the configs tried there
 BUCKET_TOKENS = {"decode": [1, 8, 32, 256], "mid": [1024], "prefill": [4096]}
 CANDIDATES = {
-    "decode": [_cfg(16, bn, w, st, sw, 1) for (bn, w, st, sw) in (
-        (64, 4, 4, 1), (64, 4, 4, 0), (64, 4, 6, 1), (128, 8, 4, 1), (32, 4, 4, 1))],
-    "mid": [_cfg(bm, bn, w, st, sw, 1) for (bm, bn, w, st, sw) in (
-        (16, 64, 4, 4, 1), (32, 64, 4, 4, 1), (64, 64, 4, 4, 0), (64, 64, 4, 4, 1), (64, 128, 4, 4, 0))],
-    "prefill": [_cfg(bm, bn, w, st, sw, 1) for (bm, bn, w, st, sw) in (
-        (128, 128, 4, 4, 0), (128, 128, 8, 4, 0), (128, 64, 4, 4, 0), (128, 256, 8, 3, 0), (64, 128, 4, 4, 0))],
+    "decode": [_cfg(16, bn, w, st, sw, 1, split=sp, dq=dq) for (bn, w, st, sw, sp, dq) in (
+        (64, 4, 4, 1, 3, 0), (64, 4, 4, 1, 3, 1), (64, 4, 4, 1, 5, 1), (64, 4, 4, 1, 1, 1), (128, 4, 4, 1, 3, 1),
+        (32, 4, 4, 1, 3, 1), (64, 4, 6, 1, 3, 1), (128, 8, 4, 1, 5, 1))],
+    # DQ=1 (packed-register decode) compiles only with swap=1 under Triton 3.6: with the decoded weights as
+    # the MMA's right operand the TritonGPUOptimizeDotOperands pass fails ("PassManager::run failed")
+    "mid": [_cfg(bm, bn, w, st, sw, 1, dq=dq) for (bm, bn, w, st, sw, dq) in (
+        (64, 64, 4, 4, 0, 0), (64, 128, 4, 4, 0, 0), (32, 64, 4, 4, 1, 1), (64, 64, 4, 4, 1, 1))],
+    "prefill": [_cfg(bm, bn, w, st, sw, 1, dq=dq) for (bm, bn, w, st, sw, dq) in (
+        (128, 128, 4, 4, 0, 0), (128, 128, 8, 4, 0, 0), (128, 256, 8, 3, 0, 0), (128, 64, 4, 4, 0, 0),
+        (256, 128, 8, 3, 0, 0), (128, 128, 4, 4, 1, 1))],
 }
 
 
@@ -340,7 +375,8 @@ def _near(T, bucket):
 
 
 def _c(c):
-    return f"{c['BN']}x{c['BK']}w{c['warps']}s{c['stages']}{'S' if c.get('swap') else ''}"
+    return (f"{c['BN']}x{c['BK']}w{c['warps']}s{c['stages']}{'S' if c.get('swap') else ''}{'A' if c.get('dq') else ''}"
+            f"{'/k%d' % c['split'] if c.get('split', 1) > 1 else ''}")
 
 
 def determinism(d):
@@ -356,11 +392,25 @@ def determinism(d):
     return len(diff)
 
 
+def prof():
+    """One forward per bucket at the gpt-oss-120b shape, for ncu (no graphs)."""
+    L = Layer(128, 2880, 2880, 4, scale_lo=119, scale_hi=123)
+    for T in (1, 4096):
+        x = torch.randn(T, 2880, device=DEV).bfloat16()
+        logits = torch.randn(T, 128, device=DEV)
+        f = Forward(L, T, aot.BUCKETS[bucket_for(T, 4, 128)])
+        for _ in range(2):
+            f(x, logits)
+        torch.cuda.synchronize()
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1] if len(sys.argv) > 1 else "test"
     if cmd == "test":
         sys.exit(1 if test() else 0)
     elif cmd == "sweep":
         sweep("--write" in sys.argv)
+    elif cmd == "prof":
+        prof()
     elif cmd == "determinism":
         sys.exit(1 if determinism(sys.argv[2]) else 0)

@@ -102,6 +102,60 @@ def moe_align(ids_ptr, n_rows, e0, n_local, sorted_ptr, tile_expert_ptr, info_pt
         cursor += tl.sum(onehot.to(tl.int32), axis=0)
 
 
+# E2M1 -> BF16 on packed registers (DQ=1): per 4 nibble bytes and their 4 scale bytes, 8 BF16 values
+# with ~5 instructions each. A nibble s|e1e0m placed at bits 15 / 8..6 is the BF16 value E2M1 * 2^-126
+# (a subnormal for e=0); one FMA by 2^126 and one by the scale 2^(S-127) (both exact) finish it.
+# Outputs: $0 $1 the low nibbles of bytes 0..3, $2 $3 the high nibbles; inputs $4 nibbles, $5 scales.
+_E2M1_ASM = tl.constexpr("""{
+.reg .b32 z, u, t, w, sc, k, nz;
+mov.b32 z, 0;
+mov.b32 k, 0x7E807E80;
+mov.b32 nz, 0x80008000;
+prmt.b32 u, $4, z, 0x4140;
+prmt.b32 sc, $5, z, 0x4140;
+shl.b32 sc, sc, 7;
+and.b32 t, u, 0x00070007;
+shl.b32 t, t, 6;
+and.b32 w, u, 0x00080008;
+shl.b32 w, w, 12;
+or.b32 t, t, w;
+fma.rn.bf16x2 t, t, k, nz;
+fma.rn.bf16x2 $0, t, sc, nz;
+and.b32 t, u, 0x00700070;
+shl.b32 t, t, 2;
+and.b32 w, u, 0x00800080;
+shl.b32 w, w, 8;
+or.b32 t, t, w;
+fma.rn.bf16x2 t, t, k, nz;
+fma.rn.bf16x2 $2, t, sc, nz;
+prmt.b32 u, $4, z, 0x4342;
+prmt.b32 sc, $5, z, 0x4342;
+shl.b32 sc, sc, 7;
+and.b32 t, u, 0x00070007;
+shl.b32 t, t, 6;
+and.b32 w, u, 0x00080008;
+shl.b32 w, w, 12;
+or.b32 t, t, w;
+fma.rn.bf16x2 t, t, k, nz;
+fma.rn.bf16x2 $1, t, sc, nz;
+and.b32 t, u, 0x00700070;
+shl.b32 t, t, 2;
+and.b32 w, u, 0x00800080;
+shl.b32 w, w, 8;
+or.b32 t, t, w;
+fma.rn.bf16x2 t, t, k, nz;
+fma.rn.bf16x2 $3, t, sc, nz;
+}""")
+
+
+@triton.jit
+def _dequant_asm(q, sb, BN: tl.constexpr, BK: tl.constexpr):
+    # q [BN, BK/2] u8 nibble pairs, sb [BN, BK/2] u8 the scale of each byte -> [BN, BK] bf16
+    lo, hi = tl.inline_asm_elementwise(_E2M1_ASM, "=r,=r,=r,=r,r,r", [q, sb], dtype=(tl.bfloat16, tl.bfloat16),
+                                       is_pure=True, pack=4)
+    return tl.reshape(tl.join(lo, hi), [BN, BK])
+
+
 @triton.jit
 def _dequant(q, s, BN: tl.constexpr, BK: tl.constexpr):
     # q [BN, BK/2] u8 (low nibble first), s [BN, BK/32] u8 -> [BN, BK] bf16 = E2M1 * 2^(s-127)
@@ -119,14 +173,19 @@ def _dequant(q, s, BN: tl.constexpr, BK: tl.constexpr):
 @triton.jit
 def moe_gemm(a_ptr, stride_a, a_div, KA, sorted_ptr, tile_expert_ptr, info_ptr, info_stride,
              q_ptr, s_ptr, bias_ptr, has_bias, route_w_ptr, c_ptr, stride_c,
-             N, Np, K, alpha, limit,
+             N, Np, K, alpha, limit, k_split, stride_split,
              GEMM2: tl.constexpr, ACT: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr,
-             SWAP: tl.constexpr, S_NK: tl.constexpr):
-    # grid (tiles_max, cdiv(N, BN)); K (padded) a multiple of BK, A holds KA <= K real columns.
+             SWAP: tl.constexpr, S_NK: tl.constexpr, SPLIT: tl.constexpr, DQ: tl.constexpr):
+    # grid (tiles_max, cdiv(N, BN), splits); K (padded) a multiple of BK, A holds KA <= K real columns.
     # ACT: 0 raw, 1 SwiGLU-OAI (GEMM1 only). SWAP: the decoded weights are the MMA's left operand
     # (acc^T = W A^T, so they stay in registers). S_NK: scales stored [E, Np, K/32] instead of [E, K/32, Np].
+    # SPLIT > 1 (split-K, decode sizes): program z sums K in [z * k_split, (z + 1) * k_split) and
+    # writes an FP32 partial slab c[z] (bias in slab 0, GEMM2 times the routing weight); moe_act_split
+    # and moe_reduce_split add the slabs, so no atomics. DQ=1 (needs S_NK): the packed-register decode
+    # (_E2M1_ASM) with the scales loaded per nibble byte; DQ=0: the decode in Triton arithmetic.
     pid_m = tl.program_id(0)
     pid_n = tl.program_id(1)
+    pid_k = tl.program_id(2)
     e = tl.load(tile_expert_ptr + pid_m)
     if e < 0:
         return
@@ -145,12 +204,20 @@ def moe_gemm(a_ptr, stride_a, a_div, KA, sorted_ptr, tile_expert_ptr, info_ptr, 
     rk2 = tl.arange(0, BK // 2)
     rks = tl.arange(0, BK // 32)
     e64 = e.to(tl.int64)
-    a_ptrs = a_ptr + arow.to(tl.int64)[:, None] * stride_a + rk[None, :]
-    q_ptrs = q_ptr + e64 * Np * (K // 2) + rn.to(tl.int64)[:, None] * (K // 2) + rk2[None, :]
-    if S_NK:
-        s_ptrs = s_ptr + e64 * (K // 32) * Np + rn[:, None] * (K // 32) + rks[None, :]
+    if SPLIT > 1:
+        k_lo = pid_k * k_split
+        k_hi = tl.minimum(K, k_lo + k_split)
     else:
-        s_ptrs = s_ptr + e64 * (K // 32) * Np + rks[:, None] * Np + rn[None, :]
+        k_lo = 0
+        k_hi = K
+    a_ptrs = a_ptr + arow.to(tl.int64)[:, None] * stride_a + k_lo + rk[None, :]
+    q_ptrs = q_ptr + e64 * Np * (K // 2) + rn.to(tl.int64)[:, None] * (K // 2) + k_lo // 2 + rk2[None, :]
+    if DQ:
+        s_ptrs = s_ptr + e64 * (K // 32) * Np + rn[:, None] * (K // 32) + k_lo // 32 + rk2[None, :] // 16
+    elif S_NK:
+        s_ptrs = s_ptr + e64 * (K // 32) * Np + rn[:, None] * (K // 32) + k_lo // 32 + rks[None, :]
+    else:
+        s_ptrs = s_ptr + e64 * (K // 32) * Np + (k_lo // 32 + rks[:, None]) * Np + rn[None, :]
     nmask = rn < Np
     if SWAP:
         acc = tl.zeros([BN, BM], dtype=tl.float32)
@@ -158,24 +225,27 @@ def moe_gemm(a_ptr, stride_a, a_div, KA, sorted_ptr, tile_expert_ptr, info_ptr, 
         acc = tl.zeros([BM, BN], dtype=tl.float32)
     # A rows (gathered) and scales are prefetched one step ahead in registers: Triton's pipeliner
     # takes the nibble tile (cp.async) but left these as synchronous loads inside the loop.
-    a = tl.load(a_ptrs, mask=mvalid[:, None] & (rk[None, :] < KA), other=0.0)
-    if S_NK:
-        s = tl.load(s_ptrs, mask=nmask[:, None], other=0)
+    a = tl.load(a_ptrs, mask=mvalid[:, None] & (rk[None, :] < KA - k_lo), other=0.0)
+    if S_NK or DQ:
+        s = tl.load(s_ptrs, mask=nmask[:, None] & (k_lo < k_hi), other=0)
     else:
-        s = tl.trans(tl.load(s_ptrs, mask=nmask[None, :], other=0))
-    for k0 in range(0, K, BK):
+        s = tl.trans(tl.load(s_ptrs, mask=nmask[None, :] & (k_lo < k_hi), other=0))
+    for k0 in range(k_lo, k_hi, BK):
         q = tl.load(q_ptrs, mask=nmask[:, None], other=0)
         a_ptrs += BK
         q_ptrs += BK // 2
-        more = k0 + BK < K
+        more = k0 + BK < k_hi
         a_next = tl.load(a_ptrs, mask=mvalid[:, None] & (rk[None, :] < KA - k0 - BK), other=0.0)
-        if S_NK:
+        if S_NK or DQ:
             s_ptrs += BK // 32
             s_next = tl.load(s_ptrs, mask=nmask[:, None] & more, other=0)
         else:
             s_ptrs += (BK // 32) * Np
             s_next = tl.trans(tl.load(s_ptrs, mask=nmask[None, :] & more, other=0))
-        w = _dequant(q, s, BN, BK)
+        if DQ:
+            w = _dequant_asm(q, s, BN, BK)
+        else:
+            w = _dequant(q, s, BN, BK)
         if SWAP:
             acc = tl.dot(w, tl.trans(a), acc)
         else:
@@ -185,9 +255,19 @@ def moe_gemm(a_ptr, stride_a, a_div, KA, sorted_ptr, tile_expert_ptr, info_ptr, 
     if SWAP:
         acc = tl.trans(acc)
     if has_bias != 0:
-        b = tl.load(bias_ptr + e64 * Np + rn, mask=nmask, other=0.0)
-        acc += b[None, :]
-    if GEMM2:
+        if pid_k == 0:
+            b = tl.load(bias_ptr + e64 * Np + rn, mask=nmask, other=0.0)
+            acc += b[None, :]
+    if SPLIT > 1:
+        if GEMM2:
+            rw = tl.load(route_w_ptr + rid, mask=mvalid, other=0.0)
+            acc = acc * rw[:, None]
+            crow = rid
+        else:
+            crow = rm
+        c_ptrs = c_ptr + pid_k.to(tl.int64) * stride_split + crow.to(tl.int64)[:, None] * stride_c + rn[None, :]
+        tl.store(c_ptrs, acc, mask=mvalid[:, None] & (rn < N)[None, :])
+    elif GEMM2:
         rw = tl.load(route_w_ptr + rid, mask=mvalid, other=0.0)
         acc = acc * rw[:, None]
         c_ptrs = c_ptr + rid.to(tl.int64)[:, None] * stride_c + rn[None, :]
@@ -225,6 +305,52 @@ def moe_act(gu_ptr, out_ptr, n_rows, I, alpha, limit, ACT: tl.constexpr, BC: tl.
         th = 2.0 * tl.sigmoid(2.0 * z) - 1.0
         o = 0.5 * g * (1.0 + th) * u
     tl.store(out_ptr + row.to(tl.int64) * I + c, o.to(tl.bfloat16), mask=m)
+
+
+@triton.jit
+def moe_act_split(p_ptr, out_ptr, n_rows, I, S, stride_split, alpha, limit, ACT: tl.constexpr, BC: tl.constexpr):
+    # p [S, rows, 2I] FP32 split-K partials of GEMM1 (gate even, up odd; bias in slab 0) -> out [rows, I]
+    row = tl.program_id(0)
+    c = tl.program_id(1) * BC + tl.arange(0, BC)
+    m = c < I
+    base = row.to(tl.int64) * 2 * I
+    g = tl.zeros([BC], dtype=tl.float32)
+    u = tl.zeros([BC], dtype=tl.float32)
+    for sk in range(S):
+        sb = sk * stride_split + base
+        g += tl.load(p_ptr + sb + 2 * c, mask=m, other=0.0)
+        u += tl.load(p_ptr + sb + 2 * c + 1, mask=m, other=0.0)
+    if ACT == 1:
+        g = tl.minimum(g, limit)
+        u = tl.minimum(tl.maximum(u, -limit), limit)
+        o = g * tl.sigmoid(alpha * g) * (u + 1.0)
+    elif ACT == 2:
+        o = g * tl.sigmoid(g) * u
+    else:
+        z = 0.7978845608028654 * (g + 0.044715 * g * g * g)
+        th = 2.0 * tl.sigmoid(2.0 * z) - 1.0
+        o = 0.5 * g * (1.0 + th) * u
+    tl.store(out_ptr + row.to(tl.int64) * I + c, o.to(tl.bfloat16), mask=m)
+
+
+@triton.jit
+def moe_reduce_split(p_ptr, ids_ptr, out_ptr, H, K, e0, n_local, S, stride_split, OUT_F32: tl.constexpr,
+                     BH: tl.constexpr):
+    # out[t, :] = sum over j and split slabs s of p[s, t*K + j, :] (FP32, routing weight applied)
+    t = tl.program_id(0)
+    h = tl.program_id(1) * BH + tl.arange(0, BH)
+    m = h < H
+    acc = tl.zeros([BH], dtype=tl.float32)
+    for j in range(K):
+        r = t * K + j
+        e = tl.load(ids_ptr + r) - e0
+        if (e >= 0) & (e < n_local):
+            for sk in range(S):
+                acc += tl.load(p_ptr + sk * stride_split + r.to(tl.int64) * H + h, mask=m, other=0.0)
+    if OUT_F32:
+        tl.store(out_ptr + t.to(tl.int64) * H + h, acc, mask=m)
+    else:
+        tl.store(out_ptr + t.to(tl.int64) * H + h, acc.to(tl.bfloat16), mask=m)
 
 
 @triton.jit

@@ -69,6 +69,22 @@ final class TritonImage {
         return (int) a.stream().filter(x -> arch.equals(x.get("arch")) && !x.containsKey("error")).count();
     }
 
+    /**
+     * @param bucket a bucket name
+     * @param gemm {@code g1} or {@code g2}
+     * @return the bucket's split-K factor for that GEMM (1: no split), as buckets.json recorded it
+     */
+    @SuppressWarnings("unchecked")
+    static int split(String bucket, String gemm) {
+        Map<String, Object> b = (Map<String, Object>) ((Map<String, Object>) manifest().get("buckets")).get(bucket);
+        if (b == null) {
+            throw new IllegalStateException("the kernel manifest has no bucket " + bucket + "; regenerate the "
+                    + "artifacts with src/main/triton/aot.py");
+        }
+        Object v = ((Map<String, Object>) b.get(gemm)).get("split");
+        return v == null ? 1 : ((Number) v).intValue();
+    }
+
     /** @return the largest top-k the routing kernels hold */
     static int maxTopK() {
         return ((Number) manifest().get("max_top_k")).intValue();

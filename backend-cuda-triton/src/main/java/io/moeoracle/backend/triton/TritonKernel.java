@@ -152,7 +152,7 @@ public final class TritonKernel implements MoeKernel {
             long tokens = spec.maxTokensPerCall();
             scratch = new TritonScratch(context, tokens, spec.topK(), spec.experts(), h, ip,
                     launches.tilesMaxAnyBucket(tokens * spec.topK()), launches.infoLength(),
-                    providerId.equals(TritonUnfusedProvider.ID));
+                    providerId.equals(TritonUnfusedProvider.ID), launches.splitScratch(tokens * spec.topK()));
         }
         prepared = true;
         LOG.debug("{}: prepared {} (H {} -> {}, I {} -> {})", providerId, spec.describe(), h, hp, i, ip);

@@ -75,11 +75,13 @@ final class TritonModules implements AutoCloseable {
      * @param variant the variant
      * @param gridX grid x
      * @param gridY grid y
+     * @param gridZ grid z (split-K slabs)
      * @param stream the stream
      * @param arena where the argument block lives until the launch returns
      * @param args the kernel's own arguments in signature order (scratch pointers are appended here)
      */
-    void launch(String variant, long gridX, long gridY, CudaStream stream, Arena arena, KernelArgs.Builder args) {
+    void launch(String variant, long gridX, long gridY, int gridZ, CudaStream stream, Arena arena,
+                KernelArgs.Builder args) {
         Loaded l = get(variant);
         KernelMeta m = l.meta();
         for (int i = m.ownParams(); i < m.params().size(); i++) {
@@ -87,11 +89,11 @@ final class TritonModules implements AutoCloseable {
         }
         KernelArgs built = args.build(arena);
         check(m, built);
-        if (gridX < 1 || gridX > Integer.MAX_VALUE || gridY < 1 || gridY > 65535) {
-            throw new IllegalArgumentException(variant + ": grid " + gridX + " x " + gridY + " is outside the "
-                    + "launch limits (x 1..2^31-1, y 1..65535); pass fewer tokens per call");
+        if (gridX < 1 || gridX > Integer.MAX_VALUE || gridY < 1 || gridY > 65535 || gridZ < 1 || gridZ > 65535) {
+            throw new IllegalArgumentException(variant + ": grid " + gridX + " x " + gridY + " x " + gridZ + " is "
+                    + "outside the launch limits (x 1..2^31-1, y and z 1..65535); pass fewer tokens per call");
         }
-        l.function().launch(new LaunchConfig((int) gridX, (int) gridY, 1, m.threads(), 1, 1, m.shared()), stream,
+        l.function().launch(new LaunchConfig((int) gridX, (int) gridY, gridZ, m.threads(), 1, 1, m.shared()), stream,
                 built);
     }
 

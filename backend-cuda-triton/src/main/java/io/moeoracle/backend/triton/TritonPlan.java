@@ -32,6 +32,19 @@ final class TritonPlan {
     }
 
     /**
+     * @param bucket a bucket
+     * @param localExperts E_local
+     * @return the most token-expert rows a call of that bucket can have
+     */
+    static long maxRows(String bucket, int localExperts) {
+        return switch (bucket) {
+            case DECODE -> (long) Math.floor(DECODE_MAX_ROWS_PER_EXPERT * localExperts);
+            case MID -> (long) Math.floor(MID_MAX_ROWS_PER_EXPERT * localExperts);
+            default -> Long.MAX_VALUE;
+        };
+    }
+
+    /**
      * @param rows token-expert rows
      * @param localExperts E_local
      * @param bm the bucket's M tile

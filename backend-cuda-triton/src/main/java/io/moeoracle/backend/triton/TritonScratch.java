@@ -16,6 +16,8 @@ final class TritonScratch implements AutoCloseable {
     final DeviceBuffer inter;
     final DeviceBuffer gateUp;
     final DeviceBuffer y;
+    final DeviceBuffer partial1;
+    final DeviceBuffer partial2;
     final DeviceBuffer hiddenBf16;
     final DeviceBuffer stageLogits;
     final DeviceBuffer stageIds;
@@ -33,9 +35,10 @@ final class TritonScratch implements AutoCloseable {
      * @param tilesMax the most M tiles any bucket can need
      * @param infoLen ints of the per-expert info block (3 x the alignment kernel's bins)
      * @param unfused whether the gate/up intermediate of the unfused activation is needed
+     * @param splitElems FP32 elements of the GEMM1 and GEMM2 split-K partial slabs
      */
     TritonScratch(CudaContext context, long tokens, int topK, int experts, int hidden, int interPad, long tilesMax,
-                  int infoLen, boolean unfused) {
+                  int infoLen, boolean unfused, long[] splitElems) {
         long rows = tokens * topK;
         ids = alloc(context, rows * 4);
         weights = alloc(context, rows * 4);
@@ -45,12 +48,15 @@ final class TritonScratch implements AutoCloseable {
         inter = alloc(context, rows * interPad * 2);
         gateUp = alloc(context, unfused ? rows * interPad * 4 : 0);
         y = alloc(context, rows * hidden * 2);
+        partial1 = alloc(context, splitElems[0] * 4);
+        partial2 = alloc(context, splitElems[1] * 4);
         hiddenBf16 = alloc(context, tokens * hidden * 2);
         stageLogits = alloc(context, tokens * experts * 4);
         stageIds = alloc(context, rows * 4);
         stageWeights = alloc(context, rows * 4);
         stageOut = alloc(context, tokens * hidden * 4);
-        all = new DeviceBuffer[] {ids, weights, sorted, tileExpert, info, inter, gateUp, y, hiddenBf16, stageLogits,
+        all = new DeviceBuffer[] {ids, weights, sorted, tileExpert, info, inter, gateUp, y, partial1, partial2,
+                hiddenBf16, stageLogits,
                 stageIds, stageWeights, stageOut};
     }
 

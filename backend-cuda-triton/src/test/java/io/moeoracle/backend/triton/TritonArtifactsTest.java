@@ -80,9 +80,14 @@ class TritonArtifactsTest {
             assertThat(m.params().subList(m.ownParams(), m.params().size())).containsExactly("*scratch", "*scratch");
         }
         KernelMeta gemm = TritonImage.meta("moe_gemm2_prefill", TritonImage.SM90);
-        assertThat(gemm.ownParams()).isEqualTo(20);
+        assertThat(gemm.ownParams()).isEqualTo(22);
         assertThat(gemm.paramNames().subList(0, 4)).containsExactly("a_ptr", "stride_a", "a_div", "KA");
         assertThat(gemm.constant("GEMM2")).isEqualTo(1);
+        assertThat(gemm.paramNames().subList(20, 22)).containsExactly("k_split", "stride_split");
+        // the decode bucket splits K (measured: 136 vs 157 us at T=1, README.md); its GEMMs write FP32 slabs
+        KernelMeta split = TritonImage.meta("moe_gemm2_split_decode", TritonImage.SM90);
+        assertThat(split.constant("SPLIT")).isEqualTo(TritonImage.split("decode", "g2")).isGreaterThan(1);
+        assertThat(split.params().get(split.paramNames().indexOf("c_ptr"))).isEqualTo("*fp32");
         assertThatThrownBy(() -> gemm.constant("NOPE")).hasMessageContaining("no constexpr NOPE");
     }
 
@@ -108,10 +113,19 @@ class TritonArtifactsTest {
             }
         }
         for (String b : TritonPlan.BUCKETS) {
-            v.add("moe_gemm1_swiglu_" + b);
-            v.add("moe_gemm1_raw_" + b);
-            v.add("moe_gemm2_" + b);
+            if (TritonImage.split(b, "g1") > 1) {
+                v.add("moe_gemm1_split_" + b);
+            } else {
+                v.add("moe_gemm1_swiglu_" + b);
+                v.add("moe_gemm1_raw_" + b);
+            }
+            v.add((TritonImage.split(b, "g2") > 1 ? "moe_gemm2_split_" : "moe_gemm2_") + b);
         }
+        for (String a : new String[] {"swiglu", "silu", "gelu"}) {
+            v.add("moe_act_split_" + a);
+        }
+        v.add("moe_reduce_split_bf16");
+        v.add("moe_reduce_split_f32");
         return v;
     }
 }
