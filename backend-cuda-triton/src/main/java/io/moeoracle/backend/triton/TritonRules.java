@@ -50,13 +50,20 @@ final class TritonRules {
                 && spec.maxTokensPerCall() > TRITON_AHEAD_ABOVE_TOKENS;
     }
 
-    static String priorityNote(MoeLayerSpec spec, DeviceInfo device) {
+    static String priorityNote(MoeLayerSpec spec, DeviceInfo device, boolean fused) {
+        int p = priority(spec, device, fused);
         if (aheadOfMarlin(spec, device)) {
-            return "ranked ahead of marlin: maxTokensPerCall " + spec.maxTokensPerCall() + " > "
+            return "priority " + p + ", ahead of marlin: maxTokensPerCall " + spec.maxTokensPerCall() + " > "
                     + TRITON_AHEAD_ABOVE_TOKENS + " (side-by-side benchmark, BENCHMARKS.md)";
         }
-        return "ranked behind marlin (" + BEHIND_MARLIN + " < " + MARLIN_PRIORITY + "): marlin measured faster"
-                + " at T = 1..4096 on an H100 (BENCHMARKS.md, triton vs marlin)";
+        OptionalInt sm = device.smVersion();
+        if (sm.isPresent() && sm.getAsInt() == 90) {
+            return "priority " + p + ", behind marlin (" + MARLIN_PRIORITY + "): marlin measured 1.8-6.6x faster at every "
+                    + "T = 1..4096 at the gpt-oss-120b shape on an H100, so no maxTokensPerCall puts triton first "
+                    + "(BENCHMARKS.md, triton vs marlin)";
+        }
+        return "priority " + p + ", behind marlin (" + MARLIN_PRIORITY + "): not measured on " + device.arch()
+                + "; the reference server does not choose Triton below sm_90 either";
     }
 
     static SupportVerdict verdict(MoeLayerSpec spec, DeviceInfo device, boolean fused, String id) {
@@ -121,12 +128,13 @@ final class TritonRules {
         }
         StringBuilder note = new StringBuilder("Triton " + TritonImage.tritonVersion() + " AOT cubin " + arch.get()
                 + (arch.get().equals(TritonImage.SM90) ? " (wgmma)" : " (mma.sync; compiled, not measured on sm_80)")
-                + ", MXFP4 decoded to BF16 in-kernel, " + (fused ? "SwiGLU-OAI fused into GEMM1"
-                : spec.activation() + " in its own kernel") + ", top-k gather-reduce (no atomics), CUDA graph capture");
+                + ", MXFP4 decoded to BF16 in-kernel, " + (fused ? "SwiGLU-OAI fused into GEMM1 (decode sizes split K"
+                + " and apply it when adding the partials)" : spec.activation() + " in its own kernel")
+                + ", top-k gather-reduce (no atomics), CUDA graph capture");
         if (spec.hiddenSize() % 64 != 0 || spec.intermediateSize() % 64 != 0) {
             note.append("; H/I padded to 64 in prepare");
         }
-        note.append("; ").append(priorityNote(spec, device));
+        note.append("; ").append(priorityNote(spec, device, fused));
         return SupportVerdict.supported(note.toString());
     }
 }
