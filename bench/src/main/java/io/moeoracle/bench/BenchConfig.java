@@ -1,4 +1,4 @@
-package io.moeoracle.core.bench;
+package io.moeoracle.bench;
 
 import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.device.DeviceInfo;

@@ -1,4 +1,4 @@
-package io.moeoracle.core.bench;
+package io.moeoracle.bench;
 
 /**
  * One token count's timing and its distance from the roofline. Ratios are NaN when no ceilings

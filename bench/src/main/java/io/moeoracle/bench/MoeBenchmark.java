@@ -1,15 +1,15 @@
-package io.moeoracle.core.bench;
+package io.moeoracle.bench;
 
-import io.moeoracle.api.tensor.DeviceTensor;
 import io.moeoracle.api.CapturedForward;
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.RooflineProbe;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.WeightFormat;
 import io.moeoracle.api.tensor.DType;
+import io.moeoracle.api.tensor.DeviceTensor;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.Routing;
-import io.moeoracle.core.weights.RandomMoe;
+import io.moeoracle.reference.RandomMoe;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;

@@ -1,4 +1,4 @@
-package io.moeoracle.core.bench;
+package io.moeoracle.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;

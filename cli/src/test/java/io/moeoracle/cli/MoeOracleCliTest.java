@@ -2,7 +2,7 @@ package io.moeoracle.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.moeoracle.core.json.Json;
+import io.moeoracle.core.internal.json.Json;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
@@ -144,10 +144,10 @@ class MoeOracleCliTest {
         java.nio.file.Path file = dir.resolve("model.safetensors");
         try (var arena = java.lang.foreign.Arena.ofConfined()) {
             long seed = System.nanoTime();
-            var w = io.moeoracle.core.weights.RandomMoe.weights(spec, seed, arena);
-            var router = io.moeoracle.core.weights.RandomMoe.hidden(4, 64, io.moeoracle.api.tensor.DType.BF16,
+            var w = io.moeoracle.reference.RandomMoe.weights(spec, seed, arena);
+            var router = io.moeoracle.reference.RandomMoe.hidden(4, 64, io.moeoracle.api.tensor.DType.BF16,
                     seed + 1, arena);
-            var routerBias = io.moeoracle.core.weights.RandomMoe.hidden(1, 4, io.moeoracle.api.tensor.DType.BF16,
+            var routerBias = io.moeoracle.reference.RandomMoe.hidden(1, 4, io.moeoracle.api.tensor.DType.BF16,
                     seed + 2, arena).reshape(4);
             String l = "model.layers.3.mlp.";
             new io.moeoracle.core.weights.SafetensorsWriter()

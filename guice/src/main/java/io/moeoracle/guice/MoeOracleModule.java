@@ -1,4 +1,4 @@
-package io.moeoracle.core.guice;
+package io.moeoracle.guice;
 
 import com.google.inject.AbstractModule;
 import com.google.inject.Binder;

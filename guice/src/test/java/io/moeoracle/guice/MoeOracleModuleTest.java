@@ -1,4 +1,4 @@
-package io.moeoracle.core.guice;
+package io.moeoracle.guice;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.moeoracle.core.reference;
+package io.moeoracle.reference;
 
 import io.moeoracle.api.quant.Bf16;
 import io.moeoracle.api.quant.E8m0;

@@ -1,4 +1,4 @@
-package io.moeoracle.core.weights;
+package io.moeoracle.reference;
 
 import io.moeoracle.api.quant.Bf16;
 import io.moeoracle.api.quant.Mxfp4;

@@ -1,4 +1,4 @@
-package io.moeoracle.core.reference;
+package io.moeoracle.reference;
 
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;

@@ -1,4 +1,4 @@
-package io.moeoracle.core.weights;
+package io.moeoracle.reference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.moeoracle.core.reference;
+package io.moeoracle.reference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -11,7 +11,6 @@ import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
-import io.moeoracle.core.weights.RandomMoe;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

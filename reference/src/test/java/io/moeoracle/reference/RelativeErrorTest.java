@@ -1,4 +1,4 @@
-package io.moeoracle.core.reference;
+package io.moeoracle.reference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

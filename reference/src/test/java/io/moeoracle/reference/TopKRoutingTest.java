@@ -1,4 +1,4 @@
-package io.moeoracle.core.reference;
+package io.moeoracle.reference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.within;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.Routing;
-import io.moeoracle.core.weights.RandomMoe;
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package io.moeoracle.core.json;
+package io.moeoracle.core.internal.json;
 
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,4 +1,4 @@
-package io.moeoracle.core.json;
+package io.moeoracle.core.internal.json;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
