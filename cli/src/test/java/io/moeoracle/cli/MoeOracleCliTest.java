@@ -2,11 +2,8 @@ package io.moeoracle.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.moeoracle.core.internal.json.Json;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -40,15 +37,14 @@ class MoeOracleCliTest {
         }
 
         @Test
-        @DisplayName("--json prints one valid JSON document with the rows and the winner")
-        @SuppressWarnings("unchecked")
+        @DisplayName("--json prints one JSON document with the rows and the winner")
         void json() {
+            // the document's grammar is core's concern (ExplanationTest parses it); here: the CLI prints it whole
             Outcome o = cli("explain", "--model", "gpt-oss-120b", "--quant", "mxfp4", "--device", "sim:sm_90", "--json");
             assertThat(o.code()).as(o.err()).isZero();
-            Map<String, Object> doc = Json.parseObject(o.out().strip());
-            assertThat(doc).containsKeys("spec", "device", "rows", "winner");
-            assertThat((List<Object>) doc.get("rows")).isNotEmpty();
-            assertThat(((Map<String, Object>) doc.get("device")).get("id")).isEqualTo("sim:sm_90");
+            String doc = o.out().strip();
+            assertThat(doc).startsWith("{\"spec\":{").endsWith("}").doesNotContain("\n")
+                    .contains("\"device\":{\"id\":\"sim:sm_90\"", "\"rows\":[{\"rank\":1,", "\"winner\":");
         }
 
         @Test
