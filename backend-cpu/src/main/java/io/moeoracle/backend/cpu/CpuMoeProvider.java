@@ -89,7 +89,7 @@ public final class CpuMoeProvider implements MoeKernelProvider, RooflineProbe {
             if (cause.isPresent()) {
                 return SupportVerdict.unsupported("the cpu native library is not available: " + cause.get().getMessage(),
                         "see hostAvailability; rebuild with a C compiler or set -D"
-                                + io.moeoracle.backend.cpu.ffi.NativeLibraryLoader.CACHE_PROPERTY + "=<folder>");
+                                + io.moeoracle.nativeload.NativeSettings.CACHE.name() + "=<folder>");
             }
         }
         return SupportVerdict.supported((w.kind() == WeightFormat.Kind.MXFP4 ? "MXFP4 decoded in registers" : "BF16 weights")

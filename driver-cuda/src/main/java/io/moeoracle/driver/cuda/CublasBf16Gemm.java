@@ -29,7 +29,7 @@ final class CublasBf16Gemm implements AutoCloseable {
     static Optional<String> unavailability() {
         return LibCublas.library().isLoaded() ? Optional.empty()
                 : Optional.of(LibCublas.library().failure().map(Throwable::getMessage).orElse("libcublas not loaded")
-                        + " (name the library with -D" + LibCublas.PROPERTY + "=/path/to/libcublas.so.N)");
+                        + " (name the library with -D" + CudaSettings.CUBLAS.name() + "=/path/to/libcublas.so.N)");
     }
 
     static CublasBf16Gemm create(CudaStream stream) {

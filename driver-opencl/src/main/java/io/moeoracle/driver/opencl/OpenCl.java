@@ -18,16 +18,11 @@ import org.slf4j.LoggerFactory;
  * {@code clGetPlatformIDs}, so "loader present but no vendor ICD registered" counts as unavailable,
  * with the reason in {@link #unavailabilityCause()}.
  *
- * <p>Which platforms are listed can be narrowed with the system property {@value #PLATFORM_PROPERTY}
- * or the environment variable {@value #PLATFORM_ENV}: a case-insensitive substring of the
+ * <p>Which platforms are listed can be narrowed with the system property {@code moe.opencl.platform}
+ * or the environment variable {@code MOE_OPENCL_PLATFORM} ({@link OpenClSettings#PLATFORM}): a case-insensitive substring of the
  * platform's name or vendor (e.g. {@code NVIDIA}, {@code Intel}, {@code Portable}).
  */
 public final class OpenCl {
-    /** System property selecting platforms by a substring of their name or vendor. */
-    public static final String PLATFORM_PROPERTY = "moe.opencl.platform";
-    /** Environment variable with the same meaning as {@link #PLATFORM_PROPERTY}. */
-    public static final String PLATFORM_ENV = "MOE_OPENCL_PLATFORM";
-
     private static final Logger LOG = LoggerFactory.getLogger(OpenCl.class);
     private static final int CL_PLATFORM_NOT_FOUND_KHR = -1001;
 
@@ -105,7 +100,7 @@ public final class OpenCl {
     }
 
     /**
-     * The platforms selected by {@value #PLATFORM_PROPERTY} / {@value #PLATFORM_ENV} (all when unset).
+     * The platforms selected by {@link OpenClSettings#PLATFORM} (all when unset).
      *
      * @return the platforms
      */
@@ -117,7 +112,7 @@ public final class OpenCl {
         }
         List<ClPlatform> kept = all.stream().filter(p -> p.matches(filter)).toList();
         if (kept.isEmpty()) {
-            LOG.warn("{}={} matches none of the OpenCL platforms {}", PLATFORM_PROPERTY, filter,
+            LOG.warn("{}={} matches none of the OpenCL platforms {}", OpenClSettings.PLATFORM.name(), filter,
                     all.stream().map(ClPlatform::name).toList());
         }
         return kept;
@@ -163,10 +158,6 @@ public final class OpenCl {
 
     /** @return the platform filter from the property or the environment, if set */
     public static Optional<String> platformFilter() {
-        String v = System.getProperty(PLATFORM_PROPERTY);
-        if (v == null || v.isBlank()) {
-            v = System.getenv(PLATFORM_ENV);
-        }
-        return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim().toLowerCase(Locale.ROOT));
+        return OpenClSettings.PLATFORM.value().map(v -> v.toLowerCase(Locale.ROOT));
     }
 }

@@ -34,7 +34,7 @@ class ProbeWithoutIcdTest {
     private static String fork(Path emptyVendors, String libraryOverride) throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
         ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
-                "-D" + io.moeoracle.driver.opencl.ffi.OpenClLibrary.LIBRARY_PROPERTY + "=" + libraryOverride,
+                "-D" + OpenClSettings.LIBRARY.name() + "=" + libraryOverride,
                 "-cp", System.getProperty("java.class.path"), Main.class.getName());
         pb.environment().put("OCL_ICD_VENDORS", emptyVendors.toString());
         pb.redirectErrorStream(true);

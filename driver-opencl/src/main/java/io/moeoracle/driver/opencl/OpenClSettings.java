@@ -1,0 +1,29 @@
+package io.moeoracle.driver.opencl;
+
+import io.moeoracle.api.Setting;
+import java.util.List;
+
+/** The settings of the OpenCL driver facade; read only through this class. */
+public final class OpenClSettings {
+    /** The OpenCL library to open instead of the ICD loader. */
+    public static final Setting LIBRARY = Setting.property("moe.opencl.library", "",
+            "the OpenCL library file to open instead of the ICD loader (libOpenCL.so.1)");
+    /** Narrows the platforms listed to those whose name or vendor contains the value. */
+    public static final Setting PLATFORM = Setting.propertyOrEnv("moe.opencl.platform", "MOE_OPENCL_PLATFORM", "",
+            "list only OpenCL platforms whose name or vendor contains this text (e.g. NVIDIA, Intel, Portable)");
+    /** The program-binary cache folder, or {@code off}. */
+    public static final Setting CACHE = Setting.property("moe.opencl.cache", "~/.cache/moe-oracle/opencl",
+            "OpenCL program-binary cache folder (off to disable)");
+    /** Stack bytes of the thread that runs vendor compilers. */
+    public static final Setting BUILD_STACK_BYTES = Setting.property("moe.opencl.buildStackBytes",
+            String.valueOf(512L << 20), "stack bytes of the thread that builds OpenCL programs (vendor compilers"
+                    + " recurse deeply)");
+
+    private OpenClSettings() {
+    }
+
+    /** @return every setting of this module */
+    public static List<Setting> all() {
+        return List.of(LIBRARY, PLATFORM, CACHE, BUILD_STACK_BYTES);
+    }
+}
