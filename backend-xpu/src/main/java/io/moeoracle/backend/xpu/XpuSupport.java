@@ -51,7 +51,7 @@ final class XpuSupport {
         if (!intelXe && !anyDevice) {
             return SupportVerdict.unsupported("xpu targets Intel Xe GPUs; device " + device.describe() + " is "
                     + device.vendor() + " " + device.arch(),
-                    "set -D" + XpuOptions.ANY_DEVICE + "=true to run the OpenCL kernels on any OpenCL device");
+                    "set -D" + XpuSettings.ANY_DEVICE.name() + "=true to run the OpenCL kernels on any OpenCL device");
         }
         if (!device.simulated() && !device.id().startsWith("opencl:")) {
             return SupportVerdict.unsupported("xpu runs through OpenCL; device " + device.id()
@@ -70,7 +70,7 @@ final class XpuSupport {
         String how = subgroups(device) ? "sub-group reductions (" + subgroupExtension(device) + ")"
                 : "portable local-memory reductions";
         return SupportVerdict.supported("OpenCL C kernels, " + spec.quant().weights() + " weights decoded in the kernel, "
-                + how + (intelXe ? "" : "; " + XpuOptions.ANY_DEVICE + "=true on a " + device.vendor() + " device"));
+                + how + (intelXe ? "" : "; " + XpuSettings.ANY_DEVICE.name() + "=true on a " + device.vendor() + " device"));
     }
 
     static boolean subgroups(DeviceInfo device) {

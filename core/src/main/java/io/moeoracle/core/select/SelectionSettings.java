@@ -1,16 +1,19 @@
 package io.moeoracle.core.select;
 
 import java.util.ArrayList;
+import io.moeoracle.api.Setting;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
  * The user's overrides of the selection, read once (by {@link #fromSystem()}) rather than deep
- * inside the logic.
+ * inside the logic. Core's settings are declared here ({@link #all()}); a host may bind its own
+ * instance instead (e.g. through the Guice module).
  *
  * @param backend the backend named by the system property {@code moe.backend}
  * @param backendFromEnv the backend named by the environment variable {@code MOE_BACKEND}
@@ -21,18 +24,29 @@ import java.util.Optional;
 public record SelectionSettings(Optional<String> backend, Optional<String> backendFromEnv, List<String> priority,
                                 List<String> exclude) {
 
-    /** System property naming the backend to use. */
-    public static final String BACKEND_PROPERTY = "moe.backend";
-    /** System property listing ids to try first. */
-    public static final String PRIORITY_PROPERTY = "moe.priority";
-    /** System property listing ids never to choose. */
-    public static final String EXCLUDE_PROPERTY = "moe.exclude";
-    /** Environment variable naming the backend to use. */
-    public static final String BACKEND_ENV = "MOE_BACKEND";
-    /** Environment variable listing ids to try first. */
-    public static final String PRIORITY_ENV = "MOE_PRIORITY";
-    /** Environment variable listing ids never to choose. */
-    public static final String EXCLUDE_ENV = "MOE_EXCLUDE";
+    /** The backend to use: the property wins over the spec, the spec over the environment variable. */
+    public static final Setting BACKEND = Setting.propertyOrEnv("moe.backend", "MOE_BACKEND", "",
+            "insist on one backend: that one or an error saying why not (the property wins over the spec,"
+                    + " the spec over the variable)");
+    /** Ids to try first. */
+    public static final Setting PRIORITY = Setting.propertyOrEnv("moe.priority", "MOE_PRIORITY", "",
+            "backend ids to try first, in order (comma-separated)");
+    /** Ids never to choose. */
+    public static final Setting EXCLUDE = Setting.propertyOrEnv("moe.exclude", "MOE_EXCLUDE", "",
+            "backend ids never to choose (comma-separated; still shown in the explanation)");
+
+    /** {@link #BACKEND}'s property. */
+    public static final String BACKEND_PROPERTY = BACKEND.name();
+    /** {@link #PRIORITY}'s property. */
+    public static final String PRIORITY_PROPERTY = PRIORITY.name();
+    /** {@link #EXCLUDE}'s property. */
+    public static final String EXCLUDE_PROPERTY = EXCLUDE.name();
+    /** {@link #BACKEND}'s environment variable. */
+    public static final String BACKEND_ENV = BACKEND.env().orElseThrow();
+    /** {@link #PRIORITY}'s environment variable. */
+    public static final String PRIORITY_ENV = PRIORITY.env().orElseThrow();
+    /** {@link #EXCLUDE}'s environment variable. */
+    public static final String EXCLUDE_ENV = EXCLUDE.env().orElseThrow();
 
     /** Normalizes ids to trimmed lower case and drops blanks. */
     public SelectionSettings {
@@ -47,16 +61,25 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
         return new SelectionSettings(Optional.empty(), Optional.empty(), List.of(), List.of());
     }
 
+    /** @return every setting core reads */
+    public static List<Setting> all() {
+        return List.of(BACKEND, PRIORITY, EXCLUDE);
+    }
+
     /** @return the overrides from the system properties and the environment of this JVM */
     public static SelectionSettings fromSystem() {
-        Map<String, String> props = new java.util.HashMap<>();
-        for (String key : List.of(BACKEND_PROPERTY, PRIORITY_PROPERTY, EXCLUDE_PROPERTY)) {
-            String v = System.getProperty(key);
-            if (v != null) {
-                props.put(key, v);
-            }
-        }
-        return from(props, System.getenv());
+        return from(System::getProperty, System::getenv);
+    }
+
+    /**
+     * @param properties looks up a system property, null when unset
+     * @param env looks up an environment variable, null when unset
+     * @return the settings; a property wins over the variable of the same meaning
+     */
+    public static SelectionSettings from(UnaryOperator<String> properties, UnaryOperator<String> env) {
+        UnaryOperator<String> none = k -> null;
+        return new SelectionSettings(BACKEND.value(properties, none), BACKEND.value(none, env),
+                split(PRIORITY.value(properties, env).orElse("")), split(EXCLUDE.value(properties, env).orElse("")));
     }
 
     /**
@@ -65,12 +88,7 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
      * @return the settings; a property wins over the variable of the same meaning
      */
     public static SelectionSettings from(Map<String, String> properties, Map<String, String> env) {
-        Optional<String> p = Optional.ofNullable(properties.get(PRIORITY_PROPERTY)).filter(s -> !s.isBlank())
-                .or(() -> Optional.ofNullable(env.get(PRIORITY_ENV)));
-        Optional<String> x = Optional.ofNullable(properties.get(EXCLUDE_PROPERTY)).filter(s -> !s.isBlank())
-                .or(() -> Optional.ofNullable(env.get(EXCLUDE_ENV)));
-        return new SelectionSettings(Optional.ofNullable(properties.get(BACKEND_PROPERTY)),
-                Optional.ofNullable(env.get(BACKEND_ENV)), split(p.orElse("")), split(x.orElse("")));
+        return from(properties::get, env::get);
     }
 
     /**

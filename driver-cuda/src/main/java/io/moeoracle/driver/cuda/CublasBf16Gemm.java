@@ -1,5 +1,6 @@
 package io.moeoracle.driver.cuda;
 
+import io.moeoracle.driver.cuda.ffi.CudaSettings;
 import io.moeoracle.driver.cuda.ffi.LibCublas;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,5 +1,6 @@
 package io.moeoracle.driver.cuda;
 
+import io.moeoracle.driver.cuda.ffi.CudaSettings;
 import io.moeoracle.driver.cuda.ffi.CuDevice;
 import io.moeoracle.driver.cuda.ffi.CuInit;
 import io.moeoracle.driver.cuda.ffi.LibCuda;

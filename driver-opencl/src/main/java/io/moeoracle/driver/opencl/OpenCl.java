@@ -1,5 +1,6 @@
 package io.moeoracle.driver.opencl;
 
+import io.moeoracle.driver.opencl.ffi.OpenClSettings;
 import io.moeoracle.driver.opencl.ffi.OpenClLibrary;
 import io.moeoracle.driver.opencl.ffi.PlatformCalls;
 import java.lang.foreign.Arena;

@@ -1,5 +1,6 @@
 package io.moeoracle.driver.opencl;
 
+import io.moeoracle.driver.opencl.ffi.OpenClSettings;
 import io.moeoracle.api.DeviceProbe;
 import io.moeoracle.api.device.DeviceInfo;
 import java.util.ArrayList;

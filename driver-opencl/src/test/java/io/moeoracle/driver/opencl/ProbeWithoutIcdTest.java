@@ -1,5 +1,6 @@
 package io.moeoracle.driver.opencl;
 
+import io.moeoracle.driver.opencl.ffi.OpenClSettings;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moeoracle.api.DeviceProbe;

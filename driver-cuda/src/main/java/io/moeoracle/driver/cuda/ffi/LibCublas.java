@@ -3,7 +3,6 @@ package io.moeoracle.driver.cuda.ffi;
 import static io.moeoracle.driver.cuda.ffi.LibCuda.INT;
 import static io.moeoracle.driver.cuda.ffi.LibCuda.PTR;
 
-import io.moeoracle.driver.cuda.CudaSettings;
 import io.moeoracle.nativeload.ffi.NativeLibraryLoader;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;

@@ -3,7 +3,6 @@ package io.moeoracle.driver.cuda.ffi;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.ValueLayout;
-import io.moeoracle.driver.cuda.CudaSettings;
 import io.moeoracle.nativeload.ffi.NativeLibraryLoader;
 
 /**

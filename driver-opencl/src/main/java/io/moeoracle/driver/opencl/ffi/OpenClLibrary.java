@@ -1,6 +1,5 @@
 package io.moeoracle.driver.opencl.ffi;
 
-import io.moeoracle.driver.opencl.OpenClSettings;
 import io.moeoracle.nativeload.NativeLibraryException;
 import io.moeoracle.nativeload.ffi.NativeLibraryLoader;
 import java.lang.foreign.FunctionDescriptor;

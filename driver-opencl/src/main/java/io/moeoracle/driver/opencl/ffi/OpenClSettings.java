@@ -1,9 +1,12 @@
-package io.moeoracle.driver.opencl;
+package io.moeoracle.driver.opencl.ffi;
 
 import io.moeoracle.api.Setting;
 import java.util.List;
 
-/** The settings of the OpenCL driver facade; read only through this class. */
+/**
+ * The settings of the OpenCL driver facade; read only through this class. In the {@code ffi} package
+ * because the library class reads one while loading (and {@code ffi} may not depend on its parent).
+ */
 public final class OpenClSettings {
     /** The OpenCL library to open instead of the ICD loader. */
     public static final Setting LIBRARY = Setting.property("moe.opencl.library", "",

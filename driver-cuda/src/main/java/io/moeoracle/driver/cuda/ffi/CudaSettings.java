@@ -1,9 +1,12 @@
-package io.moeoracle.driver.cuda;
+package io.moeoracle.driver.cuda.ffi;
 
 import io.moeoracle.api.Setting;
 import java.util.List;
 
-/** The settings of the CUDA driver facade; read only through this class. */
+/**
+ * The settings of the CUDA driver facade; read only through this class. In the {@code ffi} package
+ * because the library classes read them while loading (and {@code ffi} may not depend on its parent).
+ */
 public final class CudaSettings {
     /** The CUDA driver library to open instead of searching for {@code libcuda.so.1}. */
     public static final Setting DRIVER = Setting.property("moe.cuda.driver", "",

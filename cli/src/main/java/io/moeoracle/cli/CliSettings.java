@@ -1,0 +1,22 @@
+package io.moeoracle.cli;
+
+import io.moeoracle.api.Setting;
+import java.util.List;
+
+/** The settings of the {@code moe-oracle} command; read only through this class. */
+public final class CliSettings {
+    /** The command's log level. */
+    public static final Setting LOG = Setting.propertyOrEnv("moe.log", "MOE_LOG", "warn",
+            "log level of the moe-oracle command: warn, info, debug (-Dorg.slf4j.simpleLogger.defaultLogLevel wins)");
+    /** Print stack traces of internal errors. */
+    public static final Setting DEBUG = Setting.propertyOrEnv("moe.debug", "MOE_DEBUG", "",
+            "any value: the moe-oracle command prints the stack trace of an internal error");
+
+    private CliSettings() {
+    }
+
+    /** @return every setting of this module */
+    public static List<Setting> all() {
+        return List.of(LOG, DEBUG);
+    }
+}
