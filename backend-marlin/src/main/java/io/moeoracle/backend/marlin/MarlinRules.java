@@ -8,7 +8,6 @@ import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.WeightFormat;
 
-import java.util.Locale;
 import java.util.OptionalInt;
 
 /** What the marlin kernels can run, as verdicts with reasons and remedies; shared by both providers. */
@@ -24,7 +23,7 @@ final class MarlinRules {
     static SupportVerdict verdict(MoeLayerSpec spec, DeviceInfo device, ActivationFormat format, String id) {
         if (device.vendor() != Vendor.NVIDIA) {
             return SupportVerdict.unsupported(id + " runs on NVIDIA GPUs only; " + device.describe() + " is "
-                    + device.vendor().toString().toLowerCase(Locale.ROOT), "use a backend for this device (e.g. cpu)");
+                    + device.vendor().device(), "use a backend for this device (e.g. cpu)");
         }
         OptionalInt sm = device.smVersion();
         if (sm.isEmpty() || sm.getAsInt() < 80) {
