@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.MoeWeights;
-import io.moeoracle.core.weights.RandomMoe;
 import io.moeoracle.core.weights.SafetensorsWriter;
+import io.moeoracle.reference.RandomMoe;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import org.junit.jupiter.api.DisplayName;

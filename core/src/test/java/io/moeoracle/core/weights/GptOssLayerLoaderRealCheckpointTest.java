@@ -7,6 +7,7 @@ import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
+import io.moeoracle.reference.RandomMoe;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.channels.FileChannel;

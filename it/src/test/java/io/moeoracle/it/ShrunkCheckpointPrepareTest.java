@@ -1,7 +1,5 @@
-package io.moeoracle.backend.cpu;
+package io.moeoracle.it;
 
-import static io.moeoracle.backend.cpu.CpuTestSupport.HOST;
-import static io.moeoracle.backend.cpu.CpuTestSupport.PROVIDER;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,11 +7,13 @@ import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
 import io.moeoracle.api.tensor.MoeWeights;
+import io.moeoracle.backend.cpu.CpuMoeProvider;
+import io.moeoracle.backend.cpu.HostCpu;
 import io.moeoracle.core.weights.GptOssLayerLoader;
-import io.moeoracle.core.weights.RandomMoe;
 import io.moeoracle.core.weights.SafetensorsException;
 import io.moeoracle.core.weights.SafetensorsFile;
 import io.moeoracle.core.weights.SafetensorsWriter;
+import io.moeoracle.reference.RandomMoe;
 import java.lang.foreign.Arena;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -23,17 +23,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A checkpoint truncated after it was mapped: the native prepare would read pages the file no
- * longer has (SIGBUS, the JVM dies), so prepare must fail in Java first, naming the file.
+ * A checkpoint truncated after it was mapped, prepared by the cpu backend: its native prepare would
+ * read pages the file no longer has (SIGBUS, the JVM dies), so prepare must fail in Java first,
+ * naming the file.
  */
-class CpuPrepareShrunkFileTest {
+class ShrunkCheckpointPrepareTest {
     private final MoeLayerSpec spec = MoeLayerSpec.builder().experts(4).topK(2).hiddenSize(64).intermediateSize(32)
             .quant(QuantScheme.MXFP4_BF16).build();
 
     @Test
     void prepareOfAMappingWhoseFileShrankFailsWithTheFileNameAndTheJvmLives(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("layer.safetensors");
-        try (Arena arena = Arena.ofShared(); MoeKernel kernel = PROVIDER.create(spec, HOST)) {
+        try (Arena arena = Arena.ofShared(); MoeKernel kernel = new CpuMoeProvider().create(spec, HostCpu.device())) {
             MoeWeights w = RandomMoe.weights(spec, System.nanoTime(), arena);
             String p = "model.layers.0.mlp.experts.";
             new SafetensorsWriter()
