@@ -28,7 +28,8 @@ final class MarlinRules {
         OptionalInt sm = device.smVersion();
         if (sm.isEmpty() || sm.getAsInt() < 80) {
             return SupportVerdict.unsupported(id + " needs BF16 tensor cores (mma.sync bf16, sm_80 or newer); "
-                    + device.describe() + " is " + device.arch(), "use a GPU of compute capability 8.0+ or another backend");
+                    + device.describe() + " has compute capability " + device.arch(),
+                    "use a GPU of compute capability 8.0+ or another backend");
         }
         if (spec.quant().weights().kind() != WeightFormat.Kind.MXFP4) {
             return SupportVerdict.unsupported(id + " implements MXFP4 weights only; the spec has "

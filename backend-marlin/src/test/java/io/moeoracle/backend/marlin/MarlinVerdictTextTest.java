@@ -47,6 +47,14 @@ class MarlinVerdictTextTest {
     }
 
     @Test
+    void anOlderNvidiaGpuIsNamedByItsComputeCapability() {
+        DeviceInfo t4 = new DeviceInfo("sim:sm_75", Vendor.NVIDIA, "sm_75", "NVIDIA T4", 40, 16L << 30, Set.of(), true);
+        assertThat(((SupportVerdict.Unsupported) new MarlinProvider().isSupported(SPEC, t4)).reason()).isEqualTo(
+                "marlin needs BF16 tensor cores (mma.sync bf16, sm_80 or newer); sim:sm_75 (sm_75, NVIDIA T4, simulated)"
+                        + " has compute capability sm_75");
+    }
+
+    @Test
     void marlinOnAnIntelGpu() {
         assertThat(reason(new MarlinProvider(), SPEC, "sim:xe-hpc")).endsWith(", simulated) is an Intel GPU");
     }
