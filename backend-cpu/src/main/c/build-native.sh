@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # Builds libmoeoracle_cpu.so for the current OS/arch with the system C compiler.
-# Usage: build-native.sh <source-dir> <classes-dir> <object-dir>
+# Usage: build-native.sh <source-dir> <classes-dir> <object-dir> [--skip=true|false]
 # The ISA-specific kernels are separate translation units with their own -m flags; the library
 # itself only assumes the baseline ISA and picks a kernel set at run time from cpuid.
-# Without a C compiler it prints why and exits 0: the jar then has no native library and the
-# `cpu` provider reports "native library not built".
+# The CPU backend is the embedded default, so a jar without its library must not happen silently:
+# without a C compiler the script prints one line naming the package and fails the build, unless
+# --skip=true (Maven: -Dmoe.native.skip=true), where it warns and the `cpu` provider then reports
+# "native library not built".
 set -euo pipefail
 src="$1"
 out="$2"
 objroot="$3"
+skip=false
+[[ ${4:-} == --skip=* ]] && skip="${4#--skip=}"
+if [[ "$skip" == true ]]; then
+  echo "[WARNING] backend-cpu: -Dmoe.native.skip=true: libmoeoracle_cpu.so is NOT built; the 'cpu' provider will report 'native library not built'"
+  exit 0
+fi
 cc="${CC:-}"
 if [[ -z "$cc" ]]; then
   for c in cc gcc clang; do
@@ -16,10 +24,8 @@ if [[ -z "$cc" ]]; then
   done
 fi
 if [[ -z "$cc" ]] || ! command -v "$cc" >/dev/null 2>&1; then
-  echo "[backend-cpu] WARNING: no C compiler found (tried \$CC, cc, gcc, clang)."
-  echo "[backend-cpu] WARNING: the native library is NOT built; the 'cpu' provider will report 'native library not built'."
-  echo "[backend-cpu] WARNING: install gcc or clang (or set CC) and rebuild to get the CPU backend."
-  exit 0
+  echo "[ERROR] backend-cpu: no C compiler (tried ${CC:+CC=$CC, }cc, gcc, clang): install the gcc package (apt-get install gcc, dnf install gcc), or build without the CPU kernels with -Dmoe.native.skip=true"
+  exit 1
 fi
 arch="$(uname -m)"
 case "$arch" in
