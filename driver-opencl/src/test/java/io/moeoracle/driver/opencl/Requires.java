@@ -28,7 +28,7 @@ final class Requires {
 
     private static void missing(String what, String why) {
         String caller = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).walk(s -> s
-                .map(StackWalker.StackFrame::getDeclaringClass).filter(c -> c != Requires.class).findFirst()
+                .map(StackWalker.StackFrame::getDeclaringClass).filter(c -> c != Requires.class && !c.getName().startsWith("java.")).findFirst()
                 .map(Class::getSimpleName).orElse("?"));
         String message = caller + " needs " + what + ": " + why;
         if (Boolean.getBoolean(STRICT)) {
