@@ -17,7 +17,7 @@ skip=false
 marker="$objroot/native-built"
 rm -f "$marker"
 if [[ "$skip" == true ]]; then
-  echo "[WARNING] backend-cpu: -Dmoe.native.skip=true: libmoeoracle_cpu.so is NOT built; the 'cpu' provider will report 'native library not built'"
+  echo "[WARNING] backend-cpu: -Dmoe.native.skip=true: libmoeoracle_cpu.so is NOT built; the 'cpu' provider will report 'native library not built' (the tests of backend-cpu, cli and it need it: add -DskipTests)"
   exit 0
 fi
 cc="${CC:-}"
