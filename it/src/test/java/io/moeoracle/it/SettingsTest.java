@@ -33,8 +33,9 @@ import org.junit.jupiter.api.Test;
  * README's settings table; the table lists nothing else.
  *
  * <p>JDK-standard properties ({@link #STANDARD_PROPERTIES}: {@code os.arch}, {@code java.io.tmpdir},
- * {@code user.home}, ...) may be read anywhere with {@code System.getProperty("literal")}; they
- * are the platform's, not ours, so they are neither declared nor documented.
+ * {@code user.home}, ...) and the platform's environment variables ({@link #STANDARD_VARIABLES}:
+ * {@code LD_PRELOAD}, the OpenCL ICD loaders' {@code OCL_ICD_*}) may be read anywhere, by literal
+ * name; they are the platform's, not ours, so they are neither declared nor in the table.
  */
 class SettingsTest {
     private static final Path ROOT = Path.of("..");
@@ -49,6 +50,10 @@ class SettingsTest {
             "java.version", "line.separator", "file.separator", "path.separator",
             "org.slf4j.simpleLogger.defaultLogLevel");
 
+    /** Environment variables of the OS and of other libraries (the OpenCL ICD loaders). */
+    static final Set<String> STANDARD_VARIABLES = Set.of("LD_PRELOAD", "OCL_ICD_VENDORS", "OCL_ICD_FILENAMES");
+
+    private static final Pattern LITERAL_VARIABLE = Pattern.compile("System\\.getenv\\(\\s*\"([^\"]+)\"\\)");
     private static final Pattern LITERAL_PROPERTY = Pattern.compile("System\\.getProperty\\(\\s*\"([^\"]+)\"");
     private static final Pattern ANY_PROPERTY_READ = Pattern.compile("System\\.getProperty\\(");
     /** Reads that only a settings class (or Setting itself) may make. */
@@ -113,7 +118,14 @@ class SettingsTest {
                 offences.add(cls + " declares a Setting: declare it in the module's one settings class (and list that"
                         + " class in SettingsTest.SETTINGS_CLASSES if it is new)");
             }
-            Matcher only = SETTINGS_ONLY.matcher(text);
+            Matcher variable = LITERAL_VARIABLE.matcher(text);
+            while (variable.find()) {
+                if (!STANDARD_VARIABLES.contains(variable.group(1))) {
+                    offences.add(cls + " reads the environment variable '" + variable.group(1) + "' directly:"
+                            + " declare a Setting");
+                }
+            }
+            Matcher only = SETTINGS_ONLY.matcher(LITERAL_VARIABLE.matcher(text).replaceAll("STANDARD_VARIABLE"));
             while (only.find()) {
                 offences.add(cls + " reads '" + only.group() + "...': declare a Setting and read it through that");
             }
@@ -137,14 +149,22 @@ class SettingsTest {
         assertThat(offences).isEmpty();
     }
 
-    /** README rows: every ticked name of the first cell, mapped to the whole row. */
+    /**
+     * The rows of the README's settings table (the one headed {@code | property / env}; the build
+     * switches' table after it is the build's, not the library's): every ticked name of the first
+     * cell, mapped to the whole row.
+     */
     private static Map<String, String> readmeRows() throws IOException {
         String readme = Files.readString(ROOT.resolve("README.md"));
         int start = readme.indexOf("\n## Settings");
         assertThat(start).as("README has a '## Settings' section").isPositive();
-        int end = readme.indexOf("\n## ", start + 1);
+        int table = readme.indexOf("\n| property / env", start);
+        assertThat(table).as("README's settings table, headed '| property / env'").isPositive();
         Map<String, String> rows = new LinkedHashMap<>();
-        for (String line : readme.substring(start, end < 0 ? readme.length() : end).split("\n")) {
+        for (String line : readme.substring(table + 1).split("\n")) {
+            if (!line.startsWith("|")) {
+                break;
+            }
             if (line.startsWith("| `")) {
                 Matcher m = TICKED.matcher(line.split("\\|")[1]);
                 while (m.find()) {
@@ -183,13 +203,18 @@ class SettingsTest {
     }
 
     @Test
-    @DisplayName("no two modules declare the same property or variable")
-    void namesAreUnique() throws Exception {
-        List<String> names = new ArrayList<>();
+    @DisplayName("a name two modules both read is declared alike in both (same variable and default)")
+    void aSharedNameMeansOneSetting() throws Exception {
+        Map<String, Setting> byName = new LinkedHashMap<>();
+        Map<String, String> propertyOfVariable = new LinkedHashMap<>();
         for (Setting s : declared()) {
-            names.add(s.name());
-            s.env().ifPresent(names::add);
+            Setting first = byName.putIfAbsent(s.name(), s);
+            if (first != null) {
+                assertThat(s.env()).as(s.name() + "'s variable").isEqualTo(first.env());
+                assertThat(s.defaultValue()).as(s.name() + "'s default").isEqualTo(first.defaultValue());
+            }
+            s.env().ifPresent(e -> assertThat(propertyOfVariable.putIfAbsent(e, s.name()))
+                    .as(e + " belongs to one property").isIn(null, s.name()));
         }
-        assertThat(names).doesNotHaveDuplicates();
     }
 }
