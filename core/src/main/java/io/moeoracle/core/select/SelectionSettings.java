@@ -1,7 +1,7 @@
 package io.moeoracle.core.select;
 
-import java.util.ArrayList;
 import io.moeoracle.api.Setting;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -20,9 +20,11 @@ import java.util.function.UnaryOperator;
  *     (used when neither the spec nor the property names one)
  * @param priority ids to try first, in this order ({@code moe.priority}, else {@code MOE_PRIORITY})
  * @param exclude ids never to choose ({@code moe.exclude}, else {@code MOE_EXCLUDE})
+ * @param cacheSize the most decisions a selector keeps ({@code moe.selector.cacheSize}), least
+ *     recently used dropped first
  */
 public record SelectionSettings(Optional<String> backend, Optional<String> backendFromEnv, List<String> priority,
-                                List<String> exclude) {
+                                List<String> exclude, int cacheSize) {
 
     /** The backend to use: the property wins over the spec, the spec over the environment variable. */
     public static final Setting BACKEND = Setting.propertyOrEnv("moe.backend", "MOE_BACKEND", "",
@@ -34,6 +36,11 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
     /** Ids never to choose. */
     public static final Setting EXCLUDE = Setting.propertyOrEnv("moe.exclude", "MOE_EXCLUDE", "",
             "backend ids never to choose (comma-separated; still shown in the explanation)");
+    /** The most decisions a selector keeps. */
+    public static final Setting CACHE_SIZE = Setting.property("moe.selector.cacheSize", "1024",
+            "the most (layer, device) decisions a selector keeps, least recently used dropped first (about 2.5 KB each)");
+    private static final int DEFAULT_CACHE_SIZE = 1024;
+    private static final int MAX_CACHE_SIZE = 1 << 24;
 
     /** {@link #BACKEND}'s property. */
     public static final String BACKEND_PROPERTY = BACKEND.name();
@@ -54,6 +61,22 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
         backendFromEnv = normalize(Objects.requireNonNull(backendFromEnv, "backendFromEnv"));
         priority = ids(Objects.requireNonNull(priority, "priority"));
         exclude = ids(Objects.requireNonNull(exclude, "exclude"));
+        if (cacheSize < 1 || cacheSize > MAX_CACHE_SIZE) {
+            throw CACHE_SIZE.invalid(String.valueOf(cacheSize), "a whole number in [1, " + MAX_CACHE_SIZE + "]");
+        }
+    }
+
+    /**
+     * Settings with the default cache size.
+     *
+     * @param backend see the record
+     * @param backendFromEnv see the record
+     * @param priority see the record
+     * @param exclude see the record
+     */
+    public SelectionSettings(Optional<String> backend, Optional<String> backendFromEnv, List<String> priority,
+                             List<String> exclude) {
+        this(backend, backendFromEnv, priority, exclude, DEFAULT_CACHE_SIZE);
     }
 
     /** @return no overrides */
@@ -63,7 +86,7 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
 
     /** @return every setting core reads */
     public static List<Setting> all() {
-        return List.of(BACKEND, PRIORITY, EXCLUDE);
+        return List.of(BACKEND, PRIORITY, EXCLUDE, CACHE_SIZE);
     }
 
     /** @return the overrides from the system properties and the environment of this JVM */
@@ -79,7 +102,9 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
     public static SelectionSettings from(UnaryOperator<String> properties, UnaryOperator<String> env) {
         UnaryOperator<String> none = k -> null;
         return new SelectionSettings(BACKEND.value(properties, none), BACKEND.value(none, env),
-                split(PRIORITY.value(properties, env).orElse("")), split(EXCLUDE.value(properties, env).orElse("")));
+                split(PRIORITY.value(properties, env).orElse("")), split(EXCLUDE.value(properties, env).orElse("")),
+                (int) CACHE_SIZE.parseLong(CACHE_SIZE.value(properties, env).orElse(CACHE_SIZE.defaultValue()), 1,
+                        MAX_CACHE_SIZE));
     }
 
     /**
@@ -96,7 +121,7 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
      * @return a copy with that backend
      */
     public SelectionSettings withBackend(String id) {
-        return new SelectionSettings(Optional.ofNullable(id), backendFromEnv, priority, exclude);
+        return new SelectionSettings(Optional.ofNullable(id), backendFromEnv, priority, exclude, cacheSize);
     }
 
     /**
@@ -104,7 +129,7 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
      * @return a copy with that backend
      */
     public SelectionSettings withBackendFromEnv(String id) {
-        return new SelectionSettings(backend, Optional.ofNullable(id), priority, exclude);
+        return new SelectionSettings(backend, Optional.ofNullable(id), priority, exclude, cacheSize);
     }
 
     /**
@@ -112,7 +137,7 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
      * @return a copy with that priority list
      */
     public SelectionSettings withPriority(String... ids) {
-        return new SelectionSettings(backend, backendFromEnv, List.of(ids), exclude);
+        return new SelectionSettings(backend, backendFromEnv, List.of(ids), exclude, cacheSize);
     }
 
     /**
@@ -120,7 +145,15 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
      * @return a copy with that exclusion list
      */
     public SelectionSettings withExclude(String... ids) {
-        return new SelectionSettings(backend, backendFromEnv, priority, List.of(ids));
+        return new SelectionSettings(backend, backendFromEnv, priority, List.of(ids), cacheSize);
+    }
+
+    /**
+     * @param decisions the most decisions a selector keeps, at least 1
+     * @return a copy with that cache size
+     */
+    public SelectionSettings withCacheSize(int decisions) {
+        return new SelectionSettings(backend, backendFromEnv, priority, exclude, decisions);
     }
 
     /**
