@@ -16,8 +16,12 @@ import picocli.CommandLine;
 final class ExplanationTable {
     /** The width used when the terminal's is unknown. */
     static final int DEFAULT_WIDTH = 100;
-    /** The last column never gets narrower than this, even when the terminal is. */
-    private static final int MIN_DETAIL_WIDTH = 24;
+    /** Narrower than this, the last column goes under its row. */
+    private static final int MIN_DETAIL_WIDTH = 30;
+    /** The backend column is at most this wide; longer ids wrap inside it. */
+    private static final int MAX_ID_WIDTH = 24;
+    /** How far the long column is indented when it goes under its row. */
+    private static final int STACK_INDENT = 4;
     private static final String[] HEADER = {"#", "backend", "priority", "act", "verdict", "reason / remedy / host / from"};
 
     private final int width;
@@ -43,42 +47,60 @@ final class ExplanationTable {
         appendWrapped(sb, "device:  ", e.device().describe());
         e.request().ifPresent(r -> appendWrapped(sb, "request: ", r.toString()));
         sb.append('\n');
-        if (e.rows().isEmpty()) {
+        List<Explanation.Row> all = new ArrayList<>(e.rows());
+        all.addAll(e.notInstalled());
+        if (all.isEmpty()) {
             sb.append("(no kernel backends found)\n");
         } else {
-            List<String[]> fixed = new ArrayList<>();
-            for (Explanation.Row r : e.rows()) {
-                fixed.add(new String[] {
-                    r.rank() > 0 ? Integer.toString(r.rank()) : "-",
-                    r.providerId(),
-                    r.priority().isPresent() ? Integer.toString(r.priority().getAsInt()) : "-",
-                    r.activationType().map(ActivationType::toString).orElse("-"),
-                    r.status().label()});
-            }
-            int[] w = new int[HEADER.length - 1];
-            for (int c = 0; c < w.length; c++) {
-                w[c] = HEADER[c].length();
-                for (String[] row : fixed) {
-                    w[c] = Math.max(w[c], row[c].length());
-                }
-            }
-            int indent = 0;
-            for (int c : w) {
-                indent += c + 2;
-            }
-            int detail = Math.max(MIN_DETAIL_WIDTH, width - indent);
-            sb.append(line(HEADER, w, HEADER[HEADER.length - 1])).append('\n');
-            for (int i = 0; i < e.rows().size(); i++) {
-                List<String> details = details(e.rows().get(i), detail);
-                sb.append(line(fixed.get(i), w, details.getFirst())).append('\n');
-                for (String more : details.subList(1, details.size())) {
-                    sb.append(" ".repeat(indent)).append(more).append('\n');
-                }
-            }
+            appendRows(sb, all);
         }
         sb.append('\n').append(e.summary()).append('\n');
         e.hint().ifPresent(h -> appendWrapped(sb, "hint: ", h));
         return sb.toString();
+    }
+
+    private void appendRows(StringBuilder sb, List<Explanation.Row> all) {
+        List<String[]> fixed = new ArrayList<>();
+        for (Explanation.Row r : all) {
+            fixed.add(new String[] {
+                r.rank() > 0 ? Integer.toString(r.rank()) : "-",
+                r.providerId(),
+                r.priority().isPresent() ? Integer.toString(r.priority().getAsInt()) : "-",
+                r.activationType().map(ActivationType::toString).orElse("-"),
+                r.status().label()});
+        }
+        int[] w = new int[HEADER.length - 1];
+        for (int c = 0; c < w.length; c++) {
+            w[c] = HEADER[c].length();
+            for (String[] row : fixed) {
+                w[c] = Math.max(w[c], row[c].length());
+            }
+        }
+        // a long id (a broken provider's class name) wraps inside its column rather than pushing the others out
+        w[1] = Math.min(w[1], Math.max(HEADER[1].length(), Math.min(MAX_ID_WIDTH, width / 4)));
+        int indent = 0;
+        for (int c : w) {
+            indent += c + 2;
+        }
+        // on a narrow terminal the long column moves under its row instead of squeezing beside it
+        boolean stacked = width - indent < MIN_DETAIL_WIDTH;
+        int detailWidth = stacked ? width - STACK_INDENT : width - indent;
+        sb.append(line(HEADER, w, List.of(), 0, stacked ? "" : HEADER[HEADER.length - 1])).append('\n');
+        for (int i = 0; i < all.size(); i++) {
+            List<String> ids = wrap(fixed.get(i)[1], w[1], "");
+            List<String> details = details(all.get(i), detailWidth);
+            int height = stacked ? ids.size() : Math.max(ids.size(), details.size());
+            for (int k = 0; k < height; k++) {
+                String[] cells = k == 0 ? fixed.get(i) : new String[] {"", "", "", "", ""};
+                String last = stacked || k >= details.size() ? "" : details.get(k);
+                sb.append(line(cells, w, ids, k, last)).append('\n');
+            }
+            if (stacked) {
+                for (String d : details) {
+                    sb.append(" ".repeat(STACK_INDENT)).append(d).append('\n');
+                }
+            }
+        }
     }
 
     /**
@@ -117,10 +139,11 @@ final class ExplanationTable {
         return out;
     }
 
-    private static String line(String[] cells, int[] w, String last) {
+    private static String line(String[] cells, int[] w, List<String> ids, int k, String last) {
         StringBuilder sb = new StringBuilder();
         for (int c = 0; c < w.length; c++) {
-            sb.append(cells[c]).append(" ".repeat(w[c] - cells[c].length() + 2));
+            String cell = c == 1 && !ids.isEmpty() ? (k < ids.size() ? ids.get(k) : "") : cells[c];
+            sb.append(cell).append(" ".repeat(Math.max(0, w[c] - cell.length()) + 2));
         }
         return sb.append(last).toString().stripTrailing();
     }

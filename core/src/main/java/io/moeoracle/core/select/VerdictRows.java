@@ -103,7 +103,7 @@ final class VerdictRows {
             return errorRow(0, rp, priority, act, which + " threw " + ServiceScan.describe(e), host(p));
         }
         return new Explanation.Row(0, rp.id(), priority, act, Explanation.Status.EXCLUDED,
-                rp.id() + " runs on the host CPU, not on " + device.id() + ": it is used for a " + vendorWord(device)
+                rp.id() + " runs on the host CPU, not on " + device.id() + ": it is used for " + vendorWord(device)
                         + " device only when requested by id",
                 "request it by id (--backend " + rp.id() + ", -D" + SelectionSettings.BACKEND_PROPERTY + "=" + rp.id()
                         + ") to run the layer on the host, slowly", host(p), rp.source());
