@@ -11,10 +11,10 @@ import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.core.device.SimulatedDevices;
-import io.moeoracle.core.guice.MoeOracleModule;
 import io.moeoracle.core.select.MoeKernelSelector;
 import io.moeoracle.core.select.Selection;
 import io.moeoracle.core.weights.ModelConfig;
+import io.moeoracle.guice.MoeOracleModule;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 

@@ -13,8 +13,8 @@ import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
-import io.moeoracle.core.reference.RelativeError;
-import io.moeoracle.core.weights.RandomMoe;
+import io.moeoracle.reference.RandomMoe;
+import io.moeoracle.reference.RelativeError;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -310,7 +310,7 @@ class CpuMoeKernelNumericsTest {
             HostTensor hidden = RandomMoe.hidden(31, 64, DType.F32, SEED, arena);
             HostTensor logits = RandomMoe.routerLogits(31, 10, SEED, arena);
             var viaLogits = run(s, w, hidden, Routing.logits(logits), DType.F32, arena);
-            var viaTopK = run(s, w, hidden, io.moeoracle.core.reference.TopKRouting.fromLogits(logits, 4, arena),
+            var viaTopK = run(s, w, hidden, io.moeoracle.reference.TopKRouting.fromLogits(logits, 4, arena),
                     DType.F32, arena);
             assertThat(RelativeError.l2(viaLogits.actual(), viaLogits.expected())).isLessThanOrEqualTo(TOLERANCE);
             assertThat(RelativeError.l2(viaTopK.actual(), viaTopK.expected())).isLessThanOrEqualTo(TOLERANCE);

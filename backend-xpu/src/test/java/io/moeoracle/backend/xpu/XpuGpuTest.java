@@ -10,7 +10,7 @@ import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
-import io.moeoracle.core.weights.RandomMoe;
+import io.moeoracle.reference.RandomMoe;
 import java.lang.foreign.Arena;
 import java.util.Map;
 import java.util.Random;

@@ -2,7 +2,7 @@ package io.moeoracle.core.select;
 
 import java.util.Map;
 import java.util.LinkedHashMap;
-import io.moeoracle.core.json.Json;
+import io.moeoracle.core.internal.json.Json;
 import io.moeoracle.api.HostAvailability;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.ActivationType;

@@ -1,8 +1,8 @@
 package io.moeoracle.core.weights;
 
 import io.moeoracle.api.tensor.HostTensor;
-import io.moeoracle.core.json.Json;
-import io.moeoracle.core.json.JsonException;
+import io.moeoracle.core.internal.json.Json;
+import io.moeoracle.core.internal.json.JsonException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.DirectoryStream;

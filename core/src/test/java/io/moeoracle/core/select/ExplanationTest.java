@@ -9,7 +9,7 @@ import io.moeoracle.core.device.SimulatedDevices;
 import io.moeoracle.core.discovery.ProviderRegistry;
 import io.moeoracle.core.fixtures.FakeProvider;
 import io.moeoracle.core.fixtures.Specs;
-import io.moeoracle.core.json.Json;
+import io.moeoracle.core.internal.json.Json;
 import io.moeoracle.core.select.Explanation.Row;
 import io.moeoracle.core.select.Explanation.Status;
 import java.util.List;

@@ -8,6 +8,7 @@ import io.moeoracle.api.spec.QuantScheme;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
+import io.moeoracle.reference.RandomMoe;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
