@@ -81,17 +81,13 @@ class MoeOracleCliTest {
 
         @Test
         @DisplayName("MXFP8 activations on a simulated H100: no emulation, exit 3, and flashinfer named")
-        @SuppressWarnings("unchecked")
         void mxfp8OnH100() {
             Outcome o = cli("explain", "--model", "gpt-oss-120b", "--activation", "mxfp8", "--device", "sim:sm_90",
                     "--json");
             assertThat(o.code()).as(o.out() + o.err()).isEqualTo(MoeOracleCli.EXIT_NO_KERNEL);
-            Map<String, Object> doc = Json.parseObject(o.out().strip());
-            assertThat(doc.get("winner")).isNull();
-            List<Map<String, Object>> missing = (List<Map<String, Object>>) doc.get("notInstalled");
-            assertThat(missing).extracting(m -> m.get("backend")).contains("flashinfer-mxfp8");
-            assertThat(missing).extracting(m -> (String) m.get("reason"))
-                    .anySatisfy(r -> assertThat(r).contains("io.moeoracle:moe-oracle-backend-flashinfer"));
+            String doc = o.out().strip();
+            assertThat(doc).contains("\"winner\":null", "\"notInstalled\":[{\"rank\":0,\"backend\":\"flashinfer-mxfp8\"",
+                    "add io.moeoracle:moe-oracle-backend-flashinfer (would run: ");
         }
 
         @ParameterizedTest

@@ -11,7 +11,6 @@ import io.moeoracle.core.device.SimulatedDevices;
 import io.moeoracle.core.discovery.ProviderRegistry;
 import io.moeoracle.core.fixtures.FakeProvider;
 import io.moeoracle.core.fixtures.Specs;
-import io.moeoracle.core.reference.EmulationProvider;
 import io.moeoracle.core.select.Explanation.Row;
 import io.moeoracle.core.select.Explanation.Status;
 import java.util.List;
@@ -34,6 +33,11 @@ class HostSideAndCatalogueTest {
         return selector(SelectionSettings.defaults(), ps);
     }
 
+    /** Like the reference module's emulation: supports everything, lowest priority, runs on the host. */
+    private static FakeProvider emulation() {
+        return FakeProvider.supported("emulation", -1000).onHost();
+    }
+
     private static List<String> notInstalled(Explanation e) {
         return e.notInstalled().stream().map(Row::providerId).toList();
     }
@@ -44,7 +48,7 @@ class HostSideAndCatalogueTest {
     void hostSideNeverWinsOnAGpu(String device) {
         DeviceInfo d = SimulatedDevices.get(device);
         FakeProvider host = FakeProvider.supported("host-thing", 1_000_000).onHost();
-        MoeKernelSelector s = selector(host, new EmulationProvider());
+        MoeKernelSelector s = selector(host, emulation());
         assertThat(s.trySelect(Specs.gptOss120b(), d)).isEmpty();
         assertThatThrownBy(() -> s.select(Specs.gptOss120b(), d)).isInstanceOf(NoKernelAvailableException.class);
         Explanation e = s.explain(Specs.gptOss120b(), d);
@@ -57,7 +61,7 @@ class HostSideAndCatalogueTest {
     @Test
     @DisplayName("requested by id, a host-side provider runs anywhere")
     void requestedByIdItRuns() {
-        MoeKernelSelector s = selector(SelectionSettings.defaults().withBackend("emulation"), new EmulationProvider());
+        MoeKernelSelector s = selector(SelectionSettings.defaults().withBackend("emulation"), emulation());
         for (DeviceInfo d : SimulatedDevices.all()) {
             Selection sel = s.select(Specs.gptOss120b(), d);
             assertThat(sel.winnerId()).as(d.id()).isEqualTo("emulation");
@@ -86,7 +90,7 @@ class HostSideAndCatalogueTest {
     @Test
     @DisplayName("a GPU with no supporting provider names the official backends that would run the layer")
     void notInstalledBackendsAreNamed() {
-        Explanation gfx = selector(new EmulationProvider()).explain(Specs.gptOss120b(), SimulatedDevices.get("sim:gfx942"));
+        Explanation gfx = selector(emulation()).explain(Specs.gptOss120b(), SimulatedDevices.get("sim:gfx942"));
         assertThat(gfx.winnerId()).isEmpty();
         assertThat(notInstalled(gfx)).containsExactly("aiter");
         assertThat(gfx.row("aiter").orElseThrow().reason())
@@ -94,13 +98,13 @@ class HostSideAndCatalogueTest {
 
         MoeLayerSpec mxfp8 = Specs.gptOss120b().toBuilder()
                 .quant(Specs.gptOss120b().quant().withActivations(ActivationType.MXFP8)).build();
-        Explanation h100 = selector(new EmulationProvider()).explain(mxfp8, SM90);
+        Explanation h100 = selector(emulation()).explain(mxfp8, SM90);
         assertThat(h100.winnerId()).isEmpty();
         assertThat(notInstalled(h100)).containsExactly("flashinfer-mxfp8");
         assertThat(h100.row("flashinfer-mxfp8").orElseThrow().reason())
                 .contains("io.moeoracle:moe-oracle-backend-flashinfer");
         assertThat(h100.hint()).hasValueSatisfying(h -> assertThat(h).contains("'not installed'"));
-        assertThatThrownBy(() -> selector(new EmulationProvider()).select(mxfp8, SM90))
+        assertThatThrownBy(() -> selector(emulation()).select(mxfp8, SM90))
                 .isInstanceOf(NoKernelAvailableException.class).hasMessageContaining("moe-oracle-backend-flashinfer");
     }
 
@@ -122,11 +126,11 @@ class HostSideAndCatalogueTest {
     @Test
     @DisplayName("a CPU with only the host-side emulation names the cpu backend; with cpu installed nothing is named")
     void cpuCatalogue() {
-        Explanation e = selector(new EmulationProvider()).explain(Specs.gptOss120b(), CPU);
+        Explanation e = selector(emulation()).explain(Specs.gptOss120b(), CPU);
         assertThat(e.winnerId()).contains("emulation");
         assertThat(e.row("emulation").orElseThrow().status()).isEqualTo(Status.FALLBACK);
         assertThat(notInstalled(e)).containsExactly("cpu");
-        Explanation withCpu = selector(new EmulationProvider(), FakeProvider.supported("cpu", 100))
+        Explanation withCpu = selector(emulation(), FakeProvider.supported("cpu", 100))
                 .explain(Specs.gptOss120b(), CPU);
         assertThat(withCpu.winnerId()).contains("cpu");
         assertThat(notInstalled(withCpu)).isEmpty();
@@ -135,7 +139,7 @@ class HostSideAndCatalogueTest {
     @Test
     @DisplayName("an unknown request for an official id says which artifact holds it")
     void unknownOfficialIdNamesItsArtifact() {
-        MoeKernelSelector s = selector(SelectionSettings.defaults().withBackend("aiter"), new EmulationProvider());
+        MoeKernelSelector s = selector(SelectionSettings.defaults().withBackend("aiter"), emulation());
         assertThatThrownBy(() -> s.explain(Specs.gptOss120b(), SimulatedDevices.get("sim:gfx942")))
                 .isInstanceOf(UnknownBackendException.class)
                 .hasMessageContaining("io.moeoracle:moe-oracle-backend-rocm-aiter");
