@@ -16,7 +16,9 @@ import org.slf4j.LoggerFactory;
  * Entry point of the OpenCL facade. The ICD loader ({@code libOpenCL.so.1}) is opened lazily, on
  * the first call; {@link #isAvailable()} is computed once by actually calling
  * {@code clGetPlatformIDs}, so "loader present but no vendor ICD registered" counts as unavailable,
- * with the reason in {@link #unavailabilityCause()}.
+ * with the reason in {@link #unavailabilityCause()}. Before that call the registered drivers are read
+ * ({@link IcdRegistry}): when PoCL is among them and not asked for ({@link PoclGate}), the loader is not
+ * called and OpenCL is unavailable with that reason, because PoCL replaces the JVM's signal handlers.
  *
  * <p>Which platforms are listed can be narrowed with the system property {@value #PLATFORM_PROPERTY}
  * or the environment variable {@value #PLATFORM_ENV}: a case-insensitive substring of the
@@ -41,6 +43,17 @@ public final class OpenCl {
             Optional<UnsatisfiedLinkError> loadFailure = OpenClLibrary.loadFailure();
             if (loadFailure.isPresent()) {
                 return loadFailure.get();
+            }
+            // decided before clGetPlatformIDs, which loads every registered driver into this process
+            IcdRegistry icds = IcdRegistry.current();
+            Optional<String> refusal = PoclGate.refusal(icds, System::getProperty, System::getenv);
+            if (refusal.isPresent()) {
+                LOG.debug("{}", refusal.get());
+                return new IllegalStateException(refusal.get());
+            }
+            if (!icds.signalReplacing().isEmpty() && !PoclGate.jsigPreloaded()) {
+                LOG.warn("loading the OpenCL drivers {} as asked, in a JVM without libjsig: PoCL's signal handlers may"
+                        + " replace the JVM's; start it with LD_PRELOAD=$JAVA_HOME/lib/libjsig.so", icds.signalReplacing());
             }
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment count = arena.allocate(ValueLayout.JAVA_INT);
