@@ -36,6 +36,12 @@ import org.slf4j.LoggerFactory;
  *   <li>Otherwise the {@link SelectionPolicy} orders the providers, {@code moe.priority} moves the
  *       listed ids to the front and {@code moe.exclude} removes ids; each provider is asked in
  *       turn, the first supported wins, and every verdict is kept in the {@link Explanation}.</li>
+ *   <li>A host-side provider ({@link MoeKernelProvider#runsOnHost()}, e.g. {@code emulation}) is never
+ *       chosen for a non-CPU device unless requested by id; on a CPU device it is asked after every
+ *       device-side provider and wins only as a {@link Explanation.Status#FALLBACK fallback}, with
+ *       one WARN line.</li>
+ *   <li>The official backends that are not installed and would run the layer (or rank above the
+ *       winner) are named in {@link Explanation#notInstalled()}, with the artifact to add.</li>
  * </ol>
  * A provider that throws becomes an error row and never stops the others. Decisions are cached
  * per (spec, device), so each is computed and logged (one INFO line for the winner, one DEBUG
