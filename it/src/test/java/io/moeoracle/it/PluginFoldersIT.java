@@ -36,6 +36,7 @@ class PluginFoldersIT {
         plugins = Files.createDirectories(tmp.resolve("plugins"));
         alpha = Files.copy(FixtureJars.jar("alpha"), plugins.resolve("alpha-backend.jar"));
         Files.copy(FixtureJars.jar("broken"), plugins.resolve("broken-backend.jar"));
+        Files.copy(FixtureJars.jar("gamma"), plugins.resolve("gamma-plain.jar"));
         Files.writeString(plugins.resolve("damaged.jar"), "this is not a zip file");
         Files.writeString(plugins.resolve("notes.txt"), "not a jar: ignored");
     }
@@ -48,6 +49,9 @@ class PluginFoldersIT {
                 .contains("cannot open " + folder.resolve("damaged.jar") + " as a jar")
                 .doesNotContain("notes.txt");
         assertThat(out).containsPattern("cpu\\s+100\\s+bf16\\s+supported").contains("from: built in");
+        // the plain jar, beside the modular ones
+        assertThat(out).containsPattern("it-gamma\\s+7\\s+bf16\\s+supported");
+        assertThat(squash(out)).contains("from: " + folder.resolve("gamma-plain.jar"));
     }
 
     /** Joins the lines a narrow table wrapped, so that a path reads in one piece. */
