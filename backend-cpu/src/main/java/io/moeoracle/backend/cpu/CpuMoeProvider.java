@@ -49,8 +49,8 @@ public final class CpuMoeProvider implements MoeKernelProvider, RooflineProbe {
     @Override
     public SupportVerdict isSupported(MoeLayerSpec spec, DeviceInfo device) {
         if (device.vendor() != Vendor.CPU) {
-            return SupportVerdict.unsupported("cpu runs on the host CPU; " + device.describe() + " is a "
-                    + device.vendor().name().toLowerCase(Locale.ROOT) + " device", "use --device cpu");
+            return SupportVerdict.unsupported("cpu runs on the host CPU; " + device.describe() + " is "
+                    + device.vendor().device(), "use --device cpu");
         }
         if (!isX86(device)) {
             return SupportVerdict.unsupported("no native build of the cpu kernels for " + device.arch()
@@ -91,13 +91,27 @@ public final class CpuMoeProvider implements MoeKernelProvider, RooflineProbe {
                         "see hostAvailability; rebuild with a C compiler or set -D"
                                 + io.moeoracle.backend.cpu.ffi.NativeLibraryLoader.CACHE_PROPERTY + "=<folder>");
             }
+            try {
+                isa = effectiveIsa(MoeCpuNative.get(), device); // what will actually run here
+            } catch (IllegalArgumentException e) {
+                return SupportVerdict.unsupported(e.getMessage(), "fix or remove -D" + ISA_PROPERTY);
+            }
         }
         return SupportVerdict.supported((w.kind() == WeightFormat.Kind.MXFP4 ? "MXFP4 decoded in registers" : "BF16 weights")
-                + ", BF16 activations, " + switch (isa) {
-                    case AVX512_BF16 -> "AVX-512 BF16 (vdpbf16ps)";
-                    case AVX2 -> "AVX2+FMA (fp32)";
-                    case SCALAR -> "scalar C (slow)";
-                } + (device.simulated() ? "" : ", " + threads() + " threads"));
+                + ", BF16 activations, " + isaPhrase(isa, device) + (device.simulated() ? "" : ", " + threads() + " threads"));
+    }
+
+    /** Names the kernel set that runs, and why it is not the AVX-512 one on an AVX-512 CPU without BF16. */
+    static String isaPhrase(CpuIsa isa, DeviceInfo device) {
+        String kernels = switch (isa) {
+            case AVX512_BF16 -> "AVX-512 BF16 kernels (vdpbf16ps)";
+            case AVX2 -> "AVX2+FMA kernels (fp32)";
+            case SCALAR -> "scalar C kernels (slow)";
+        };
+        if (isa != CpuIsa.AVX512_BF16 && CpuIsa.avx512WithoutBf16(device)) {
+            return kernels + ": this AVX-512 CPU has no AVX512_BF16, which the AVX-512 kernels need";
+        }
+        return kernels;
     }
 
     private static boolean isX86(DeviceInfo device) {

@@ -29,7 +29,7 @@ class CpuMoeProviderTest {
     private final DeviceInfo simAvx2 = new DeviceInfo("sim:cpu-avx2", Vendor.CPU, "x86-64-avx2", "simulated AVX2 CPU",
             8, 16L << 30, Set.of("avx2", "fma"), true);
     private final DeviceInfo simAvx512 = new DeviceInfo("sim:cpu-avx512", Vendor.CPU, "x86-64-avx512",
-            "simulated AVX-512 CPU", 8, 16L << 30, Set.of("avx2", "fma", "avx512f", "avx512_bf16"), true);
+            "simulated AVX-512 CPU", 8, 16L << 30, Set.of("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16"), true);
     private final DeviceInfo simArm = new DeviceInfo("sim:cpu-arm", Vendor.CPU, "aarch64", "simulated ARM", 8,
             16L << 30, Set.of("neon"), true);
 

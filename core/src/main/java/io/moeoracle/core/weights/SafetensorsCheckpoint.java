@@ -169,6 +169,15 @@ public final class SafetensorsCheckpoint implements TensorSource, AutoCloseable 
     }
 
     @Override
+    public String fileDtype(String name) {
+        SafetensorsFile f = byTensor.get(name);
+        if (f == null) {
+            throw new SafetensorsException(root, name, "no such tensor in the checkpoint");
+        }
+        return f.fileDtype(name);
+    }
+
+    @Override
     public Path fileOf(String name) {
         SafetensorsFile f = byTensor.get(name);
         return f == null ? root : f.path();
