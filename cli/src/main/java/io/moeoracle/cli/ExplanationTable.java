@@ -87,7 +87,7 @@ final class ExplanationTable {
         int detailWidth = stacked ? width - STACK_INDENT : width - indent;
         sb.append(line(HEADER, w, List.of(), 0, stacked ? "" : HEADER[HEADER.length - 1])).append('\n');
         for (int i = 0; i < all.size(); i++) {
-            List<String> ids = wrap(fixed.get(i)[1], w[1], "");
+            List<String> ids = wrapId(fixed.get(i)[1], w[1]);
             List<String> details = details(all.get(i), detailWidth);
             int height = stacked ? ids.size() : Math.max(ids.size(), details.size());
             for (int k = 0; k < height; k++) {
@@ -184,6 +184,27 @@ final class ExplanationTable {
                     lines.add(prefix + rest.substring(0, take));
                     rest = rest.substring(take);
                 }
+            }
+        }
+        if (!cur.isEmpty() || lines.isEmpty()) {
+            lines.add(cur);
+        }
+        return lines;
+    }
+
+    /** Wraps an id (a class name for a provider that failed to load) after its dots where it can. */
+    static List<String> wrapId(String id, int w) {
+        List<String> lines = new ArrayList<>();
+        String cur = "";
+        for (String part : id.split("(?<=\\.)")) {
+            if (!cur.isEmpty() && cur.length() + part.length() > w) {
+                lines.add(cur);
+                cur = "";
+            }
+            cur += part;
+            while (cur.length() > w) {
+                lines.add(cur.substring(0, w));
+                cur = cur.substring(w);
             }
         }
         if (!cur.isEmpty() || lines.isEmpty()) {

@@ -127,4 +127,13 @@ class ExplanationTableTest {
         assertThat(ExplanationTable.wrap("abcdefghij", 4, "")).containsExactly("abcd", "efgh", "ij");
         assertThat(ExplanationTable.wrap("", 4, "")).containsExactly("");
     }
+
+    @Test
+    void aLongClassNameWrapsAfterItsDots() {
+        assertThat(ExplanationTable.wrapId("io.moeoracle.it.broken.BrokenProvider", 24))
+                .containsExactly("io.moeoracle.it.broken.", "BrokenProvider");
+        assertThat(ExplanationTable.wrapId("marlin", 24)).containsExactly("marlin");
+        assertThat(ExplanationTable.wrapId("averyveryverylongidwithoutdots", 10))
+                .containsExactly("averyveryv", "erylongidw", "ithoutdots");
+    }
 }
