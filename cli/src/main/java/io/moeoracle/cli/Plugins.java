@@ -4,7 +4,6 @@ import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.core.discovery.ProviderRegistry;
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.module.Configuration;
 import java.lang.module.ModuleFinder;
 import java.lang.module.ModuleReference;
@@ -80,10 +79,10 @@ record Plugins(List<Path> folders, List<Path> jars, ClassLoader loader, Optional
      */
     static Plugins load(List<Path> folders, ClassLoader parent) {
         List<Path> jars = new ArrayList<>();
-        for (Path f : folders) {
-            jars.addAll(jarsIn(f));
-        }
         List<Failure> failures = new ArrayList<>();
+        for (Path f : folders) {
+            jars.addAll(jarsIn(f, failures));
+        }
         List<Path> plain = new ArrayList<>();
         List<Path> modular = new ArrayList<>();
         // modular jars need the api as a named module to resolve against: only when the CLI runs on the module path
@@ -103,7 +102,7 @@ record Plugins(List<Path> folders, List<Path> jars, ClassLoader loader, Optional
         return new Plugins(List.copyOf(folders), List.copyOf(jars), loader, layer, List.copyOf(failures));
     }
 
-    private static List<Path> jarsIn(Path folder) {
+    private static List<Path> jarsIn(Path folder, List<Failure> failures) {
         if (Files.isRegularFile(folder) && folder.getFileName().toString().endsWith(".jar")) {
             return List.of(folder.toAbsolutePath().normalize());
         }
@@ -119,9 +118,9 @@ record Plugins(List<Path> folders, List<Path> jars, ClassLoader loader, Optional
             for (Path p : ds) {
                 out.add(p.toAbsolutePath().normalize());
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list the plugin folder " + folder + ": " + e.getMessage()
-                    + "; fix its permissions or remove it from " + ENV, e);
+        } catch (IOException | RuntimeException e) {
+            failures.add(new Failure(folder, new IOException("cannot list the plugin folder " + folder + ": " + e
+                    + "; fix its permissions or remove it from " + ENV, e)));
         }
         out.sort(null);
         return out;
