@@ -44,9 +44,9 @@ record Plugins(List<Path> folders, List<Path> jars, ClassLoader loader, Optional
     private static final Logger LOG = LoggerFactory.getLogger(Plugins.class);
 
     /**
-     * A jar that could not be used.
+     * A jar (or folder) that could not be used.
      *
-     * @param jar the jar
+     * @param jar the jar, or the folder that could not be listed
      * @param cause why
      */
     record Failure(Path jar, Throwable cause) {
@@ -186,7 +186,8 @@ record Plugins(List<Path> folders, List<Path> jars, ClassLoader loader, Optional
         builder.addClassLoader(loader);
         layer.ifPresent(builder::addModuleLayer);
         for (Failure f : failures) {
-            builder.addUnavailable(f.jar().toString(), f.jar().getFileName().toString(), f.cause());
+            Path name = f.jar().getFileName();
+            builder.addUnavailable(f.jar().toString(), name == null ? f.jar().toString() : name.toString(), f.cause());
         }
         return builder;
     }
