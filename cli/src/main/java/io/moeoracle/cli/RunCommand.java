@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -33,6 +34,9 @@ import picocli.CommandLine.Spec;
 final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    @ParentCommand
+    MoeOracleCli root;
 
     @Mixin
     SpecOptions layer;
@@ -96,8 +100,8 @@ final class RunCommand implements Callable<Integer> {
         }
         MoeLayerSpec asked = layer.toSpec(backend);
         MoeLayerSpec s = asked.maxTokensPerCall() < tokens ? asked.toBuilder().maxTokensPerCall(tokens).build() : asked;
-        Selection selection = KernelChoice.onRealDevice(s, device, "run");
-        out.print(selection.explanation().toTable());
+        Selection selection = KernelChoice.onRealDevice(root, s, device, "run");
+        out.print(root.table().render(selection.explanation()));
         out.println();
         out.flush();
 

@@ -62,7 +62,42 @@ class MoeOracleCliTest {
             Outcome o = cli("explain", "--model", "gpt-oss-20b", "--activation", "mxfp8", "--device", "sim:cpu-avx512");
             assertThat(o.code()).as(o.err()).isZero();
             assertThat(o.out()).containsPattern("cpu\\s+\\S+\\s+mxfp8\\s+unsupported\\s+mxfp8 activations")
-                    .contains("chosen: emulation");
+                    .contains("chosen: emulation (fallback on the host)");
+        }
+    }
+
+    @Nested
+    @DisplayName("no silent fallback to the host")
+    class NoSilentFallback {
+        @Test
+        @DisplayName("gpt-oss-120b on a simulated MI300X: no emulation, exit 3, and the AMD backend to install")
+        void gfx942() {
+            Outcome o = cli("explain", "--model", "gpt-oss-120b", "--device", "sim:gfx942");
+            assertThat(o.code()).as(o.out() + o.err()).isEqualTo(MoeOracleCli.EXIT_NO_KERNEL);
+            assertThat(o.out()).doesNotContainPattern("(?m)^\\S+\\s+emulation\\s+\\S+\\s+\\S+\\s+chosen")
+                    .contains("no backend can run this layer")
+                    .containsPattern("aiter\\s+\\d+\\s+\\S+\\s+not installed\\s+add io.moeoracle:moe-oracle-backend-rocm-aiter");
+        }
+
+        @Test
+        @DisplayName("MXFP8 activations on a simulated H100: no emulation, exit 3, and flashinfer named")
+        void mxfp8OnH100() {
+            Outcome o = cli("explain", "--model", "gpt-oss-120b", "--activation", "mxfp8", "--device", "sim:sm_90",
+                    "--json");
+            assertThat(o.code()).as(o.out() + o.err()).isEqualTo(MoeOracleCli.EXIT_NO_KERNEL);
+            String doc = o.out().strip();
+            assertThat(doc).contains("\"winner\":null", "\"notInstalled\":[{\"rank\":0,\"backend\":\"flashinfer-mxfp8\"",
+                    "add io.moeoracle:moe-oracle-backend-flashinfer (would run: ");
+        }
+
+        @ParameterizedTest
+        @ValueSource(strings = {"sim:gfx942", "sim:gfx950", "sim:sm_90", "sim:sm_100", "sim:xe-hpc", "sim:cpu-avx2"})
+        @DisplayName("--backend emulation still works everywhere")
+        void emulationOnRequest(String device) {
+            Outcome o = cli("explain", "--model", "gpt-oss-120b", "--activation", "mxfp8", "--device", device,
+                    "--backend", "emulation");
+            assertThat(o.code()).as(o.out() + o.err()).isZero();
+            assertThat(o.out()).contains("chosen: emulation").doesNotContain("fallback");
         }
     }
 

@@ -45,6 +45,12 @@ public final class EmulationProvider implements MoeKernelProvider {
         return PRIORITY;
     }
 
+    /** @return true: the reference runs on the host CPU whatever the device, so it is never a silent GPU fallback */
+    @Override
+    public boolean runsOnHost() {
+        return true;
+    }
+
     @Override
     public ActivationType activationType(MoeLayerSpec spec, DeviceInfo device) {
         ActivationType requested = spec.quant().activations();

@@ -38,6 +38,8 @@ class EmulationProviderTest {
                 .contains(EmulationProvider.ID);
         assertThat(provider.priority(SPEC, CPU)).isEqualTo(-1000);
         assertThat(provider.description()).contains("float64").contains("slow");
+        // host-side: the selector never hands it a GPU layer unless it is requested by id
+        assertThat(provider.runsOnHost()).isTrue();
     }
 
     @Test

@@ -123,6 +123,7 @@ public final class ProviderRegistry {
         private final Set<ModuleLayer> layers = new LinkedHashSet<>();
         private final Map<MoeKernelProvider, Boolean> bound = new IdentityHashMap<>();
         private final List<MoeKernelProvider> boundOrder = new ArrayList<>();
+        private final List<UnavailableProvider> preFailed = new ArrayList<>();
 
         private Builder() {
         }
@@ -156,6 +157,21 @@ public final class ProviderRegistry {
             if (bound.put(provider, Boolean.TRUE) == null) {
                 boundOrder.add(provider);
             }
+            return this;
+        }
+
+        /**
+         * Records a source of providers that could not be opened (a damaged jar in a plugins folder,
+         * a module that does not resolve), so that it is listed in {@link ProviderRegistry#unavailable()}
+         * and in every explanation like a provider that failed to load.
+         *
+         * @param source where it was found, e.g. the jar's path
+         * @param name what it is: a class name, or the jar's file name when no class is known
+         * @param cause what went wrong
+         * @return this
+         */
+        public Builder addUnavailable(String source, String name, Throwable cause) {
+            preFailed.add(new UnavailableProvider(source, name, cause));
             return this;
         }
 
@@ -218,6 +234,9 @@ public final class ProviderRegistry {
                 ServiceScan.scan(ServiceLoader.load(layer, MoeKernelProvider.class), "module layer " + layer, seen,
                         f -> register(f.instance(), f.source(), describe(f.type()), found, failed, failedKeys, byId),
                         f -> fail(new UnavailableProvider(f.source(), f.name(), f.cause()), failed, failedKeys));
+            }
+            for (UnavailableProvider u : preFailed) {
+                fail(u, failed, failedKeys);
             }
             for (UnavailableProvider u : failed) {
                 LOG.warn("kernel backend {} from {} is unavailable: {}", u.name(), u.source(), u.reason());

@@ -1,15 +1,12 @@
 package io.moeoracle.core.select;
 
-import io.moeoracle.api.HostAvailability;
 import io.moeoracle.api.MoeKernelProvider;
-import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
-import io.moeoracle.api.spec.ActivationType;
+import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.core.MoeOracleException;
 import io.moeoracle.core.discovery.ProviderRegistry;
 import io.moeoracle.core.discovery.RegisteredProvider;
-import io.moeoracle.core.discovery.UnavailableProvider;
 import io.moeoracle.core.internal.ServiceScan;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -39,6 +36,12 @@ import org.slf4j.LoggerFactory;
  *   <li>Otherwise the {@link SelectionPolicy} orders the providers, {@code moe.priority} moves the
  *       listed ids to the front and {@code moe.exclude} removes ids; each provider is asked in
  *       turn, the first supported wins, and every verdict is kept in the {@link Explanation}.</li>
+ *   <li>A host-side provider ({@link MoeKernelProvider#runsOnHost()}, e.g. {@code emulation}) is never
+ *       chosen for a non-CPU device unless requested by id; on a CPU device it is asked after every
+ *       device-side provider and wins only as a {@link Explanation.Status#FALLBACK fallback}, with
+ *       one WARN line.</li>
+ *   <li>The official backends that are not installed and would run the layer (or rank above the
+ *       winner) are named in {@link Explanation#notInstalled()}, with the artifact to add.</li>
  * </ol>
  * A provider that throws becomes an error row and never stops the others. Decisions are cached
  * per (spec, device), so each is computed and logged (one INFO line for the winner, one DEBUG
@@ -224,14 +227,14 @@ public final class MoeKernelSelector {
     private Decision explicit(MoeLayerSpec spec, DeviceInfo device, Explanation.Request request) {
         Optional<RegisteredProvider> found = registry.findRegistered(request.backendId());
         if (found.isEmpty()) {
-            Explanation e = new Explanation(spec, device, Optional.of(request), unavailableRows());
+            Explanation e = new Explanation(spec, device, Optional.of(request), VerdictRows.unavailableRows(registry));
             return new Decision(e, Optional.empty(),
                     Optional.of(new UnknownBackend(request.backendId(), request.source())));
         }
-        Explanation.Row judged = judge(1, found.get(), spec, device, false);
+        Explanation.Row judged = VerdictRows.judge(1, found.get(), spec, device, false);
         List<Explanation.Row> rows = new ArrayList<>();
         rows.add(judged);
-        rows.addAll(unavailableRows());
+        rows.addAll(VerdictRows.unavailableRows(registry));
         Explanation e = new Explanation(spec, device, Optional.of(request), rows);
         if (judged.status() == Explanation.Status.CHOSEN) {
             return new Decision(e, Optional.of(found.get().provider()), Optional.empty());
@@ -277,114 +280,60 @@ public final class MoeKernelSelector {
 
         List<Explanation.Row> rows = new ArrayList<>();
         List<Explanation.Row> notAsked = new ArrayList<>();
+        List<RegisteredProvider> hostSide = new ArrayList<>();
         MoeKernelProvider winner = null;
         int rank = 1;
         for (RegisteredProvider rp : prioritized) {
             if (settings.excludes(rp.id())) {
-                notAsked.add(excludedRow(rp));
+                notAsked.add(VerdictRows.excludedRow(rp));
                 continue;
             }
-            Explanation.Row judged = judge(rank++, rp, spec, device, winner != null);
+            boolean onHost;
+            try {
+                onHost = rp.provider().runsOnHost();
+            } catch (RuntimeException | LinkageError e) {
+                rows.add(VerdictRows.errorRow(rank++, rp, OptionalInt.empty(), Optional.empty(),
+                        "runsOnHost() threw " + ServiceScan.describe(e), VerdictRows.host(rp.provider())));
+                continue;
+            }
+            if (onHost) {
+                hostSide.add(rp);
+                continue;
+            }
+            Explanation.Row judged = VerdictRows.judge(rank++, rp, spec, device, winner != null);
             rows.add(judged);
             if (judged.status() == Explanation.Status.CHOSEN) {
                 winner = rp.provider();
             }
+        }
+        // host-side providers: never a silent fallback for a GPU; on a CPU only after every device-side one
+        for (RegisteredProvider rp : hostSide) {
+            if (device.vendor() != Vendor.CPU) {
+                notAsked.add(VerdictRows.hostOnlyRow(rp, spec, device));
+                continue;
+            }
+            Explanation.Row judged = VerdictRows.judge(rank++, rp, spec, device, winner != null);
+            if (judged.status() == Explanation.Status.CHOSEN) {
+                winner = rp.provider();
+                judged = judged.withStatus(Explanation.Status.FALLBACK);
+            }
+            rows.add(judged);
         }
         for (RegisteredProvider rp : registry.providers()) {
             if (placed.contains(rp.provider())) {
                 continue;
             }
             if (settings.excludes(rp.id())) {
-                notAsked.add(excludedRow(rp));
+                notAsked.add(VerdictRows.excludedRow(rp));
             } else {
-                notAsked.add(leftOutRow(rp, spec, device));
+                notAsked.add(VerdictRows.leftOutRow(rp, spec, device, policy));
             }
         }
         rows.addAll(notAsked);
-        rows.addAll(unavailableRows());
-        Explanation e = new Explanation(spec, device, Optional.empty(), rows);
+        rows.addAll(VerdictRows.unavailableRows(registry));
+        Explanation e = new Explanation(spec, device, Optional.empty(), rows,
+                VerdictRows.notInstalledRows(registry, spec, device, rows));
         return new Decision(e, Optional.ofNullable(winner), Optional.empty());
-    }
-
-    private static Explanation.Row judge(int rank, RegisteredProvider rp, MoeLayerSpec spec, DeviceInfo device,
-                             boolean alreadyChosen) {
-        MoeKernelProvider p = rp.provider();
-        HostAvailability host = host(p);
-        OptionalInt priority = OptionalInt.empty();
-        Optional<ActivationType> act = Optional.empty();
-        try {
-            priority = OptionalInt.of(p.priority(spec, device));
-            act = Optional.ofNullable(p.activationType(spec, device));
-        } catch (RuntimeException | LinkageError e) {
-            String which = priority.isPresent() ? "activationType()" : "priority()";
-            return errorRow(rank, rp, priority, act, which + " threw " + ServiceScan.describe(e), host);
-        }
-        SupportVerdict verdict;
-        try {
-            verdict = p.isSupported(spec, device);
-        } catch (RuntimeException | LinkageError e) {
-            return errorRow(rank, rp, priority, act, "isSupported() threw " + ServiceScan.describe(e), host);
-        }
-        if (verdict == null) {
-            return errorRow(rank, rp, priority, act, "isSupported() returned null", host);
-        }
-        return switch (verdict) {
-            case SupportVerdict.Supported s -> new Explanation.Row(rank, rp.id(), priority, act,
-                    alreadyChosen ? Explanation.Status.SUPPORTED_NOT_CHOSEN : Explanation.Status.CHOSEN,
-                    s.note(), "", host, rp.source());
-            case SupportVerdict.Unsupported u -> new Explanation.Row(rank, rp.id(), priority, act,
-                    Explanation.Status.UNSUPPORTED, u.reason(), u.remedy(), host, rp.source());
-        };
-    }
-
-    private static Explanation.Row errorRow(int rank, RegisteredProvider rp, OptionalInt priority,
-                                            Optional<ActivationType> act, String what, HostAvailability host) {
-        return new Explanation.Row(rank, rp.id(), priority, act, Explanation.Status.ERROR, "error: " + what,
-                "report this to the backend's authors; meanwhile skip it with -D" + SelectionSettings.EXCLUDE_PROPERTY
-                        + "=" + rp.id(), host, rp.source());
-    }
-
-    private static HostAvailability host(MoeKernelProvider p) {
-        try {
-            HostAvailability h = p.hostAvailability();
-            return h == null ? HostAvailability.no("hostAvailability() returned null") : h;
-        } catch (RuntimeException | LinkageError e) {
-            return HostAvailability.no("hostAvailability() threw " + ServiceScan.describe(e));
-        }
-    }
-
-    private static Explanation.Row excludedRow(RegisteredProvider rp) {
-        return new Explanation.Row(0, rp.id(), OptionalInt.empty(), Optional.empty(), Explanation.Status.EXCLUDED,
-                "excluded by " + SelectionSettings.EXCLUDE_PROPERTY, "remove '" + rp.id() + "' from "
-                + SelectionSettings.EXCLUDE_PROPERTY + " (or " + SelectionSettings.EXCLUDE_ENV + ") to consider it",
-                new HostAvailability(false, Optional.of("not checked")), rp.source());
-    }
-
-    private Explanation.Row leftOutRow(RegisteredProvider rp, MoeLayerSpec spec, DeviceInfo device) {
-        MoeKernelProvider p = rp.provider();
-        OptionalInt priority = OptionalInt.empty();
-        Optional<ActivationType> act = Optional.empty();
-        try {
-            priority = OptionalInt.of(p.priority(spec, device));
-            act = Optional.ofNullable(p.activationType(spec, device));
-        } catch (RuntimeException | LinkageError e) {
-            String which = priority.isPresent() ? "activationType()" : "priority()";
-            return errorRow(0, rp, priority, act, which + " threw " + ServiceScan.describe(e), host(p));
-        }
-        return new Explanation.Row(0, rp.id(), priority, act, Explanation.Status.EXCLUDED,
-                "left out by the selection policy " + policy, "bind another SelectionPolicy to consider it",
-                host(p), rp.source());
-    }
-
-    private List<Explanation.Row> unavailableRows() {
-        List<Explanation.Row> rows = new ArrayList<>();
-        for (UnavailableProvider u : registry.unavailable()) {
-            rows.add(new Explanation.Row(0, u.name(), OptionalInt.empty(), Optional.empty(),
-                    Explanation.Status.UNAVAILABLE, "failed to load: " + u.reason(),
-                    "fix or remove the backend jar (" + u.source() + ")", HostAvailability.no("failed to load"),
-                    u.source()));
-        }
-        return rows;
     }
 
     private static void log(Decision d) {
@@ -398,7 +347,12 @@ public final class MoeKernelSelector {
                         r.remedy().isBlank() ? "" : " (fix: " + r.remedy() + ")");
             }
         }
-        if (d.winner().isPresent()) {
+        if (e.rows().stream().anyMatch(r -> r.status() == Explanation.Status.FALLBACK)) {
+            LOG.warn("moe-oracle: no backend for {} supports {}; falling back to '{}' on the host CPU (slow: for"
+                    + " checking, not serving){}", e.device().describe(), e.spec().describe(), e.winnerId().orElseThrow(),
+                    e.notInstalled().isEmpty() ? "" : "; add " + e.notInstalled().stream().map(Explanation.Row::providerId)
+                            .collect(java.util.stream.Collectors.joining(" or ")) + " to run it natively");
+        } else if (d.winner().isPresent()) {
             LOG.info("moe-oracle: backend '{}' chosen for scheme {} on {}; layer {}{}", e.winnerId().orElseThrow(),
                     e.spec().quant(), e.device().describe(), e.spec().describe(), request);
         } else {

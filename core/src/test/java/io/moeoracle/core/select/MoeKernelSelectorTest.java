@@ -283,7 +283,8 @@ class MoeKernelSelectorTest {
         MoeKernelSelector s = selector();
         assertThatThrownBy(() -> s.select(SPEC, SM90))
                 .isInstanceOf(NoKernelAvailableException.class)
-                .hasMessageContaining("add a backend jar to the class path (see README 'Adding a backend')");
+                .hasMessageContaining(Explanation.NO_BACKEND_HINT)
+                .hasMessageContaining("not installed: ").hasMessageContaining("io.moeoracle:moe-oracle-backend-marlin");
         assertThat(s.explain(SPEC, SM90).noBackends()).isTrue();
     }
 
