@@ -13,6 +13,7 @@ import io.moeoracle.core.discovery.ProviderRegistry;
 import io.moeoracle.core.fixtures.FakeProvider;
 import io.moeoracle.core.fixtures.ServiceProviders;
 import io.moeoracle.core.fixtures.Specs;
+import io.moeoracle.core.select.Candidate;
 import io.moeoracle.core.select.DefaultSelectionPolicy;
 import io.moeoracle.core.select.MoeKernelSelector;
 import io.moeoracle.core.select.SelectionPolicy;
@@ -137,7 +138,7 @@ class MoeOracleModuleTest {
     void aHostReplacesThePolicyThroughTheOptionalBinder() {
         // ids in reverse order, priority ignored: "low" before "high"
         SelectionPolicy lowestFirst = (candidates, spec, device) -> candidates.stream()
-                .sorted(Comparator.comparing(MoeKernelProvider::id).reversed()).toList();
+                .sorted(Comparator.comparing(Candidate::id).reversed()).toList();
         Injector injector = Guice.createInjector(new MoeOracleModule(), new AbstractModule() {
             @Override
             protected void configure() {
