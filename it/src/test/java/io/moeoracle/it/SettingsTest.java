@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  *
  * <p>JDK-standard properties ({@link #STANDARD_PROPERTIES}: {@code os.arch}, {@code java.io.tmpdir},
  * {@code user.home}, ...) and the platform's environment variables ({@link #STANDARD_VARIABLES}:
- * {@code LD_PRELOAD}, the OpenCL ICD loaders' {@code OCL_ICD_*}) may be read anywhere, by literal
+ * {@code LD_PRELOAD}, {@code COLUMNS}, the OpenCL ICD loaders' {@code OCL_ICD_*}) may be read anywhere, by literal
  * name; they are the platform's, not ours, so they are neither declared nor in the table.
  */
 class SettingsTest {
@@ -50,8 +50,9 @@ class SettingsTest {
             "java.version", "line.separator", "file.separator", "path.separator",
             "org.slf4j.simpleLogger.defaultLogLevel");
 
-    /** Environment variables of the OS and of other libraries (the OpenCL ICD loaders). */
-    static final Set<String> STANDARD_VARIABLES = Set.of("LD_PRELOAD", "OCL_ICD_VENDORS", "OCL_ICD_FILENAMES");
+    /** Environment variables of the OS, the terminal and other libraries (the OpenCL ICD loaders). */
+    static final Set<String> STANDARD_VARIABLES = Set.of("LD_PRELOAD", "COLUMNS", "OCL_ICD_VENDORS",
+            "OCL_ICD_FILENAMES");
 
     private static final Pattern LITERAL_VARIABLE = Pattern.compile("System\\.getenv\\(\\s*\"([^\"]+)\"\\)");
     private static final Pattern LITERAL_PROPERTY = Pattern.compile("System\\.getProperty\\(\\s*\"([^\"]+)\"");
