@@ -184,9 +184,9 @@ public final class MoeKernelSelector {
         Optional<Explanation.Request> request = spec.requestedBackend()
                 .map(id -> new Explanation.Request(id, "spec.requestedBackend"))
                 .or(() -> settings.backend().map(id -> new Explanation.Request(id,
-                        "system property " + SelectionSettings.BACKEND_PROPERTY)))
+                        "system property " + SelectionSettings.BACKEND.name())))
                 .or(() -> settings.backendFromEnv().map(id -> new Explanation.Request(id,
-                        "environment variable " + SelectionSettings.BACKEND_ENV)));
+                        "environment variable " + SelectionSettings.BACKEND.env().orElseThrow())));
         Decision d = request.isPresent() ? explicit(spec, device, request.get()) : ordered(spec, device);
         log(d);
         return d;

@@ -42,19 +42,6 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
     private static final int DEFAULT_CACHE_SIZE = 1024;
     private static final int MAX_CACHE_SIZE = 1 << 24;
 
-    /** {@link #BACKEND}'s property. */
-    public static final String BACKEND_PROPERTY = BACKEND.name();
-    /** {@link #PRIORITY}'s property. */
-    public static final String PRIORITY_PROPERTY = PRIORITY.name();
-    /** {@link #EXCLUDE}'s property. */
-    public static final String EXCLUDE_PROPERTY = EXCLUDE.name();
-    /** {@link #BACKEND}'s environment variable. */
-    public static final String BACKEND_ENV = BACKEND.env().orElseThrow();
-    /** {@link #PRIORITY}'s environment variable. */
-    public static final String PRIORITY_ENV = PRIORITY.env().orElseThrow();
-    /** {@link #EXCLUDE}'s environment variable. */
-    public static final String EXCLUDE_ENV = EXCLUDE.env().orElseThrow();
-
     /** Normalizes ids to trimmed lower case and drops blanks. */
     public SelectionSettings {
         backend = normalize(Objects.requireNonNull(backend, "backend"));

@@ -76,7 +76,7 @@ final class VerdictRows {
     static Explanation.Row errorRow(int rank, RegisteredProvider rp, OptionalInt priority,
                                             Optional<ActivationType> act, String what, HostAvailability host) {
         return new Explanation.Row(rank, rp.id(), priority, act, Explanation.Status.ERROR, "error: " + what,
-                "report this to the backend's authors; meanwhile skip it with -D" + SelectionSettings.EXCLUDE_PROPERTY
+                "report this to the backend's authors; meanwhile skip it with -D" + SelectionSettings.EXCLUDE.name()
                         + "=" + rp.id(), host, rp.source());
     }
 
@@ -91,8 +91,8 @@ final class VerdictRows {
 
     static Explanation.Row excludedRow(RegisteredProvider rp) {
         return new Explanation.Row(0, rp.id(), OptionalInt.empty(), Optional.empty(), Explanation.Status.EXCLUDED,
-                "excluded by " + SelectionSettings.EXCLUDE_PROPERTY, "remove '" + rp.id() + "' from "
-                + SelectionSettings.EXCLUDE_PROPERTY + " (or " + SelectionSettings.EXCLUDE_ENV + ") to consider it",
+                "excluded by " + SelectionSettings.EXCLUDE.name(), "remove '" + rp.id() + "' from "
+                + SelectionSettings.EXCLUDE.name() + " (or " + SelectionSettings.EXCLUDE.env().orElseThrow() + ") to consider it",
                 new HostAvailability(false, Optional.of("not checked")), rp.source());
     }
 
@@ -106,7 +106,7 @@ final class VerdictRows {
         return new Explanation.Row(0, rp.id(), OptionalInt.of(c.priority()), c.activationType(),
                 Explanation.Status.EXCLUDED, rp.id() + " runs on the host CPU, not on " + device.id()
                         + ": it is used for " + vendorWord(device) + " device only when requested by id",
-                "request it by id (--backend " + rp.id() + ", -D" + SelectionSettings.BACKEND_PROPERTY + "=" + rp.id()
+                "request it by id (--backend " + rp.id() + ", -D" + SelectionSettings.BACKEND.name() + "=" + rp.id()
                         + ") to run the layer on the host, slowly", host(rp.provider()), rp.source());
     }
 
