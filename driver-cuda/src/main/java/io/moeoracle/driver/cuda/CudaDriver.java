@@ -60,7 +60,8 @@ public final class CudaDriver {
             boolean denied = failure instanceof NativeLibraryException n && n.nativeAccessDenied();
             String message = denied
                     ? "native access is not enabled for the CUDA driver facade: pass --enable-native-access="
-                            + "io.moeoracle.driver.cuda (module path) or --enable-native-access=ALL-UNNAMED (class path)"
+                            + "io.moeoracle.nativeload,io.moeoracle.driver.cuda (module path; the first opens the"
+                            + " library) or --enable-native-access=ALL-UNNAMED (class path)"
                     : "libcuda.so.1 (the NVIDIA driver) was not found: install the NVIDIA driver, or name the library"
                             + " with -D" + CudaSettings.DRIVER.name() + "=/path/to/libcuda.so.1";
             throw new CudaUnavailableException(message, failure);

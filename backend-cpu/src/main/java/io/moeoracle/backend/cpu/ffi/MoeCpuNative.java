@@ -101,7 +101,8 @@ public final class MoeCpuNative {
                         instance.origin, instance.isaName(instance.hostIsa()));
             } catch (IllegalCallerException e) {
                 cause = new NativeLibraryException("native access is not enabled for this module; start the JVM with "
-                        + "--enable-native-access=" + moduleName() + " (or ALL-UNNAMED on the class path)", e);
+                        + "--enable-native-access=io.moeoracle.nativeload," + moduleName()
+                        + " (or ALL-UNNAMED on the class path)", e);
             } catch (RuntimeException | LinkageError e) {
                 cause = e instanceof RuntimeException re ? re
                         : new NativeLibraryException("could not load libmoeoracle_cpu: " + e, e);
