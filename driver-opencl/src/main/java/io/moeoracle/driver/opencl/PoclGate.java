@@ -54,7 +54,11 @@ public final class PoclGate {
         String rest = others.isEmpty() ? ""
                 : "; it would load the other registered drivers too (" + others.stream().map(IcdRegistry.Driver::toString)
                         .collect(Collectors.joining(", ")) + "): to use them without PoCL, point OCL_ICD_VENDORS at a"
-                        + " folder holding only their .icd files";
+                        + " folder holding only their .icd files"
+                        + (risky.stream().anyMatch(d -> d.registeredBy().equals("OCL_ICD_FILENAMES"))
+                                ? " and set OCL_ICD_FILENAMES=" + others.stream().map(IcdRegistry.Driver::library)
+                                        .distinct().collect(Collectors.joining(":"))
+                                : "");
         return Optional.of("OpenCL not probed: the registered drivers include PoCL [" + names + "], a CPU-only driver"
                 + " whose LLVM replaces the JVM's signal handlers (a JVM without libjsig can crash); set -D"
                 + OpenClSettings.ALLOW_POCL.name() + "=true (or " + OpenClSettings.ALLOW_POCL.env().orElseThrow()
