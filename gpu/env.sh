@@ -12,6 +12,14 @@ else
   fi
   java=$jre/jre/bin/java
 fi
+# JVM signal chaining, as ./moe-oracle does: an OpenCL driver built on LLVM (PoCL, which the GPU
+# machines register) installs signal handlers that would otherwise replace the JVM's
+java_home=$(dirname "$(dirname "$(readlink -f "$(command -v "$java")")")")
+if [[ -f $java_home/lib/libjsig.so ]]; then
+  export LD_PRELOAD="$java_home/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
+else
+  echo "env.sh: no libjsig.so in $java_home/lib; running without JVM signal chaining" >&2
+fi
 test_dirs=()
 for d in "$dist"/test-classes/*/; do
   [[ -d $d ]] && test_dirs+=("${d%/}")

@@ -83,6 +83,9 @@ struct moe_pool {
     pthread_t *threads;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    pthread_mutex_t run_mu; /* one job at a time: callers of moe_pool_run take turns */
+    int refs;               /* layers holding this shared pool (moe_pool_acquire) */
+    struct moe_pool *next;  /* in the list of shared pools */
     int gen;
     int stop;
     int done;
@@ -141,6 +144,7 @@ moe_pool *moe_pool_create(int threads) {
     pool->n = threads;
     pthread_mutex_init(&pool->mu, NULL);
     pthread_cond_init(&pool->cv, NULL);
+    pthread_mutex_init(&pool->run_mu, NULL);
     pool->threads = calloc((size_t)threads, sizeof(pthread_t));
     if (!pool->threads) {
         free(pool);
@@ -179,8 +183,64 @@ void moe_pool_destroy(moe_pool *pool) {
     }
     pthread_mutex_destroy(&pool->mu);
     pthread_cond_destroy(&pool->cv);
+    pthread_mutex_destroy(&pool->run_mu);
     free(pool->threads);
     free(pool);
+}
+
+/* The process-wide pools, one per thread count (normally one: all cores), shared by every layer.
+ * Before, each layer started its own workers for every core, so several kernels in one process
+ * oversubscribed the CPU many times over while their spinning workers fought for it. */
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
+static moe_pool *shared_pools;
+
+moe_pool *moe_pool_acquire(int threads) {
+    if (threads < 1) {
+        threads = 1;
+    }
+    pthread_mutex_lock(&shared_mu);
+    moe_pool *p = shared_pools;
+    while (p && p->n != threads) {
+        p = p->next;
+    }
+    if (p) {
+        p->refs++;
+    } else if ((p = moe_pool_create(threads)) != NULL) {
+        p->refs = 1;
+        p->next = shared_pools;
+        shared_pools = p;
+    }
+    pthread_mutex_unlock(&shared_mu);
+    return p;
+}
+
+void moe_pool_release(moe_pool *pool) {
+    if (!pool) {
+        return;
+    }
+    pthread_mutex_lock(&shared_mu);
+    int last = --pool->refs == 0;
+    if (last) {
+        moe_pool **pp = &shared_pools;
+        while (*pp != pool) {
+            pp = &(*pp)->next;
+        }
+        *pp = pool->next;
+    }
+    pthread_mutex_unlock(&shared_mu);
+    if (last) {
+        moe_pool_destroy(pool); /* no layer holds it and it is unlisted: no job can be running */
+    }
+}
+
+EXPORT int32_t moe_cpu_shared_pools(void) {
+    pthread_mutex_lock(&shared_mu);
+    int n = 0;
+    for (moe_pool *p = shared_pools; p; p = p->next) {
+        n++;
+    }
+    pthread_mutex_unlock(&shared_mu);
+    return n;
 }
 
 int moe_pool_threads(const moe_pool *pool) { return pool->n; }
@@ -190,6 +250,7 @@ void moe_pool_run(moe_pool *pool, moe_job_fn job, void *ctx) {
         job(ctx, 0, 1);
         return;
     }
+    pthread_mutex_lock(&pool->run_mu);
     pool->job = job;
     pool->ctx = ctx;
     __atomic_store_n(&pool->done, 0, __ATOMIC_RELEASE);
@@ -206,6 +267,7 @@ void moe_pool_run(moe_pool *pool, moe_job_fn job, void *ctx) {
             sched_yield();
         }
     }
+    pthread_mutex_unlock(&pool->run_mu);
 }
 
 /* ---------------------------------------------------------------- layer */
@@ -267,7 +329,7 @@ EXPORT int32_t moe_cpu_layer_create(int32_t E, int32_t K, int32_t H, int32_t I, 
     }
     L->E = E; L->K = K; L->H = H; L->I = I; L->wfmt = wfmt; L->act = act;
     L->alpha = alpha; L->limit = limit; L->has_bias = has_bias; L->isa = isa;
-    L->pool = moe_pool_create(threads);
+    L->pool = moe_pool_acquire(threads);
     if (!L->pool) {
         free(L);
         return fail(tls_error, MOE_ETHREAD, "moe_cpu_layer_create: could not start %d worker threads", threads);
@@ -289,7 +351,7 @@ EXPORT void moe_cpu_layer_destroy(void *layer) {
     if (!L) {
         return;
     }
-    moe_pool_destroy(L->pool);
+    moe_pool_release(L->pool);
     free_weights(L);
     free(L->ws);
     free(L);

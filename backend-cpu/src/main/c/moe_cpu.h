@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MOE_CPU_ABI_VERSION 3
+#define MOE_CPU_ABI_VERSION 4
 
 enum { ISA_SCALAR = 0, ISA_AVX2 = 1, ISA_AVX512_BF16 = 2 };
 enum { WFMT_MXFP4 = 0, WFMT_BF16 = 1 };
@@ -44,10 +44,16 @@ enum {
 typedef struct moe_pool moe_pool;
 typedef void (*moe_job_fn)(void *ctx, int tid, int nthreads);
 
+/* A private pool (the ceiling probes use one, so their timing sees no other caller). */
 moe_pool *moe_pool_create(int threads);
 void moe_pool_destroy(moe_pool *pool);
+/* The process-wide pool of `threads` workers, created on first use and shared by every layer that
+ * asks for that many; reference-counted, destroyed when the last layer releases it. */
+moe_pool *moe_pool_acquire(int threads);
+void moe_pool_release(moe_pool *pool);
 int moe_pool_threads(const moe_pool *pool);
-/* Runs job(ctx, tid, n) on every thread (the caller is tid 0) and returns when all are done. */
+/* Runs job(ctx, tid, n) on every thread (the caller is tid 0) and returns when all are done.
+ * Safe from several threads at once: the jobs run one after the other, each on all workers. */
 void moe_pool_run(moe_pool *pool, moe_job_fn job, void *ctx);
 
 typedef struct moe_layer {

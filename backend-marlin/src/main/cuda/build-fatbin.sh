@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
 # Builds marlin_moe.fatbin (sm_80, sm_89, sm_90a machine code plus compute_80 PTX) into
 # <classes>/io/moeoracle/backend/marlin/ so that it is packed in the jar. Without nvcc the build
-# says so and succeeds; the providers then report "kernel image not built".
-#   build-fatbin.sh <cuda-src-dir> <classes-dir>     (NVCC=/path/to/nvcc, or NVCC=none to skip)
+# prints a WARNING naming the image and succeeds; the providers then report "kernel image not built"
+# and a release build (-Prelease) refuses the jar.
+#   build-fatbin.sh <cuda-src-dir> <classes-dir> [--nvcc=PATH]
+#   nvcc: --nvcc (Maven: -Dmoe.nvcc=PATH), else $NVCC, else nvcc on the PATH, else /usr/local/cuda/bin/nvcc;
+#   "none" builds as on a machine without the CUDA toolkit
 set -euo pipefail
 src=$1
 out=$2/io/moeoracle/backend/marlin
 nvcc=${NVCC:-}
+[[ ${3:-} == --nvcc=?* ]] && nvcc=${3#--nvcc=}
+why="nvcc not found (install the CUDA toolkit, or name it with -Dmoe.nvcc=/path/to/nvcc)"
 if [[ $nvcc == none ]]; then
-  nvcc=""  # NVCC=none: build as on a machine without the CUDA toolkit
-elif [[ -z $nvcc ]]; then
+  nvcc=""; why="nvcc disabled (none)"
+elif [[ -n $nvcc ]]; then
+  if ! [[ -x $nvcc ]] && ! command -v "$nvcc" >/dev/null 2>&1; then why="nvcc not found at $nvcc"; nvcc=""; fi
+else
   if command -v nvcc >/dev/null 2>&1; then nvcc=$(command -v nvcc)
   elif [[ -x /usr/local/cuda/bin/nvcc ]]; then nvcc=/usr/local/cuda/bin/nvcc
   fi
 fi
 mkdir -p "$out"
 if [[ -z $nvcc ]]; then
-  echo "backend-marlin: nvcc not found (set NVCC or install the CUDA toolkit); the fatbin is NOT built and the"
-  echo "backend-marlin: marlin providers will report 'kernel image not built'"
+  echo "[WARNING] backend-marlin: kernel image marlin_moe.fatbin NOT built: $why; the marlin providers will report 'kernel image not built' (-Prelease refuses this)"
   rm -f "$out/marlin_moe.fatbin"
   exit 0
 fi

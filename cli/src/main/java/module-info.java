@@ -1,6 +1,8 @@
 /** The {@code moe-oracle} command line. */
 module io.moeoracle.cli {
     requires io.moeoracle.core;
+    requires io.moeoracle.reference;
+    requires io.moeoracle.bench;
     requires info.picocli;
     requires org.slf4j;
 

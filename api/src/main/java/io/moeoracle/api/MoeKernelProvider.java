@@ -54,6 +54,19 @@ public interface MoeKernelProvider {
      */
     SupportVerdict isSupported(MoeLayerSpec spec, DeviceInfo device);
 
+    /**
+     * Whether this provider computes on the host CPU whatever device it is handed (an emulation or
+     * a reference implementation that ignores the device). The selector lets such a provider win
+     * on a non-CPU device only when it is requested by id, and on a CPU device only when no
+     * device-side provider supports the layer (the explanation then marks it {@code fallback}), so
+     * a GPU layer is never handed to the host without the user asking.
+     *
+     * @return true for a host-side provider; false (the default) for one that runs on the device
+     */
+    default boolean runsOnHost() {
+        return false;
+    }
+
     /** @return whether this host has what the provider needs to run for real */
     default HostAvailability hostAvailability() {
         return HostAvailability.yes();

@@ -3,9 +3,9 @@ package io.moeoracle.cli;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
-import io.moeoracle.core.bench.BenchConfig;
-import io.moeoracle.core.bench.BenchResult;
-import io.moeoracle.core.bench.MoeBenchmark;
+import io.moeoracle.bench.BenchConfig;
+import io.moeoracle.bench.BenchResult;
+import io.moeoracle.bench.MoeBenchmark;
 import io.moeoracle.core.select.Selection;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -17,6 +17,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -29,6 +30,9 @@ import picocli.CommandLine.Model.CommandSpec;
 final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    @ParentCommand
+    MoeOracleCli root;
 
     @Mixin
     SpecOptions layer;
@@ -74,7 +78,7 @@ final class BenchCommand implements Callable<Integer> {
         if (s.maxTokensPerCall() < maxT) {
             s = s.toBuilder().maxTokensPerCall(maxT).build();
         }
-        Selection selection = KernelChoice.onRealDevice(s, device, "benchmark");
+        Selection selection = KernelChoice.onRealDevice(root, s, device, "benchmark");
         DeviceInfo d = selection.device();
         out.println("layer:   " + s.describe());
         out.println("device:  " + d.describe());

@@ -4,21 +4,25 @@ import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.core.device.DeviceRegistry;
 import io.moeoracle.core.select.Explanation;
-import io.moeoracle.core.select.MoeKernelSelector;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code moe-oracle explain}: the verdict of every backend, in policy order, and the winner. */
 @Command(name = "explain", mixinStandardHelpOptions = true,
-        description = "Shows which backend would run the layer on the device, and why not the others.")
+        description = {"Shows which backend would run the layer on the device, and why not the others.",
+            "Exits with 3 when no installed backend can run it (the rows marked 'not installed' name the jars to add)."})
 final class ExplainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    @ParentCommand
+    MoeOracleCli root;
 
     @Mixin
     SpecOptions layer;
@@ -38,13 +42,14 @@ final class ExplainCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         MoeLayerSpec s = layer.toSpec(backend);
         DeviceInfo d = DeviceRegistry.discover().resolve(device);
-        Explanation e = MoeKernelSelector.create().explain(s, d);
+        Explanation e = root.selector().explain(s, d);
         if (json) {
             out.println(e.toJson());
         } else {
-            out.print(e.toTable());
+            out.print(root.table().render(e));
         }
         out.flush();
-        return 0;
+        // nothing can run the layer: the same exit code as run and bench, so scripts can tell
+        return e.winnerId().isPresent() ? 0 : MoeOracleCli.EXIT_NO_KERNEL;
     }
 }

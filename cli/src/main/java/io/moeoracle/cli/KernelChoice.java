@@ -12,6 +12,7 @@ final class KernelChoice {
     }
 
     /**
+     * @param root the command, for its selector and table renderer
      * @param spec the layer
      * @param deviceOption the --device value
      * @param command the command name, for the message on a simulated device
@@ -19,15 +20,15 @@ final class KernelChoice {
      * @throws CliErrors.UsageException for a simulated device
      * @throws CliErrors.NoKernelException carrying the table of verdicts when nothing can run the layer
      */
-    static Selection onRealDevice(MoeLayerSpec spec, String deviceOption, String command) {
+    static Selection onRealDevice(MoeOracleCli root, MoeLayerSpec spec, String deviceOption, String command) {
         DeviceInfo d = DeviceRegistry.discover().resolve(deviceOption);
         if (d.simulated()) {
             throw new CliErrors.UsageException("device " + d.id() + " is simulated and cannot " + command
                     + " anything; use 'moe-oracle explain' for simulated devices, or --device auto");
         }
-        MoeKernelSelector selector = MoeKernelSelector.create();
+        MoeKernelSelector selector = root.selector();
         // the explanation is cached by the selector, so the error path judges nothing twice
         return selector.trySelect(spec, d).orElseThrow(() -> new CliErrors.NoKernelException("no backend can run "
-                + spec.describe() + " on " + d.describe() + "\n\n" + selector.explain(spec, d).toTable()));
+                + spec.describe() + " on " + d.describe() + "\n\n" + root.table().render(selector.explain(spec, d))));
     }
 }

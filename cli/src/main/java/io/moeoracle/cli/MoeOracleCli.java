@@ -1,5 +1,9 @@
 package io.moeoracle.cli;
 
+import io.moeoracle.core.discovery.ProviderRegistry;
+import io.moeoracle.core.select.DefaultSelectionPolicy;
+import io.moeoracle.core.select.MoeKernelSelector;
+import io.moeoracle.core.select.SelectionSettings;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -19,6 +23,13 @@ public final class MoeOracleCli implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
+    private final Plugins plugins;
+    private MoeKernelSelector selector;
+
+    private MoeOracleCli(Plugins plugins) {
+        this.plugins = plugins;
+    }
+
     /**
      * @param args command-line arguments
      */
@@ -36,16 +47,43 @@ public final class MoeOracleCli implements Runnable {
      */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
-                    System.getenv().getOrDefault("MOE_LOG", "warn"));
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", CliSettings.LOG.valueOrDefault());
         }
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
-        CommandLine cl = new CommandLine(new MoeOracleCli());
+        Plugins plugins = Plugins.load(Plugins.configuredFolders(), MoeOracleCli.class.getClassLoader());
+        CommandLine cl = new CommandLine(new MoeOracleCli(plugins));
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler(new CliErrors());
         cl.setParameterExceptionHandler(CliErrors::onParameterError);
-        return cl.execute(args);
+        // device probes and anything else found through the context loader see the plugins too
+        Thread t = Thread.currentThread();
+        ClassLoader before = t.getContextClassLoader();
+        t.setContextClassLoader(plugins.loader());
+        try {
+            return cl.execute(args);
+        } finally {
+            t.setContextClassLoader(before);
+        }
+    }
+
+    /** @return the plugins of this run */
+    Plugins plugins() {
+        return plugins;
+    }
+
+    /** @return the selector over the built-in backends and the plugins, made once per run */
+    MoeKernelSelector selector() {
+        if (selector == null) {
+            ProviderRegistry registry = plugins.addTo(ProviderRegistry.builder().addDefaultSources()).build();
+            selector = new MoeKernelSelector(registry, new DefaultSelectionPolicy(), SelectionSettings.fromSystem());
+        }
+        return selector;
+    }
+
+    /** @return a table renderer for this terminal, showing plugin jars by path */
+    ExplanationTable table() {
+        return new ExplanationTable(ExplanationTable.terminalWidth(), plugins::origin);
     }
 
     @Override

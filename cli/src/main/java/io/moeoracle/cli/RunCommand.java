@@ -6,13 +6,13 @@ import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
-import io.moeoracle.core.reference.ReferenceMoe;
-import io.moeoracle.core.reference.RelativeError;
-import io.moeoracle.core.reference.RouterLogits;
 import io.moeoracle.core.select.Selection;
 import io.moeoracle.core.weights.GptOssLayerLoader;
-import io.moeoracle.core.weights.RandomMoe;
 import io.moeoracle.core.weights.SafetensorsCheckpoint;
+import io.moeoracle.reference.RandomMoe;
+import io.moeoracle.reference.ReferenceMoe;
+import io.moeoracle.reference.RelativeError;
+import io.moeoracle.reference.RouterLogits;
 import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -20,9 +20,10 @@ import java.util.Arrays;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code moe-oracle run}: chooses a backend, prepares the weights (a checkpoint's layer or random
@@ -33,6 +34,9 @@ import picocli.CommandLine.Model.CommandSpec;
 final class RunCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
+
+    @ParentCommand
+    MoeOracleCli root;
 
     @Mixin
     SpecOptions layer;
@@ -57,6 +61,19 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--backend", paramLabel = "ID", description = "insist on this backend")
     String backend;
 
+    /** Where the routing logits of {@code run} come from. */
+    enum RoutingSource {
+        /** the checkpoint's router (the default with {@code --weights}) */
+        router,
+        /** random logits, as a host with its own router would supply them (the default without {@code --weights}) */
+        random
+    }
+
+    @Option(names = "--routing", paramLabel = "SRC",
+            description = "router (the checkpoint's own router; default with --weights) or random (random logits, as a "
+                    + "host's own router would give; needed for a checkpoint without router weights)")
+    RoutingSource routingSource;
+
     @Option(names = "--seed", paramLabel = "S", description = "random seed (default: fresh each run)")
     Long seed;
 
@@ -75,10 +92,16 @@ final class RunCommand implements Callable<Integer> {
         if (iterations < 1) {
             throw new CliErrors.UsageException("--iterations " + iterations + " must be at least 1");
         }
+        RoutingSource routingFrom = routingSource != null ? routingSource
+                : weights != null ? RoutingSource.router : RoutingSource.random;
+        if (routingFrom == RoutingSource.router && weights == null) {
+            throw new CliErrors.UsageException("--routing router needs a checkpoint (--weights PATH); "
+                    + "random weights have no router");
+        }
         MoeLayerSpec asked = layer.toSpec(backend);
         MoeLayerSpec s = asked.maxTokensPerCall() < tokens ? asked.toBuilder().maxTokensPerCall(tokens).build() : asked;
-        Selection selection = KernelChoice.onRealDevice(s, device, "run");
-        out.print(selection.explanation().toTable());
+        Selection selection = KernelChoice.onRealDevice(root, s, device, "run");
+        out.print(root.table().render(selection.explanation()));
         out.println();
         out.flush();
 
@@ -90,6 +113,11 @@ final class RunCommand implements Callable<Integer> {
                 if (weights != null) {
                     loaded = GptOssLayerLoader.load(SafetensorsCheckpoint.open(weights, arena), s, layerIndex, arena);
                     w = loaded.weights();
+                    if (routingFrom == RoutingSource.router && !loaded.hasRouter()) {
+                        throw new CliErrors.UsageException("the checkpoint has no router: tensor '" + loaded.routerName()
+                                + "' is missing from " + loaded.source() + "; pass --routing random to route with "
+                                + "random logits (as a host with its own router would)");
+                    }
                 } else {
                     w = RandomMoe.weights(s, runSeed, arena);
                 }
@@ -98,9 +126,9 @@ final class RunCommand implements Callable<Integer> {
                 kernel.prepare(w);
             }
             HostTensor hidden = RandomMoe.hidden(tokens, s.hiddenSize(), DType.F32, runSeed + 1, arena);
-            // with a checkpoint, the layer's own router picks the experts; otherwise random logits
-            Routing routing = Routing.logits(loaded != null
-                    ? RouterLogits.compute(hidden, loaded.routerWeight(), loaded.routerBias(), arena)
+            // the checkpoint's router picks the experts (router() names the tensor when it is missing), or random logits
+            Routing routing = Routing.logits(routingFrom == RoutingSource.router
+                    ? RouterLogits.compute(hidden, loaded.router(), loaded.routerBias(), arena)
                     : RandomMoe.routerLogits(tokens, s.experts(), runSeed + 2, arena));
             HostTensor outT = HostTensor.allocate(arena, DType.F32, tokens, s.hiddenSize());
             kernel.forward(hidden, routing, outT); // warm-up

@@ -14,11 +14,15 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.SymbolLookup;
 
 /**
- * The module boundaries of DESIGN.md, checked over every product class on the test class path
- * (the it module depends on all modules, so this covers all of them).
+ * The dependency table of docs/architecture.md ("who may depend on whom"), checked over every
+ * product class on the test class path (the it module depends on all modules, so this covers all
+ * of them). One rule per row of that table, then the house rules that hold everywhere. A new
+ * module gets a row there and a rule here; {@link #everyPackageHasARowInTheTable} fails until it does.
  */
 @AnalyzeClasses(packages = "io.moeoracle", importOptions = ImportOption.DoNotIncludeTests.class)
 class ArchitectureTest {
+
+    // ---- one rule per row of the table ----
 
     @ArchTest
     static final ArchRule apiDependsOnTheJdkOnly = classes().that().resideInAPackage("io.moeoracle.api..")
@@ -26,9 +30,62 @@ class ArchitectureTest {
             .because("api is the SPI every backend compiles against; it must pull in nothing");
 
     @ArchTest
-    static final ArchRule backendsNeverDependOnCore = noClasses()
-            .that().resideInAnyPackage("io.moeoracle.backend..", "io.moeoracle.driver..")
-            .should().dependOnClassesThat().resideInAnyPackage("io.moeoracle.core..", "io.moeoracle.cli..")
+    static final ArchRule coreDependsOnApiAndSlf4jOnly = classes().that().resideInAPackage("io.moeoracle.core..")
+            .should().onlyDependOnClassesThat()
+            .resideInAnyPackage("java..", "io.moeoracle.api..", "io.moeoracle.core..", "org.slf4j..")
+            .because("a host that only selects kernels pulls api, core and slf4j-api, nothing more;"
+                    + " backends are found by ServiceLoader, never named");
+
+    @ArchTest
+    static final ArchRule referenceDependsOnApiOnly = classes().that().resideInAPackage("io.moeoracle.reference..")
+            .should().onlyDependOnClassesThat()
+            .resideInAnyPackage("java..", "io.moeoracle.api..", "io.moeoracle.reference..")
+            .because("backends test against the reference without seeing core");
+
+    @ArchTest
+    static final ArchRule benchDependsOnApiReferenceAndSlf4j = classes().that().resideInAPackage("io.moeoracle.bench..")
+            .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "io.moeoracle.api..",
+                    "io.moeoracle.reference..", "io.moeoracle.bench..", "org.slf4j..")
+            .because("the harness times any provider through the SPI; it needs no selector");
+
+    @ArchTest
+    static final ArchRule guiceModuleDependsOnCoreAndGuice = classes().that().resideInAPackage("io.moeoracle.guice..")
+            .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "io.moeoracle.api..",
+                    "io.moeoracle.core..", "io.moeoracle.guice..", "com.google.inject..", "jakarta.inject..");
+
+    @ArchTest
+    static final ArchRule onlyTheGuiceModuleNamesGuice = noClasses().that().resideOutsideOfPackage("io.moeoracle.guice..")
+            .should().dependOnClassesThat()
+            .resideInAnyPackage("com.google.inject..", "jakarta.inject..", "javax.inject..", "com.google.common..")
+            .because("hosts without Guice must not pull it: it lives in moe-oracle-guice alone");
+
+    @ArchTest
+    static final ArchRule nativeLoaderDependsOnApiAndSlf4jOnly = classes().that()
+            .resideInAPackage("io.moeoracle.nativeload..").should().onlyDependOnClassesThat()
+            .resideInAnyPackage("java..", "io.moeoracle.api..", "io.moeoracle.nativeload..", "org.slf4j..")
+            .because("the one native-library loader serves drivers and backends and knows none of them");
+
+    @ArchTest
+    static final ArchRule onlyDriversAndBackendsLoadNativeLibraries = noClasses().that()
+            .resideOutsideOfPackages("io.moeoracle.nativeload..", "io.moeoracle.driver..", "io.moeoracle.backend..")
+            .should().dependOnClassesThat().resideInAPackage("io.moeoracle.nativeload..")
+            .because("core, cli and the rest never open a native library");
+
+    @ArchTest
+    static final ArchRule driversDependOnApiAndTheNativeLoaderOnly = classes().that()
+            .resideInAPackage("io.moeoracle.driver..").should().onlyDependOnClassesThat()
+            .resideInAnyPackage("java..", "io.moeoracle.api..", "io.moeoracle.nativeload..", "io.moeoracle.driver..",
+                    "org.slf4j..")
+            .because("a driver is a typed facade over one native library; it knows no backend and no core");
+
+    @ArchTest
+    static final ArchRule driversNeverDependOnEachOther = slices().matching("io.moeoracle.driver.(*)..")
+            .should().notDependOnEachOther();
+
+    @ArchTest
+    static final ArchRule backendsDependOnApiAndDriversOnly = classes().that().resideInAPackage("io.moeoracle.backend..")
+            .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "io.moeoracle.api..",
+                    "io.moeoracle.nativeload..", "io.moeoracle.driver..", "io.moeoracle.backend..", "org.slf4j..")
             .because("a backend is a plugin: api (and its driver) is all it may see");
 
     @ArchTest
@@ -36,14 +93,26 @@ class ArchitectureTest {
             .should().notDependOnEachOther();
 
     @ArchTest
-    static final ArchRule driversNeverDependOnBackends = noClasses().that().resideInAPackage("io.moeoracle.driver..")
-            .should().dependOnClassesThat().resideInAPackage("io.moeoracle.backend..");
+    static final ArchRule cliDependsOnCoreReferenceBench = classes().that().resideInAPackage("io.moeoracle.cli..")
+            .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "io.moeoracle.api..",
+                    "io.moeoracle.core..", "io.moeoracle.reference..", "io.moeoracle.bench..", "io.moeoracle.cli..",
+                    "picocli..", "org.slf4j..")
+            .because("the CLI names no backend and no driver: they are found at run time");
 
     @ArchTest
-    static final ArchRule coreNeverNamesABackend = noClasses().that().resideInAPackage("io.moeoracle.core..")
-            .should().dependOnClassesThat()
-            .resideInAnyPackage("io.moeoracle.backend..", "io.moeoracle.driver..", "io.moeoracle.cli..")
-            .because("backends are found by ServiceLoader, never named");
+    static final ArchRule everyPackageHasARowInTheTable = classes().that().resideInAPackage("io.moeoracle..")
+            .should().resideInAnyPackage("io.moeoracle.api..", "io.moeoracle.core..", "io.moeoracle.reference..",
+                    "io.moeoracle.bench..", "io.moeoracle.guice..", "io.moeoracle.nativeload..", "io.moeoracle.driver..",
+                    "io.moeoracle.backend..",
+                    "io.moeoracle.cli..")
+            .because("a new module gets a row in docs/architecture.md and a rule in this class");
+
+    // ---- house rules ----
+
+    @ArchTest
+    static final ArchRule coreInternalsStayInCore = noClasses().that().resideOutsideOfPackage("io.moeoracle.core..")
+            .should().dependOnClassesThat().resideInAPackage("io.moeoracle.core.internal..")
+            .because("core.internal (its JSON among it) is not exported: no compatibility promise");
 
     @ArchTest
     static final ArchRule noPackageCycles = slices().matching("io.moeoracle.(**)").should().beFreeOfCycles();

@@ -61,8 +61,10 @@ final class FixtureJars {
             if (javac == null) {
                 throw new IllegalStateException("the fixture jars need a JDK (javax.tools) to build; this is a JRE");
             }
+            // a fixture without module-info.java is a plain jar, compiled against the api on the class path
+            boolean modular = Files.exists(src.resolve("module-info.java"));
             List<String> args = new ArrayList<>(List.of("--release", "25", "-Xlint:all", "-Werror",
-                    "--module-path", apiLocation().toString(), "-d", classes.toString()));
+                    modular ? "--module-path" : "--class-path", apiLocation().toString(), "-d", classes.toString()));
             args.addAll(files);
             int rc = javac.run(null, null, null, args.toArray(String[]::new));
             if (rc != 0) {

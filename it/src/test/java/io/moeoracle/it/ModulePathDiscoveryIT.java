@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 /** The same plug-in story on the module path: a named module with {@code provides} is bound by service binding. */
 class ModulePathDiscoveryIT {
 
-    private static List<String> modulePath() {
+    static List<String> modulePath() {
         // every product module and library is a named or automatic module; guice is not needed by the CLI
         return ChildJvm.productClassPath().stream()
                 .filter(e -> !e.contains("guice") && !e.contains("guava") && !e.contains("aopalliance")

@@ -4,17 +4,40 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A tensor in host memory: a {@link MemorySegment} of exactly {@code numel * dtype.byteSize()}
- * bytes, row-major. The segment may be heap, native or memory-mapped.
+ * bytes, row-major. The segment may be heap, native or memory-mapped; a mapped tensor carries a
+ * {@link Backing} that {@link #checkBacking()} asks whether the file is still whole.
  */
 public final class HostTensor implements Tensor {
     private final MemorySegment data;
     private final DType dtype;
     private final long[] shape;
+    private final Backing backing; // null: memory that cannot shrink under us
+
+    /**
+     * What a tensor's bytes live in when that can change under them: a memory-mapped file that
+     * another process may truncate. Reading a truncated mapping from native code kills the JVM
+     * with SIGBUS, so code that hands the bytes to native code checks first.
+     */
+    @FunctionalInterface
+    public interface Backing {
+        /**
+         * Checks that every byte of the mapping is still backed by the file.
+         *
+         * @throws RuntimeException naming the file and what changed, when it is not
+         */
+        void check();
+    }
 
     private HostTensor(MemorySegment data, DType dtype, long[] shape) {
+        this(data, dtype, shape, null);
+    }
+
+    private HostTensor(MemorySegment data, DType dtype, long[] shape, Backing backing) {
+        this.backing = backing;
         this.data = Objects.requireNonNull(data, "data");
         this.dtype = Objects.requireNonNull(dtype, "dtype");
         this.shape = shape.clone();
@@ -41,6 +64,20 @@ public final class HostTensor implements Tensor {
      */
     public static HostTensor of(MemorySegment data, DType dtype, long... shape) {
         return new HostTensor(data, dtype, shape);
+    }
+
+    /**
+     * Wraps a segment of a memory-mapped file.
+     *
+     * @param data the mapped bytes, exactly as many as the shape needs
+     * @param dtype element type
+     * @param backing checks that the file still holds every mapped byte
+     * @param shape extents
+     * @return the tensor
+     * @throws IllegalArgumentException when the segment's size does not match the shape
+     */
+    public static HostTensor mapped(MemorySegment data, DType dtype, Backing backing, long... shape) {
+        return new HostTensor(data, dtype, shape, Objects.requireNonNull(backing, "backing"));
     }
 
     /**
@@ -92,7 +129,24 @@ public final class HostTensor implements Tensor {
      * @return a view
      */
     public HostTensor reshape(long... newShape) {
-        return new HostTensor(data, dtype, newShape);
+        return new HostTensor(data, dtype, newShape, backing);
+    }
+
+    /** @return the mapped file's check, for a tensor made by {@link #mapped} */
+    public Optional<Backing> backing() {
+        return Optional.ofNullable(backing);
+    }
+
+    /**
+     * Checks that the bytes can still be read (a no-op unless the tensor is {@link #mapped}).
+     * Call it right before native code reads {@link #data()}.
+     *
+     * @throws RuntimeException from the {@link Backing}, naming the file, when it shrank
+     */
+    public void checkBacking() {
+        if (backing != null) {
+            backing.check();
+        }
     }
 
     @Override

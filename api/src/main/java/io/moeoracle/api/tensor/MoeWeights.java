@@ -49,12 +49,35 @@ public record MoeWeights(HostTensor w13, Optional<HostTensor> w13Scales, Optiona
     }
 
     /**
-     * Checks every tensor against the spec.
+     * Checks every tensor against the spec, then (see {@link #checkBacking()}) that memory-mapped
+     * tensors are still backed by their file. Every backend's {@code prepare} calls this before its
+     * native code reads the weights.
      *
      * @param spec the layer these weights are for
      * @throws IllegalArgumentException naming the tensor, its shape or dtype, and what was expected
+     * @throws RuntimeException from a tensor's {@link HostTensor.Backing}, naming the file that shrank
      */
     public void validate(MoeLayerSpec spec) {
+        validateShapes(spec);
+        checkBacking();
+    }
+
+    /**
+     * Checks that no memory-mapped tensor lost its bytes (a file truncated after it was opened):
+     * native code reading such a mapping would kill the JVM with SIGBUS, so this fails in Java first.
+     *
+     * @throws RuntimeException from a tensor's {@link HostTensor.Backing}, naming the file
+     */
+    public void checkBacking() {
+        w13.checkBacking();
+        w13Scales.ifPresent(HostTensor::checkBacking);
+        w13Bias.ifPresent(HostTensor::checkBacking);
+        w2.checkBacking();
+        w2Scales.ifPresent(HostTensor::checkBacking);
+        w2Bias.ifPresent(HostTensor::checkBacking);
+    }
+
+    private void validateShapes(MoeLayerSpec spec) {
         long e = spec.localExperts();
         long h = spec.hiddenSize();
         long i = spec.intermediateSize();

@@ -1,6 +1,7 @@
 package io.moeoracle.backend.cpu;
 
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.device.HostCpuFeatures;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -45,20 +46,35 @@ public enum CpuIsa {
     }
 
     /**
-     * The best kernel set a (possibly simulated) device can run, from its features and arch name.
+     * The best kernel set a (possibly simulated) device can run. Its features decide (as the host
+     * probe, {@link HostCpuFeatures}, reports them): AVX-512 BF16 needs avx512f, bw, vl and
+     * avx512_bf16, so an AVX-512 CPU without BF16 runs the AVX2 kernels. A device described by its
+     * arch alone (no features) is judged by the arch name, with the same rule.
      *
      * @param device the device
      * @return the ISA
      */
     public static CpuIsa forDevice(DeviceInfo device) {
-        String arch = device.arch().toLowerCase(Locale.ROOT);
-        if (device.hasFeature("avx512_bf16") || device.hasFeature("avx512bf16") || arch.contains("avx512")) {
+        if (device.features().isEmpty()) {
+            String arch = device.arch().toLowerCase(Locale.ROOT);
+            return arch.contains("avx512") && arch.contains("bf16") ? AVX512_BF16
+                    : arch.contains("avx512") || arch.contains("avx2") ? AVX2 : SCALAR;
+        }
+        if (HostCpuFeatures.hasAvx512Bf16(device)) {
             return AVX512_BF16;
         }
-        if ((device.hasFeature("avx2") && device.hasFeature("fma")) || arch.contains("avx2")) {
+        if (device.hasFeature("avx2") && device.hasFeature("fma")) {
             return AVX2;
         }
         return SCALAR;
+    }
+
+    /**
+     * @param device a CPU
+     * @return whether it has AVX-512 but not the BF16 dot products the AVX-512 kernels need
+     */
+    public static boolean avx512WithoutBf16(DeviceInfo device) {
+        return device.hasFeature("avx512f") && !HostCpuFeatures.hasAvx512Bf16(device);
     }
 
     /**

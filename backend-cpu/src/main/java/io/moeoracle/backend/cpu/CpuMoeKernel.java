@@ -21,8 +21,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One MoE layer on the host CPU. Thread-safe: calls on one kernel are serialized (the native
- * layer owns one worker pool and one workspace). Takes {@link HostTensor}s only; heap segments
- * are copied to native memory around the call.
+ * layer owns one workspace). The worker threads are not the kernel's: every kernel of the process
+ * shares one native pool sized to the cores, and forwards of several kernels take turns on it
+ * ({@link MoeCpuNative#sharedPools()}). Takes {@link HostTensor}s only; heap segments are copied to
+ * native memory around the call.
  */
 public final class CpuMoeKernel implements MoeKernel {
     private static final Logger LOG = LoggerFactory.getLogger(CpuMoeKernel.class);
@@ -77,6 +79,17 @@ public final class CpuMoeKernel implements MoeKernel {
     /** @return the kernel set this kernel runs */
     public CpuIsa isa() {
         return isa;
+    }
+
+    /** @return the worker threads of the shared pool this kernel runs on */
+    int workerThreads() {
+        lock.lock();
+        try {
+            ensureOpen("workerThreads");
+            return nat.layerThreads(layer);
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override

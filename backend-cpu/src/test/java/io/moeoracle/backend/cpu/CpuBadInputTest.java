@@ -13,7 +13,7 @@ import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.backend.cpu.ffi.CpuNativeException;
 import io.moeoracle.backend.cpu.ffi.MoeCpuNative;
-import io.moeoracle.core.weights.RandomMoe;
+import io.moeoracle.reference.RandomMoe;
 import java.lang.foreign.Arena;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;

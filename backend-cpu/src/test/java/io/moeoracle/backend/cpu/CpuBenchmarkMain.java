@@ -2,9 +2,9 @@ package io.moeoracle.backend.cpu;
 
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
-import io.moeoracle.core.bench.BenchConfig;
-import io.moeoracle.core.bench.BenchResult;
-import io.moeoracle.core.bench.MoeBenchmark;
+import io.moeoracle.bench.BenchConfig;
+import io.moeoracle.bench.BenchResult;
+import io.moeoracle.bench.MoeBenchmark;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;

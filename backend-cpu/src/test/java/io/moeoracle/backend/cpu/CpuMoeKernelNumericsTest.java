@@ -13,8 +13,8 @@ import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
-import io.moeoracle.core.reference.RelativeError;
-import io.moeoracle.core.weights.RandomMoe;
+import io.moeoracle.reference.RandomMoe;
+import io.moeoracle.reference.RelativeError;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -310,7 +310,7 @@ class CpuMoeKernelNumericsTest {
             HostTensor hidden = RandomMoe.hidden(31, 64, DType.F32, SEED, arena);
             HostTensor logits = RandomMoe.routerLogits(31, 10, SEED, arena);
             var viaLogits = run(s, w, hidden, Routing.logits(logits), DType.F32, arena);
-            var viaTopK = run(s, w, hidden, io.moeoracle.core.reference.TopKRouting.fromLogits(logits, 4, arena),
+            var viaTopK = run(s, w, hidden, io.moeoracle.reference.TopKRouting.fromLogits(logits, 4, arena),
                     DType.F32, arena);
             assertThat(RelativeError.l2(viaLogits.actual(), viaLogits.expected())).isLessThanOrEqualTo(TOLERANCE);
             assertThat(RelativeError.l2(viaTopK.actual(), viaTopK.expected())).isLessThanOrEqualTo(TOLERANCE);
@@ -326,7 +326,7 @@ class CpuMoeKernelNumericsTest {
                     for (QuantScheme q : new QuantScheme[] {QuantScheme.MXFP4_BF16, QuantScheme.BF16}) {
                         MoeLayerSpec s = spec(7, 3, 96, 160).quant(q).activation(Activation.GELU).build();
                         try (Arena arena = Arena.ofConfined()) {
-                            var o = CpuTestSupport.withProperty(CpuMoeProvider.ISA_PROPERTY, isa.label(),
+                            var o = CpuTestSupport.withProperty(CpuSettings.ISA.name(), isa.label(),
                                     () -> run(s, RandomMoe.weights(s, SEED, arena),
                                             RandomMoe.hidden(13, 96, DType.F32, SEED, arena),
                                             Routing.logits(RandomMoe.routerLogits(13, 7, SEED, arena)), DType.F32, arena));
@@ -344,9 +344,9 @@ class CpuMoeKernelNumericsTest {
             MoeWeights w = RandomMoe.weights(s, SEED, arena);
             HostTensor hidden = RandomMoe.hidden(50, 128, DType.F32, SEED, arena);
             Routing r = Routing.logits(RandomMoe.routerLogits(50, 8, SEED, arena));
-            HostTensor one = CpuTestSupport.withProperty(CpuMoeProvider.THREADS_PROPERTY, "1",
+            HostTensor one = CpuTestSupport.withProperty(CpuSettings.THREADS.name(), "1",
                     () -> run(s, w, hidden, r, DType.F32, arena).actual());
-            HostTensor two = CpuTestSupport.withProperty(CpuMoeProvider.THREADS_PROPERTY, "2",
+            HostTensor two = CpuTestSupport.withProperty(CpuSettings.THREADS.name(), "2",
                     () -> run(s, w, hidden, r, DType.F32, arena).actual());
             assertThat(one.data().mismatch(two.data())).isEqualTo(-1L);
         }

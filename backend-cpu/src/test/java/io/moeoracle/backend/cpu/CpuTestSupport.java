@@ -2,13 +2,13 @@ package io.moeoracle.backend.cpu;
 
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.quant.Bf16;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
-import io.moeoracle.api.quant.Bf16;
-import io.moeoracle.core.reference.ReferenceMoe;
+import io.moeoracle.reference.ReferenceMoe;
 import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 

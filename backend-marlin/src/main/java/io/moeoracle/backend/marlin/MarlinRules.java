@@ -8,7 +8,6 @@ import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.WeightFormat;
 
-import java.util.Locale;
 import java.util.OptionalInt;
 
 /** What the marlin kernels can run, as verdicts with reasons and remedies; shared by both providers. */
@@ -24,12 +23,13 @@ final class MarlinRules {
     static SupportVerdict verdict(MoeLayerSpec spec, DeviceInfo device, ActivationFormat format, String id) {
         if (device.vendor() != Vendor.NVIDIA) {
             return SupportVerdict.unsupported(id + " runs on NVIDIA GPUs only; " + device.describe() + " is "
-                    + device.vendor().toString().toLowerCase(Locale.ROOT), "use a backend for this device (e.g. cpu)");
+                    + device.vendor().device(), "use a backend for this device (e.g. cpu)");
         }
         OptionalInt sm = device.smVersion();
         if (sm.isEmpty() || sm.getAsInt() < 80) {
             return SupportVerdict.unsupported(id + " needs BF16 tensor cores (mma.sync bf16, sm_80 or newer); "
-                    + device.describe() + " is " + device.arch(), "use a GPU of compute capability 8.0+ or another backend");
+                    + device.describe() + " has compute capability " + device.arch(),
+                    "use a GPU of compute capability 8.0+ or another backend");
         }
         if (spec.quant().weights().kind() != WeightFormat.Kind.MXFP4) {
             return SupportVerdict.unsupported(id + " implements MXFP4 weights only; the spec has "

@@ -8,11 +8,11 @@ import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.DeviceTensor;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.Routing;
-import io.moeoracle.core.reference.TopKRouting;
-import io.moeoracle.core.weights.RandomMoe;
 import io.moeoracle.driver.cuda.CudaCeilings;
 import io.moeoracle.driver.cuda.CudaDriver;
 import io.moeoracle.driver.cuda.CudaEvent;
+import io.moeoracle.reference.RandomMoe;
+import io.moeoracle.reference.TopKRouting;
 
 import java.io.IOException;
 import java.io.PrintStream;

@@ -13,11 +13,11 @@ import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
-import io.moeoracle.core.reference.ReferenceMoe;
-import io.moeoracle.core.reference.RelativeError;
-import io.moeoracle.core.reference.TopKRouting;
-import io.moeoracle.core.weights.RandomMoe;
 import io.moeoracle.driver.cuda.CudaDriver;
+import io.moeoracle.reference.RandomMoe;
+import io.moeoracle.reference.ReferenceMoe;
+import io.moeoracle.reference.RelativeError;
+import io.moeoracle.reference.TopKRouting;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -233,7 +233,7 @@ class MarlinGpuTest {
             String what;
             if (batchedFormat) {
                 int tb = Math.min(t, 64);
-                err = batchedCase(kernel, w, tb, rnd.nextBoolean(), rnd.nextBoolean() ? DType.BF16 : DType.F32,
+                err = batchedCase((BatchedMarlinKernel) kernel, w, tb, rnd.nextBoolean(), rnd.nextBoolean() ? DType.BF16 : DType.F32,
                         rnd.nextBoolean() ? DType.BF16 : DType.F32);
                 what = "batched Tb=" + tb;
             } else {
@@ -252,7 +252,7 @@ class MarlinGpuTest {
     }
 
     /** Batched format: reference = each local expert alone on its rows (top-1 routing, weight 1). */
-    private double batchedCase(MarlinKernel k, MoeWeights w, int tb, boolean onDevice, DType hiddenType,
+    private double batchedCase(BatchedMarlinKernel k, MoeWeights w, int tb, boolean onDevice, DType hiddenType,
                                DType outType) {
         MoeLayerSpec spec = k.spec();
         int el = spec.localExperts();
@@ -449,8 +449,7 @@ class MarlinGpuTest {
             HostTensor intOut = HostTensor.allocate(arena, DType.I32, 4, 128);
             assertThatThrownBy(() -> kernel.forward(hidden, Routing.logits(logits), intOut))
                     .isInstanceOf(IllegalArgumentException.class);
-            assertThatThrownBy(() -> kernel.forwardBatched(hidden, ids, out))
-                    .isInstanceOf(UnsupportedOperationException.class);
+            assertThat(kernel).as("the standard kernel offers no batched call").isNotInstanceOf(BatchedMoeKernel.class);
             assertThatThrownBy(() -> kernel.capture(hidden, Routing.logits(logits), out))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("device tensors");
             // the kernel still works after all that
@@ -470,7 +469,7 @@ class MarlinGpuTest {
         MoeLayerSpec spec = MoeLayerSpec.builder().experts(8).topK(2).hiddenSize(128).intermediateSize(64)
                 .quant(QuantScheme.MXFP4_BF16).maxTokensPerCall(16).activationFormat(ActivationFormat.BATCHED)
                 .expertParallel(2, 1).build();
-        try (Arena arena = Arena.ofShared(); MarlinKernel kernel = create(spec)) {
+        try (Arena arena = Arena.ofShared(); BatchedMarlinKernel kernel = (BatchedMarlinKernel) create(spec)) {
             kernel.prepare(RandomMoe.weights(spec, rnd.nextLong(), arena));
             HostTensor hidden = RandomMoe.hidden(4 * 8, 128, DType.BF16, rnd.nextLong(), arena).reshape(4, 8, 128);
             HostTensor out = HostTensor.allocate(arena, DType.BF16, 4, 8, 128);

@@ -2,7 +2,6 @@ package io.moeoracle.backend.xpu;
 
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.device.DeviceInfo;
-import io.moeoracle.api.quant.Bf16;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.WeightFormat;
@@ -19,10 +18,6 @@ import io.moeoracle.driver.opencl.ClDevice;
 import io.moeoracle.driver.opencl.ClEvent;
 import io.moeoracle.driver.opencl.ClKernel;
 import io.moeoracle.driver.opencl.ClQueue;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,9 +25,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The MoE layer on one OpenCL device. Weights stay in the canonical layout on the device (the
- * kernels decode MXFP4 / BF16 rows directly), biases become F32. Thread-safe: calls are serialized
- * on the kernel (one in-order queue).
+ * The MoE layer on one OpenCL device: routing, alignment by expert, two GEMMs and the weighted
+ * combine, queued on one in-order queue. Weights ({@link XpuWeights}) stay in the canonical layout
+ * on the device; per-call buffers are an {@link XpuWorkspace}. Thread-safe: calls are serialized
+ * on the kernel.
  */
 final class XpuMoeKernel implements MoeKernel {
     private static final Logger LOG = LoggerFactory.getLogger(XpuMoeKernel.class);
@@ -48,21 +44,15 @@ final class XpuMoeKernel implements MoeKernel {
     private final int localExperts;
     private final int firstExpert;
     private final boolean mxfp4;
-    private final List<ClBuffer> weightBuffers = new ArrayList<>();
     private final Map<String, Long> lastStageNanos = new LinkedHashMap<>();
-    private ClBuffer w13;
-    private ClBuffer s13;
-    private ClBuffer b13;
-    private ClBuffer w2;
-    private ClBuffer s2;
-    private ClBuffer b2;
-    private Workspace ws;
+    private final XpuWeights weights;
+    private XpuWorkspace ws;
     private boolean prepared;
     private boolean closed;
     private boolean profile;
 
     XpuMoeKernel(MoeLayerSpec spec, DeviceInfo device, ClDevice clDevice, KernelPath path, boolean forced,
-                 String source) {
+                 boolean blockReads, String source) {
         this.spec = spec;
         this.device = device;
         this.localExperts = spec.localExperts();
@@ -72,7 +62,7 @@ final class XpuMoeKernel implements MoeKernel {
         try {
             this.queue = ctx.createQueue();
             long t0 = System.nanoTime();
-            this.programs = XpuPrograms.build(ctx, source, path, forced);
+            this.programs = XpuPrograms.build(ctx, source, path, forced, blockReads);
             LOG.debug("xpu kernels ready on {} ({}, {}) in {} ms", clDevice.name(), programs.path, programs.options,
                     (System.nanoTime() - t0) / 1_000_000);
         } catch (RuntimeException e) {
@@ -80,6 +70,7 @@ final class XpuMoeKernel implements MoeKernel {
             throw e;
         }
         this.context = ctx;
+        this.weights = new XpuWeights(ctx, queue);
     }
 
     /** @return the kernel variant that was built */
@@ -122,54 +113,9 @@ final class XpuMoeKernel implements MoeKernel {
     public synchronized void prepare(MoeWeights weights) {
         ensureOpen();
         weights.validate(spec);
-        releaseWeights();
-        w13 = upload(weights.w13());
-        w2 = upload(weights.w2());
-        s13 = weights.w13Scales().map(this::upload).orElseGet(this::dummy);
-        s2 = weights.w2Scales().map(this::upload).orElseGet(this::dummy);
-        b13 = weights.w13Bias().map(this::uploadF32).orElseGet(this::dummy);
-        b2 = weights.w2Bias().map(this::uploadF32).orElseGet(this::dummy);
-        prepared = true;
-    }
-
-    private ClBuffer track(ClBuffer b) {
-        weightBuffers.add(b);
-        return b;
-    }
-
-    private ClBuffer dummy() {
-        return track(context.createBuffer(16));
-    }
-
-    private ClBuffer upload(HostTensor t) {
-        ClBuffer b = track(context.createBuffer(Math.max(16, t.byteSize())));
-        queue.write(b, 0, t.data());
-        return b;
-    }
-
-    private ClBuffer uploadF32(HostTensor t) {
-        if (t.dtype() == DType.F32) {
-            return upload(t);
-        }
-        long n = t.numel();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment f = arena.allocate(4 * n, 64);
-            for (long i = 0; i < n; i++) {
-                f.setAtIndex(ValueLayout.JAVA_FLOAT, i,
-                        Bf16.toFloat(t.data().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i)));
-            }
-            ClBuffer b = track(context.createBuffer(Math.max(16, 4 * n)));
-            queue.write(b, 0, f);
-            return b;
-        }
-    }
-
-    private void releaseWeights() {
-        for (ClBuffer b : weightBuffers) {
-            b.close();
-        }
-        weightBuffers.clear();
         prepared = false;
+        this.weights.upload(weights);
+        prepared = true;
     }
 
     @Override
@@ -320,14 +266,14 @@ final class XpuMoeKernel implements MoeKernel {
         float limit = act instanceof Activation.SwigluOai s ? (float) s.limit() : 0f;
         int hasBias = spec.hasBias() ? 1 : 0;
         ClKernel g1 = mxfp4 ? programs.gemm1Mxfp4 : programs.gemm1Bf16;
-        g1.arg(0, x).arg(1, w13).arg(2, s13).arg(3, b13).arg(4, hasBias).arg(5, ws.sorted).arg(6, ws.tileExpert)
+        g1.arg(0, x).arg(1, weights.w13).arg(2, weights.s13).arg(3, weights.b13).arg(4, hasBias).arg(5, ws.sorted).arg(6, ws.tileExpert)
                 .arg(7, h).arg(8, inter).arg(9, k).arg(10, actKind).arg(11, alpha).arg(12, limit).arg(13, ws.act);
         launch("gemm1", g1, new long[] {(long) XpuPrograms.WG * ceilDiv(inter, XpuPrograms.NPW), maxTiles},
                 new long[] {XpuPrograms.WG, 1});
 
         // gemm2 + bias -> y [T*k, H]
         ClKernel g2 = mxfp4 ? programs.gemm2Mxfp4 : programs.gemm2Bf16;
-        g2.arg(0, ws.act).arg(1, w2).arg(2, s2).arg(3, b2).arg(4, hasBias).arg(5, ws.sorted).arg(6, ws.tileExpert)
+        g2.arg(0, ws.act).arg(1, weights.w2).arg(2, weights.s2).arg(3, weights.b2).arg(4, hasBias).arg(5, ws.sorted).arg(6, ws.tileExpert)
                 .arg(7, h).arg(8, inter).arg(9, ws.y);
         launch("gemm2", g2, new long[] {(long) XpuPrograms.WG * ceilDiv(h, XpuPrograms.NPW), maxTiles},
                 new long[] {XpuPrograms.WG, 1});
@@ -382,60 +328,7 @@ final class XpuMoeKernel implements MoeKernel {
             ws.close();
             ws = null;
         }
-        ws = new Workspace(cap);
-    }
-
-    /** Per-call scratch buffers for up to {@code tokens} tokens. */
-    private final class Workspace implements AutoCloseable {
-        final int tokens;
-        final ClBuffer x;
-        final ClBuffer raw;
-        final ClBuffer logits;
-        final ClBuffer ids;
-        final ClBuffer wts;
-        final ClBuffer sorted;
-        final ClBuffer tileExpert;
-        final ClBuffer act;
-        final ClBuffer y;
-        final ClBuffer out;
-        private final List<ClBuffer> all = new ArrayList<>();
-
-        Workspace(int tokens) {
-            this.tokens = tokens;
-            long t = tokens;
-            long h = spec.hiddenSize();
-            long tk = t * spec.topK();
-            int tiles = maxTiles((int) tk, localExperts);
-            try {
-                x = alloc(4 * t * h);
-                raw = alloc(2 * t * h);
-                logits = alloc(4 * t * spec.experts());
-                ids = alloc(4 * tk);
-                wts = alloc(4 * tk);
-                sorted = alloc(4L * tiles * XpuPrograms.BM);
-                tileExpert = alloc(4L * tiles);
-                act = alloc(4 * tk * spec.intermediateSize());
-                y = alloc(4 * tk * h);
-                out = alloc(4 * t * h);
-            } catch (RuntimeException e) {
-                close();
-                throw e;
-            }
-        }
-
-        private ClBuffer alloc(long bytes) {
-            ClBuffer b = context.createBuffer(Math.max(16, bytes));
-            all.add(b);
-            return b;
-        }
-
-        @Override
-        public void close() {
-            for (ClBuffer b : all) {
-                b.close();
-            }
-            all.clear();
-        }
+        ws = new XpuWorkspace(context, spec, cap);
     }
 
     @Override
@@ -450,7 +343,8 @@ final class XpuMoeKernel implements MoeKernel {
             if (ws != null) {
                 ws.close();
             }
-            releaseWeights();
+            weights.release();
+            prepared = false;
             programs.close();
             queue.close();
             context.close();

@@ -49,9 +49,9 @@ final class XpuSupport {
         }
         boolean intelXe = device.vendor() == Vendor.INTEL && device.arch().startsWith("xe");
         if (!intelXe && !anyDevice) {
-            return SupportVerdict.unsupported("xpu targets Intel Xe GPUs; device " + device.describe() + " is "
-                    + device.vendor() + " " + device.arch(),
-                    "set -D" + XpuOptions.ANY_DEVICE + "=true to run the OpenCL kernels on any OpenCL device");
+            return SupportVerdict.unsupported("xpu targets Intel Xe GPUs; " + device.describe() + " is "
+                    + device.vendor().device() + (device.vendor() == Vendor.INTEL ? " but not an Xe one" : ""),
+                    "set -D" + XpuSettings.ANY_DEVICE.name() + "=true to run the OpenCL kernels on any OpenCL device");
         }
         if (!device.simulated() && !device.id().startsWith("opencl:")) {
             return SupportVerdict.unsupported("xpu runs through OpenCL; device " + device.id()
@@ -70,7 +70,8 @@ final class XpuSupport {
         String how = subgroups(device) ? "sub-group reductions (" + subgroupExtension(device) + ")"
                 : "portable local-memory reductions";
         return SupportVerdict.supported("OpenCL C kernels, " + spec.quant().weights() + " weights decoded in the kernel, "
-                + how + (intelXe ? "" : "; " + XpuOptions.ANY_DEVICE + "=true on a " + device.vendor() + " device"));
+                + how + (intelXe ? "" : "; " + XpuSettings.ANY_DEVICE.name() + "=true lets it run on "
+                + device.vendor().device()));
     }
 
     static boolean subgroups(DeviceInfo device) {

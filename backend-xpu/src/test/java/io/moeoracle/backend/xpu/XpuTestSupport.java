@@ -13,10 +13,10 @@ import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
-import io.moeoracle.core.reference.ReferenceMoe;
-import io.moeoracle.core.reference.RelativeError;
-import io.moeoracle.core.weights.RandomMoe;
 import io.moeoracle.driver.opencl.OpenClDeviceProbe;
+import io.moeoracle.reference.RandomMoe;
+import io.moeoracle.reference.ReferenceMoe;
+import io.moeoracle.reference.RelativeError;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -36,10 +36,13 @@ final class XpuTestSupport {
      * The OpenCL device the tests run on: the first GPU (the NVIDIA one on the GPU machine; narrow with
      * -Dmoe.opencl.platform=NVIDIA), else the first device (PoCL's CPU device in CI).
      *
-     * @param requireGpu fail when there is no GPU
+     * @param requireGpu fail when there is no GPU (else skip without an OpenCL device, see {@link Requires})
      * @return the device
      */
     static DeviceInfo device(boolean requireGpu) {
+        if (!requireGpu) {
+            Requires.openClDevice(); // the gpu-tagged tests run only where asked for, and then must fail
+        }
         DeviceProbe.Result r = new OpenClDeviceProbe().probe();
         assertThat(r.devices()).as("OpenCL devices (probe said: %s)", r.reason().orElse("")).isNotEmpty();
         List<DeviceInfo> gpus = r.devices().stream().filter(d -> d.vendor() != Vendor.CPU).toList();

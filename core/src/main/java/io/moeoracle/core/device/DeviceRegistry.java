@@ -157,7 +157,9 @@ public final class DeviceRegistry {
             if (accelerator.isPresent()) {
                 return accelerator.get();
             }
-            Optional<DeviceInfo> cpu = devices.stream().filter(d -> d.vendor() == Vendor.CPU).findFirst();
+            // the host CPU itself before a CPU seen through another API (PoCL's OpenCL device), whatever the probe order
+            Optional<DeviceInfo> cpu = devices.stream().filter(d -> d.vendor() == Vendor.CPU)
+                    .min(java.util.Comparator.comparingInt(d -> d.id().equals("cpu") ? 0 : 1));
             if (cpu.isPresent()) {
                 return cpu.get();
             }

@@ -2,7 +2,7 @@ package io.moeoracle.core.select;
 
 import java.util.Map;
 import java.util.LinkedHashMap;
-import io.moeoracle.core.json.Json;
+import io.moeoracle.core.internal.json.Json;
 import io.moeoracle.api.HostAvailability;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.ActivationType;
@@ -17,19 +17,23 @@ import java.util.TreeSet;
 
 /**
  * Why the selector chose what it chose: one row per provider, in the order they were asked, then
- * the providers it did not ask (excluded, left out by the policy, failed to load). Renders as an
- * aligned text table ({@link #toTable()}) and as JSON ({@link #toJson()}).
+ * the providers it did not ask (excluded, left out by the policy, failed to load), then the official
+ * backends that are not installed but would run the layer (or run it better). This is the data;
+ * hosts read the rows or {@link #toJson()}, and the command line renders it as a table.
  *
  * @param spec the layer
  * @param device the device
  * @param request the explicit backend request that was honoured, if any
  * @param rows the verdicts, asked providers first (ranks 1..n), then the others (rank 0)
+ * @param notInstalled the official backends that are not installed and would run the layer, or
+ *     run it better than the winner (status {@link Status#NOT_INSTALLED}, rank 0)
  */
-public record Explanation(MoeLayerSpec spec, DeviceInfo device, Optional<Request> request, List<Row> rows) {
+public record Explanation(MoeLayerSpec spec, DeviceInfo device, Optional<Request> request, List<Row> rows,
+                          List<Row> notInstalled) {
 
     /** The hint printed when no backend is installed at all. */
     public static final String NO_BACKEND_HINT =
-            "add a backend jar to the class path (see README 'Adding a backend')";
+            "add a backend jar to the class path or the plugins folder (see README 'Adding a backend')";
 
     /** Copies the rows and rejects nulls. */
     public Explanation {
@@ -37,6 +41,19 @@ public record Explanation(MoeLayerSpec spec, DeviceInfo device, Optional<Request
         Objects.requireNonNull(device, "device");
         Objects.requireNonNull(request, "request");
         rows = List.copyOf(rows);
+        notInstalled = List.copyOf(notInstalled);
+    }
+
+    /**
+     * An explanation that names no missing backend.
+     *
+     * @param spec the layer
+     * @param device the device
+     * @param request the explicit backend request that was honoured, if any
+     * @param rows the verdicts
+     */
+    public Explanation(MoeLayerSpec spec, DeviceInfo device, Optional<Request> request, List<Row> rows) {
+        this(spec, device, request, rows, List.of());
     }
 
     /**
@@ -63,16 +80,26 @@ public record Explanation(MoeLayerSpec spec, DeviceInfo device, Optional<Request
     public enum Status {
         /** Supported and first in order: the winner. */
         CHOSEN("chosen"),
+        /**
+         * A host-side provider ({@code MoeKernelProvider.runsOnHost()}) chosen for a CPU device
+         * because no device-side provider supports the layer.
+         */
+        FALLBACK("fallback"),
         /** Supported, but a provider earlier in the order won. */
         SUPPORTED_NOT_CHOSEN("supported"),
         /** Said it cannot run the layer on the device. */
         UNSUPPORTED("unsupported"),
-        /** Not asked: removed by {@code moe.exclude} or left out by the policy. */
+        /**
+         * Not asked: removed by {@code moe.exclude}, left out by the policy, or a host-side provider
+         * on a non-CPU device that was not requested by id.
+         */
         EXCLUDED("excluded"),
         /** Threw from {@code priority}, {@code activationType} or {@code isSupported}. */
         ERROR("error"),
         /** Failed to load (class missing, constructor or {@code id()} threw). */
-        UNAVAILABLE("unavailable");
+        UNAVAILABLE("unavailable"),
+        /** An official backend that is not installed and would run the layer, or run it better. */
+        NOT_INSTALLED("not installed");
 
         private final String label;
 
@@ -83,6 +110,11 @@ public record Explanation(MoeLayerSpec spec, DeviceInfo device, Optional<Request
         /** @return the short word used in tables and JSON */
         public String label() {
             return label;
+        }
+
+        /** @return whether a row with this status is the winner ({@link #CHOSEN} or {@link #FALLBACK}) */
+        public boolean isWinner() {
+            return this == CHOSEN || this == FALLBACK;
         }
     }
 
@@ -112,11 +144,19 @@ public record Explanation(MoeLayerSpec spec, DeviceInfo device, Optional<Request
             Objects.requireNonNull(host, "host");
             Objects.requireNonNull(source, "source");
         }
+
+        /**
+         * @param newStatus the status
+         * @return this row with another status
+         */
+        public Row withStatus(Status newStatus) {
+            return new Row(rank, providerId, priority, activationType, newStatus, reason, remedy, host, source);
+        }
     }
 
     /** @return the chosen provider's id, if one was chosen */
     public Optional<String> winnerId() {
-        return rows.stream().filter(r -> r.status() == Status.CHOSEN).map(Row::providerId).findFirst();
+        return rows.stream().filter(r -> r.status().isWinner()).map(Row::providerId).findFirst();
     }
 
     /**
@@ -124,7 +164,8 @@ public record Explanation(MoeLayerSpec spec, DeviceInfo device, Optional<Request
      * @return its row
      */
     public Optional<Row> row(String providerId) {
-        return rows.stream().filter(r -> r.providerId().equals(providerId)).findFirst();
+        return java.util.stream.Stream.concat(rows.stream(), notInstalled.stream())
+                .filter(r -> r.providerId().equals(providerId)).findFirst();
     }
 
     /** @return whether no backend was available at all (none installed, or all failed to load) */
@@ -134,74 +175,33 @@ public record Explanation(MoeLayerSpec spec, DeviceInfo device, Optional<Request
 
     /** @return the hint to print after the table, if any */
     public Optional<String> hint() {
-        if (winnerId().isPresent()) {
-            return Optional.empty();
+        boolean fallback = rows.stream().anyMatch(r -> r.status() == Status.FALLBACK);
+        if (winnerId().isPresent() && !fallback) {
+            return notInstalled.isEmpty() ? Optional.empty() : Optional.of("the backends marked 'not installed' would"
+                    + " rank above " + winnerId().get() + " on this device; add one to use it (see README 'Adding a"
+                    + " backend')");
+        }
+        String missing = notInstalled.isEmpty() ? "" : "; the rows marked 'not installed' name the official"
+                + " backends that would run it on this device";
+        if (fallback) {
+            return Optional.of("the chosen backend runs on the host, slowly, as a fallback: no installed backend for"
+                    + " this device supports the layer" + missing);
         }
         if (noBackends()) {
-            return Optional.of(NO_BACKEND_HINT);
+            return Optional.of(NO_BACKEND_HINT + missing);
         }
         return Optional.of("apply one of the remedies above, pick another device or scheme, or add a backend jar"
-                + " that supports it (see README 'Adding a backend')");
+                + " that supports it (see README 'Adding a backend')" + missing);
     }
 
     /** @return a short one-line summary, e.g. {@code "chosen: marlin"} */
     public String summary() {
-        return winnerId().map(id -> "chosen: " + id).orElse("no backend can run this layer");
+        return winnerId().map(id -> "chosen: " + id
+                + (rows.stream().anyMatch(r -> r.status() == Status.FALLBACK) ? " (fallback on the host)" : ""))
+                .orElse("no backend can run this layer");
     }
 
-    /** @return the verdicts as an aligned text table, with the layer and device above and the outcome below */
-    public String toTable() {
-        String[] header = {"#", "backend", "priority", "act", "verdict", "reason / remedy", "host"};
-        List<String[]> cells = new ArrayList<>();
-        cells.add(header);
-        for (Row r : rows) {
-            cells.add(new String[] {
-                r.rank() > 0 ? Integer.toString(r.rank()) : "-",
-                r.providerId(),
-                r.priority().isPresent() ? Integer.toString(r.priority().getAsInt()) : "-",
-                r.activationType().map(ActivationType::toString).orElse("-"),
-                r.status().label(),
-                oneLine(r.reason() + (r.remedy().isBlank() ? "" : "; fix: " + r.remedy())),
-                oneLine(r.host().toString())});
-        }
-        int[] width = new int[header.length];
-        for (String[] row : cells) {
-            for (int c = 0; c < row.length; c++) {
-                width[c] = Math.max(width[c], row[c].length());
-            }
-        }
-        StringBuilder sb = new StringBuilder();
-        sb.append("layer:   ").append(spec.describe()).append('\n');
-        sb.append("device:  ").append(device.describe()).append('\n');
-        request.ifPresent(r -> sb.append("request: ").append(r).append('\n'));
-        sb.append('\n');
-        if (rows.isEmpty()) {
-            sb.append("(no kernel backends found)\n");
-        } else {
-            for (String[] row : cells) {
-                StringBuilder line = new StringBuilder();
-                for (int c = 0; c < row.length; c++) {
-                    if (c > 0) {
-                        line.append("  ");
-                    }
-                    line.append(row[c]);
-                    if (c < row.length - 1) {
-                        line.append(" ".repeat(width[c] - row[c].length()));
-                    }
-                }
-                sb.append(line.toString().stripTrailing()).append('\n');
-            }
-        }
-        sb.append('\n').append(summary()).append('\n');
-        hint().ifPresent(h -> sb.append("hint: ").append(h).append('\n'));
-        return sb.toString();
-    }
-
-    private static String oneLine(String s) {
-        return s.strip().replaceAll("\\s*\\R\\s*", " ");
-    }
-
-    /** @return the explanation as one JSON object: spec, device, request, rows, winner (or null) */
+    /** @return the explanation as one JSON object: spec, device, request, rows, notInstalled, winner (or null), hint */
     public String toJson() {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("experts", spec.experts());
@@ -228,6 +228,23 @@ public record Explanation(MoeLayerSpec spec, DeviceInfo device, Optional<Request
         d.put("memoryBytes", device.memoryBytes());
         d.put("features", List.copyOf(new TreeSet<>(device.features())));
         d.put("simulated", device.simulated());
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("spec", s);
+        root.put("device", d);
+        root.put("request", request.map(q -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("backend", q.backendId());
+            m.put("source", q.source());
+            return (Object) m;
+        }).orElse(null));
+        root.put("rows", jsonRows(rows));
+        root.put("notInstalled", jsonRows(notInstalled));
+        root.put("winner", winnerId().orElse(null));
+        root.put("hint", hint().orElse(null));
+        return Json.write(root);
+    }
+
+    private static List<Object> jsonRows(List<Row> rows) {
         List<Object> rowList = new ArrayList<>();
         for (Row r : rows) {
             Map<String, Object> host = new LinkedHashMap<>();
@@ -245,18 +262,6 @@ public record Explanation(MoeLayerSpec spec, DeviceInfo device, Optional<Request
             row.put("source", r.source());
             rowList.add(row);
         }
-        Map<String, Object> root = new LinkedHashMap<>();
-        root.put("spec", s);
-        root.put("device", d);
-        root.put("request", request.map(q -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("backend", q.backendId());
-            m.put("source", q.source());
-            return (Object) m;
-        }).orElse(null));
-        root.put("rows", rowList);
-        root.put("winner", winnerId().orElse(null));
-        root.put("hint", hint().orElse(null));
-        return Json.write(root);
+        return rowList;
     }
 }

@@ -1,29 +1,19 @@
 package io.moeoracle.core.select;
 
-import io.moeoracle.api.HostAvailability;
 import io.moeoracle.api.MoeKernelProvider;
-import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
-import io.moeoracle.api.spec.ActivationType;
+import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.core.MoeOracleException;
 import io.moeoracle.core.discovery.ProviderRegistry;
 import io.moeoracle.core.discovery.RegisteredProvider;
-import io.moeoracle.core.discovery.UnavailableProvider;
 import io.moeoracle.core.internal.ServiceScan;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalInt;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,10 +29,19 @@ import org.slf4j.LoggerFactory;
  *   <li>Otherwise the {@link SelectionPolicy} orders the providers, {@code moe.priority} moves the
  *       listed ids to the front and {@code moe.exclude} removes ids; each provider is asked in
  *       turn, the first supported wins, and every verdict is kept in the {@link Explanation}.</li>
+ *   <li>A host-side provider ({@link MoeKernelProvider#runsOnHost()}, e.g. {@code emulation}) is never
+ *       chosen for a non-CPU device unless requested by id; on a CPU device it is asked after every
+ *       device-side provider and wins only as a {@link Explanation.Status#FALLBACK fallback}, with
+ *       one WARN line.</li>
+ *   <li>The official backends that are not installed and would run the layer (or rank above the
+ *       winner) are named in {@link Explanation#notInstalled()}, with the artifact to add.</li>
  * </ol>
- * A provider that throws becomes an error row and never stops the others. Decisions are cached
- * per (spec, device), so each is computed and logged (one INFO line for the winner, one DEBUG
- * line per rejected provider) once; the selector is thread-safe.
+ * A provider that throws becomes an error row and never stops the others. Each provider's priority,
+ * activation type and host-sidedness are asked once per decision and handed to the policy as plain
+ * {@link Candidate} values. Decisions are cached per (spec, device), at most
+ * {@code moe.selector.cacheSize} of them (least recently used dropped first), so each is computed
+ * and logged (one INFO line for the winner, one DEBUG line per rejected provider) once while kept;
+ * the selector is thread-safe.
  */
 public final class MoeKernelSelector {
     private static final Logger LOG = LoggerFactory.getLogger(MoeKernelSelector.class);
@@ -50,9 +49,7 @@ public final class MoeKernelSelector {
     private final ProviderRegistry registry;
     private final SelectionPolicy policy;
     private final SelectionSettings settings;
-    private final ConcurrentMap<Key, CompletableFuture<Decision>> cache = new ConcurrentHashMap<>();
-    /** Decisions this thread is computing now: a provider asking about the same one would wait on itself. */
-    private final ThreadLocal<java.util.Set<Key>> computing = ThreadLocal.withInitial(java.util.HashSet::new);
+    private final DecisionCache<Key, Decision> cache;
     private final AtomicInteger decisionsComputed = new AtomicInteger();
 
     private record Key(MoeLayerSpec spec, DeviceInfo device) {
@@ -80,6 +77,7 @@ public final class MoeKernelSelector {
         this.registry = Objects.requireNonNull(registry, "registry");
         this.policy = Objects.requireNonNull(policy, "policy");
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.cache = new DecisionCache<>(settings.cacheSize());
     }
 
     /**
@@ -155,6 +153,11 @@ public final class MoeKernelSelector {
         return decisionsComputed.get();
     }
 
+    /** @return how many decisions are kept now (at most {@link SelectionSettings#cacheSize()}) */
+    int decisionsKept() {
+        return cache.size();
+    }
+
     private void throwIfFailed(Decision d) {
         if (d.failure().isEmpty()) {
             return;
@@ -170,42 +173,10 @@ public final class MoeKernelSelector {
     private Decision decide(MoeLayerSpec spec, DeviceInfo device) {
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(device, "device");
-        Key key = new Key(spec, device);
-        if (computing.get().contains(key)) {
-            throw new MoeOracleException("a backend asked the selector about " + spec.describe() + " on "
-                    + device.describe() + " while that very decision was being made, which would wait on itself."
-                    + " A provider must judge a layer without calling back into the selector for the same layer.");
-        }
-        CompletableFuture<Decision> f = cache.get(key);
-        if (f == null) {
-            CompletableFuture<Decision> mine = new CompletableFuture<>();
-            f = cache.putIfAbsent(key, mine);
-            if (f == null) {
-                f = mine;
-                computing.get().add(key);
-                try {
-                    mine.complete(compute(spec, device));
-                } catch (RuntimeException | Error e) {
-                    // not cached: the next call tries again
-                    cache.remove(key, mine);
-                    mine.completeExceptionally(e);
-                    throw e;
-                } finally {
-                    computing.get().remove(key);
-                }
-            }
-        }
-        try {
-            return f.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw e;
-        }
+        return cache.get(new Key(spec, device), k -> compute(spec, device), () -> new MoeOracleException(
+                "a backend asked the selector about " + spec.describe() + " on " + device.describe() + " while that"
+                        + " very decision was being made, which would wait on itself. A provider must judge a layer"
+                        + " without calling back into the selector for the same layer."));
     }
 
     private Decision compute(MoeLayerSpec spec, DeviceInfo device) {
@@ -213,9 +184,9 @@ public final class MoeKernelSelector {
         Optional<Explanation.Request> request = spec.requestedBackend()
                 .map(id -> new Explanation.Request(id, "spec.requestedBackend"))
                 .or(() -> settings.backend().map(id -> new Explanation.Request(id,
-                        "system property " + SelectionSettings.BACKEND_PROPERTY)))
+                        "system property " + SelectionSettings.BACKEND.name())))
                 .or(() -> settings.backendFromEnv().map(id -> new Explanation.Request(id,
-                        "environment variable " + SelectionSettings.BACKEND_ENV)));
+                        "environment variable " + SelectionSettings.BACKEND.env().orElseThrow())));
         Decision d = request.isPresent() ? explicit(spec, device, request.get()) : ordered(spec, device);
         log(d);
         return d;
@@ -224,14 +195,16 @@ public final class MoeKernelSelector {
     private Decision explicit(MoeLayerSpec spec, DeviceInfo device, Explanation.Request request) {
         Optional<RegisteredProvider> found = registry.findRegistered(request.backendId());
         if (found.isEmpty()) {
-            Explanation e = new Explanation(spec, device, Optional.of(request), unavailableRows());
+            Explanation e = new Explanation(spec, device, Optional.of(request), VerdictRows.unavailableRows(registry));
             return new Decision(e, Optional.empty(),
                     Optional.of(new UnknownBackend(request.backendId(), request.source())));
         }
-        Explanation.Row judged = judge(1, found.get(), spec, device, false);
         List<Explanation.Row> rows = new ArrayList<>();
+        Optional<Candidate> c = VerdictRows.candidate(found.get(), spec, device, 1, rows);
+        Explanation.Row judged = c.isPresent() ? VerdictRows.judge(1, found.get(), c.get(), spec, device, false)
+                : rows.removeFirst();
         rows.add(judged);
-        rows.addAll(unavailableRows());
+        rows.addAll(VerdictRows.unavailableRows(registry));
         Explanation e = new Explanation(spec, device, Optional.of(request), rows);
         if (judged.status() == Explanation.Status.CHOSEN) {
             return new Decision(e, Optional.of(found.get().provider()), Optional.empty());
@@ -241,150 +214,80 @@ public final class MoeKernelSelector {
     }
 
     private Decision ordered(MoeLayerSpec spec, DeviceInfo device) {
-        Map<MoeKernelProvider, RegisteredProvider> byInstance = new IdentityHashMap<>();
-        List<MoeKernelProvider> candidates = new ArrayList<>();
+        List<Explanation.Row> rows = new ArrayList<>();
+        List<Explanation.Row> notAsked = new ArrayList<>();
+        Map<String, RegisteredProvider> byId = new LinkedHashMap<>();
+        Map<String, Candidate> candidates = new LinkedHashMap<>();
         for (RegisteredProvider rp : registry.providers()) {
-            byInstance.put(rp.provider(), rp);
-            candidates.add(rp.provider());
+            if (settings.excludes(rp.id())) {
+                notAsked.add(VerdictRows.excludedRow(rp));
+                continue;
+            }
+            VerdictRows.candidate(rp, spec, device, 0, notAsked).ifPresent(c -> {
+                byId.put(rp.id(), rp);
+                candidates.put(rp.id(), c);
+            });
         }
-        List<MoeKernelProvider> policyOrder;
+        List<Candidate> policyOrder;
         try {
-            policyOrder = policy.order(Collections.unmodifiableList(candidates), spec, device);
+            policyOrder = policy.order(List.copyOf(candidates.values()), spec, device);
         } catch (RuntimeException e) {
             throw new MoeOracleException("the selection policy " + policy.getClass().getName() + " failed to order the"
                     + " backends for " + spec.describe() + " on " + device.describe() + ": " + ServiceScan.describe(e)
                     + ". Fix or unbind that policy (the default is DefaultSelectionPolicy).", e);
         }
-        // keep only registered providers, each once, in the policy's order
-        List<RegisteredProvider> order = new ArrayList<>();
-        Set<MoeKernelProvider> placed = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (MoeKernelProvider p : policyOrder == null ? List.<MoeKernelProvider>of() : policyOrder) {
-            RegisteredProvider rp = p == null ? null : byInstance.get(p);
-            if (rp != null && placed.add(p)) {
-                order.add(rp);
+        // the policy's order, each known id once; then moe.priority's ids first, in the listed order
+        List<String> order = new ArrayList<>();
+        for (Candidate c : policyOrder == null ? List.<Candidate>of() : policyOrder) {
+            if (c != null && byId.containsKey(c.id()) && !order.contains(c.id())) {
+                order.add(c.id());
             }
         }
-        // moe.priority: the listed ids first, in the listed order; the rest keep the policy's order
-        List<RegisteredProvider> prioritized = new ArrayList<>();
+        List<String> prioritized = new ArrayList<>();
         for (String id : settings.priority()) {
-            order.stream().filter(rp -> rp.id().equalsIgnoreCase(id)).findFirst().ifPresent(prioritized::add);
+            order.stream().filter(o -> o.equalsIgnoreCase(id)).findFirst().ifPresent(prioritized::add);
         }
-        for (RegisteredProvider rp : order) {
-            if (!prioritized.contains(rp)) {
-                prioritized.add(rp);
-            }
-        }
+        order.stream().filter(o -> !prioritized.contains(o)).forEach(prioritized::add);
 
-        List<Explanation.Row> rows = new ArrayList<>();
-        List<Explanation.Row> notAsked = new ArrayList<>();
+        List<String> hostSide = new ArrayList<>();
         MoeKernelProvider winner = null;
         int rank = 1;
-        for (RegisteredProvider rp : prioritized) {
-            if (settings.excludes(rp.id())) {
-                notAsked.add(excludedRow(rp));
+        for (String id : prioritized) {
+            if (candidates.get(id).runsOnHost()) {
+                hostSide.add(id);
                 continue;
             }
-            Explanation.Row judged = judge(rank++, rp, spec, device, winner != null);
+            Explanation.Row judged = VerdictRows.judge(rank++, byId.get(id), candidates.get(id), spec, device,
+                    winner != null);
             rows.add(judged);
             if (judged.status() == Explanation.Status.CHOSEN) {
-                winner = rp.provider();
+                winner = byId.get(id).provider();
             }
         }
-        for (RegisteredProvider rp : registry.providers()) {
-            if (placed.contains(rp.provider())) {
+        // host-side providers: never a silent fallback for a GPU; on a CPU only after every device-side one
+        for (String id : hostSide) {
+            if (device.vendor() != Vendor.CPU) {
+                notAsked.add(VerdictRows.hostOnlyRow(byId.get(id), candidates.get(id), device));
                 continue;
             }
-            if (settings.excludes(rp.id())) {
-                notAsked.add(excludedRow(rp));
-            } else {
-                notAsked.add(leftOutRow(rp, spec, device));
+            Explanation.Row judged = VerdictRows.judge(rank++, byId.get(id), candidates.get(id), spec, device,
+                    winner != null);
+            if (judged.status() == Explanation.Status.CHOSEN) {
+                winner = byId.get(id).provider();
+                judged = judged.withStatus(Explanation.Status.FALLBACK);
+            }
+            rows.add(judged);
+        }
+        for (String id : candidates.keySet()) {
+            if (!order.contains(id)) {
+                notAsked.add(VerdictRows.leftOutRow(byId.get(id), candidates.get(id), policy));
             }
         }
         rows.addAll(notAsked);
-        rows.addAll(unavailableRows());
-        Explanation e = new Explanation(spec, device, Optional.empty(), rows);
+        rows.addAll(VerdictRows.unavailableRows(registry));
+        Explanation e = new Explanation(spec, device, Optional.empty(), rows,
+                VerdictRows.notInstalledRows(registry, spec, device, rows));
         return new Decision(e, Optional.ofNullable(winner), Optional.empty());
-    }
-
-    private static Explanation.Row judge(int rank, RegisteredProvider rp, MoeLayerSpec spec, DeviceInfo device,
-                             boolean alreadyChosen) {
-        MoeKernelProvider p = rp.provider();
-        HostAvailability host = host(p);
-        OptionalInt priority = OptionalInt.empty();
-        Optional<ActivationType> act = Optional.empty();
-        try {
-            priority = OptionalInt.of(p.priority(spec, device));
-            act = Optional.ofNullable(p.activationType(spec, device));
-        } catch (RuntimeException | LinkageError e) {
-            String which = priority.isPresent() ? "activationType()" : "priority()";
-            return errorRow(rank, rp, priority, act, which + " threw " + ServiceScan.describe(e), host);
-        }
-        SupportVerdict verdict;
-        try {
-            verdict = p.isSupported(spec, device);
-        } catch (RuntimeException | LinkageError e) {
-            return errorRow(rank, rp, priority, act, "isSupported() threw " + ServiceScan.describe(e), host);
-        }
-        if (verdict == null) {
-            return errorRow(rank, rp, priority, act, "isSupported() returned null", host);
-        }
-        return switch (verdict) {
-            case SupportVerdict.Supported s -> new Explanation.Row(rank, rp.id(), priority, act,
-                    alreadyChosen ? Explanation.Status.SUPPORTED_NOT_CHOSEN : Explanation.Status.CHOSEN,
-                    s.note(), "", host, rp.source());
-            case SupportVerdict.Unsupported u -> new Explanation.Row(rank, rp.id(), priority, act,
-                    Explanation.Status.UNSUPPORTED, u.reason(), u.remedy(), host, rp.source());
-        };
-    }
-
-    private static Explanation.Row errorRow(int rank, RegisteredProvider rp, OptionalInt priority,
-                                            Optional<ActivationType> act, String what, HostAvailability host) {
-        return new Explanation.Row(rank, rp.id(), priority, act, Explanation.Status.ERROR, "error: " + what,
-                "report this to the backend's authors; meanwhile skip it with -D" + SelectionSettings.EXCLUDE_PROPERTY
-                        + "=" + rp.id(), host, rp.source());
-    }
-
-    private static HostAvailability host(MoeKernelProvider p) {
-        try {
-            HostAvailability h = p.hostAvailability();
-            return h == null ? HostAvailability.no("hostAvailability() returned null") : h;
-        } catch (RuntimeException | LinkageError e) {
-            return HostAvailability.no("hostAvailability() threw " + ServiceScan.describe(e));
-        }
-    }
-
-    private static Explanation.Row excludedRow(RegisteredProvider rp) {
-        return new Explanation.Row(0, rp.id(), OptionalInt.empty(), Optional.empty(), Explanation.Status.EXCLUDED,
-                "excluded by " + SelectionSettings.EXCLUDE_PROPERTY, "remove '" + rp.id() + "' from "
-                + SelectionSettings.EXCLUDE_PROPERTY + " (or " + SelectionSettings.EXCLUDE_ENV + ") to consider it",
-                new HostAvailability(false, Optional.of("not checked")), rp.source());
-    }
-
-    private Explanation.Row leftOutRow(RegisteredProvider rp, MoeLayerSpec spec, DeviceInfo device) {
-        MoeKernelProvider p = rp.provider();
-        OptionalInt priority = OptionalInt.empty();
-        Optional<ActivationType> act = Optional.empty();
-        try {
-            priority = OptionalInt.of(p.priority(spec, device));
-            act = Optional.ofNullable(p.activationType(spec, device));
-        } catch (RuntimeException | LinkageError e) {
-            String which = priority.isPresent() ? "activationType()" : "priority()";
-            return errorRow(0, rp, priority, act, which + " threw " + ServiceScan.describe(e), host(p));
-        }
-        return new Explanation.Row(0, rp.id(), priority, act, Explanation.Status.EXCLUDED,
-                "left out by the selection policy " + policy, "bind another SelectionPolicy to consider it",
-                host(p), rp.source());
-    }
-
-    private List<Explanation.Row> unavailableRows() {
-        List<Explanation.Row> rows = new ArrayList<>();
-        for (UnavailableProvider u : registry.unavailable()) {
-            rows.add(new Explanation.Row(0, u.name(), OptionalInt.empty(), Optional.empty(),
-                    Explanation.Status.UNAVAILABLE, "failed to load: " + u.reason(),
-                    "fix or remove the backend jar (" + u.source() + ")", HostAvailability.no("failed to load"),
-                    u.source()));
-        }
-        return rows;
     }
 
     private static void log(Decision d) {
@@ -398,7 +301,12 @@ public final class MoeKernelSelector {
                         r.remedy().isBlank() ? "" : " (fix: " + r.remedy() + ")");
             }
         }
-        if (d.winner().isPresent()) {
+        if (e.rows().stream().anyMatch(r -> r.status() == Explanation.Status.FALLBACK)) {
+            LOG.warn("moe-oracle: no backend for {} supports {}; falling back to '{}' on the host CPU (slow: for"
+                    + " checking, not serving){}", e.device().describe(), e.spec().describe(), e.winnerId().orElseThrow(),
+                    e.notInstalled().isEmpty() ? "" : "; add " + e.notInstalled().stream().map(Explanation.Row::providerId)
+                            .collect(java.util.stream.Collectors.joining(" or ")) + " to run it natively");
+        } else if (d.winner().isPresent()) {
             LOG.info("moe-oracle: backend '{}' chosen for scheme {} on {}; layer {}{}", e.winnerId().orElseThrow(),
                     e.spec().quant(), e.device().describe(), e.spec().describe(), request);
         } else {

@@ -21,14 +21,18 @@ public final class NoKernelAvailableException extends MoeOracleException {
             String failed = e.rows().isEmpty() ? "" : " (" + e.rows().size() + " failed to load: "
                     + e.rows().stream().map(r -> r.providerId() + ": " + r.reason()).collect(Collectors.joining("; "))
                     + ")";
-            return "no kernel backend is available to run " + what + failed + ". To fix: "
+            String missing = e.notInstalled().isEmpty() ? "" : "; not installed: " + e.notInstalled().stream()
+                    .map(r -> r.providerId() + " (" + r.reason() + ")").collect(Collectors.joining("; "));
+            return "no kernel backend is available to run " + what + failed + missing + ". To fix: "
                     + Explanation.NO_BACKEND_HINT + ".";
         }
         String verdicts = e.rows().stream()
                 .map(r -> r.providerId() + " " + r.status().label() + ": " + r.reason()
                         + (r.remedy().isBlank() ? "" : " (fix: " + r.remedy() + ")"))
                 .collect(Collectors.joining("; "));
-        return "no kernel backend can run " + what + ": " + verdicts + ". To fix: apply one of these remedies, choose"
+        String missing = e.notInstalled().isEmpty() ? "" : "; not installed: " + e.notInstalled().stream()
+                .map(r -> r.providerId() + " (" + r.reason() + ")").collect(Collectors.joining("; "));
+        return "no kernel backend can run " + what + ": " + verdicts + missing + ". To fix: apply one of these remedies, choose"
                 + " another device or quantization scheme, or add a backend jar that supports it (see README"
                 + " 'Adding a backend'); `moe-oracle explain` prints this as a table.";
     }

@@ -37,8 +37,18 @@ public final class UnknownBackendException extends MoeOracleException {
                     .map(u -> u.name() + " from " + u.source() + " (" + u.reason() + ")")
                     .collect(Collectors.joining("; ")));
         }
+        java.util.Optional<OfficialBackends.Entry> official = OfficialBackends.all().stream()
+                .filter(o -> o.id().equalsIgnoreCase(requested.trim())).findFirst();
+        if (official.isPresent()) {
+            OfficialBackends.Entry o = official.get();
+            sb.append(". '").append(o.id()).append("' is an official backend that is not installed: add ")
+                    .append(o.coordinates()).append(o.released() ? "" : " (planned, not released yet)")
+                    .append(" to the class path or the plugins folder, request one of the known ids, or remove the"
+                            + " request to let moe-oracle choose.");
+            return sb.toString();
+        }
         sb.append(". Request one of the known ids, put the jar that provides '").append(requested)
-                .append("' on the class path, or remove the request to let moe-oracle choose.");
+                .append("' on the class path or in the plugins folder, or remove the request to let moe-oracle choose.");
         return sb.toString();
     }
 

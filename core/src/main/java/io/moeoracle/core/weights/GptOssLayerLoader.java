@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,14 +42,36 @@ public final class GptOssLayerLoader {
     }
 
     /**
-     * One loaded layer.
+     * One loaded layer. A checkpoint may hold the experts without the router (a host that routes
+     * with its own router, or supplies top-k ids and weights, needs none); {@link #router()} then
+     * fails naming the tensor that is missing.
      *
      * @param weights canonical weights of this rank's experts
-     * @param routerWeight {@code [E, H]} router weight (all experts, every rank routes)
+     * @param routerWeight {@code [E, H]} router weight (all experts, every rank routes), when present
      * @param routerBias {@code [E]} router bias, when present
      * @param naming the naming found
+     * @param routerName the router weight's tensor name under this naming (present or not)
+     * @param source the checkpoint's file or folder holding (or that would hold) the router
      */
-    public record Layer(MoeWeights weights, HostTensor routerWeight, Optional<HostTensor> routerBias, Naming naming) {
+    public record Layer(MoeWeights weights, Optional<HostTensor> routerWeight, Optional<HostTensor> routerBias,
+                        Naming naming, String routerName, Path source) {
+
+        /** @return whether the checkpoint holds this layer's router */
+        public boolean hasRouter() {
+            return routerWeight.isPresent();
+        }
+
+        /**
+         * The router weight, for computing routing logits from this checkpoint.
+         *
+         * @return the {@code [E, H]} router weight
+         * @throws SafetensorsException naming the missing tensor, when the checkpoint has no router
+         */
+        public HostTensor router() {
+            return routerWeight.orElseThrow(() -> new SafetensorsException(source, routerName,
+                    "missing from the checkpoint, so routing cannot be computed from it; supply routing instead "
+                            + "(Routing.topK with expert ids and weights, or Routing.logits from your own router)"));
+        }
     }
 
     private GptOssLayerLoader() {
@@ -130,8 +153,8 @@ public final class GptOssLayerLoader {
             case MXFP4 -> {
                 w13 = blocks(src, n.w13Blocks, e, 2 * i, h);
                 w2 = blocks(src, n.w2Blocks, e, h, i);
-                s13 = Optional.of(expect(src, n.w13Scales, DType.U8, e, 2 * i, h / 32));
-                s2 = Optional.of(expect(src, n.w2Scales, DType.U8, e, h, i / 32));
+                s13 = Optional.of(scales(src, n.w13Scales, e, 2 * i, h / 32));
+                s2 = Optional.of(scales(src, n.w2Scales, e, h, i / 32));
             }
             case BF16 -> {
                 if (src.contains(n.w13Blocks)) {
@@ -154,9 +177,14 @@ public final class GptOssLayerLoader {
             b13 = Optional.of(bias(src, n.w13Bias, e, 2 * i));
             b2 = Optional.of(bias(src, n.w2Bias, e, h));
         }
-        HostTensor router = float2d(src, n.routerWeight, e, h);
+        Optional<HostTensor> router = src.contains(n.routerWeight) ? Optional.of(float2d(src, n.routerWeight, e, h))
+                : Optional.empty();
         Optional<HostTensor> routerBias = src.contains(n.routerBias) ? Optional.of(bias(src, n.routerBias, e))
                 : Optional.empty();
+        if (router.isEmpty() && routerBias.isPresent()) {
+            throw new SafetensorsException(src.fileOf(n.routerBias), n.routerBias, "is present but the router weight '"
+                    + n.routerWeight + "' is missing; a checkpoint holds both or neither");
+        }
         int ep = spec.expertParallelSize();
         if (ep > 1) {
             int rank = spec.expertParallelRank();
@@ -174,7 +202,7 @@ public final class GptOssLayerLoader {
             throw new SafetensorsException(src.fileOf(n.w13Blocks), n.w13Blocks, "layer " + layer
                     + " does not match the spec: " + ex.getMessage(), ex);
         }
-        return new Layer(w, router, routerBias, naming);
+        return new Layer(w, router, routerBias, naming, n.routerWeight, src.fileOf(n.routerWeight));
     }
 
     private record Names(String w13Blocks, String w13Scales, String w13Bias, String w2Blocks, String w2Scales,
@@ -234,6 +262,26 @@ public final class GptOssLayerLoader {
         return t;
     }
 
+    /** The scales a spec's scale format allows: E8M0 exponents, stored as {@code U8} or {@code F8_E8M0}. */
+    private static final Set<String> SCALE_DTYPES = Set.of("U8", "F8_E8M0");
+
+    /**
+     * E8M0 scales. A file dtype other than U8 or F8_E8M0 (e.g. F8_E4M3, also read as bytes) is
+     * refused: its bytes are not exponents, and reading them as such gives silently wrong results.
+     */
+    private static HostTensor scales(TensorSource src, String name, long... shape) {
+        HostTensor t = get(src, name);
+        String stored = src.fileDtype(name);
+        if (!SCALE_DTYPES.contains(stored)) {
+            throw new SafetensorsException(src.fileOf(name), name, "scales are " + stored + " but MXFP4 scales must be "
+                    + "U8 or F8_E8M0 (power-of-two exponents); this checkpoint uses another scale format");
+        }
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw mismatch(src, name, t, stored + " " + Arrays.toString(shape));
+        }
+        return t;
+    }
+
     private static HostTensor bias(TensorSource src, String name, long... shape) {
         HostTensor t = get(src, name);
         if ((t.dtype() != DType.BF16 && t.dtype() != DType.F32) || !Arrays.equals(t.shape(), shape)) {
@@ -268,6 +316,7 @@ public final class GptOssLayerLoader {
         long[] s = t.shape();
         long bytes = t.byteSize() / parts;
         s[0] /= parts;
-        return HostTensor.of(t.data().asSlice(rank * bytes, bytes), t.dtype(), s);
+        MemorySegment part = t.data().asSlice(rank * bytes, bytes);
+        return t.backing().map(b -> HostTensor.mapped(part, t.dtype(), b, s)).orElseGet(() -> HostTensor.of(part, t.dtype(), s));
     }
 }

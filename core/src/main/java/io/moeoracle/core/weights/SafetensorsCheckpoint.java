@@ -1,8 +1,8 @@
 package io.moeoracle.core.weights;
 
 import io.moeoracle.api.tensor.HostTensor;
-import io.moeoracle.core.json.Json;
-import io.moeoracle.core.json.JsonException;
+import io.moeoracle.core.internal.json.Json;
+import io.moeoracle.core.internal.json.JsonException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.DirectoryStream;
@@ -166,6 +166,15 @@ public final class SafetensorsCheckpoint implements TensorSource, AutoCloseable 
                     + " tensors in " + files.size() + " file(s))");
         }
         return f.tensor(name);
+    }
+
+    @Override
+    public String fileDtype(String name) {
+        SafetensorsFile f = byTensor.get(name);
+        if (f == null) {
+            throw new SafetensorsException(root, name, "no such tensor in the checkpoint");
+        }
+        return f.fileDtype(name);
     }
 
     @Override

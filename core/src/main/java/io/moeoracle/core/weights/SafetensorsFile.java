@@ -2,8 +2,8 @@ package io.moeoracle.core.weights;
 
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
-import io.moeoracle.core.json.Json;
-import io.moeoracle.core.json.JsonException;
+import io.moeoracle.core.internal.json.Json;
+import io.moeoracle.core.internal.json.JsonException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -13,8 +13,11 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -72,12 +75,50 @@ public final class SafetensorsFile implements TensorSource {
     private final MemorySegment data;
     private final Map<String, TensorInfo> tensors;
     private final Map<String, String> metadata;
+    private final HostTensor.Backing backing;
 
-    private SafetensorsFile(Path path, MemorySegment data, Map<String, TensorInfo> tensors, Map<String, String> metadata) {
+    private SafetensorsFile(Path path, MemorySegment data, Map<String, TensorInfo> tensors, Map<String, String> metadata,
+                            HostTensor.Backing backing) {
         this.path = path;
         this.data = data;
         this.tensors = tensors;
         this.metadata = metadata;
+        this.backing = backing;
+    }
+
+    /**
+     * The check every mapped tensor of this file carries: the file (the same inode, found by its
+     * path) must still be as long as when it was mapped. A file replaced by another one (a new
+     * inode) or deleted leaves the old mapping readable, so only a shrunk original is refused.
+     */
+    private record MappedLength(Path path, Object fileKey, long size) implements HostTensor.Backing {
+        @Override
+        public void check() {
+            BasicFileAttributes now;
+            try {
+                now = Files.readAttributes(path, BasicFileAttributes.class);
+            } catch (NoSuchFileException gone) {
+                return; // unlinked: the mapping keeps the old inode alive and whole
+            } catch (IOException e) {
+                throw new SafetensorsException(path, null, "cannot check that the mapped file is still whole before "
+                        + "native code reads it: " + e, e);
+            }
+            boolean sameFile = fileKey == null || fileKey.equals(now.fileKey());
+            if (sameFile && now.size() < size) {
+                throw new SafetensorsException(path, null, "the file shrank from " + size + " to " + now.size()
+                        + " bytes since it was opened; its mapped tensors can no longer be read (native code would "
+                        + "crash the JVM). Do not modify a checkpoint while it is loaded; open it again");
+            }
+        }
+    }
+
+    /**
+     * Fails when the file shrank since it was opened (see {@link HostTensor#checkBacking()}).
+     *
+     * @throws SafetensorsException naming the file and both sizes
+     */
+    public void checkNotShrunk() {
+        backing.check();
     }
 
     /** @return the safetensors dtype names this reader accepts */
@@ -122,8 +163,10 @@ public final class SafetensorsFile implements TensorSource {
             }
             long dataSize = size - 8 - n;
             Parsed parsed = parseHeader(path, json, dataSize);
+            Object fileKey = Files.readAttributes(path, BasicFileAttributes.class).fileKey();
             MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            return new SafetensorsFile(path, mapped.asSlice(8 + n, dataSize), parsed.tensors, parsed.metadata);
+            return new SafetensorsFile(path, mapped.asSlice(8 + n, dataSize), parsed.tensors, parsed.metadata,
+                    new MappedLength(path, fileKey, size));
         } catch (IOException e) {
             throw new SafetensorsException(path, null, "cannot read: " + e, e);
         }
@@ -273,11 +316,16 @@ public final class SafetensorsFile implements TensorSource {
 
     @Override
     public HostTensor tensor(String name) {
-        TensorInfo t = tensors.get(name);
-        if (t == null) {
-            throw new SafetensorsException(path, name, "no such tensor (the file holds " + tensors.size() + ")");
-        }
-        return HostTensor.of(data.asSlice(t.begin(), t.end() - t.begin()), t.dtype(), t.shape());
+        TensorInfo t = info(name).orElseThrow(() -> new SafetensorsException(path, name,
+                "no such tensor (the file holds " + tensors.size() + ")"));
+        backing.check();
+        return HostTensor.mapped(data.asSlice(t.begin(), t.end() - t.begin()), t.dtype(), backing, t.shape());
+    }
+
+    @Override
+    public String fileDtype(String name) {
+        return info(name).orElseThrow(() -> new SafetensorsException(path, name,
+                "no such tensor (the file holds " + tensors.size() + ")")).fileDtype();
     }
 
     @Override

@@ -2,7 +2,7 @@ package io.moeoracle.core.weights;
 
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
-import io.moeoracle.core.json.Json;
+import io.moeoracle.core.internal.json.Json;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;

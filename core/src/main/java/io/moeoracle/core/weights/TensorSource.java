@@ -27,6 +27,14 @@ public interface TensorSource {
 
     /**
      * @param name a tensor name
+     * @return its dtype as the file spells it (e.g. {@code F8_E8M0}, {@code F8_E4M3}), which may be
+     *         finer than the {@link io.moeoracle.api.tensor.DType} it is read as
+     * @throws SafetensorsException when there is no such tensor
+     */
+    String fileDtype(String name);
+
+    /**
+     * @param name a tensor name
      * @return the file holding it (for error messages)
      */
     Path fileOf(String name);

@@ -1,6 +1,6 @@
 /**
- * Weights and layer specs from disk and from seeds: memory-mapped safetensors files and
- * checkpoints, the gpt-oss layer loader, {@code config.json} to {@code MoeLayerSpec}, and random
- * layers for tests and benchmarks.
+ * Weights and layer specs from disk: memory-mapped safetensors files and checkpoints, the gpt-oss
+ * layer loader, {@code config.json} to {@code MoeLayerSpec}. (Seeded random layers are
+ * {@code io.moeoracle.reference.RandomMoe}.)
  */
 package io.moeoracle.core.weights;

@@ -62,6 +62,14 @@ class DeviceRegistryTest {
     }
 
     @Test
+    void autoTakesTheHostCpuBeforeACpuSeenThroughOpenClWhateverTheProbeOrder() {
+        DeviceInfo pocl = new DeviceInfo("opencl:0:0", Vendor.CPU, "opencl-cpu-pocl", "pthread", 2, 1L << 33, Set.of(),
+                false);
+        DeviceRegistry r = DeviceRegistry.of(List.of(new FixedProbe("opencl", pocl), new FixedProbe("cpu", CPU)));
+        assertThat(r.resolve("auto")).isEqualTo(CPU);
+    }
+
+    @Test
     void autoFallsBackToTheCpu() {
         DeviceRegistry r = DeviceRegistry.of(List.of(new FixedProbe("cuda"), new FixedProbe("cpu", CPU)));
         assertThat(r.resolve("auto")).isEqualTo(CPU);

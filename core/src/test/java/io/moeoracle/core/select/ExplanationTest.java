@@ -9,7 +9,7 @@ import io.moeoracle.core.device.SimulatedDevices;
 import io.moeoracle.core.discovery.ProviderRegistry;
 import io.moeoracle.core.fixtures.FakeProvider;
 import io.moeoracle.core.fixtures.Specs;
-import io.moeoracle.core.json.Json;
+import io.moeoracle.core.internal.json.Json;
 import io.moeoracle.core.select.Explanation.Row;
 import io.moeoracle.core.select.Explanation.Status;
 import java.util.List;
@@ -40,42 +40,29 @@ class ExplanationTest {
     }
 
     @Test
-    void theTableIsAlignedColumnByColumn() {
-        String table = sample().toTable();
-        List<String> lines = table.lines().toList();
-        int h = 0;
-        while (!lines.get(h).startsWith("#")) {
-            h++;
-        }
-        String header = lines.get(h);
-        String[] titles = {"#", "backend", "priority", "act", "verdict", "reason / remedy", "host"};
-        int[] start = new int[titles.length];
-        for (int c = 0; c < titles.length; c++) {
-            start[c] = header.indexOf(titles[c]);
-            assertThat(start[c]).as(titles[c]).isGreaterThanOrEqualTo(c == 0 ? 0 : start[c - 1] + 1);
-        }
-        List<String[]> expected = List.of(
-                new String[] {"1", "flashinfer-mxfp8", "120", "mxfp8", "unsupported",
-                    "needs fp8 tensor cores; fix: use --activation bf16", "no (libcuda missing)"},
-                new String[] {"2", "marlin", "100", "bf16", "chosen", "W4A16 in registers", "yes"},
-                new String[] {"3", "cpu", "-5", "bf16", "supported", "AVX-512", "yes (avx512_bf16)"},
-                new String[] {"-", "x", "-", "-", "excluded", "excluded by moe.exclude", "no (not checked)"},
-                new String[] {"-", "com.example.Broken", "-", "-", "unavailable",
-                    "failed to load: boom second line; fix: fix the jar", "no (failed to load)"});
-        for (int r = 0; r < expected.size(); r++) {
-            String line = lines.get(h + 1 + r);
-            for (int c = 0; c < titles.length; c++) {
-                assertThat(line.substring(start[c])).as("row %d column %s in%n%s", r, titles[c], table)
-                        .startsWith(expected.get(r)[c]);
-                if (c > 0) {
-                    assertThat(line.charAt(start[c] - 1)).as("a space before column %s", titles[c]).isEqualTo(' ');
-                }
-            }
-        }
-        assertThat(lines).contains("chosen: marlin");
-        assertThat(table).startsWith("layer:   E=128 top4 H=2880 I=2880 mxfp4/auto");
-        assertThat(lines.get(1)).isEqualTo("device:  " + SM90.describe());
-        assertThat(table).doesNotContain("hint:");
+    void theWinnerAndTheSummaryComeFromTheChosenRow() {
+        Explanation e = sample();
+        assertThat(e.winnerId()).contains("marlin");
+        assertThat(e.summary()).isEqualTo("chosen: marlin");
+        assertThat(e.hint()).isEmpty();
+        assertThat(e.notInstalled()).isEmpty();
+    }
+
+    @Test
+    void aFallbackIsTheWinnerAndSaysSo() {
+        Explanation e = new Explanation(Specs.gptOss120b(), SimulatedDevices.get("sim:cpu-avx2"), Optional.empty(),
+                List.of(new Row(1, "emulation", OptionalInt.of(-1000), Optional.of(ActivationType.BF16), Status.FALLBACK,
+                        "float64 on the host", "", HostAvailability.yes(), "bound")),
+                        List.of(new Row(0, "cpu", OptionalInt.of(100), Optional.of(ActivationType.BF16), Status.NOT_INSTALLED,
+                                "add io.moeoracle:moe-oracle-backend-cpu (would run: C kernels)", "",
+                                HostAvailability.no("not installed"), "catalogue of official backends")));
+        assertThat(e.winnerId()).contains("emulation");
+        assertThat(e.summary()).isEqualTo("chosen: emulation (fallback on the host)");
+        assertThat(e.hint()).hasValueSatisfying(h -> assertThat(h).contains("fallback").contains("'not installed'"));
+        assertThat(e.notInstalled()).extracting(Row::providerId).containsExactly("cpu");
+        Map<?, ?> json = (Map<?, ?>) Json.parse(e.toJson());
+        assertThat(json.get("winner")).isEqualTo("emulation");
+        assertThat(((Map<?, ?>) ((List<?>) json.get("notInstalled")).getFirst()).get("status")).isEqualTo("not installed");
     }
 
     @Test
@@ -83,8 +70,8 @@ class ExplanationTest {
         Explanation e = new Explanation(Specs.gptOss120b(), SM90, Optional.empty(), List.of());
         assertThat(e.noBackends()).isTrue();
         assertThat(e.winnerId()).isEmpty();
-        assertThat(e.toTable()).contains("no backend can run this layer\n")
-                .contains("hint: add a backend jar to the class path (see README 'Adding a backend')");
+        assertThat(e.summary()).isEqualTo("no backend can run this layer");
+        assertThat(e.hint()).contains(Explanation.NO_BACKEND_HINT);
         Map<?, ?> json = (Map<?, ?>) Json.parse(e.toJson());
         assertThat(json.get("winner")).isNull();
         assertThat(json.get("rows")).isEqualTo(List.of());
@@ -95,7 +82,8 @@ class ExplanationTest {
     void aTableWithoutAWinnerPointsAtTheRemedies() {
         Explanation e = selectorOf(FakeProvider.unsupported("a", 1, "no", "do this")).explain(Specs.gptOss120b(), SM90);
         assertThat(e.noBackends()).isFalse();
-        assertThat(e.toTable()).contains("no backend can run this layer").contains("hint: apply one of the remedies");
+        assertThat(e.summary()).isEqualTo("no backend can run this layer");
+        assertThat(e.hint()).hasValueSatisfying(h -> assertThat(h).startsWith("apply one of the remedies"));
     }
 
     @Test
@@ -103,7 +91,7 @@ class ExplanationTest {
         Explanation e = new MoeKernelSelector(ProviderRegistry.builder().add(FakeProvider.supported("a", 1)).build(),
                 new DefaultSelectionPolicy(), SelectionSettings.defaults().withBackend("a"))
                 .explain(Specs.gptOss120b(), SM90);
-        assertThat(e.toTable()).contains("request: a (system property moe.backend)\n");
+        assertThat(e.request()).hasValueSatisfying(r -> assertThat(r.toString()).isEqualTo("a (system property moe.backend)"));
         Map<?, ?> json = (Map<?, ?>) Json.parse(e.toJson());
         assertThat(json.get("request")).isEqualTo(Map.of("backend", "a", "source", "system property moe.backend"));
     }
@@ -111,7 +99,8 @@ class ExplanationTest {
     @Test
     void theJsonIsValidAndCarriesEverything() {
         Map<?, ?> json = (Map<?, ?>) Json.parse(sample().toJson());
-        assertThat(List.<Object>copyOf(json.keySet())).containsExactly("spec", "device", "request", "rows", "winner", "hint");
+        assertThat(List.<Object>copyOf(json.keySet())).containsExactly("spec", "device", "request", "rows", "notInstalled", "winner",
+                "hint");
         Map<?, ?> spec = (Map<?, ?>) json.get("spec");
         assertThat(spec.get("experts")).isEqualTo(128L);
         assertThat(spec.get("weightFormat")).isEqualTo("mxfp4");
@@ -157,14 +146,6 @@ class ExplanationTest {
         assertThat(row.get("source")).isEqualTo(NASTY);
         assertThat(((Map<?, ?>) row.get("host")).get("detail")).isEqualTo(NASTY);
         assertThat(((Map<?, ?>) json.get("spec")).get("requestedBackend")).isEqualTo(NASTY);
-    }
-
-    @Test
-    void theTableKeepsEachRowOnOneLine() {
-        Explanation e = new Explanation(Specs.gptOss120b(), SM90, Optional.empty(), List.of(new Row(1, "a",
-                OptionalInt.of(1), Optional.empty(), Status.UNSUPPORTED, "line one\nline two\r\nline three", "",
-                HostAvailability.yes(), "bound")));
-        assertThat(e.toTable()).contains("line one line two line three");
     }
 
     @Test

@@ -283,7 +283,8 @@ class MoeKernelSelectorTest {
         MoeKernelSelector s = selector();
         assertThatThrownBy(() -> s.select(SPEC, SM90))
                 .isInstanceOf(NoKernelAvailableException.class)
-                .hasMessageContaining("add a backend jar to the class path (see README 'Adding a backend')");
+                .hasMessageContaining(Explanation.NO_BACKEND_HINT)
+                .hasMessageContaining("not installed: ").hasMessageContaining("io.moeoracle:moe-oracle-backend-marlin");
         assertThat(s.explain(SPEC, SM90).noBackends()).isTrue();
     }
 
@@ -391,11 +392,11 @@ class MoeKernelSelectorTest {
         FakeProvider a = FakeProvider.supported("a", 1);
         FakeProvider stranger = FakeProvider.supported("stranger", 1);
         SelectionPolicy odd = (cands, spec, dev) -> {
-            List<MoeKernelProvider> l = new ArrayList<>();
-            l.add(stranger);
+            List<Candidate> l = new ArrayList<>();
+            l.add(new Candidate(stranger.id(), 1, java.util.Optional.empty(), false, "nowhere"));
             l.add(null);
-            l.add(a);
-            l.add(a);
+            l.add(cands.getFirst());
+            l.add(cands.getFirst());
             return l;
         };
         Explanation e = new MoeKernelSelector(ProviderRegistry.builder().add(a).build(), odd,

@@ -8,7 +8,7 @@ import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
 import io.moeoracle.api.spec.WeightFormat;
-import io.moeoracle.core.json.Json;
+import io.moeoracle.core.internal.json.Json;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;

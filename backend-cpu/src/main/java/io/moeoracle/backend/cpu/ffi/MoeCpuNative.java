@@ -1,5 +1,7 @@
 package io.moeoracle.backend.cpu.ffi;
 
+import io.moeoracle.nativeload.NativeLibraryException;
+import io.moeoracle.nativeload.ffi.NativeLibraryLoader;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -20,7 +22,7 @@ import org.slf4j.LoggerFactory;
 @SuppressWarnings("restricted")
 public final class MoeCpuNative {
     /** The ABI version this Java code was written against; the library reports its own. */
-    public static final int ABI_VERSION = 3;
+    public static final int ABI_VERSION = 4;
 
     /** Weight format code: MXFP4. */
     public static final int WFMT_MXFP4 = 0;
@@ -54,6 +56,7 @@ public final class MoeCpuNative {
     private final MethodHandle layerDestroy;
     private final MethodHandle layerError;
     private final MethodHandle layerThreads;
+    private final MethodHandle sharedPools;
     private final MethodHandle layerPrepare;
     private final MethodHandle layerForward;
     private final MethodHandle probeReadBandwidth;
@@ -71,6 +74,7 @@ public final class MoeCpuNative {
         layerDestroy = handle(l, "moe_cpu_layer_destroy", FunctionDescriptor.ofVoid(A));
         layerError = handle(l, "moe_cpu_layer_error", FunctionDescriptor.of(A, A));
         layerThreads = handle(l, "moe_cpu_layer_threads", FunctionDescriptor.of(I, A));
+        sharedPools = handle(l, "moe_cpu_shared_pools", FunctionDescriptor.of(I));
         layerPrepare = handle(l, "moe_cpu_layer_prepare", FunctionDescriptor.of(I, A, A, A, A, I, A, A, A, I));
         layerForward = handle(l, "moe_cpu_layer_forward", FunctionDescriptor.of(I, A, I, A, I, I, A, I, A, A, A, I));
         probeReadBandwidth = handle(l, "moe_cpu_probe_read_bandwidth", FunctionDescriptor.of(D, I, I, J, I));
@@ -91,12 +95,14 @@ public final class MoeCpuNative {
             MoeCpuNative instance = null;
             RuntimeException cause = null;
             try {
-                instance = load(NativeLibraryLoader.forCurrentPlatform("moeoracle_cpu", MoeCpuNative.class.getClassLoader()));
+                instance = load(NativeLibraryLoader.builder("libmoeoracle_cpu")
+                        .bundled("libmoeoracle_cpu.so", MoeCpuNative.class.getClassLoader()).build());
                 LOG.debug("libmoeoracle_cpu ABI {} loaded from {} ({}), host ISA {}", ABI_VERSION, instance.path,
                         instance.origin, instance.isaName(instance.hostIsa()));
             } catch (IllegalCallerException e) {
                 cause = new NativeLibraryException("native access is not enabled for this module; start the JVM with "
-                        + "--enable-native-access=" + moduleName() + " (or ALL-UNNAMED on the class path)", e);
+                        + "--enable-native-access=io.moeoracle.nativeload," + moduleName()
+                        + " (or ALL-UNNAMED on the class path)", e);
             } catch (RuntimeException | LinkageError e) {
                 cause = e instanceof RuntimeException re ? re
                         : new NativeLibraryException("could not load libmoeoracle_cpu: " + e, e);
@@ -247,6 +253,21 @@ public final class MoeCpuNative {
             layerDestroy.invokeExact(layer);
         } catch (Throwable t) {
             throw rethrow("moe_cpu_layer_destroy", t);
+        }
+    }
+
+    /**
+     * The worker pools alive in this process. Every layer asking for the same thread count (by
+     * default all cores) shares one pool, created with the first layer and stopped with the last;
+     * forwards of several layers run on it one after the other.
+     *
+     * @return how many shared pools exist now (0 when no layer is open)
+     */
+    public int sharedPools() {
+        try {
+            return (int) sharedPools.invokeExact();
+        } catch (Throwable t) {
+            throw rethrow("moe_cpu_shared_pools", t);
         }
     }
 

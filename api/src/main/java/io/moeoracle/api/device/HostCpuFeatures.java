@@ -1,0 +1,157 @@
+package io.moeoracle.api.device;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * The one place that reads the host CPU's description ({@code /proc/cpuinfo} and
+ * {@code /proc/meminfo} on Linux, {@code os.arch} elsewhere). It lives in {@code api} so that
+ * core's device probe and a backend (which may not depend on core) see the same CPU: the same
+ * architecture level and the same feature names.
+ *
+ * <p>Architecture levels: {@link #ARCH_AVX512} (AVX-512 F and BW, with or without BF16: the
+ * features tell, see {@link #hasAvx512Bf16}), {@link #ARCH_AVX2} (AVX2 and FMA),
+ * {@link #ARCH_X86_64}, {@link #ARCH_AARCH64}, else {@code os.arch} lower-cased.
+ */
+public final class HostCpuFeatures {
+    /** Arch of an x86-64 CPU with AVX-512 F and BW (BF16 or not: see the features). */
+    public static final String ARCH_AVX512 = "x86-64-avx512";
+    /** Arch of an x86-64 CPU with AVX2 and FMA. */
+    public static final String ARCH_AVX2 = "x86-64-avx2";
+    /** Arch of any other x86-64 CPU. */
+    public static final String ARCH_X86_64 = "x86-64";
+    /** Arch of a 64-bit ARM CPU. */
+    public static final String ARCH_AARCH64 = "aarch64";
+
+    /** The flags some kernel cares about, as {@code /proc/cpuinfo} spells them; a device's features are the subset it has. */
+    public static final Set<String> RELEVANT = Set.of(
+            "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd", "avx512_bf16", "avx512_fp16", "avx512_vnni",
+            "avx512vnni", "amx_bf16", "amx_tile", "amx_int8", "avx_vnni", "avx2", "fma", "f16c", "sse4_2",
+            "neon", "asimd", "asimddp", "asimdhp", "sve", "sve2", "bf16", "i8mm");
+
+    private static final Path CPUINFO = Path.of("/proc/cpuinfo");
+    private static final Path MEMINFO = Path.of("/proc/meminfo");
+
+    private HostCpuFeatures() {
+    }
+
+    /**
+     * Describes this machine's CPU as the device {@code cpu}, read fresh each call (cheap: two small
+     * pseudo-files).
+     *
+     * @return the host CPU
+     */
+    public static DeviceInfo host() {
+        Optional<String> cpuinfo = read(CPUINFO);
+        OptionalLong memTotal = read(MEMINFO).map(HostCpuFeatures::memTotal).orElse(OptionalLong.empty());
+        return describe(System.getProperty("os.arch", "unknown"), cpuinfo, memTotal,
+                Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory());
+    }
+
+    /**
+     * Builds the device from what was read; pure, so tests can feed it any CPU.
+     *
+     * @param osArch the {@code os.arch} property
+     * @param cpuinfo the text of {@code /proc/cpuinfo}, if readable
+     * @param memTotalBytes MemTotal from {@code /proc/meminfo}, if readable
+     * @param cores available processors
+     * @param maxHeap the JVM's max heap, the memory figure when MemTotal is unknown
+     * @return the device, id {@code cpu}
+     */
+    public static DeviceInfo describe(String osArch, Optional<String> cpuinfo, OptionalLong memTotalBytes, int cores,
+                                      long maxHeap) {
+        Set<String> flags = cpuinfo.map(HostCpuFeatures::flags).orElse(Set.of());
+        String model = cpuinfo.flatMap(HostCpuFeatures::modelName).orElse(osArch + " CPU");
+        String a = osArch.toLowerCase(Locale.ROOT);
+        boolean x86 = a.equals("amd64") || a.equals("x86_64") || a.equals("x86-64");
+        boolean arm = a.equals("aarch64") || a.equals("arm64");
+        String arch;
+        if (x86 && flags.contains("avx512f") && flags.contains("avx512bw")) {
+            arch = ARCH_AVX512;
+        } else if (x86 && flags.contains("avx2") && flags.contains("fma")) {
+            arch = ARCH_AVX2;
+        } else if (x86) {
+            arch = ARCH_X86_64;
+        } else if (arm) {
+            arch = ARCH_AARCH64;
+        } else {
+            arch = a;
+        }
+        Set<String> features = flags.stream().filter(RELEVANT::contains).collect(Collectors.toCollection(TreeSet::new));
+        return new DeviceInfo("cpu", Vendor.CPU, arch, model, Math.max(1, cores), memTotalBytes.orElse(maxHeap),
+                features, false);
+    }
+
+    /**
+     * @param device a CPU device
+     * @return whether it runs AVX-512 BF16 dot products ({@code vdpbf16ps}: avx512f, bw, vl and avx512_bf16)
+     */
+    public static boolean hasAvx512Bf16(DeviceInfo device) {
+        return device.hasFeature("avx512f") && device.hasFeature("avx512bw") && device.hasFeature("avx512vl")
+                && (device.hasFeature("avx512_bf16") || device.hasFeature("avx512bf16"));
+    }
+
+    private static Optional<String> read(Path p) {
+        if (!Files.isReadable(p)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Files.readString(p, StandardCharsets.UTF_8));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty(); // not Linux or not readable: os.arch alone is still a correct, coarser answer
+        }
+    }
+
+    private static Set<String> flags(String cpuinfo) {
+        for (String line : cpuinfo.split("\\R")) {
+            int colon = line.indexOf(':');
+            if (colon < 0) {
+                continue;
+            }
+            String key = line.substring(0, colon).trim();
+            if (key.equals("flags") || key.equals("Features")) {
+                return Arrays.stream(line.substring(colon + 1).trim().split("\\s+"))
+                        .filter(s -> !s.isEmpty()).collect(Collectors.toUnmodifiableSet());
+            }
+        }
+        return Set.of();
+    }
+
+    private static Optional<String> modelName(String cpuinfo) {
+        for (String line : cpuinfo.split("\\R")) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).trim().equals("model name")) {
+                String v = line.substring(colon + 1).trim().replaceAll("\\s+", " ");
+                if (!v.isEmpty()) {
+                    return Optional.of(v);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static OptionalLong memTotal(String meminfo) {
+        for (String line : meminfo.split("\\R")) {
+            if (line.startsWith("MemTotal:")) {
+                String[] parts = line.substring("MemTotal:".length()).trim().split("\\s+");
+                try {
+                    long v = Long.parseLong(parts[0]);
+                    boolean kb = parts.length < 2 || parts[1].equalsIgnoreCase("kB");
+                    return OptionalLong.of(kb ? v * 1024 : v);
+                } catch (NumberFormatException e) {
+                    return OptionalLong.empty();
+                }
+            }
+        }
+        return OptionalLong.empty();
+    }
+}

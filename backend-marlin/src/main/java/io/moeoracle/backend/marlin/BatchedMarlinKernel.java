@@ -1,0 +1,140 @@
+package io.moeoracle.backend.marlin;
+
+import io.moeoracle.api.CapturedForward;
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.tensor.DType;
+import io.moeoracle.api.tensor.HostTensor;
+import io.moeoracle.api.tensor.Routing;
+import io.moeoracle.api.tensor.Tensor;
+import io.moeoracle.driver.cuda.CudaContext;
+import io.moeoracle.driver.cuda.CudaGraph;
+import io.moeoracle.driver.cuda.CudaTensor;
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * The marlin kernel for the batched (expert-parallel) format: tokens arrive grouped per local
+ * expert ({@link BatchedMoeKernel}). A forward zeroes the accumulator, aligns the batches to the M
+ * tile, runs both GEMMs (no routing weight) and converts the output. Scratch grows on the first
+ * call for its batch size. The standard {@link #forward}/{@link #capture} of {@code MoeKernel}
+ * are not this format and throw, naming the batched calls.
+ */
+public final class BatchedMarlinKernel extends MarlinKernel implements BatchedMoeKernel {
+
+    BatchedMarlinKernel(String providerId, MoeLayerSpec spec, DeviceInfo device, CudaContext context, byte[] image,
+                        int sms) {
+        super(providerId, spec, device, context, image, sms);
+    }
+
+    @Override
+    void reserveScratch() {
+        // sized by the first call's batch (tokens per expert), not by maxTokensPerCall
+    }
+
+    @Override
+    public void forward(Tensor hidden, Routing routing, Tensor out) {
+        checkOpen();
+        throw new UnsupportedOperationException(providerId + " runs the batched format; call forwardBatched("
+                + "hidden [E_local, maxTokens, H], counts [E_local], out)");
+    }
+
+    @Override
+    public Optional<CapturedForward> capture(Tensor hidden, Routing routing, Tensor out) {
+        checkOpen();
+        throw new UnsupportedOperationException(providerId + " runs the batched format; call captureBatched");
+    }
+
+    @Override
+    public void forwardBatched(Tensor hidden, Tensor counts, Tensor out) {
+        checkOpen();
+        requirePrepared();
+        int tb = checkBatched(hidden, counts, out);
+        staging.checkResidence("hidden", hidden);
+        staging.checkResidence("counts", counts);
+        staging.checkResidence("out", out);
+        synchronized (this) {
+            checkOpen();
+            context.ensureCurrent();
+            if (tb == 0) {
+                return;
+            }
+            if (MarlinStaging.usesStaging(hidden, out, new Tensor[] {counts})) {
+                stream.synchronize(); // staging buffers may still feed the previous call
+            }
+            scratch.ensure((long) el * tb, (long) el * tb, (long) el * tb);
+            long hiddenPtr = staging.hidden(hidden, (long) el * tb * spec.hiddenSize(), true);
+            long countsPtr = MarlinStaging.in(counts, scratch.stageIds);
+            long outPtr = staging.out(out);
+            enqueue(tb, hiddenPtr, countsPtr, outPtr, out.dtype() == DType.BF16);
+            if (out instanceof HostTensor h) {
+                stream.synchronize();
+                scratch.stageOut.copyToHost(h.data());
+            }
+        }
+    }
+
+    @Override
+    public CapturedForward captureBatched(Tensor hidden, Tensor counts, Tensor out) {
+        checkOpen();
+        requirePrepared();
+        int tb = checkBatched(hidden, counts, out);
+        CudaTensor hid = staging.requireDevice("hidden", hidden);
+        long countsPtr = staging.requireDevice("counts", counts).address();
+        long outPtr = staging.requireDevice("out", out).address();
+        if (tb == 0) {
+            throw new IllegalArgumentException("cannot capture a forward of empty batches");
+        }
+        synchronized (this) {
+            context.ensureCurrent();
+            stream.synchronize();
+            scratch.ensure((long) el * tb, (long) el * tb, (long) el * tb);
+            long hiddenPtr = staging.hidden(hidden, (long) el * tb * spec.hiddenSize(), false);
+            boolean f32 = hidden.dtype() == DType.F32;
+            CudaGraph graph = CudaGraph.capture(stream, s -> {
+                if (f32) {
+                    launches.convertHidden(hid.address(), (long) el * tb * spec.hiddenSize());
+                }
+                enqueue(tb, hiddenPtr, countsPtr, outPtr, out.dtype() == DType.BF16);
+            });
+            return replay(graph);
+        }
+    }
+
+    private void enqueue(int tb, long hidden, long counts, long out, boolean outBf16) {
+        long rows = (long) el * tb;
+        MarlinPlan plan = launches.plan(rows, -1);
+        long n = rows * spec.hiddenSize();
+        try (Arena arena = Arena.ofConfined()) {
+            launches.launchZeroAcc(arena, n);
+            launches.launchAlign(arena, 0, (int) rows, counts, tb, plan.m());
+            launches.launchGemms(arena, plan, hidden, 1, 0);
+            launches.launchFinalize(arena, n, out, outBf16);
+        }
+    }
+
+    private int checkBatched(Tensor hidden, Tensor counts, Tensor out) {
+        int h = spec.hiddenSize();
+        if (hidden.rank() != 3 || hidden.dim(0) != el || hidden.dim(2) != h) {
+            throw new IllegalArgumentException("hidden is " + hidden.shapeString() + " but must be [" + el
+                    + ", maxTokens, " + h + "] (E_local, tokens per expert, H)");
+        }
+        long tb = hidden.dim(1);
+        if (tb > spec.maxTokensPerCall()) {
+            throw new IllegalArgumentException("hidden holds " + tb + " tokens per expert, more than maxTokensPerCall "
+                    + spec.maxTokensPerCall());
+        }
+        if (!Arrays.equals(out.shape(), hidden.shape())) {
+            throw new IllegalArgumentException("out is " + out.shapeString() + " but must match hidden "
+                    + hidden.shapeString());
+        }
+        MarlinStaging.floatType("hidden", hidden);
+        MarlinStaging.floatType("out", out);
+        if (counts.dtype() != DType.I32 || counts.rank() != 1 || counts.dim(0) != el) {
+            throw new IllegalArgumentException("counts are " + counts.dtype() + " " + counts.shapeString()
+                    + " but must be I32 [" + el + "]");
+        }
+        return (int) tb;
+    }
+}

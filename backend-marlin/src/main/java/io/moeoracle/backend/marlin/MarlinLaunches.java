@@ -1,0 +1,221 @@
+package io.moeoracle.backend.marlin;
+
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.spec.Activation;
+import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.driver.cuda.CudaContext;
+import io.moeoracle.driver.cuda.CudaFunction;
+import io.moeoracle.driver.cuda.CudaModule;
+import io.moeoracle.driver.cuda.CudaStream;
+import io.moeoracle.driver.cuda.DeviceBuffer;
+import io.moeoracle.driver.cuda.KernelArgs;
+import io.moeoracle.driver.cuda.LaunchConfig;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The loaded kernel image of one marlin kernel and the launches both formats share: alignment
+ * (rows sorted by expert, padded to the M tile), the two GEMMs, the final conversion, and the
+ * F32-to-BF16 conversion of the activations. Every launch goes to the kernel's stream; callers
+ * hold the kernel's lock.
+ */
+final class MarlinLaunches implements AutoCloseable {
+    private static final int ACT_SWIGLU_OAI = 0;
+    private static final int ACT_SILU = 1;
+    private static final int ACT_GELU = 2;
+    private static final int DEFAULT_SMEM_LIMIT = 48 * 1024;
+
+    private final MoeLayerSpec spec;
+    private final DeviceInfo device;
+    private final CudaContext context;
+    private final CudaStream stream;
+    private final CudaModule module;
+    private final MarlinScratch scratch;
+    private final MarlinWeights weights;
+    private final Map<String, CudaFunction> functions = new HashMap<>();
+    private final int[] gemmSmem = new int[MarlinPlan.M_TILES.length];
+    private final int[] gemmThreads = new int[MarlinPlan.M_TILES.length];
+    private final int sms;
+    private final int hp;
+    private final int ip;
+    private final int el;
+    private final int e0;
+    private final int act;
+    private final float alpha;
+    private final float limit;
+    private int forcedM;
+
+    /** Takes the loaded image (closed by {@link #close}); {@link #loadFunctions} must follow. */
+    MarlinLaunches(MoeLayerSpec spec, DeviceInfo device, CudaContext context, CudaStream stream, CudaModule module,
+                   int sms, MarlinScratch scratch, MarlinWeights weights) {
+        this.spec = spec;
+        this.module = module;
+        this.device = device;
+        this.context = context;
+        this.stream = stream;
+        this.scratch = scratch;
+        this.weights = weights;
+        this.sms = sms;
+        this.hp = MarlinLayout.pad(spec.hiddenSize());
+        this.ip = MarlinLayout.pad(spec.intermediateSize());
+        this.el = spec.localExperts();
+        this.e0 = spec.expertParallelRank() * el;
+        switch (spec.activation()) {
+            case Activation.SwigluOai s -> {
+                act = ACT_SWIGLU_OAI;
+                alpha = (float) s.alpha();
+                limit = (float) s.limit();
+            }
+            case Activation.Silu _ -> {
+                act = ACT_SILU;
+                alpha = 1f;
+                limit = Float.POSITIVE_INFINITY;
+            }
+            case Activation.Gelu _ -> {
+                act = ACT_GELU;
+                alpha = 1f;
+                limit = Float.POSITIVE_INFINITY;
+            }
+        }
+    }
+
+    /** Looks up every function and reads the tile configurations the image was built with. */
+    void loadFunctions(int smemOptin) {
+        for (String name : new String[] {"moe_route", "moe_align", "moe_route_align", "moe_finalize", "moe_zero",
+                "moe_f32_to_bf16", "moe_repack_mxfp4"}) {
+            functions.put(name, module.function(name));
+        }
+        try (DeviceBuffer cfg = context.allocate(3 * 4); Arena arena = Arena.ofConfined()) {
+            for (int i = 0; i < MarlinPlan.M_TILES.length; i++) {
+                int m = MarlinPlan.M_TILES[i];
+                CudaFunction probe = module.function("moe_gemm1_m" + m + "_config");
+                probe.launch(LaunchConfig.of(1, 1), stream, KernelArgs.builder().pointer(cfg).build(arena));
+                stream.synchronize();
+                MemorySegment host = arena.allocate(12, 4);
+                cfg.copyToHost(host);
+                gemmSmem[i] = host.getAtIndex(ValueLayout.JAVA_INT, 0);
+                gemmThreads[i] = host.getAtIndex(ValueLayout.JAVA_INT, 1);
+                int mm = host.getAtIndex(ValueLayout.JAVA_INT, 2);
+                if (mm != m) {
+                    throw new IllegalStateException("the fatbin's moe_gemm1_m" + m + " reports M=" + mm
+                            + "; the jar's kernel image does not match this class");
+                }
+                if (gemmSmem[i] > smemOptin) {
+                    throw new IllegalStateException("moe_gemm_m" + m + " needs " + gemmSmem[i]
+                            + " bytes of shared memory per block; " + device.describe() + " allows " + smemOptin);
+                }
+                for (String g : new String[] {"moe_gemm1_m", "moe_gemm2_m"}) {
+                    CudaFunction f = module.function(g + m);
+                    if (gemmSmem[i] > DEFAULT_SMEM_LIMIT) {
+                        f.setMaxDynamicSharedMemory(gemmSmem[i]);
+                    }
+                    functions.put(g + m, f);
+                }
+            }
+        }
+    }
+
+    MarlinPlan plan(long rows, int standardTokens) {
+        int m = forcedM != 0 ? forcedM : MarlinPlan.chooseM(rows, el);
+        return MarlinPlan.of(rows, el, hp, ip, gemmSmem[mIndex(m)], sms, standardTokens, m);
+    }
+
+    /** Forces the M tile for later calls, or 0 to choose by size. */
+    void forceM(int m) {
+        if (m != 0) {
+            mIndex(m);
+        }
+        forcedM = m;
+    }
+
+    void launchAlign(Arena arena, long topkIds, int nIds, long batchCounts, int maxT, int m) {
+        launch("moe_align", LaunchConfig.of(1, 1024), KernelArgs.builder().pointer(topkIds).i32(nIds)
+                .pointer(batchCounts).i32(maxT).i32(el).i32(e0).i32(m).pointer(scratch.sorted)
+                .pointer(scratch.tileExpert).pointer(scratch.numTiles).build(arena));
+    }
+
+    /** Routing (top-k + softmax, or given top-k) and alignment in one launch, for decode-sized calls. */
+    void launchRouteAlign(Arena arena, long logits, int logitsBf16, long ids, long weightsPtr, int t, int m) {
+        launch("moe_route_align", LaunchConfig.of(1, 1024), KernelArgs.builder().pointer(logits)
+                .i32(logitsBf16).pointer(ids).pointer(weightsPtr).i32(t).i32(spec.experts()).i32(spec.topK())
+                .pointer(scratch.topkIds).pointer(scratch.topkW).pointer(scratch.acc).i32(spec.hiddenSize()).i32(el)
+                .i32(e0).i32(m).pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles)
+                .build(arena));
+    }
+
+    void launchRoute(Arena arena, long logits, int logitsBf16, long ids, long weightsPtr, int t) {
+        launch("moe_route", LaunchConfig.of((t + 3) / 4, 128), KernelArgs.builder().pointer(logits)
+                .i32(logitsBf16).pointer(ids).pointer(weightsPtr).i32(t).i32(spec.experts()).i32(spec.topK())
+                .pointer(scratch.topkIds).pointer(scratch.topkW).pointer(scratch.acc).i32(spec.hiddenSize())
+                .build(arena));
+    }
+
+    void launchZeroAcc(Arena arena, long n) {
+        launch("moe_zero", LaunchConfig.covering(n / 4, 256), KernelArgs.builder().pointer(scratch.acc).i64(n)
+                .build(arena));
+    }
+
+    void launchGemms(Arena arena, MarlinPlan plan, long hidden, int aDiv, long topkW) {
+        int mi = mIndex(plan.m());
+        int smem = gemmSmem[mi];
+        int threads = gemmThreads[mi];
+        long b13p = weights.b13 == null ? 0 : weights.b13.address();
+        long b2p = weights.b2 == null ? 0 : weights.b2.address();
+        int h = spec.hiddenSize();
+        int i = spec.intermediateSize();
+        launch("moe_gemm1_m" + plan.m(), new LaunchConfig(2 * ip / MarlinLayout.TILE, plan.tilesMax(), 1, threads, 1, 1,
+                smem), KernelArgs.builder().pointer(hidden).i32(h).i32(aDiv).i32(0).i32(h).pointer(scratch.sorted)
+                .pointer(scratch.tileExpert).pointer(scratch.numTiles).pointer(weights.q13).pointer(weights.sc13)
+                .pointer(b13p).i32(2 * i).i32(2 * ip).i32(hp).i32(1).pointer(scratch.inter).i32(ip).pointer(0L)
+                .i32(act).f32(alpha).f32(limit).f32(Math.scalb(1f, weights.x13)).build(arena));
+        launch("moe_gemm2_m" + plan.m(), new LaunchConfig(hp / MarlinLayout.TILE, plan.tilesMax(), plan.splits(),
+                threads, 1, 1, smem), KernelArgs.builder().pointer(scratch.inter).i32(ip).i32(aDiv).i32(1).i32(ip)
+                .pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles).pointer(weights.q2)
+                .pointer(weights.sc2).pointer(b2p).i32(h).i32(hp).i32(ip).i32(plan.splits()).pointer(scratch.acc)
+                .i32(h).pointer(topkW).i32(act).f32(alpha).f32(limit).f32(Math.scalb(1f, weights.x2)).build(arena));
+    }
+
+    void launchFinalize(Arena arena, long n, long out, boolean outBf16) {
+        launch("moe_finalize", LaunchConfig.covering(n / 4, 256), KernelArgs.builder().pointer(scratch.acc)
+                .pointer(out).i32(outBf16 ? 1 : 0).i64(n).build(arena));
+    }
+
+    /** Converts {@code n} F32 activations at {@code src} into the BF16 scratch. */
+    void convertHidden(long src, long n) {
+        try (Arena arena = Arena.ofConfined()) {
+            launch("moe_f32_to_bf16", LaunchConfig.covering(n, 256), KernelArgs.builder().pointer(src)
+                    .pointer(scratch.hiddenBf16).i64(n).build(arena));
+        }
+    }
+
+    void launch(String name, LaunchConfig config, KernelArgs args) {
+        fn(name).launch(config, stream, args);
+    }
+
+    private CudaFunction fn(String name) {
+        CudaFunction f = functions.get(name);
+        if (f == null) {
+            throw new IllegalStateException("kernel " + name + " was not loaded from the fatbin");
+        }
+        return f;
+    }
+
+    private static int mIndex(int m) {
+        for (int i = 0; i < MarlinPlan.M_TILES.length; i++) {
+            if (MarlinPlan.M_TILES[i] == m) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("M tile " + m + " is not one of " + Arrays.toString(MarlinPlan.M_TILES));
+    }
+
+    /** Unloads the module. */
+    @Override
+    public void close() {
+        module.close();
+    }
+}

@@ -1,0 +1,148 @@
+package io.moeoracle.backend.marlin;
+
+import io.moeoracle.api.CapturedForward;
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.tensor.DType;
+import io.moeoracle.api.tensor.ForwardArgs;
+import io.moeoracle.api.tensor.HostTensor;
+import io.moeoracle.api.tensor.Routing;
+import io.moeoracle.api.tensor.Tensor;
+import io.moeoracle.driver.cuda.CudaContext;
+import io.moeoracle.driver.cuda.CudaGraph;
+import io.moeoracle.driver.cuda.CudaTensor;
+import java.lang.foreign.Arena;
+import java.util.Optional;
+
+/**
+ * The marlin kernel for the standard format ({@code hidden [T, H]} with router logits or top-k
+ * ids and weights). A forward is five launches on the kernel's stream, with no host round trip:
+ * routing (top-k + softmax, or given top-k), alignment (rows sorted by expert, padded to the M
+ * tile), GEMM1 (+ bias + activation), GEMM2 (+ bias, times the routing weight, summed over the
+ * top-k by FP32 atomics) and the conversion to the output type. Decode-sized calls fuse routing
+ * and alignment into one launch.
+ */
+public final class StandardMarlinKernel extends MarlinKernel {
+
+    StandardMarlinKernel(String providerId, MoeLayerSpec spec, DeviceInfo device, CudaContext context, byte[] image,
+                         int sms) {
+        super(providerId, spec, device, context, image, sms);
+    }
+
+    @Override
+    void reserveScratch() {
+        scratch.ensure(spec.maxTokensPerCall(), (long) spec.maxTokensPerCall() * spec.topK(), spec.maxTokensPerCall());
+    }
+
+    @Override
+    public void forward(Tensor hidden, Routing routing, Tensor out) {
+        checkOpen();
+        requirePrepared();
+        int t = ForwardArgs.check(spec, hidden, routing, out);
+        ForwardArgs.checkIds(spec, routing);
+        staging.checkResidence("hidden", hidden);
+        staging.checkResidence("out", out);
+        switch (routing) {
+            case Routing.Logits l -> staging.checkResidence("router logits", l.logits());
+            case Routing.TopK k -> {
+                staging.checkResidence("top-k ids", k.ids());
+                staging.checkResidence("top-k weights", k.weights());
+            }
+        }
+        synchronized (this) {
+            checkOpen();
+            context.ensureCurrent();
+            if (t == 0) {
+                return;
+            }
+            if (MarlinStaging.usesStaging(hidden, out, routing instanceof Routing.Logits l ? new Tensor[] {l.logits()}
+                    : new Tensor[] {((Routing.TopK) routing).ids(), ((Routing.TopK) routing).weights()})) {
+                stream.synchronize(); // staging buffers may still feed the previous call
+            }
+            long hiddenPtr = staging.hidden(hidden, t * (long) spec.hiddenSize(), true);
+            long logits = 0;
+            int logitsBf16 = 0;
+            long ids = 0;
+            long weightsPtr = 0;
+            switch (routing) {
+                case Routing.Logits l -> {
+                    logits = MarlinStaging.in(l.logits(), scratch.stageLogits);
+                    logitsBf16 = l.logits().dtype() == DType.BF16 ? 1 : 0;
+                }
+                case Routing.TopK k -> {
+                    ids = MarlinStaging.in(k.ids(), scratch.stageIds);
+                    weightsPtr = MarlinStaging.in(k.weights(), scratch.stageW);
+                }
+            }
+            long outPtr = staging.out(out);
+            enqueue(t, hiddenPtr, logits, logitsBf16, ids, weightsPtr, outPtr, out.dtype() == DType.BF16);
+            if (out instanceof HostTensor h) {
+                stream.synchronize();
+                scratch.stageOut.copyToHost(h.data());
+            }
+        }
+    }
+
+    @Override
+    public Optional<CapturedForward> capture(Tensor hidden, Routing routing, Tensor out) {
+        checkOpen();
+        requirePrepared();
+        int t = ForwardArgs.check(spec, hidden, routing, out);
+        staging.requireDevice("hidden", hidden);
+        staging.requireDevice("out", out);
+        long logits = 0;
+        int logitsBf16 = 0;
+        long ids = 0;
+        long weightsPtr = 0;
+        switch (routing) {
+            case Routing.Logits l -> {
+                logits = staging.requireDevice("router logits", l.logits()).address();
+                logitsBf16 = l.logits().dtype() == DType.BF16 ? 1 : 0;
+            }
+            case Routing.TopK k -> {
+                ids = staging.requireDevice("top-k ids", k.ids()).address();
+                weightsPtr = staging.requireDevice("top-k weights", k.weights()).address();
+            }
+        }
+        if (t == 0) {
+            throw new IllegalArgumentException("cannot capture a forward of 0 tokens");
+        }
+        final long l0 = logits;
+        final int lb = logitsBf16;
+        final long i0 = ids;
+        final long w0 = weightsPtr;
+        synchronized (this) {
+            context.ensureCurrent();
+            stream.synchronize();
+            long hiddenPtr = staging.hidden(hidden, t * (long) spec.hiddenSize(), false); // F32: converted in the graph
+            boolean f32 = hidden.dtype() == DType.F32;
+            CudaTensor hid = (CudaTensor) hidden;
+            long outPtr = ((CudaTensor) out).address();
+            CudaGraph graph = CudaGraph.capture(stream, s -> {
+                if (f32) {
+                    launches.convertHidden(hid.address(), t * (long) spec.hiddenSize());
+                }
+                enqueue(t, hiddenPtr, l0, lb, i0, w0, outPtr, out.dtype() == DType.BF16);
+            });
+            return Optional.of(replay(graph));
+        }
+    }
+
+    /** Queues the standard forward on the kernel's stream; every pointer is a device address. */
+    private void enqueue(int t, long hidden, long logits, int logitsBf16, long ids, long weightsPtr, long out,
+                         boolean outBf16) {
+        long rows = (long) t * spec.topK();
+        MarlinPlan plan = launches.plan(rows, t);
+        int h = spec.hiddenSize();
+        try (Arena arena = Arena.ofConfined()) {
+            if (plan.fusedRouting()) {
+                launches.launchRouteAlign(arena, logits, logitsBf16, ids, weightsPtr, t, plan.m());
+            } else {
+                launches.launchRoute(arena, logits, logitsBf16, ids, weightsPtr, t);
+                launches.launchAlign(arena, scratch.topkIds.address(), (int) rows, 0, 0, plan.m());
+            }
+            launches.launchGemms(arena, plan, hidden, spec.topK(), scratch.topkW.address());
+            launches.launchFinalize(arena, (long) t * h, out, outBf16);
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package io.moeoracle.driver.opencl;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * The OpenCL drivers (ICDs) registered with the ICD loader, read from the places the loaders read
+ * (ocl-icd and the Khronos loader: {@code OCL_ICD_FILENAMES}, {@code OCL_ICD_VENDORS}, else
+ * {@code /etc/OpenCL/vendors/*.icd}, each file naming the driver library on its first line) without
+ * loading any of them. {@code clGetPlatformIDs} loads every registered driver into the process, so
+ * this is how {@link OpenCl} decides, before that call, whether a driver that replaces the JVM's
+ * signal handlers (PoCL, through the LLVM it embeds) would be loaded.
+ *
+ * @param drivers the registered drivers, in the order found (duplicates kept)
+ * @param source where they were read from, for messages
+ */
+public record IcdRegistry(List<Driver> drivers, String source) {
+    /** Where the loaders look when {@code OCL_ICD_VENDORS} is unset. */
+    public static final Path DEFAULT_VENDORS = Path.of("/etc/OpenCL/vendors");
+
+    /** Copies the list. */
+    public IcdRegistry {
+        drivers = List.copyOf(drivers);
+    }
+
+    /**
+     * One registered driver.
+     *
+     * @param registeredBy the .icd file, or {@code OCL_ICD_FILENAMES}
+     * @param library the library it names (a file name or a path)
+     */
+    public record Driver(String registeredBy, String library) {
+        /**
+         * @return whether this is a driver known to install its own handlers for the signals the JVM
+         *         uses (PoCL: {@code libpocl}); such a driver can kill a JVM started without libjsig
+         */
+        public boolean replacesSignalHandlers() {
+            String file = Path.of(library).getFileName().toString().toLowerCase(Locale.ROOT);
+            return file.contains("pocl");
+        }
+
+        @Override
+        public String toString() {
+            return library + " (" + registeredBy + ")";
+        }
+    }
+
+    /** @return the drivers registered for this process (its environment, the default vendors folder) */
+    public static IcdRegistry current() {
+        // the ICD loaders' own variables, not moe-oracle settings
+        Map<String, String> env = new java.util.HashMap<>();
+        Optional.ofNullable(System.getenv("OCL_ICD_FILENAMES")).ifPresent(v -> env.put("OCL_ICD_FILENAMES", v));
+        Optional.ofNullable(System.getenv("OCL_ICD_VENDORS")).ifPresent(v -> env.put("OCL_ICD_VENDORS", v));
+        return read(env, DEFAULT_VENDORS);
+    }
+
+    /**
+     * Reads the registrations as the loaders would under this environment. Unreadable files are left
+     * out (the loaders skip them too).
+     *
+     * @param env the environment ({@code OCL_ICD_FILENAMES}, {@code OCL_ICD_VENDORS})
+     * @param defaultVendors the folder read when {@code OCL_ICD_VENDORS} is unset
+     * @return the registrations
+     */
+    public static IcdRegistry read(Map<String, String> env, Path defaultVendors) {
+        List<Driver> out = new ArrayList<>();
+        List<String> sources = new ArrayList<>();
+        String filenames = env.get("OCL_ICD_FILENAMES");
+        if (filenames != null && !filenames.isBlank()) {
+            sources.add("OCL_ICD_FILENAMES");
+            for (String lib : filenames.split(":")) {
+                if (!lib.isBlank()) {
+                    out.add(new Driver("OCL_ICD_FILENAMES", lib.trim()));
+                }
+            }
+        }
+        String vendors = env.get("OCL_ICD_VENDORS");
+        Path where;
+        if (vendors != null && !vendors.isBlank()) {
+            Path v = Path.of(vendors.trim());
+            // ocl-icd also accepts one .icd file, by path or by name inside the default folder
+            where = Files.isDirectory(v) || v.isAbsolute() || vendors.contains("/") ? v : defaultVendors.resolve(v);
+            sources.add("OCL_ICD_VENDORS=" + vendors.trim());
+        } else {
+            where = defaultVendors;
+            sources.add(defaultVendors.toString());
+        }
+        if (Files.isDirectory(where)) {
+            try (Stream<Path> files = Files.list(where)) {
+                files.filter(f -> f.getFileName().toString().endsWith(".icd")).sorted()
+                        .forEach(f -> icdFile(f).ifPresent(out::add));
+            } catch (IOException e) {
+                // an unreadable folder registers nothing, as for the loaders
+            }
+        } else if (Files.isRegularFile(where)) {
+            icdFile(where).ifPresent(out::add);
+        }
+        return new IcdRegistry(out, String.join(" + ", sources));
+    }
+
+    private static Optional<Driver> icdFile(Path icd) {
+        try {
+            String first = Files.readAllLines(icd, StandardCharsets.UTF_8).stream().map(String::trim)
+                    .filter(l -> !l.isEmpty()).findFirst().orElse("");
+            return first.isEmpty() ? Optional.empty() : Optional.of(new Driver(icd.toString(), first));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** @return the registered drivers that replace the JVM's signal handlers */
+    public List<Driver> signalReplacing() {
+        return drivers.stream().filter(Driver::replacesSignalHandlers).toList();
+    }
+
+    /** @return the registered drivers that do not */
+    public List<Driver> others() {
+        return drivers.stream().filter(d -> !d.replacesSignalHandlers()).toList();
+    }
+}

@@ -1,0 +1,163 @@
+package io.moeoracle.reference;
+
+import io.moeoracle.api.MoeKernel;
+import io.moeoracle.api.MoeKernelProvider;
+import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.spec.ActivationFormat;
+import io.moeoracle.api.spec.ActivationType;
+import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.spec.WeightFormat;
+import io.moeoracle.api.tensor.ForwardArgs;
+import io.moeoracle.api.tensor.HostTensor;
+import io.moeoracle.api.tensor.MoeWeights;
+import io.moeoracle.api.tensor.Routing;
+import io.moeoracle.api.tensor.Tensor;
+
+/**
+ * The provider of last resort, id {@code emulation}: {@link ReferenceMoe} wrapped as a kernel, so
+ * every valid MXFP4 or BF16 layer runs somewhere, slowly, and says so. It runs on the host CPU
+ * whatever device it is handed; quantized activation types are emulated (quantize, dequantize,
+ * multiply in float64).
+ */
+public final class EmulationProvider implements MoeKernelProvider {
+    /** The provider id. */
+    public static final String ID = "emulation";
+    /** The lowest priority of the built-in providers: anything else supported runs first. */
+    public static final int PRIORITY = -1000;
+
+    /** For {@link java.util.ServiceLoader}. */
+    public EmulationProvider() {
+    }
+
+    @Override
+    public String id() {
+        return ID;
+    }
+
+    @Override
+    public String description() {
+        return "pure-Java float64 reference on the host CPU; slow, for checking, not serving";
+    }
+
+    @Override
+    public int priority(MoeLayerSpec spec, DeviceInfo device) {
+        return PRIORITY;
+    }
+
+    /** @return true: the reference runs on the host CPU whatever the device, so it is never a silent GPU fallback */
+    @Override
+    public boolean runsOnHost() {
+        return true;
+    }
+
+    @Override
+    public ActivationType activationType(MoeLayerSpec spec, DeviceInfo device) {
+        ActivationType requested = spec.quant().activations();
+        return requested == ActivationType.AUTO ? ActivationType.BF16 : requested;
+    }
+
+    @Override
+    public SupportVerdict isSupported(MoeLayerSpec spec, DeviceInfo device) {
+        WeightFormat.Kind kind = spec.quant().weights().kind();
+        if (kind != WeightFormat.Kind.MXFP4 && kind != WeightFormat.Kind.BF16) {
+            return SupportVerdict.unsupported("the reference has no canonical layout for "
+                    + spec.quant().weights() + " weights (it reads MXFP4 and BF16)",
+                    "convert the weights to mxfp4 or bf16, or pick a backend that reads " + spec.quant().weights());
+        }
+        if (spec.activationFormat() != ActivationFormat.STANDARD) {
+            return SupportVerdict.unsupported("the reference takes the standard [T, H] token layout, not "
+                    + spec.activationFormat(), "use activationFormat STANDARD (undo the expert-parallel dispatch)");
+        }
+        if (spec.lora()) {
+            return SupportVerdict.unsupported("the reference does not apply LoRA adapters",
+                    "merge the adapters into the expert weights, or pick a backend with LoRA support");
+        }
+        ActivationType act = activationType(spec, device);
+        String how = act.isQuantized() ? ", " + act + " activations emulated" : "";
+        return SupportVerdict.supported("pure-Java float64 reference on the host CPU" + how
+                + " (device " + device.id() + " is not used); slow: for checking, not serving");
+    }
+
+    @Override
+    public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
+        SupportVerdict v = isSupported(spec, device);
+        if (v instanceof SupportVerdict.Unsupported(String reason, String remedy)) {
+            throw new IllegalArgumentException("emulation cannot run " + spec.describe() + ": " + reason + "; " + remedy);
+        }
+        return new EmulationKernel(spec, device);
+    }
+
+    /** Keeps the canonical weights and runs {@link ReferenceMoe} on every forward. Thread-safe. */
+    private static final class EmulationKernel implements MoeKernel {
+        private final MoeLayerSpec spec;
+        private final DeviceInfo device;
+        private volatile MoeWeights weights;
+        private volatile boolean closed;
+
+        EmulationKernel(MoeLayerSpec spec, DeviceInfo device) {
+            this.spec = spec;
+            this.device = device;
+        }
+
+        @Override
+        public String providerId() {
+            return ID;
+        }
+
+        @Override
+        public MoeLayerSpec spec() {
+            return spec;
+        }
+
+        @Override
+        public DeviceInfo device() {
+            return device;
+        }
+
+        @Override
+        public void prepare(MoeWeights w) {
+            open();
+            w.validate(spec);
+            // the canonical tensors are read in place on every forward: the caller keeps them alive
+            weights = w;
+        }
+
+        @Override
+        public boolean isPrepared() {
+            return weights != null;
+        }
+
+        @Override
+        public void forward(Tensor hidden, Routing routing, Tensor out) {
+            open();
+            MoeWeights w = weights;
+            if (w == null) {
+                throw new IllegalStateException("emulation kernel for " + spec.describe()
+                        + " is not prepared; call prepare(weights) first");
+            }
+            ForwardArgs.check(spec, hidden, routing, out);
+            ReferenceMoe.forward(spec, w, host(hidden, "hidden"), routing, host(out, "out"));
+        }
+
+        private static HostTensor host(Tensor t, String name) {
+            if (t instanceof HostTensor h) {
+                return h;
+            }
+            throw new IllegalArgumentException(name + " is a device tensor " + t
+                    + "; the emulation kernel runs on the host: pass HostTensors");
+        }
+
+        private void open() {
+            if (closed) {
+                throw new IllegalStateException("emulation kernel for " + spec.describe() + " is closed");
+            }
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            weights = null;
+        }
+    }
+}
