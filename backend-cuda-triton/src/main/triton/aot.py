@@ -55,7 +55,11 @@ GEMM_SIG = [("a_ptr", "*bf16"), ("stride_a", "i32"), ("a_div", "i32"), ("KA", "i
             ("s_ptr", "*u8"), ("bias_ptr", "*fp32"), ("has_bias", "i32"), ("route_w_ptr", "*fp32"),
             ("c_ptr", "*bf16"), ("stride_c", "i32"), ("N", "i32"), ("Np", "i32"), ("K", "i32"),
             ("alpha", "fp32"), ("limit", "fp32"), ("k_split", "i32"), ("stride_split", "i32")]
-GEMM_DIV16 = {"a_ptr", "sorted_ptr", "tile_expert_ptr", "info_ptr", "q_ptr", "s_ptr", "c_ptr", "stride_a", "KA",
+# tt.divisibility 16 (what Triton's JIT infers from the values): without it the loads and stores of a
+# K-split program (offset k_lo = z * k_split) are not vectorized. Every one holds for the Java launches:
+# buffers come from cuMemAlloc (256-byte aligned), H, I and their padded sizes are multiples of 32.
+GEMM_DIV16 = {"a_ptr", "sorted_ptr", "tile_expert_ptr", "info_ptr", "q_ptr", "s_ptr", "bias_ptr", "c_ptr",
+              "k_split", "stride_split", "stride_a", "KA",
               "stride_c", "N", "Np", "K"}
 ACT_SIG = [("gu_ptr", "*bf16"), ("out_ptr", "*bf16"), ("n_rows", "i32"), ("I", "i32"), ("alpha", "fp32"),
            ("limit", "fp32")]
@@ -108,15 +112,15 @@ def variants():
             ["rows", "cdiv(Ip, %d)" % ACT_BC, "1"], {"gu_ptr", "out_ptr", "I"})
     for a, code in (("swiglu", 1), ("silu", 2), ("gelu", 3)):
         add(f"moe_act_split_{a}", "moe_act_split", ACT_SPLIT_SIG, {"ACT": code, "BC": ACT_BC}, 4, 1,
-            ["rows", "cdiv(Ip, %d)" % ACT_BC, "1"], {"out_ptr", "I"})
+            ["rows", "cdiv(Ip, %d)" % ACT_BC, "1"], {"p_ptr", "out_ptr", "I", "stride_split"})
     for o in ("bf16", "f32"):
         sig = REDUCE_SPLIT_SIG[:2] + [("out_ptr", "*bf16" if o == "bf16" else "*fp32")] + REDUCE_SPLIT_SIG[3:]
         add(f"moe_reduce_split_{o}", "moe_reduce_split", sig, {"OUT_F32": 1 if o == "f32" else 0, "BH": REDUCE_BH},
-            4, 1, ["T", "cdiv(H, %d)" % REDUCE_BH, "1"])
+            4, 1, ["T", "cdiv(H, %d)" % REDUCE_BH, "1"], {"p_ptr", "out_ptr", "H", "stride_split"})
     for o in ("bf16", "f32"):
         sig = REDUCE_SIG[:2] + [("out_ptr", "*bf16" if o == "bf16" else "*fp32")] + REDUCE_SIG[3:]
         add(f"moe_reduce_{o}", "moe_reduce", sig, {"OUT_F32": 1 if o == "f32" else 0, "BH": REDUCE_BH}, 4, 1,
-            ["T", "cdiv(H, %d)" % REDUCE_BH, "1"])
+            ["T", "cdiv(H, %d)" % REDUCE_BH, "1"], {"y_ptr", "out_ptr", "H"})
     add("moe_f32_to_bf16", "moe_f32_to_bf16", CVT_SIG, {"B": CVT_B}, 4, 1, ["cdiv(n, %d)" % CVT_B, "1", "1"])
     add("moe_repack_q", "moe_repack_q", REPACK_Q_SIG, {"B": REPACK_B}, 4, 1,
         ["E * Np", "cdiv(Kp2, %d)" % REPACK_B, "1"])

@@ -395,7 +395,7 @@ def determinism(d):
 def prof():
     """One forward per bucket at the gpt-oss-120b shape, for ncu (no graphs)."""
     L = Layer(128, 2880, 2880, 4, scale_lo=119, scale_hi=123)
-    for T in (1, 4096):
+    for T in [int(t) for t in os.environ.get("PROF_T", "1,4096").split(",")]:
         x = torch.randn(T, 2880, device=DEV).bfloat16()
         logits = torch.randn(T, 128, device=DEV)
         f = Forward(L, T, aot.BUCKETS[bucket_for(T, 4, 128)])

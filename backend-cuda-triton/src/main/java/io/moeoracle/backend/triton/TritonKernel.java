@@ -222,6 +222,7 @@ public final class TritonKernel implements MoeKernel {
                 }
             }
             long outPtr = out instanceof CudaTensor c ? c.address() : scratch.stageOut.address();
+            TritonTensors.requireAligned("out", outPtr);
             launches.forward(stream, scratch, weights, t, hid, logits, bf16, ids, w, outPtr, out.dtype() == DType.F32);
             if (out instanceof HostTensor ht) {
                 stream.synchronize();
@@ -237,6 +238,10 @@ public final class TritonKernel implements MoeKernel {
         int t = ForwardArgs.check(spec, hidden, routing, out);
         CudaTensor hid = TritonTensors.requireDevice(device, "hidden", hidden);
         CudaTensor o = TritonTensors.requireDevice(device, "out", out);
+        TritonTensors.requireAligned("out", o.address());
+        if (hidden.dtype() == DType.BF16) {
+            TritonTensors.requireAligned("hidden", hid.address());
+        }
         long logits = 0;
         boolean bf16 = false;
         long ids = scratch.ids.address();

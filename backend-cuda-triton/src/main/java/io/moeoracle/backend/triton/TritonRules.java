@@ -58,7 +58,7 @@ final class TritonRules {
         }
         OptionalInt sm = device.smVersion();
         if (sm.isPresent() && sm.getAsInt() == 90) {
-            return "priority " + p + ", behind marlin (" + MARLIN_PRIORITY + "): marlin measured 1.8-6.6x faster at every "
+            return "priority " + p + ", behind marlin (" + MARLIN_PRIORITY + "): marlin measured 1.8-4.1x faster at every "
                     + "T = 1..4096 at the gpt-oss-120b shape on an H100, so no maxTokensPerCall puts triton first "
                     + "(BENCHMARKS.md, triton vs marlin)";
         }
