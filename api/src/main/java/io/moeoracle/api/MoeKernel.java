@@ -32,9 +32,11 @@ import io.moeoracle.api.tensor.Tensor;
  *   <li>{@code forward}, {@code forwardBatched}, {@code synchronize} and the accessors may be called
  *       from several threads at once on one kernel; each call gives the result it would give alone
  *       (an implementation may run them one at a time).</li>
- *   <li>{@code prepare} runs once, before any forward: a second call, or one racing it, throws
- *       {@link KernelStateException}; a forward that races {@code prepare} either sees the prepared
- *       weights or throws {@link KernelStateException}.</li>
+ *   <li>{@code prepare} comes before any forward (a forward before it throws
+ *       {@link KernelStateException}); calling it again replaces the weights. It never overlaps a
+ *       forward on the same kernel: a concurrent forward sees the old weights or the new ones, never
+ *       a mix. (A kernel that cannot take new weights says so in its Javadoc and throws
+ *       {@link KernelStateException#alreadyPrepared}.)</li>
  *   <li>{@code close} may be called from any thread, any number of times; it waits for forwards
  *       running on other threads (never frees memory under a native call); afterwards every call but
  *       {@code close} throws {@link KernelStateException}.</li>
@@ -63,7 +65,7 @@ public interface MoeKernel extends AutoCloseable {
      *
      * @param weights canonical weights of the local experts, validated against {@link #spec()}
      * @throws BadInputException when they do not match the spec
-     * @throws KernelStateException when already prepared, or closed
+     * @throws KernelStateException when closed
      * @throws NativeFailureException when the upload or conversion fails natively
      */
     void prepare(MoeWeights weights);

@@ -4,8 +4,8 @@ import java.io.Serial;
 
 /**
  * A call that does not fit the kernel's life cycle: a forward before {@code MoeKernel.prepare},
- * a second {@code prepare}, or any call but {@code close} after {@code MoeKernel.close}. Thrown
- * before any native call.
+ * any call but {@code close} after {@code MoeKernel.close}, or a second {@code prepare} on a kernel
+ * that documents it takes its weights once. Thrown before any native call.
  */
 public final class KernelStateException extends MoeKernelException {
     @Serial
@@ -38,7 +38,7 @@ public final class KernelStateException extends MoeKernelException {
 
     /**
      * @param providerId the kernel's provider
-     * @return the exception for a second {@code prepare}
+     * @return the exception for a second {@code prepare} on a kernel that takes its weights once
      */
     public static KernelStateException alreadyPrepared(String providerId) {
         return new KernelStateException(providerId + " kernel is already prepared; prepare runs once per kernel"
