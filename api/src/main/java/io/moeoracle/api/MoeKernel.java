@@ -120,10 +120,11 @@ public interface MoeKernel extends AutoCloseable {
      * @param dtype element type
      * @param shape extents
      * @return the tensor; close it to free the memory
-     * @throws UnsupportedOperationException for host-only kernels (pass host tensors instead)
+     * @throws BadInputException for host-only kernels (pass host tensors instead)
      */
     default DeviceTensor allocate(DType dtype, long... shape) {
-        throw new UnsupportedOperationException(providerId() + " runs on host memory; pass HostTensors");
+        throw new BadInputException(providerId() + " runs on host memory and allocates no device tensors;"
+                + " pass HostTensors");
     }
 
     /**
