@@ -1,7 +1,7 @@
 package io.moeoracle.backend.marlin;
 
-import io.moeoracle.api.error.NativeFailureException;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.NativeFailureException;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.driver.cuda.CudaContext;
