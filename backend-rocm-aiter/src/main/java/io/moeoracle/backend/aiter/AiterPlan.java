@@ -41,7 +41,8 @@ record AiterPlan(MoeLayerSpec spec, boolean fp8, int wave) {
 
     /**
      * The most 32-row blocks the alignment can produce: each expert with {@code n > 0} assignments
-     * takes {@code ceil(n / BM)} blocks, so at most {@code (slots + min(El, slots) * (BM - 1)) / BM}.
+     * takes {@code ceil(n / BM) = floor((n + BM - 1) / BM)} blocks, and a sum of floors is at most the
+     * floor of the sum, so at most {@code floor((slots + min(El, slots) * (BM - 1)) / BM)}.
      *
      * @param slots token-expert assignments ({@code T * k})
      * @param localExperts experts on this rank
@@ -49,7 +50,7 @@ record AiterPlan(MoeLayerSpec spec, boolean fp8, int wave) {
      */
     static int maxBlocks(long slots, int localExperts) {
         long padded = slots + Math.min(localExperts, slots) * (BM - 1L);
-        long blocks = (padded + BM - 1) / BM;
+        long blocks = padded / BM;
         if (blocks > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(slots + " assignments are too many for one call");
         }

@@ -79,10 +79,7 @@ final class AiterRules {
             return SupportVerdict.unsupported(id + " handles at most " + AiterPlan.MAX_LOCAL_EXPERTS + " local experts"
                     + " per device; the spec has " + spec.localExperts(), "use expert parallelism to split the experts");
         }
-        if (spec.hiddenSize() % AiterPlan.BK != 0 || spec.intermediateSize() % AiterPlan.BK != 0) {
-            return SupportVerdict.unsupported(id + " tiles H and I by 32; the spec has H " + spec.hiddenSize() + ", I "
-                    + spec.intermediateSize(), "use a layer whose sizes are multiples of 32, or another backend");
-        }
+        // H and I are multiples of 32 for every MXFP4 spec (MoeLayerSpec checks it): the tiles need no padding
         if (!new AiterPlan(spec, fp8, 64).fitsGrid()) {
             return SupportVerdict.unsupported(id + " launches one GEMM block row per 32 assignments (at most "
                     + AiterPlan.MAX_GRID_Y + "); maxTokensPerCall " + spec.maxTokensPerCall() + " needs more",
