@@ -17,7 +17,27 @@
 typedef unsigned short u16;
 typedef unsigned char u8;
 
-#if defined(MOE_TARGET_CUDA)
+#if defined(MOE_TARGET_CPU)
+// -------------------------------------------------- CPU emulation (src/test/cpp/emu_check.cpp) --
+// One std::thread per lane, blocks run one after another; shared memory = function statics; the
+// warp's mma.sync is emulated collectively (moe_emu_mma16816). Only for checking the logic here.
+#include "emu_runtime.h"
+#define __global__
+#define __device__
+#define __shared__ static
+#define MOE_WAVE 32
+#define MOE_ACC_N 32
+#define MOE_TID() (moe_emu_tid)
+#define MOE_BIDX() (moe_emu_bidx)
+#define MOE_BIDY() (moe_emu_bidy)
+#define MOE_SYNC() moe_emu_sync()
+#define MOE_ATOMIC_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+#define MOE_EXPF(x) expf(x)
+#define MOE_RINTF(x) rintf(x)
+#define MOE_ACC_ROW(j, lane) (((j) / 16) * 16 + ((lane) >> 2) + 8 * (((j) % 4) / 2))
+#define MOE_ACC_COL(j, lane) ((((j) / 4) % 4) * 8 + 2 * ((lane) & 3) + ((j) % 2))
+#define MOE_TARGET_NAME "cpu-emulation"
+#elif defined(MOE_TARGET_CUDA)
 // ------------------------------------------------------------------------------- CUDA (NVIDIA) --
 #define MOE_WAVE 32
 #define MOE_ACC_N 32
@@ -144,14 +164,18 @@ static __device__ inline float moe_e4m3_to_f(u8 b) {
 
 // ------------------------------------------------------------------ the 32x32 tile multiplies --
 // acc[MOE_ACC_N] += A[32][BK] * B[32][BK]^T over one MOE_BK step, one wave.
-#if defined(MOE_TARGET_CUDA)
+#if defined(MOE_TARGET_CUDA) || defined(MOE_TARGET_CPU)
 static __device__ inline unsigned moe_pack2(u16 lo, u16 hi) { return (unsigned)lo | ((unsigned)hi << 16); }
 static __device__ inline void moe_mma16816(float* c, unsigned a0, unsigned a1, unsigned a2, unsigned a3,
                                            unsigned b0, unsigned b1) {
+#if defined(MOE_TARGET_CPU)
+  moe_emu_mma16816(c, a0, a1, a2, a3, b0, b1);
+#else
   asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
                "{%0,%1,%2,%3};\n"
                : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+#endif
 }
 // BF16 operands: m16n8k16 fragments read straight from shared memory
 static __device__ inline void moe_tile_mma_bf16(float* acc, const u16 (*sA)[MOE_LDA], const u16 (*sB)[MOE_LDA], int lane) {
