@@ -82,6 +82,28 @@ class AiterRulesTest {
     }
 
     @Test
+    void theSettingIsReadAtEachDecision() {
+        String before = System.getProperty("moe.rocm.aiter");
+        try {
+            System.setProperty("moe.rocm.aiter", "0");
+            assertThat(new AiterProvider().isSupported(GPT_OSS_120B, GFX942).isSupported()).isFalse();
+            assertThat(new AiterFp8Provider().isSupported(act(ActivationType.FP8_PER_TOKEN), GFX950).isSupported())
+                    .isFalse();
+            System.setProperty("moe.rocm.aiter", "sometimes");
+            SupportVerdict bad = new AiterProvider().isSupported(GPT_OSS_120B, GFX942);
+            assertThat(((SupportVerdict.Unsupported) bad).reason()).contains("moe.rocm.aiter", "sometimes");
+            System.setProperty("moe.rocm.aiter", "1");
+            assertThat(new AiterProvider().isSupported(GPT_OSS_120B, GFX942).isSupported()).isTrue();
+        } finally {
+            if (before == null) {
+                System.clearProperty("moe.rocm.aiter");
+            } else {
+                System.setProperty("moe.rocm.aiter", before);
+            }
+        }
+    }
+
+    @Test
     void otherDevicesAndLayersAreRejectedWithReasons() {
         assertThat(reason(GPT_OSS_120B, SM90)).contains("AMD Instinct GPUs only");
         assertThat(reason(GPT_OSS_120B, GFX90A)).contains("gfx942", "gfx950", "gfx90a");
