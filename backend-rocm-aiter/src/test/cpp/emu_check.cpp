@@ -146,8 +146,34 @@ static Layer layer(int E, int k, int H, int I, int El, int first, int act, bool 
   return L;
 }
 
+// E4M3 by definition: the nearest finite code, ties to the even code, saturating at 448 (as api's
+// Mxfp8.encodeElement); checks moe_f_to_e4m3 / moe_e4m3_to_f on edge and random values
+static int check_e4m3() {
+  int bad = 0;
+  std::mt19937 rng(11);
+  std::vector<float> vals = {0.0f, -0.0f, 448.0f, 500.0f, -1e9f, 0x1p-9f, 0x1p-10f, 0x1.8p-10f, 0x1p-6f, 0x1.1p-6f,
+                             1.0f, 1.0625f, 1.125f, 1.1875f, 3.0f, 3.25f, 240.0f, 464.0f, 1e-30f};
+  std::uniform_real_distribution<float> ex(-14, 10);
+  for (int i = 0; i < 20000; i++) vals.push_back((rng() & 1 ? -1 : 1) * std::exp2(ex(rng)));
+  for (float v : vals) {
+    double x = std::fabs(v);
+    int best = 0;
+    for (int c = 0; c <= 0x7E; c++) {
+      double d = std::fabs(moe_e4m3_to_f((u8)c) - x), db = std::fabs(moe_e4m3_to_f((u8)best) - x);
+      if (d < db || (d == db && (c & 1) == 0 && (best & 1) == 1)) best = c;
+    }
+    if (x >= 448) best = 0x7E;
+    int expect = best | (std::signbit(v) ? 0x80 : 0);
+    int got = moe_f_to_e4m3(v);
+    if (got != expect) { if (bad++ < 5) std::printf("e4m3(%a) = 0x%02x, expected 0x%02x\n", v, got, expect); }
+    if (moe_e4m3_to_f((u8)got) != (std::signbit(v) ? -1 : 1) * moe_e4m3_to_f((u8)best)) bad++;
+  }
+  std::printf("%-28s %d mismatches %s\n", "E4M3 encode/decode", bad, bad == 0 ? "ok" : "FAIL");
+  return bad == 0 ? 0 : 1;
+}
+
 int main() {
-  int failures = 0;
+  int failures = check_e4m3();
   struct Case { const char* name; Layer L; int T; bool fp8; bool hot; };
   std::vector<Case> cases = {
     {"swiglu bias bf16 T=37", layer(8, 2, 128, 96, 8, 0, 0, true, 1), 37, false, false},

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
  * through moe_port.h's emulation target (lanes as threads, the warp's mma.sync emulated from the
  * PTX fragment layout) and compares six layers (SwiGLU-OAI/SiLU/GELU, biases, a hot expert, an
  * expert-parallel rank, BF16 and FP8 activations) with a float64 MoE written from the definition;
- * relative L2 at most 1e-2 each. Needs a C++20 compiler ($CXX, g++, clang++-22, clang++); without
+ * relative L2 at most 1e-2 each; and the FP8 E4M3 encoder against its definition (nearest code, ties
+ * to even, saturating). Needs a C++20 compiler ($CXX, g++, clang++-22, clang++); without
  * one it skips (fails under -Dmoe.test.strict=true).
  */
 class AiterCpuEmulationTest {
@@ -39,7 +40,7 @@ class AiterCpuEmulationTest {
                 "-I", "src/test/cpp", "-I", "src/main/hip", "src/test/cpp/emu_check.cpp", "-o", exe.toString()), 0);
         String out = run(List.of(exe.toString()), -1);
         System.err.print(out);
-        assertThat(out.lines().filter(l -> l.endsWith(" ok")).count()).as(compileLog + out).isEqualTo(6);
+        assertThat(out.lines().filter(l -> l.endsWith(" ok")).count()).as(compileLog + out).isEqualTo(7);
         assertThat(out).doesNotContain("FAIL", "NaN");
     }
 

@@ -136,6 +136,18 @@ class AiterPlanTest {
         }
     }
 
+    /** The HIP kernel hands the plan's arguments to hipModuleLaunchKernel in order, each in its own slot. */
+    @Test
+    void hipArgumentsFollowThePlan() {
+        AiterPlan.Launch gemm = new AiterPlan(GPT_OSS_120B, false, 64).launches(3, buffers(true)).get(2);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            io.moeoracle.driver.hip.HipKernelArgs args = AiterKernel.args(gemm.args(), arena);
+            assertThat(args.count()).isEqualTo(17);
+            assertThat(args.describe()).startsWith("(0x1000, 0, 0x0, 0x4000, 0x5000, 0x6000, 0, 0xc000, 0xd000, 0xe000")
+                    .endsWith(", 2880, 5760, 4, 0, 1.702f, 7.0f, 0xf000)");
+        }
+    }
+
     private static AiterPlan.Buffers buffers(boolean logits) {
         return new AiterPlan.Buffers(0x1000, false, logits ? 0x2000 : 0, false, 0x3000, false, 0x4000, 0x5000,
                 0x6000, false, 0x7000, 0x8000, 0x9000, false, 0xA000, 0xB000, 0xC000, 0xD000, 0xE000, 0xF000,
