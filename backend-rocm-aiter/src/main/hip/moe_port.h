@@ -25,8 +25,6 @@ typedef unsigned char u8;
 #define __global__
 #define __device__
 #define __shared__ static
-#define MOE_WAVE 32
-#define MOE_ACC_N 32
 #define MOE_TID() (moe_emu_tid)
 #define MOE_BIDX() (moe_emu_bidx)
 #define MOE_BIDY() (moe_emu_bidy)
@@ -34,9 +32,20 @@ typedef unsigned char u8;
 #define MOE_ATOMIC_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 #define MOE_EXPF(x) expf(x)
 #define MOE_RINTF(x) rintf(x)
+#if defined(MOE_EMU_WAVE64)
+// the HIP code path (wave64, the MFMA tile multiplies) with MFMA emulated from its documented layout
+#define MOE_WAVE 64
+#define MOE_ACC_N 16
+#define MOE_ACC_ROW(j, lane) (8 * ((j) / 4) + 4 * ((lane) / 32) + ((j) % 4))
+#define MOE_ACC_COL(j, lane) ((lane) % 32)
+#define MOE_TARGET_NAME "cpu-emulation-wave64"
+#else
+#define MOE_WAVE 32
+#define MOE_ACC_N 32
 #define MOE_ACC_ROW(j, lane) (((j) / 16) * 16 + ((lane) >> 2) + 8 * (((j) % 4) / 2))
 #define MOE_ACC_COL(j, lane) ((((j) / 4) % 4) * 8 + 2 * ((lane) & 3) + ((j) % 2))
 #define MOE_TARGET_NAME "cpu-emulation"
+#endif
 #elif defined(MOE_TARGET_CUDA)
 // ------------------------------------------------------------------------------- CUDA (NVIDIA) --
 #define MOE_WAVE 32
@@ -164,7 +173,7 @@ static __device__ inline float moe_e4m3_to_f(u8 b) {
 
 // ------------------------------------------------------------------ the 32x32 tile multiplies --
 // acc[MOE_ACC_N] += A[32][BK] * B[32][BK]^T over one MOE_BK step, one wave.
-#if defined(MOE_TARGET_CUDA) || defined(MOE_TARGET_CPU)
+#if defined(MOE_TARGET_CUDA) || (defined(MOE_TARGET_CPU) && !defined(MOE_EMU_WAVE64))
 static __device__ inline unsigned moe_pack2(u16 lo, u16 hi) { return (unsigned)lo | ((unsigned)hi << 16); }
 static __device__ inline void moe_mma16816(float* c, unsigned a0, unsigned a1, unsigned a2, unsigned a3,
                                            unsigned b0, unsigned b1) {

@@ -3,6 +3,8 @@
 // check of the kernels' logic on a machine without a GPU (the real check is AiterCudaGpuTest):
 //   g++ -std=c++20 -O1 -pthread -DMOE_TARGET_CPU -I src/test/cpp -I src/main/hip \
 //       src/test/cpp/emu_check.cpp -o target/emu_check && target/emu_check
+// With clang++ and -DMOE_EMU_WAVE64 the HIP code path runs instead (64 lanes, the MFMA tile multiplies,
+// MFMA emulated from AMD's documented operand layouts).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -103,18 +105,18 @@ static double run(const Layer& L, int T, bool fp8, bool hot, unsigned seed) {
   const void* b2 = L.bias ? L.b2.data() : nullptr;
   if (fp8) {
     moe_emu_launch(T, 1, 256, [&] { moe_quant_rows(x.data(), 0, L.H, nullptr, xq.data(), xs.data()); });
-    moe_emu_launch(2 * L.I / 32, maxBlocks, 32, [&] {
+    moe_emu_launch(2 * L.I / 32, maxBlocks, MOE_WAVE, [&] {
       moe_gemm1_fp8(xq.data(), 0, xs.data(), L.w13.data(), L.s13.data(), b13, 0, sorted.data(), blockExpert.data(),
                     numBlocks.data(), L.H, 2 * L.I, L.k, L.act, 1.702f, 7.0f, inter.data()); });
     moe_emu_launch(maxBlocks * BM, 1, 256, [&] { moe_quant_rows(inter.data(), 1, L.I, numBlocks.data(), interq.data(), inters.data()); });
-    moe_emu_launch(L.H / 32, maxBlocks, 32, [&] {
+    moe_emu_launch(L.H / 32, maxBlocks, MOE_WAVE, [&] {
       moe_gemm2_fp8(interq.data(), 1, inters.data(), L.w2.data(), L.s2.data(), b2, 0, sorted.data(), blockExpert.data(),
                     numBlocks.data(), L.I, L.H, L.k, L.act, 1.702f, 7.0f, y.data()); });
   } else {
-    moe_emu_launch(2 * L.I / 32, maxBlocks, 32, [&] {
+    moe_emu_launch(2 * L.I / 32, maxBlocks, MOE_WAVE, [&] {
       moe_gemm1_bf16(x.data(), 0, nullptr, L.w13.data(), L.s13.data(), b13, 0, sorted.data(), blockExpert.data(),
                      numBlocks.data(), L.H, 2 * L.I, L.k, L.act, 1.702f, 7.0f, inter.data()); });
-    moe_emu_launch(L.H / 32, maxBlocks, 32, [&] {
+    moe_emu_launch(L.H / 32, maxBlocks, MOE_WAVE, [&] {
       moe_gemm2_bf16(inter.data(), 1, nullptr, L.w2.data(), L.s2.data(), b2, 0, sorted.data(), blockExpert.data(),
                      numBlocks.data(), L.I, L.H, L.k, L.act, 1.702f, 7.0f, y.data()); });
   }
@@ -173,6 +175,7 @@ static int check_e4m3() {
 }
 
 int main() {
+  std::printf("target %s (wave %d)\n", MOE_TARGET_NAME, MOE_WAVE);
   int failures = check_e4m3();
   struct Case { const char* name; Layer L; int T; bool fp8; bool hot; };
   std::vector<Case> cases = {

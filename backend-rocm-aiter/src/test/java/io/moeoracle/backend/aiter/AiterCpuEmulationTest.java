@@ -19,27 +19,43 @@ import org.junit.jupiter.api.Test;
  * PTX fragment layout) and compares six layers (SwiGLU-OAI/SiLU/GELU, biases, a hot expert, an
  * expert-parallel rank, BF16 and FP8 activations) with a float64 MoE written from the definition;
  * relative L2 at most 1e-2 each; and the FP8 E4M3 encoder against its definition (nearest code, ties
- * to even, saturating). Needs a C++20 compiler ($CXX, g++, clang++-22, clang++); without
- * one it skips (fails under -Dmoe.test.strict=true).
+ * to even, saturating). Run twice: the CUDA code path (warp 32, mma.sync) and the HIP code path
+ * (wave 64, the MFMA tile multiplies, MFMA emulated from AMD's documented operand layouts; needs
+ * clang for its vector types). Needs a C++20 compiler ($CXX, g++, clang++-22, clang++); without one a
+ * run skips (fails under -Dmoe.test.strict=true).
  */
 class AiterCpuEmulationTest {
     @Test
-    void kernelSourceMatchesAFloat64MoeOnTheCpu() throws IOException, InterruptedException {
-        Optional<String> cxx = compiler();
+    void cudaCodePathMatchesAFloat64MoeOnTheCpu() throws IOException, InterruptedException {
+        check(compiler(false), "emu_check", List.of());
+    }
+
+    @Test
+    void hipCodePathWithEmulatedMfmaMatchesAFloat64MoeOnTheCpu() throws IOException, InterruptedException {
+        check(compiler(true), "emu_check_wave64", List.of("-DMOE_EMU_WAVE64", "-Wno-psabi"));
+    }
+
+    private static void check(Optional<String> cxx, String name, List<String> flags)
+            throws IOException, InterruptedException {
         if (cxx.isEmpty()) {
-            String message = "a C++20 compiler (set CXX, or install g++ or clang++-22)";
+            String message = flags.isEmpty() ? "a C++20 compiler (set CXX, or install g++ or clang++-22)"
+                    : "clang++ (clang++-22 or clang++ on the PATH) for the wave64 emulation";
             if (Boolean.getBoolean("moe.test.strict")) {
                 Assertions.fail("AiterCpuEmulationTest needs " + message + " (-Dmoe.test.strict=true)");
             }
             System.err.println("[SKIPPED] AiterCpuEmulationTest needs " + message);
             Assumptions.abort(message);
         }
-        Path exe = Path.of("target", "emu_check");
+        Path exe = Path.of("target", name);
         Files.createDirectories(exe.getParent());
-        String compileLog = run(List.of(cxx.get(), "-std=c++20", "-O1", "-pthread", "-DMOE_TARGET_CPU",
-                "-I", "src/test/cpp", "-I", "src/main/hip", "src/test/cpp/emu_check.cpp", "-o", exe.toString()), 0);
+        List<String> cmd = new java.util.ArrayList<>(List.of(cxx.get(), "-std=c++20", "-O1", "-pthread",
+                "-DMOE_TARGET_CPU"));
+        cmd.addAll(flags);
+        cmd.addAll(List.of("-I", "src/test/cpp", "-I", "src/main/hip", "src/test/cpp/emu_check.cpp", "-o", exe.toString()));
+        String compileLog = run(cmd, 0);
         String out = run(List.of(exe.toString()), -1);
         System.err.print(out);
+        assertThat(out).contains(flags.isEmpty() ? "(wave 32)" : "(wave 64)");
         assertThat(out.lines().filter(l -> l.endsWith(" ok")).count()).as(compileLog + out).isEqualTo(7);
         assertThat(out).doesNotContain("FAIL", "NaN");
     }
@@ -55,9 +71,11 @@ class AiterCpuEmulationTest {
         return text;
     }
 
-    private static Optional<String> compiler() {
+    private static Optional<String> compiler(boolean clangOnly) {
         String env = System.getenv("CXX");
-        for (String c : new String[] {env == null ? "" : env, "g++", "clang++-22", "clang++"}) {
+        String[] candidates = clangOnly ? new String[] {env != null && env.contains("clang") ? env : "", "clang++-22",
+            "clang++"} : new String[] {env == null ? "" : env, "g++", "clang++-22", "clang++"};
+        for (String c : candidates) {
             if (!c.isBlank() && onPath(c)) {
                 return Optional.of(c);
             }
