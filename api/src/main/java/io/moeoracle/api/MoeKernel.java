@@ -57,7 +57,8 @@ import io.moeoracle.api.tensor.Tensor;
  * <p><b>Errors.</b> Every failure is a {@link MoeKernelException}: {@link BadInputException} and
  * {@link KernelStateException} before any native call (the kernel stays usable),
  * {@link NativeFailureException} when a native call fails. Nothing a caller passes may crash the
- * JVM.
+ * JVM. (The one exception to the rule is {@link #allocate} on a host-only kernel, an optional
+ * operation that throws {@link UnsupportedOperationException}, as the JDK's optional operations do.)
  */
 public interface MoeKernel extends AutoCloseable {
 
@@ -190,11 +191,12 @@ public interface MoeKernel extends AutoCloseable {
      * @param dtype element type
      * @param shape extents
      * @return the tensor; close it to free the memory
-     * @throws BadInputException for host-only kernels (pass host tensors instead)
+     * @throws UnsupportedOperationException for host-only kernels (the optional-operation convention:
+     *     hosts catch it to learn that the kernel takes host tensors only)
      */
     default DeviceTensor allocate(DType dtype, long... shape) {
-        throw new BadInputException(providerId() + " runs on host memory and allocates no device tensors;"
-                + " pass HostTensors");
+        throw new UnsupportedOperationException(providerId() + " runs on host memory and allocates no device"
+                + " tensors; pass HostTensors");
     }
 
     /**
