@@ -53,33 +53,44 @@ static void bf16_row(const uint16_t *src, float *dst, int n) {
     }
 }
 
-/* Takes the next lora slot index from the shared counter; -1 when none is left. */
+/* Takes the next work item from the shared counter; -1 when none is left. */
 static int next(int *pos, int total) {
     int i = __atomic_fetch_add(pos, 1, __ATOMIC_RELAXED);
     return i < total ? i : -1;
 }
 
+/* An item is up to MOE_LORA_NB slots of one (expert, adapter) group: each factor row is loaded once
+ * and applied to all of them (a small GEMM), instead of once per slot. */
 void moe_lora_w13(const moe_fwd *f, int *pos, int tid, int threads) {
     (void)threads;
     const moe_layer *L = f->L;
     int H = L->H, I = L->I;
-    float *x = f->scratch + (size_t)tid * f->scratch_len;
-    float u[2 * 512];
-    for (int k; (k = next(pos, f->nl)) >= 0;) {
-        int s = f->lslots[k];
-        const moe_lora *a = L->lora[f->slot_ad[s]];
-        int r = a->rank, e = f->slot_e[s];
-        bf16_row(f->x + (size_t)f->slot_tok[s] * H, x, H);
+    float *x = f->scratch + (size_t)tid * f->scratch_len;  /* [NB][H] */
+    float *u = x + (size_t)MOE_LORA_NB * (H > I ? H : I);  /* [NB][2r] */
+    for (int k; (k = next(pos, f->nitems)) >= 0;) {
+        const int32_t *sl = f->lslots + f->items[2 * k];
+        int nb = f->items[2 * k + 1];
+        const moe_lora *a = L->lora[f->slot_ad[sl[0]]];
+        int r = a->rank, e = f->slot_e[sl[0]];
+        for (int b = 0; b < nb; b++) {
+            bf16_row(f->x + (size_t)f->slot_tok[sl[b]] * H, x + (size_t)b * H, H);
+        }
         const float *A = a->a13 + (size_t)e * 2 * r * H;
         const float *B = a->b13 + (size_t)e * 2 * r * I;
         for (int q = 0; q < 2 * r; q++) {
-            u[q] = a->scaling * dot(A + (size_t)q * H, x, H);
+            for (int b = 0; b < nb; b++) {
+                u[b * 2 * r + q] = a->scaling * dot(A + (size_t)q * H, x + (size_t)b * H, H);
+            }
         }
-        float *d = f->d13 + (size_t)s * 2 * I;
-        memset(d, 0, (size_t)2 * I * sizeof(float));
+        for (int b = 0; b < nb; b++) {
+            memset(f->d13 + (size_t)sl[b] * 2 * I, 0, (size_t)2 * I * sizeof(float));
+        }
         for (int q = 0; q < r; q++) {
-            axpy(u[q], B + (size_t)q * I, d, I);
-            axpy(u[r + q], B + (size_t)(r + q) * I, d + I, I);
+            for (int b = 0; b < nb; b++) {
+                float *d = f->d13 + (size_t)sl[b] * 2 * I;
+                axpy(u[b * 2 * r + q], B + (size_t)q * I, d, I);
+                axpy(u[b * 2 * r + r + q], B + (size_t)(r + q) * I, d + I, I);
+            }
         }
     }
 }
@@ -88,22 +99,30 @@ void moe_lora_w2(const moe_fwd *f, int *pos, int tid, int threads) {
     (void)threads;
     const moe_layer *L = f->L;
     int H = L->H, I = L->I;
-    float *act = f->scratch + (size_t)tid * f->scratch_len;
-    float v[512];
-    for (int k; (k = next(pos, f->nl)) >= 0;) {
-        int s = f->lslots[k];
-        const moe_lora *a = L->lora[f->slot_ad[s]];
-        int r = a->rank, e = f->slot_e[s];
-        bf16_row(f->act + (size_t)s * I, act, I);
+    float *act = f->scratch + (size_t)tid * f->scratch_len;  /* [NB][I] */
+    float *v = act + (size_t)MOE_LORA_NB * (H > I ? H : I);  /* [NB][r] */
+    for (int k; (k = next(pos, f->nitems)) >= 0;) {
+        const int32_t *sl = f->lslots + f->items[2 * k];
+        int nb = f->items[2 * k + 1];
+        const moe_lora *a = L->lora[f->slot_ad[sl[0]]];
+        int r = a->rank, e = f->slot_e[sl[0]];
+        for (int b = 0; b < nb; b++) {
+            bf16_row(f->act + (size_t)sl[b] * I, act + (size_t)b * I, I);
+        }
         const float *A = a->a2 + (size_t)e * r * I;
         const float *B = a->b2 + (size_t)e * r * H;
         for (int q = 0; q < r; q++) {
-            v[q] = a->scaling * dot(A + (size_t)q * I, act, I);
+            for (int b = 0; b < nb; b++) {
+                v[b * r + q] = a->scaling * dot(A + (size_t)q * I, act + (size_t)b * I, I);
+            }
         }
-        float *d = f->d2 + (size_t)s * H;
-        memset(d, 0, (size_t)H * sizeof(float));
+        for (int b = 0; b < nb; b++) {
+            memset(f->d2 + (size_t)sl[b] * H, 0, (size_t)H * sizeof(float));
+        }
         for (int q = 0; q < r; q++) {
-            axpy(v[q], B + (size_t)q * H, d, H);
+            for (int b = 0; b < nb; b++) {
+                axpy(v[b * r + q], B + (size_t)q * H, f->d2 + (size_t)sl[b] * H, H);
+            }
         }
     }
 }

@@ -680,7 +680,8 @@ EXPORT int32_t moe_cpu_layer_forward(void *layer, int32_t T, const void *hidden,
         }
     }
     int nthreads = moe_pool_threads(L->pool);
-    int scratch_len = H > I ? H : I;
+    int scratch_len = MOE_LORA_NB * (H > I ? H : I) + MOE_LORA_NB * 2 * 512;
+    size_t max_items = S + (size_t)E * (L->lora_slots > 0 ? L->lora_slots : 1);
     size_t o_cnt = 0;
     size_t o_off = o_cnt + ALIGN64((size_t)E * 4);
     size_t o_tok = o_off + ALIGN64((size_t)(E + 1) * 4);
@@ -694,7 +695,8 @@ EXPORT int32_t moe_cpu_layer_forward(void *layer, int32_t T, const void *hidden,
     size_t o_lora = o_acc + (out_dtype == DT_BF16 ? ALIGN64((size_t)T * H * 4) : 0);
     size_t o_lad = o_lora, o_le = o_lad + ALIGN64(S * 4), o_ls = o_le + ALIGN64(S * 4);
     size_t o_d13 = o_ls + ALIGN64(S * 4), o_d2 = o_d13 + ALIGN64(S * 2 * I * 4);
-    size_t o_scr = o_d2 + ALIGN64(S * H * 4);
+    size_t o_items = o_d2 + ALIGN64(S * H * 4);
+    size_t o_scr = o_items + ALIGN64(max_items * 8);
     size_t total = adapter_ids ? o_scr + ALIGN64((size_t)nthreads * scratch_len * 4) : o_lora;
     if (ensure_ws(L, total) != 0) {
         return fail(L->error, MOE_ENOMEM, "moe_cpu_layer_forward: out of memory for a %zu-byte workspace (T=%d)",
@@ -814,16 +816,31 @@ EXPORT int32_t moe_cpu_layer_forward(void *layer, int32_t T, const void *hidden,
     }
     if (adapter_ids) {
         int32_t *slot_ad = (int32_t *)(ws + o_lad), *slot_e = (int32_t *)(ws + o_le), *lslots = (int32_t *)(ws + o_ls);
-        int nl = 0;
+        int32_t *items = (int32_t *)(ws + o_items);
+        int nl = 0, nitems = 0;
         for (int e = 0; e < E; e++) {
             for (int s = off[e]; s < off[e + 1]; s++) {
                 slot_e[s] = e;
                 slot_ad[s] = adapter_ids[slot_tok[s]];
             }
         }
-        for (size_t s = 0; s < S; s++) {
-            if (slot_ad[s] >= 0) {
-                lslots[nl++] = (int32_t)s;
+        /* slots grouped by (expert, adapter), each group cut into items of at most MOE_LORA_NB */
+        for (int e = 0; e < E; e++) {
+            if (off[e + 1] == off[e]) {
+                continue;
+            }
+            for (int a = 0; a < L->lora_slots; a++) {
+                int first = nl;
+                for (int s = off[e]; s < off[e + 1]; s++) {
+                    if (slot_ad[s] == a) {
+                        lslots[nl++] = s;
+                    }
+                }
+                for (int b = first; b < nl; b += MOE_LORA_NB) {
+                    items[2 * nitems] = b;
+                    items[2 * nitems + 1] = nl - b < MOE_LORA_NB ? nl - b : MOE_LORA_NB;
+                    nitems++;
+                }
             }
         }
         if (nl > 0) {
@@ -831,6 +848,8 @@ EXPORT int32_t moe_cpu_layer_forward(void *layer, int32_t T, const void *hidden,
             j.f.slot_e = slot_e;
             j.f.lslots = lslots;
             j.f.nl = nl;
+            j.f.items = items;
+            j.f.nitems = nitems;
             j.f.d13 = (float *)(ws + o_d13);
             j.f.d2 = (float *)(ws + o_d2);
             j.f.scratch = (float *)(ws + o_scr);

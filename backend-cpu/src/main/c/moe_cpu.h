@@ -104,13 +104,17 @@ typedef struct moe_fwd {
     /* LoRA (all NULL / 0 without adapters in this call) */
     const int32_t *slot_ad; /* [T*K] adapter of each slot, -1 none */
     const int32_t *slot_e;  /* [T*K] expert of each slot */
-    const int32_t *lslots;  /* slots with an adapter, ascending */
+    const int32_t *lslots;  /* slots with an adapter, grouped by (expert, adapter) */
     int nl;
+    const int32_t *items;   /* [nitems][2]: first index into lslots, count (<= MOE_LORA_NB), one group each */
+    int nitems;
     float *d13;             /* [T*K][2I]: gate delta [0, I), up delta [I, 2I) */
     float *d2;              /* [T*K][H] */
-    float *scratch;         /* [threads][max(H, I)] */
+    float *scratch;         /* [threads][scratch_len]: NB rows of max(H, I), then NB x 2 x 512 */
     int scratch_len;
 } moe_fwd;
+
+#define MOE_LORA_NB 8 /* slots of one (expert, adapter) group per work item */
 
 /* lora.c: the low-rank terms beside the base kernels (each takes its slots from *pos) */
 void moe_lora_w13(const moe_fwd *f, int *pos, int tid, int threads);
