@@ -626,37 +626,52 @@ struct LoraSlot {
     float scaling;
 };
 
-__device__ __forceinline__ const LoraSlot* lora_slot_of(const int* adapter_ids, int id, int topk, int slots,
-                                                       const LoraSlot* table) {
-    const int a = __ldg(adapter_ids + id / topk);
-    if (a < 0 || a >= slots) return nullptr;
-    const LoraSlot* s = table + a;
-    return s->rank > 0 ? s : nullptr;
+// The tile's rows, read once per block into shared memory (the id -> token -> adapter -> slot chain is
+// three dependent loads; done by M threads at once rather than once per row by every thread):
+// s_slot[r] = the slot, -1 without adapter (or an empty / out-of-range slot), -2 for a padding row.
+#define LORA_M_MAX 128
+__device__ __forceinline__ void lora_rows(const int* __restrict__ sorted_ids, int tile, int M,
+                                          const int* __restrict__ adapter_ids, int topk, int slots,
+                                          const LoraSlot* __restrict__ table, int* s_id, int* s_slot) {
+    for (int r = threadIdx.x; r < M; r += blockDim.x) {
+        const int id = __ldg(sorted_ids + tile * M + r);
+        int slot = -2;
+        if (id >= 0) {
+            const int a = __ldg(adapter_ids + id / topk);
+            slot = (a >= 0 && a < slots && table[a].rank > 0) ? a : -1;
+        }
+        s_id[r] = id;
+        s_slot[r] = slot;
+    }
+    __syncthreads();
 }
 
 // grid (ceil(q_max / 8), tiles_max), 256 threads: warp w computes U[pos][blockIdx.x * 8 + w] for
-// every row of the tile. K (H or I) is a multiple of 32; x and A rows are 16-byte aligned.
+// every row of the tile. K (H or I) is a multiple of 32; x and A rows are 16-byte aligned; M <= 128.
 extern "C" __global__ void __launch_bounds__(256) moe_lora_shrink(
     const __nv_bfloat16* __restrict__ X, int x_stride, int x_by_pos, int K, const int* __restrict__ sorted_ids,
     const int* __restrict__ tile_expert, const int* __restrict__ num_tiles, int M, const int* __restrict__ adapter_ids,
     int topk, int slots, const LoraSlot* __restrict__ table, int which, float* __restrict__ U, int u_stride) {
+    __shared__ int s_id[LORA_M_MAX];
+    __shared__ int s_slot[LORA_M_MAX];
     const int tile = blockIdx.y;
-    if (tile >= __ldg(num_tiles)) return;
+    if (tile >= __ldg(num_tiles)) return;  // uniform over the block
     const int e = __ldg(tile_expert + tile);
+    lora_rows(sorted_ids, tile, M, adapter_ids, topk, slots, table, s_id, s_slot);
     const int q = blockIdx.x * 8 + (threadIdx.x >> 5);
     const int lane = threadIdx.x & 31;
-    if (q >= u_stride) return;
+    if (q >= u_stride) return;  // after the barrier
     for (int r = 0; r < M; r++) {
-        const int pos = tile * M + r;
-        const int id = __ldg(sorted_ids + pos);
-        if (id < 0) continue;
-        const LoraSlot* s = lora_slot_of(adapter_ids, id, topk, slots, table);
-        if (!s) continue;
+        const int slot = s_slot[r];
+        if (slot < 0) continue;
+        const LoraSlot* s = table + slot;
         const int Q = which == 0 ? 2 * s->rank : s->rank;
         if (q >= Q) continue;
+        const int pos = tile * M + r;
         const __nv_bfloat16* a = (which == 0 ? s->a13 : s->a2) + ((size_t)e * Q + q) * K;
-        const __nv_bfloat16* x = X + (size_t)(x_by_pos ? pos : id / topk) * x_stride;
+        const __nv_bfloat16* x = X + (size_t)(x_by_pos ? pos : s_id[r] / topk) * x_stride;
         float sum = 0.f;
+#pragma unroll 4
         for (int k = lane * 8; k < K; k += 256) {
             uint4 av = *reinterpret_cast<const uint4*>(a + k);
             uint4 xv = *reinterpret_cast<const uint4*>(x + k);
@@ -680,21 +695,25 @@ extern "C" __global__ void __launch_bounds__(256) moe_lora_expand(
     const int* __restrict__ sorted_ids, const int* __restrict__ tile_expert, const int* __restrict__ num_tiles, int M,
     const int* __restrict__ adapter_ids, int topk, int slots, const LoraSlot* __restrict__ table, int which,
     const float* __restrict__ U, int u_stride, int N_real, int N_pad, float* __restrict__ D) {
+    __shared__ int s_id[LORA_M_MAX];
+    __shared__ int s_slot[LORA_M_MAX];
     const int tile = blockIdx.y;
-    if (tile >= __ldg(num_tiles)) return;
+    if (tile >= __ldg(num_tiles)) return;  // uniform over the block
     const int e = __ldg(tile_expert + tile);
+    lora_rows(sorted_ids, tile, M, adapter_ids, topk, slots, table, s_id, s_slot);
     const int n = blockIdx.x * 256 + threadIdx.x;
-    if (n >= N_pad) return;
+    if (n >= N_pad) return;  // after the barrier
     for (int r = 0; r < M; r++) {
+        const int slot = s_slot[r];
+        if (slot == -2) continue;  // padding: no GEMM epilogue reads this row
         const int pos = tile * M + r;
-        const int id = __ldg(sorted_ids + pos);
-        if (id < 0) continue;
-        const LoraSlot* s = n < N_real ? lora_slot_of(adapter_ids, id, topk, slots, table) : nullptr;
         float v = 0.f;
-        if (s) {
+        if (slot >= 0 && n < N_real) {
+            const LoraSlot* s = table + slot;
             const int rank = s->rank;
             const __nv_bfloat16* b = (which == 0 ? s->b13 : s->b2) + ((size_t)e * N_real + n) * rank;
             const float* u = U + (size_t)pos * u_stride + (which == 0 ? (n & 1) * rank : 0);
+#pragma unroll 8
             for (int q = 0; q < rank; q++) v += __bfloat162float(b[q]) * u[q];
             v *= s->scaling;
         }

@@ -24,6 +24,8 @@ final class MarlinLora {
     static final int SLOT_BYTES = 40;
     /** Threads per block of the shrink and expand kernels. */
     static final int THREADS = 256;
+    /** Rows per tile the LoRA kernels hold in shared memory ({@code LORA_M_MAX} in marlin_moe.cu). */
+    static final int ROWS_MAX = 128;
     /** Warps (outputs q) per shrink block. */
     static final int SHRINK_WARPS = THREADS / 32;
 

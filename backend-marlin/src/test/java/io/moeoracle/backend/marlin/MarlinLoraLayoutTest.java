@@ -89,6 +89,14 @@ class MarlinLoraLayoutTest {
     }
 
     @Test
+    void everyMTileFitsTheLoraKernelsRowTable() {
+        for (int m : MarlinPlan.M_TILES) {
+            assertThat(m).isLessThanOrEqualTo(MarlinLora.ROWS_MAX);
+        }
+        assertThat(MarlinPlan.M_MAX).isLessThanOrEqualTo(MarlinLora.ROWS_MAX);
+    }
+
+    @Test
     void scratchCoversEverySortedRowOfEveryTile() {
         MoeLayerSpec s = MoeLayerSpec.builder().experts(128).topK(4).hiddenSize(2880).intermediateSize(2880)
                 .maxTokensPerCall(256).lora(16, 4).build();
