@@ -80,6 +80,11 @@ public final class EmulationProvider implements MoeKernelProvider {
     }
 
     @Override
+    public String toString() {
+        return "EmulationProvider[" + ID + ", priority " + PRIORITY + ", host CPU, float64]";
+    }
+
+    @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
         SupportVerdict v = isSupported(spec, device);
         if (v instanceof SupportVerdict.Unsupported(String reason, String remedy)) {
@@ -158,6 +163,11 @@ public final class EmulationProvider implements MoeKernelProvider {
         public void close() {
             closed = true;
             weights = null;
+        }
+
+        @Override
+        public String toString() {
+            return ID + " kernel for " + spec.describe() + (closed ? " (closed)" : weights == null ? " (not prepared)" : "");
         }
     }
 }

@@ -9,7 +9,10 @@ import java.nio.file.Path;
 /**
  * What this process holds in host memory, split in two: the Java heap in use after a collection,
  * and everything resident outside the heap (native allocations, mapped libraries, device staging
- * buffers). Linux only: the resident size comes from {@code /proc/self/status}.
+ * buffers). Linux only: the resident size comes from {@code /proc/self/status}. The second number
+ * is exact only in a JVM whose heap is committed and touched up front ({@code -Xms} equal to
+ * {@code -Xmx}, {@code -XX:+AlwaysPreTouch}), as in the kit's forked JVM; elsewhere the first touch
+ * of committed heap pages shows up as growth.
  *
  * @param heapUsed heap bytes in use after a full collection
  * @param offHeapResident resident bytes minus the committed heap

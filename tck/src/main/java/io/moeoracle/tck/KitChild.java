@@ -40,15 +40,14 @@ public final class KitChild {
         switch (args[0]) {
             case "bad-input" -> badInput(out, args[1], Arrays.copyOfRange(args, 2, args.length));
             case "simulated" -> simulated(out, args);
+            case "resources" -> resources(out, args[1], args[2]);
             default -> throw new IllegalArgumentException("unknown task " + args[0]);
         }
         out.flush();
     }
 
     private static void badInput(PrintStream out, String kitClass, String[] cases) throws Exception {
-        Constructor<?> c = Class.forName(kitClass).getDeclaredConstructor();
-        c.setAccessible(true);
-        MoeKernelCompatibilityKit kit = (MoeKernelCompatibilityKit) c.newInstance();
+        MoeKernelCompatibilityKit kit = kit(kitClass);
         MoeKernelProvider provider = kit.provider();
         DeviceInfo device = kit.device();
         MoeLayerSpec spec = kit.firstRunnableSpec(provider, device);
@@ -62,6 +61,56 @@ public final class KitChild {
             } catch (Throwable e) {
                 out.println(TAG + "fail " + name + " " + oneLine(e));
             }
+        }
+    }
+
+    private static MoeKernelCompatibilityKit kit(String kitClass) throws Exception {
+        Constructor<?> c = Class.forName(kitClass).getDeclaredConstructor();
+        c.setAccessible(true);
+        return (MoeKernelCompatibilityKit) c.newInstance();
+    }
+
+    /** Runs create/prepare/close cycles or forwards between two measurements of a pre-touched heap. */
+    private static void resources(PrintStream out, String kitClass, String what) throws Exception {
+        MoeKernelCompatibilityKit kit = kit(kitClass);
+        MoeKernelProvider p = kit.provider();
+        DeviceInfo d = kit.device();
+        MoeLayerSpec spec = kit.firstRunnableSpec(p, d);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            io.moeoracle.api.tensor.MoeWeights w = io.moeoracle.reference.RandomMoe.weights(spec, 21, arena);
+            Runnable step;
+            int n;
+            io.moeoracle.api.MoeKernel kernel = null;
+            if (what.equals("cycles")) {
+                n = kit.lifeCycles();
+                step = () -> {
+                    try (io.moeoracle.api.MoeKernel k = p.create(spec, d)) {
+                        k.prepare(w);
+                    }
+                };
+            } else {
+                n = kit.forwards();
+                io.moeoracle.api.MoeKernel k = p.create(spec, d);
+                kernel = k;
+                k.prepare(w);
+                KitForward.Inputs in = KitForward.random(spec, 1, 23, true, false, arena);
+                io.moeoracle.api.tensor.HostTensor o = io.moeoracle.api.tensor.HostTensor.allocate(arena,
+                        io.moeoracle.api.tensor.DType.F32, 1, spec.hiddenSize());
+                step = () -> k.forward(in.hidden(), in.routing(), o);
+            }
+            for (int i = 0; i < Math.max(20, n / 10); i++) {
+                step.run();
+            }
+            HostMemory before = HostMemory.measure();
+            for (int i = 0; i < n; i++) {
+                step.run();
+            }
+            HostMemory after = HostMemory.measure();
+            if (kernel != null) {
+                kernel.close();
+            }
+            out.println(TAG + "growth " + after.growthSince(before) + " " + n + " " + spec.describe().replace(' ', '_')
+                    + " before:_" + before.toString().replace(' ', '_') + ";_after:_" + after.toString().replace(' ', '_'));
         }
     }
 

@@ -36,11 +36,16 @@ final class KitFork {
     }
 
     static Result run(List<String> args) {
+        return run(List.of(), args);
+    }
+
+    static Result run(List<String> jvmArgs, List<String> args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-Xss2m");
         cmd.add("-XX:-CreateCoredumpOnCrash");
+        cmd.addAll(jvmArgs);
         System.getProperties().stringPropertyNames().stream()
                 .filter(k -> k.startsWith("moe.") || k.equals("java.library.path"))
                 .sorted().forEach(k -> cmd.add("-D" + k + "=" + System.getProperty(k)));

@@ -1,0 +1,263 @@
+package io.moeoracle.tck;
+
+import io.moeoracle.api.MoeKernel;
+import io.moeoracle.api.MoeKernelProvider;
+import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.spec.Activation;
+import io.moeoracle.api.spec.ActivationFormat;
+import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.spec.WeightFormat;
+import io.moeoracle.api.tensor.DType;
+import io.moeoracle.api.tensor.ForwardArgs;
+import io.moeoracle.api.tensor.HostTensor;
+import io.moeoracle.api.tensor.MoeWeights;
+import io.moeoracle.api.tensor.Routing;
+import io.moeoracle.api.tensor.Tensor;
+import io.moeoracle.reference.ReferenceMoe;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * A host-side provider built on the float64 reference, correct unless given one flaw: the kit's own
+ * tests run the kit against each flaw and check that the kit notices. Each flaw is a subclass with
+ * the public no-argument constructor a provider has (the kit's forked JVM instantiates it).
+ */
+class FlawedProvider implements MoeKernelProvider {
+    /** What is wrong with it. */
+    enum Flaw {
+        /** Nothing: passes the kit. */
+        NONE,
+        /** Says it runs GELU, runs SiLU instead. */
+        CLAIMS_GELU_RUNS_SILU,
+        /** Every output 5% too large. */
+        OFF_BY_FIVE_PERCENT,
+        /** Leaks 16 KiB of native memory per forward. */
+        LEAKS_PER_FORWARD,
+        /** Calls abort() (a native crash) when hidden has the wrong width. */
+        CRASHES_ON_WRONG_SHAPE,
+        /** Computes into a buffer shared by all calls, without a lock, and claims to be thread-safe. */
+        NOT_THREAD_SAFE
+    }
+
+    private final Flaw flaw;
+
+    FlawedProvider(Flaw flaw) {
+        this.flaw = flaw;
+    }
+
+    @Override
+    public String id() {
+        return "flawed-" + flaw.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+
+    @Override
+    public String description() {
+        return "the float64 reference with the flaw " + flaw;
+    }
+
+    @Override
+    public int priority(MoeLayerSpec spec, DeviceInfo device) {
+        return -1000;
+    }
+
+    @Override
+    public boolean runsOnHost() {
+        return true;
+    }
+
+    @Override
+    public SupportVerdict isSupported(MoeLayerSpec spec, DeviceInfo device) {
+        WeightFormat.Kind k = spec.quant().weights().kind();
+        if (k != WeightFormat.Kind.MXFP4 && k != WeightFormat.Kind.BF16) {
+            return SupportVerdict.unsupported(spec.quant().weights() + " weights are not read", "use mxfp4 or bf16");
+        }
+        if (spec.activationFormat() != ActivationFormat.STANDARD || spec.lora()) {
+            return SupportVerdict.unsupported("only the standard layout without LoRA", "use the standard layout");
+        }
+        return SupportVerdict.supported("the reference on the host");
+    }
+
+    @Override
+    public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
+        if (!isSupported(spec, device).isSupported()) {
+            throw new IllegalArgumentException(id() + " cannot run " + spec.describe());
+        }
+        return new Kernel(spec, device);
+    }
+
+    @Override
+    public String toString() {
+        return "FlawedProvider[" + id() + "]";
+    }
+
+    private final class Kernel implements MoeKernel {
+        private final MoeLayerSpec spec;
+        private final MoeLayerSpec runs;
+        private final DeviceInfo device;
+        private volatile MoeWeights weights;
+        private volatile boolean closed;
+        private HostTensor shared; // NOT_THREAD_SAFE: one scratch for all calls
+
+        Kernel(MoeLayerSpec spec, DeviceInfo device) {
+            this.spec = spec;
+            this.device = device;
+            this.runs = flaw == Flaw.CLAIMS_GELU_RUNS_SILU && spec.activation() instanceof Activation.Gelu
+                    ? spec.toBuilder().activation(Activation.SILU).build() : spec;
+        }
+
+        @Override
+        public String providerId() {
+            return id();
+        }
+
+        @Override
+        public MoeLayerSpec spec() {
+            return spec;
+        }
+
+        @Override
+        public DeviceInfo device() {
+            return device;
+        }
+
+        @Override
+        public void prepare(MoeWeights w) {
+            if (closed) {
+                throw new IllegalStateException("closed");
+            }
+            w.validate(spec);
+            weights = w;
+        }
+
+        @Override
+        public boolean isPrepared() {
+            return weights != null;
+        }
+
+        @Override
+        public void forward(Tensor hidden, Routing routing, Tensor out) {
+            if (flaw == Flaw.CRASHES_ON_WRONG_SHAPE && hidden.rank() == 2 && hidden.dim(1) != spec.hiddenSize()) {
+                abort(); // what a native kernel reading past its buffer would do, deterministically
+            }
+            if (closed || weights == null) {
+                throw new IllegalStateException(closed ? "closed" : "not prepared");
+            }
+            ForwardArgs.check(spec, hidden, routing, out);
+            ForwardArgs.checkIds(spec, routing);
+            HostTensor o = (HostTensor) out;
+            switch (flaw) {
+                case NOT_THREAD_SAFE -> {
+                    if (shared == null || shared.numel() < o.numel()) {
+                        shared = HostTensor.allocate(Arena.global(), DType.F32, spec.maxTokensPerCall(), spec.hiddenSize());
+                    }
+                    HostTensor scratch = shared.data().byteSize() == o.numel() * 4 ? shared
+                            : HostTensor.of(shared.data().asSlice(0, o.numel() * 4), DType.F32, o.shape());
+                    ReferenceMoe.forward(runs, weights, (HostTensor) hidden, routing, scratch);
+                    Thread.yield();
+                    copy(scratch, o);
+                }
+                case OFF_BY_FIVE_PERCENT -> {
+                    HostTensor tmp = HostTensor.allocate(Arena.ofAuto(), DType.F32, o.shape());
+                    ReferenceMoe.forward(runs, weights, (HostTensor) hidden, routing, tmp);
+                    for (long i = 0; i < tmp.numel(); i++) {
+                        tmp.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i,
+                                tmp.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i) * 1.05f);
+                    }
+                    copy(tmp, o);
+                }
+                case LEAKS_PER_FORWARD -> {
+                    Arena.global().allocate(16 << 10).fill((byte) 1);
+                    ReferenceMoe.forward(runs, weights, (HostTensor) hidden, routing, o);
+                }
+                default -> ReferenceMoe.forward(runs, weights, (HostTensor) hidden, routing, o);
+            }
+        }
+
+        private static void copy(HostTensor f32, HostTensor out) {
+            if (out.dtype() == DType.F32) {
+                MemorySegment.copy(f32.data(), 0, out.data(), 0, out.byteSize());
+            } else {
+                for (long i = 0; i < out.numel(); i++) {
+                    out.data().setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, io.moeoracle.api.quant.Bf16.fromFloat(
+                            f32.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i)));
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            weights = null;
+        }
+
+        @Override
+        public String toString() {
+            return "kernel of " + id() + " for " + spec.describe();
+        }
+    }
+
+    @SuppressWarnings("restricted")
+    private static void abort() {
+        try {
+            Linker linker = Linker.nativeLinker();
+            MethodHandle abort = linker.downcallHandle(linker.defaultLookup().find("abort").orElseThrow(),
+                    FunctionDescriptor.ofVoid());
+            abort.invokeExact();
+        } catch (Throwable e) {
+            throw new IllegalStateException("abort() returned", e);
+        }
+    }
+
+    /** The positive control. */
+    public static final class Flawless extends FlawedProvider {
+        /** For the forked JVM. */
+        public Flawless() {
+            super(Flaw.NONE);
+        }
+    }
+
+    /** Claims GELU, runs SiLU. */
+    public static final class ClaimsGelu extends FlawedProvider {
+        /** For the forked JVM. */
+        public ClaimsGelu() {
+            super(Flaw.CLAIMS_GELU_RUNS_SILU);
+        }
+    }
+
+    /** 5% off. */
+    public static final class OffByFivePercent extends FlawedProvider {
+        /** For the forked JVM. */
+        public OffByFivePercent() {
+            super(Flaw.OFF_BY_FIVE_PERCENT);
+        }
+    }
+
+    /** Leaks per forward. */
+    public static final class Leaky extends FlawedProvider {
+        /** For the forked JVM. */
+        public Leaky() {
+            super(Flaw.LEAKS_PER_FORWARD);
+        }
+    }
+
+    /** Crashes on a wrong shape. */
+    public static final class CrashesOnWrongShape extends FlawedProvider {
+        /** For the forked JVM. */
+        public CrashesOnWrongShape() {
+            super(Flaw.CRASHES_ON_WRONG_SHAPE);
+        }
+    }
+
+    /** Not thread-safe, says it is. */
+    public static final class NotThreadSafe extends FlawedProvider {
+        /** For the forked JVM. */
+        public NotThreadSafe() {
+            super(Flaw.NOT_THREAD_SAFE);
+        }
+    }
+}
