@@ -440,7 +440,7 @@ public abstract class MoeKernelCompatibilityKit {
         }
 
         @Test
-        @DisplayName("E8M0 extremes: every w13 scale 2^-127 (code 0) or 2^127 (code 254), inputs scaled to match")
+        @DisplayName("E8M0 extremes: every w13 scale 2^-127 (code 0) or 2^127 (code 254), hidden scaled by 2^115 or 2^-100")
         void e8m0Extremes() {
             MoeKernelProvider p = provider();
             DeviceInfo d = device();
@@ -457,7 +457,7 @@ public abstract class MoeKernelCompatibilityKit {
                         k.prepare(w);
                         int t = Math.min(9, spec.maxTokensPerCall());
                         HostTensor hidden = RandomMoe.hidden(t, spec.hiddenSize(), DType.F32, seed, arena);
-                        float factor = code == 0 ? 0x1p115f : 0x1p-120f; // keeps every product O(1) in fp32
+                        float factor = code == 0 ? 0x1p115f : 0x1p-100f; // products stay finite in fp32, inputs stay normal
                         for (long i = 0; i < hidden.numel(); i++) {
                             hidden.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i,
                                     hidden.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i) * factor);

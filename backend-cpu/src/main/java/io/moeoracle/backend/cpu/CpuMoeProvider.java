@@ -133,6 +133,11 @@ public final class CpuMoeProvider implements MoeKernelProvider, RooflineProbe {
     }
 
     @Override
+    public String toString() {
+        return "CpuMoeProvider[" + ID + ", C kernels on the host CPU]";
+    }
+
+    @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
         SupportVerdict v = isSupported(spec, device);
         if (v instanceof SupportVerdict.Unsupported(String reason, String remedy)) {
