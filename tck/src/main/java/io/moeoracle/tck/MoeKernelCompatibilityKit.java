@@ -60,7 +60,8 @@ import org.junit.jupiter.api.Test;
  * <p>One nested group per capability ({@link Capability}); a backend that cannot take part in one
  * opts out of that group with a reason ({@link #optOuts()}), never of the kit. Numerics are judged
  * as the relative L2 error against the float64 {@link io.moeoracle.reference.ReferenceMoe} on
- * fresh random inputs each run; every failure message names the seed that replays it. The
+ * fresh random inputs each run; every failure message names the seed that replays it
+ * ({@code -Dmoe.tck.seed=<seed>}). The
  * bad-input group and the simulated-device verdicts run in a forked JVM (this class path, the
  * {@code moe.*} system properties), so a crash fails a test instead of killing the run. Host
  * memory is measured on Linux ({@code /proc/self/status}).
@@ -169,8 +170,12 @@ public abstract class MoeKernelCompatibilityKit {
         Assumptions.assumeTrue(why == null, () -> provider().id() + " opted out of " + c + ": " + why);
     }
 
+    /** System property that replays a failure: the seed its message names. */
+    public static final String SEED_PROPERTY = "moe.tck.seed";
+
     private static long freshSeed() {
-        return System.nanoTime() ^ Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L;
+        Long replay = Long.getLong(SEED_PROPERTY);
+        return replay != null ? replay : System.nanoTime() ^ Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L;
     }
 
     /** Runs one spec on fresh random inputs and returns the error, with a message naming the case. */
