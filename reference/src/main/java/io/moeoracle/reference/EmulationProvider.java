@@ -1,6 +1,9 @@
 package io.moeoracle.reference;
 
 import io.moeoracle.api.MoeKernel;
+import io.moeoracle.api.Priority;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
@@ -23,8 +26,8 @@ import io.moeoracle.api.tensor.Tensor;
 public final class EmulationProvider implements MoeKernelProvider {
     /** The provider id. */
     public static final String ID = "emulation";
-    /** The lowest priority of the built-in providers: anything else supported runs first. */
-    public static final int PRIORITY = -1000;
+    /** {@link Priority#REFERENCE}: anything else supported runs first. */
+    public static final int PRIORITY = Priority.REFERENCE;
 
     /** For {@link java.util.ServiceLoader}. */
     public EmulationProvider() {
@@ -86,14 +89,15 @@ public final class EmulationProvider implements MoeKernelProvider {
 
     @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
-        SupportVerdict v = isSupported(spec, device);
-        if (v instanceof SupportVerdict.Unsupported(String reason, String remedy)) {
-            throw new IllegalArgumentException("emulation cannot run " + spec.describe() + ": " + reason + "; " + remedy);
-        }
+        SupportVerdict.requireSupported(this, spec, device);
         return new EmulationKernel(spec, device);
     }
 
-    /** Keeps the canonical weights and runs {@link ReferenceMoe} on every forward. Thread-safe. */
+    /**
+     * Keeps the canonical weights and runs {@link ReferenceMoe} on every forward. Thread-safe without
+     * locks: a forward reads the weights once, and {@code close} frees nothing a running forward uses
+     * (the canonical tensors belong to the caller).
+     */
     private static final class EmulationKernel implements MoeKernel {
         private final MoeLayerSpec spec;
         private final DeviceInfo device;
@@ -138,10 +142,17 @@ public final class EmulationProvider implements MoeKernelProvider {
             open();
             MoeWeights w = weights;
             if (w == null) {
-                throw new IllegalStateException("emulation kernel for " + spec.describe()
-                        + " is not prepared; call prepare(weights) first");
+                throw KernelStateException.notPrepared(ID, "forward");
             }
             ForwardArgs.check(spec, hidden, routing, out);
+            switch (routing) {
+                case Routing.Logits l -> host(l.logits(), "router logits");
+                case Routing.TopK k -> {
+                    host(k.ids(), "top-k ids");
+                    host(k.weights(), "top-k weights");
+                }
+            }
+            ForwardArgs.checkIds(spec, routing);
             ReferenceMoe.forward(spec, w, host(hidden, "hidden"), routing, host(out, "out"));
         }
 
@@ -149,13 +160,13 @@ public final class EmulationProvider implements MoeKernelProvider {
             if (t instanceof HostTensor h) {
                 return h;
             }
-            throw new IllegalArgumentException(name + " is a device tensor " + t
+            throw new BadInputException(name + " is a device tensor " + t
                     + "; the emulation kernel runs on the host: pass HostTensors");
         }
 
         private void open() {
             if (closed) {
-                throw new IllegalStateException("emulation kernel for " + spec.describe() + " is closed");
+                throw KernelStateException.closed(ID, "this call");
             }
         }
 

@@ -4,6 +4,7 @@ import io.moeoracle.api.quant.Mxfp8;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.tensor.ForwardArgs;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
@@ -60,7 +61,7 @@ public final class ReferenceMoe {
      * @param hidden {@code [T, H]} F32 or BF16
      * @param routing logits {@code [T, E]} or top-k {@code [T, k]}, host tensors
      * @param out {@code [T, H]} F32 or BF16; every element is written
-     * @throws IllegalArgumentException on any shape, dtype or id mismatch, before computing
+     * @throws BadInputException on any shape, dtype or id mismatch, before computing
      */
     public static void forward(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing, HostTensor out) {
         forward(spec, w, hidden, routing, out, Mxfp8.ScaleRule.OCP_FLOOR);
@@ -94,7 +95,7 @@ public final class ReferenceMoe {
      * @param hidden {@code [T, H]} F32 or BF16
      * @param routing logits {@code [T, E]} or top-k {@code [T, k]}, host tensors
      * @return the output, {@code T * H} doubles
-     * @throws IllegalArgumentException on any shape, dtype or id mismatch, before computing
+     * @throws BadInputException on any shape, dtype or id mismatch, before computing
      */
     public static double[] forward(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing) {
         int tokens = ForwardArgs.check(spec, hidden, routing, hidden);
@@ -112,7 +113,7 @@ public final class ReferenceMoe {
                             Mxfp8.ScaleRule mxfp8Scales) {
         int tokens = Math.toIntExact(hidden.dim(0));
         if (spec.lora()) {
-            throw new IllegalArgumentException("the reference does not apply LoRA adapters, but the spec has lora=true;"
+            throw new BadInputException("the reference does not apply LoRA adapters, but the spec has lora=true;"
                     + " merge the adapters into the expert weights first");
         }
         w.validate(spec);
@@ -135,7 +136,7 @@ public final class ReferenceMoe {
         if (t instanceof HostTensor ht) {
             return ht;
         }
-        throw new IllegalArgumentException(what + " are on device " + t + "; the reference reads host tensors only");
+        throw new BadInputException(what + " are on device " + t + "; the reference reads host tensors only");
     }
 
     private static TopKRouting.Selection readTopK(int tokens, int k, HostTensor ids, HostTensor weights) {

@@ -3,6 +3,7 @@ package io.moeoracle.reference;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.quant.Bf16;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
@@ -281,7 +282,7 @@ class ReferenceMoeTest {
             HostTensor out = HostTensor.allocate(arena, DType.F32, 2, 64);
             HostTensor logits = HostTensor.allocate(arena, DType.F32, 2, 2);
             assertThatThrownBy(() -> ReferenceMoe.forward(spec, w, hidden, Routing.logits(logits), out))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("out");
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("out");
             HostTensor ids = HostTensor.allocate(arena, DType.I32, 2, 1);
             ids.data().set(ValueLayout.JAVA_INT, 4, 7);
             HostTensor wt = HostTensor.allocate(arena, DType.F32, 2, 1);

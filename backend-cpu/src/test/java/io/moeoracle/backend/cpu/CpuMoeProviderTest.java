@@ -4,6 +4,7 @@ import static io.moeoracle.backend.cpu.CpuTestSupport.HOST;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.RooflineProbe;
@@ -84,7 +85,7 @@ class CpuMoeProviderTest {
         assertThat(((SupportVerdict.Supported) provider.isSupported(gptOss, simAvx2)).note()).contains("AVX2");
         assertThat(((SupportVerdict.Supported) provider.isSupported(gptOss, simAvx512)).note()).contains("AVX-512 BF16");
         assertThat(provider.isSupported(gptOss, simArm).isSupported()).isFalse();
-        assertThatThrownBy(() -> provider.create(gptOss, simAvx2)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> provider.create(gptOss, simAvx2)).isInstanceOf(BadInputException.class)
                 .hasMessageContaining("simulated");
     }
 

@@ -1,5 +1,6 @@
 package io.moeoracle.backend.marlin;
 
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.CapturedForward;
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.device.DeviceInfo;
@@ -449,7 +450,8 @@ class MarlinGpuTest {
             HostTensor intOut = HostTensor.allocate(arena, DType.I32, 4, 128);
             assertThatThrownBy(() -> kernel.forward(hidden, Routing.logits(logits), intOut))
                     .isInstanceOf(IllegalArgumentException.class);
-            assertThat(kernel).as("the standard kernel offers no batched call").isNotInstanceOf(BatchedMoeKernel.class);
+            assertThatThrownBy(() -> kernel.forwardBatched(hidden, hidden, out)).as("the standard kernel takes no batches")
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("call forward(");
             assertThatThrownBy(() -> kernel.capture(hidden, Routing.logits(logits), out))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("device tensors");
             // the kernel still works after all that
@@ -479,7 +481,7 @@ class MarlinGpuTest {
             Tensor flat = hidden.reshape(32, 128);
             assertThatThrownBy(() -> kernel.forward(flat, Routing.logits(RandomMoe.routerLogits(32, 8, 1, arena)),
                     HostTensor.allocate(arena, DType.BF16, 32, 128)))
-                    .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("forwardBatched");
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("forwardBatched");
         }
     }
 }

@@ -1,15 +1,19 @@
 package io.moeoracle.backend.cpu.ffi;
 
+import io.moeoracle.api.error.NativeFailureException;
+
 /**
- * The native library could not be found, extracted, opened or verified. Earlier failed attempts
+ * The native library could not be found, extracted, opened or verified: the api's
+ * {@link NativeFailureException} with call {@code load libmoeoracle_cpu}. Earlier failed attempts
  * are attached as suppressed exceptions; the message says what to do (e.g. which property to set).
  */
-public final class NativeLibraryException extends RuntimeException {
+public final class NativeLibraryException extends NativeFailureException {
     private static final long serialVersionUID = 1L;
+    private static final String CALL = "load libmoeoracle_cpu";
 
     /** @param message what failed and what to do */
     public NativeLibraryException(String message) {
-        super(message);
+        super(CALL, "", message, message, null);
     }
 
     /**
@@ -17,6 +21,6 @@ public final class NativeLibraryException extends RuntimeException {
      * @param cause the underlying error
      */
     public NativeLibraryException(String message, Throwable cause) {
-        super(message, cause);
+        super(CALL, "", message, message, cause);
     }
 }
