@@ -90,6 +90,10 @@ public final class EmulationProvider implements MoeKernelProvider {
     @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
         SupportVerdict.requireSupported(this, spec, device);
+        if (device.simulated()) { // MoeKernelProvider's contract, though the reference would not use the device
+            throw new io.moeoracle.api.error.BadInputException("emulation makes kernels for real devices only; "
+                    + device.id() + " is simulated: pass the host CPU or the device you run on");
+        }
         return new EmulationKernel(spec, device);
     }
 

@@ -3,6 +3,8 @@ package io.moeoracle.tck;
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
@@ -14,11 +16,12 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.ValueLayout;
 
 /**
- * The bad calls of the kit's bad-input group. Each must end in a typed exception thrown before any
- * native code runs: {@link IllegalArgumentException} for a wrong argument (after which the kernel
- * still runs a correct forward), {@link IllegalStateException} for a call out of life-cycle order.
- * They run in a forked JVM, so a backend that crashes on one fails that test instead of killing the
- * test run.
+ * The bad calls of the kit's bad-input group. Each must end in the api's typed exception, thrown
+ * before any native code runs: {@link BadInputException} for a wrong argument (after which the
+ * kernel still runs a correct forward), {@link KernelStateException} for a call out of life-cycle
+ * order. They run in a forked JVM, so a backend that crashes on one fails that test instead of
+ * killing the test run. For a kernel of the batched layout each case takes its batched form (hidden
+ * {@code [E_local, Tb, H]}, counts instead of routing).
  */
 public enum BadInputCase {
     /** hidden {@code [T, H + 32]}. */
@@ -46,7 +49,9 @@ public enum BadInputCase {
     /** forward after close. */
     FORWARD_AFTER_CLOSE("forward after close", true),
     /** prepare after close. */
-    PREPARE_AFTER_CLOSE("prepare after close", true);
+    PREPARE_AFTER_CLOSE("prepare after close", true),
+    /** the forward of the other token layout. */
+    FORWARD_OF_THE_OTHER_LAYOUT("the forward of the other token layout", false);
 
     private final String description;
     private final boolean lifeCycle;
@@ -74,7 +79,7 @@ public enum BadInputCase {
         try (Arena arena = Arena.ofShared()) {
             MoeWeights w = RandomMoe.weights(spec, 11, arena);
             int t = Math.min(4, spec.maxTokensPerCall());
-            KitForward.Inputs good = KitForward.random(spec, t, 12, true, false, arena);
+            KitForward.Call good = KitForward.call(spec, t, 12, true, false, arena);
             MoeKernel kernel = provider.create(spec, device);
             try {
                 if (this != FORWARD_BEFORE_PREPARE && this != WEIGHTS_OF_ANOTHER_LAYER) {
@@ -83,8 +88,8 @@ public enum BadInputCase {
                 if (this == FORWARD_AFTER_CLOSE || this == PREPARE_AFTER_CLOSE) {
                     kernel.close();
                 }
-                Class<? extends RuntimeException> expected = lifeCycle ? IllegalStateException.class
-                        : IllegalArgumentException.class;
+                Class<? extends RuntimeException> expected = lifeCycle ? KernelStateException.class
+                        : BadInputException.class;
                 RuntimeException thrown = null;
                 try {
                     badCall(kernel, spec, w, good, arena);
@@ -120,7 +125,12 @@ public enum BadInputCase {
         }
     }
 
-    private void badCall(MoeKernel kernel, MoeLayerSpec spec, MoeWeights w, KitForward.Inputs good, Arena arena) {
+    private void badCall(MoeKernel kernel, MoeLayerSpec spec, MoeWeights w, KitForward.Call call, Arena arena) {
+        if (call instanceof KitForward.Batched b) {
+            badBatchedCall(kernel, spec, w, b, arena);
+            return;
+        }
+        KitForward.Inputs good = (KitForward.Inputs) call;
         int t = Math.toIntExact(good.hidden().dim(0));
         int h = spec.hiddenSize();
         HostTensor out = HostTensor.allocate(arena, DType.F32, t, h);
@@ -148,6 +158,41 @@ public enum BadInputCase {
                     spec.toBuilder().hiddenSize(2 * h).build(), 5, arena));
             case FORWARD_BEFORE_PREPARE, FORWARD_AFTER_CLOSE -> kernel.forward(good.hidden(), good.routing(), out);
             case PREPARE_AFTER_CLOSE -> kernel.prepare(w);
+            case FORWARD_OF_THE_OTHER_LAYOUT -> kernel.forwardBatched(good.hidden().reshape(1, t, h),
+                    HostTensor.allocate(arena, DType.I32, 1), out.reshape(1, t, h));
+        }
+    }
+
+    private void badBatchedCall(MoeKernel kernel, MoeLayerSpec spec, MoeWeights w, KitForward.Batched good, Arena arena) {
+        int el = spec.localExperts();
+        int tb = Math.toIntExact(good.hidden().dim(1));
+        int h = spec.hiddenSize();
+        HostTensor out = HostTensor.allocate(arena, DType.F32, el, tb, h);
+        switch (this) {
+            case HIDDEN_OF_THE_WRONG_WIDTH -> kernel.forwardBatched(HostTensor.allocate(arena, DType.F32, el, tb, h + 32),
+                    good.counts(), HostTensor.allocate(arena, DType.F32, el, tb, h + 32));
+            case HIDDEN_OF_RANK_THREE -> kernel.forwardBatched(good.hidden().reshape((long) el * tb, h), good.counts(),
+                    out.reshape((long) el * tb, h));
+            case OUT_OF_ANOTHER_SHAPE -> kernel.forwardBatched(good.hidden(), good.counts(),
+                    HostTensor.allocate(arena, DType.F32, el, tb + 1, h));
+            case HIDDEN_AS_INTEGERS -> kernel.forwardBatched(HostTensor.allocate(arena, DType.I32, el, tb, h),
+                    good.counts(), out);
+            case LOGITS_FOR_TOO_MANY_EXPERTS, EXPERT_ID_OUT_OF_RANGE -> kernel.forwardBatched(good.hidden(),
+                    HostTensor.allocate(arena, DType.I32, el + 1), out);
+            case NEGATIVE_EXPERT_ID, EXPERT_IDS_AS_FLOATS -> kernel.forwardBatched(good.hidden(),
+                    HostTensor.allocate(arena, DType.F32, el), out);
+            case MORE_TOKENS_THAN_THE_SPEC_ALLOWS -> {
+                int many = spec.maxTokensPerCall() + 1;
+                kernel.forwardBatched(HostTensor.allocate(arena, DType.F32, el, many, h), good.counts(),
+                        HostTensor.allocate(arena, DType.F32, el, many, h));
+            }
+            case WEIGHTS_OF_ANOTHER_LAYER -> kernel.prepare(RandomMoe.weights(
+                    spec.toBuilder().hiddenSize(2 * h).build(), 5, arena));
+            case FORWARD_BEFORE_PREPARE, FORWARD_AFTER_CLOSE -> kernel.forwardBatched(good.hidden(), good.counts(), out);
+            case PREPARE_AFTER_CLOSE -> kernel.prepare(w);
+            case FORWARD_OF_THE_OTHER_LAYOUT -> kernel.forward(HostTensor.allocate(arena, DType.F32, 1, h),
+                    Routing.logits(RandomMoe.routerLogits(1, spec.experts(), 3, arena)),
+                    HostTensor.allocate(arena, DType.F32, 1, h));
         }
     }
 

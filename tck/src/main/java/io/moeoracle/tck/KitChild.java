@@ -93,10 +93,13 @@ public final class KitChild {
                 io.moeoracle.api.MoeKernel k = p.create(spec, d);
                 kernel = k;
                 k.prepare(w);
-                KitForward.Inputs in = KitForward.random(spec, 1, 23, true, false, arena);
+                KitForward.Call in = KitForward.call(spec, 1, 23, true, false, arena);
                 io.moeoracle.api.tensor.HostTensor o = io.moeoracle.api.tensor.HostTensor.allocate(arena,
-                        io.moeoracle.api.tensor.DType.F32, 1, spec.hiddenSize());
-                step = () -> k.forward(in.hidden(), in.routing(), o);
+                        io.moeoracle.api.tensor.DType.F32, in.hidden().shape());
+                step = switch (in) {
+                    case KitForward.Inputs s -> () -> k.forward(s.hidden(), s.routing(), o);
+                    case KitForward.Batched b -> () -> k.forwardBatched(b.hidden(), b.counts(), o);
+                };
             }
             for (int i = 0; i < Math.max(20, n / 10); i++) {
                 step.run();
@@ -122,8 +125,8 @@ public final class KitChild {
         SplittableRandom rnd = new SplittableRandom(Long.parseLong(args[2]));
         int draws = Integer.parseInt(args[3]);
         Set<String> features = args[6].isEmpty() ? Set.of() : Set.of(args[6].split(","));
-        DeviceInfo twin = new DeviceInfo("sim:kit-twin", Vendor.valueOf(args[4]), args[5], "kit twin", 8, 16L << 30,
-                features, true);
+        DeviceInfo twin = io.moeoracle.api.device.SimulatedDeviceCatalogue.device("kit-twin", Vendor.valueOf(args[4]),
+                args[5], "kit twin", 8, 16L << 30, features);
         List<DeviceInfo> devices = KitSpecs.simulated(twin);
         int verdicts = 0;
         for (int i = 0; i < draws; i++) {

@@ -1,7 +1,7 @@
 package io.moeoracle.tck;
 
 import io.moeoracle.api.device.DeviceInfo;
-import io.moeoracle.api.device.Vendor;
+import io.moeoracle.api.device.SimulatedDeviceCatalogue;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.ActivationType;
@@ -10,7 +10,6 @@ import io.moeoracle.api.spec.QuantScheme;
 import io.moeoracle.api.spec.WeightFormat;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -73,28 +72,27 @@ public final class KitSpecs {
     }
 
     /**
-     * What-if devices of every vendor, plus a simulated twin of the real device: a provider must
-     * judge all of them from their fields alone.
+     * What-if devices of every vendor (the api's built-in catalogue) plus a simulated twin of the
+     * real device: a provider must judge all of them from their fields alone.
      *
      * @param real the device under test
      * @return simulated devices
      */
     public static List<DeviceInfo> simulated(DeviceInfo real) {
         List<DeviceInfo> out = new ArrayList<>();
-        out.add(new DeviceInfo("sim:kit-twin", real.vendor(), real.arch(), real.name(), real.computeUnits(),
-                real.memoryBytes(), real.features(), true));
-        out.add(new DeviceInfo("sim:sm_80", Vendor.NVIDIA, "sm_80", "NVIDIA A100 (simulated)", 108, 80L << 30,
-                Set.of("bf16", "tf32"), true));
-        out.add(new DeviceInfo("sim:sm_90", Vendor.NVIDIA, "sm_90", "NVIDIA H100 (simulated)", 132, 80L << 30,
-                Set.of("bf16", "tf32", "fp8", "tma", "wgmma"), true));
-        out.add(new DeviceInfo("sim:gfx942", Vendor.AMD, "gfx942", "AMD MI300X (simulated)", 304, 192L << 30,
-                Set.of("bf16", "fp8"), true));
-        out.add(new DeviceInfo("sim:xe-hpc", Vendor.INTEL, "xe-hpc", "Intel Data Center GPU Max (simulated)", 512,
-                64L << 30, Set.of("bf16", "cl_khr_subgroups"), true));
-        out.add(new DeviceInfo("sim:cpu-avx512", Vendor.CPU, "x86-64-avx512", "x86-64 CPU (simulated)", 32, 64L << 30,
-                Set.of("avx2", "fma", "avx512f", "avx512bw", "avx512_bf16"), true));
-        out.add(new DeviceInfo("sim:cpu-avx2", Vendor.CPU, "x86-64-avx2", "x86-64 CPU (simulated)", 16, 32L << 30,
-                Set.of("avx2", "fma"), true));
+        out.add(SimulatedDeviceCatalogue.device("kit-twin", real.vendor(), real.arch(), real.name(), real.computeUnits(),
+                real.memoryBytes(), real.features()));
+        out.addAll(SimulatedDeviceCatalogue.builtIn().devices());
         return List.copyOf(out);
+    }
+
+    /**
+     * The catalogue's layers in the batched (expert-parallel) layout, for providers of that format.
+     *
+     * @return batched variants of {@link #catalogue()}
+     */
+    public static List<MoeLayerSpec> batchedCatalogue() {
+        return catalogue().stream().map(s -> s.toBuilder().activationFormat(ActivationFormat.BATCHED)
+                .maxTokensPerCall(32).build()).toList();
     }
 }

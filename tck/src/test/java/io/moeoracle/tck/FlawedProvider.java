@@ -4,6 +4,8 @@ import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
@@ -84,8 +86,9 @@ class FlawedProvider implements MoeKernelProvider {
 
     @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
-        if (!isSupported(spec, device).isSupported()) {
-            throw new IllegalArgumentException(id() + " cannot run " + spec.describe());
+        SupportVerdict.requireSupported(this, spec, device);
+        if (device.simulated()) {
+            throw new BadInputException(id() + " cannot make a kernel on the simulated " + device.id());
         }
         return new Kernel(spec, device);
     }
@@ -128,7 +131,7 @@ class FlawedProvider implements MoeKernelProvider {
         @Override
         public void prepare(MoeWeights w) {
             if (closed) {
-                throw new IllegalStateException("closed");
+                throw KernelStateException.closed(id(), "prepare");
             }
             w.validate(spec);
             weights = w;
@@ -145,7 +148,7 @@ class FlawedProvider implements MoeKernelProvider {
                 abort(); // what a native kernel reading past its buffer would do, deterministically
             }
             if (closed || weights == null) {
-                throw new IllegalStateException(closed ? "closed" : "not prepared");
+                throw closed ? KernelStateException.closed(id(), "forward") : KernelStateException.notPrepared(id(), "forward");
             }
             ForwardArgs.check(spec, hidden, routing, out);
             ForwardArgs.checkIds(spec, routing);
