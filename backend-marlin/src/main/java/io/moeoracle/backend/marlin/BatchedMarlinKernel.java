@@ -1,5 +1,6 @@
 package io.moeoracle.backend.marlin;
 
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.CapturedForward;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.MoeLayerSpec;
@@ -83,7 +84,7 @@ public final class BatchedMarlinKernel extends MarlinKernel {
         long countsPtr = staging.requireDevice("counts", counts).address();
         long outPtr = staging.requireDevice("out", out).address();
         if (tb == 0) {
-            throw new IllegalArgumentException("cannot capture a forward of empty batches");
+            throw new BadInputException("cannot capture a forward of empty batches");
         }
         synchronized (this) {
             context.ensureCurrent();
