@@ -78,8 +78,8 @@ class FlawedProvider implements MoeKernelProvider {
         if (k != WeightFormat.Kind.MXFP4 && k != WeightFormat.Kind.BF16) {
             return SupportVerdict.unsupported(spec.quant().weights() + " weights are not read", "use mxfp4 or bf16");
         }
-        if (spec.activationFormat() != ActivationFormat.STANDARD || spec.lora()) {
-            return SupportVerdict.unsupported("only the standard layout without LoRA", "use the standard layout");
+        if (spec.lora()) {
+            return SupportVerdict.unsupported("no LoRA", "merge the adapters");
         }
         return SupportVerdict.supported("the reference on the host");
     }
@@ -190,6 +190,61 @@ class FlawedProvider implements MoeKernelProvider {
                             f32.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i)));
                 }
             }
+        }
+
+        /** One reference call per valid row, routed to its expert with weight 1 (the others weight 0). */
+        @Override
+        public void forwardBatched(Tensor hidden, Tensor counts, Tensor out) {
+            if (closed || weights == null) {
+                throw closed ? KernelStateException.closed(id(), "forwardBatched")
+                        : KernelStateException.notPrepared(id(), "forwardBatched");
+            }
+            int tb = ForwardArgs.checkBatched(spec, hidden, counts, out);
+            HostTensor h = (HostTensor) hidden;
+            HostTensor o = (HostTensor) out;
+            int el = spec.localExperts();
+            int width = spec.hiddenSize();
+            int k = spec.topK();
+            MoeLayerSpec standard = runs.toBuilder().activationFormat(ActivationFormat.STANDARD).build();
+            try (Arena arena = Arena.ofConfined()) {
+                HostTensor ids = HostTensor.allocate(arena, DType.I32, 1, k);
+                HostTensor wts = HostTensor.allocate(arena, DType.F32, 1, k);
+                HostTensor row = HostTensor.allocate(arena, DType.F32, 1, width);
+                HostTensor y = HostTensor.allocate(arena, DType.F32, 1, width);
+                for (int e = 0; e < el; e++) {
+                    int c = Math.clamp(((HostTensor) counts).data().getAtIndex(ValueLayout.JAVA_INT_UNALIGNED, e), 0, tb);
+                    int global = spec.expertParallelRank() * el + e;
+                    for (int j = 0; j < k; j++) {
+                        ids.data().setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, j, (global + j) % spec.experts());
+                        wts.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, j, j == 0 ? 1f : 0f);
+                    }
+                    for (int i = 0; i < tb; i++) {
+                        long at = ((long) e * tb + i) * width;
+                        if (i < c) {
+                            for (int x = 0; x < width; x++) {
+                                row.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, x, value(h, at + x));
+                            }
+                            ReferenceMoe.forward(standard, weights, row, Routing.topK(ids, wts), y);
+                        } else {
+                            y.data().fill((byte) 0);
+                        }
+                        for (int x = 0; x < width; x++) {
+                            float v = y.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, x);
+                            if (o.dtype() == DType.F32) {
+                                o.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, at + x, v);
+                            } else {
+                                o.data().setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, at + x,
+                                        io.moeoracle.api.quant.Bf16.fromFloat(v));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        private static float value(HostTensor t, long i) {
+            return t.dtype() == DType.F32 ? t.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i)
+                    : io.moeoracle.api.quant.Bf16.toFloat(t.data().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i));
         }
 
         @Override
