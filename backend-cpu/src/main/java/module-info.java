@@ -4,6 +4,7 @@
  */
 module io.moeoracle.backend.cpu {
     requires transitive io.moeoracle.api;
+    requires io.moeoracle.nativeload;
     requires org.slf4j;
 
     exports io.moeoracle.backend.cpu;

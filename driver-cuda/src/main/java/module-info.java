@@ -6,6 +6,7 @@
  */
 module io.moeoracle.driver.cuda {
     requires transitive io.moeoracle.api;
+    requires io.moeoracle.nativeload;
     requires org.slf4j;
 
     exports io.moeoracle.driver.cuda;

@@ -4,6 +4,7 @@
  */
 module io.moeoracle.driver.opencl {
     requires transitive io.moeoracle.api;
+    requires io.moeoracle.nativeload;
     requires org.slf4j;
 
     exports io.moeoracle.driver.opencl;

@@ -34,7 +34,7 @@ final class CliErrors implements CommandLine.IExecutionExceptionHandler {
         if (ex instanceof NativeFailureException nf) {
             // a driver or native library failed: its own words, no stack trace unless asked
             err.println("moe-oracle " + cl.getCommandName() + ": " + nf.getMessage());
-            if (System.getenv("MOE_DEBUG") != null) {
+            if (CliSettings.DEBUG.value().isPresent()) {
                 ex.printStackTrace(err);
             }
             err.flush();
@@ -42,7 +42,7 @@ final class CliErrors implements CommandLine.IExecutionExceptionHandler {
         }
         err.println("moe-oracle " + cl.getCommandName() + ": internal error: " + ex
                 + " (set MOE_DEBUG=1 for the stack trace, and please report it)");
-        if (System.getenv("MOE_DEBUG") != null) {
+        if (CliSettings.DEBUG.value().isPresent()) {
             ex.printStackTrace(err);
         }
         err.flush();

@@ -47,8 +47,7 @@ public final class MoeOracleCli implements Runnable {
      */
     public static int execute(String[] args, PrintWriter out, PrintWriter err) {
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel",
-                    System.getenv().getOrDefault("MOE_LOG", "warn"));
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", CliSettings.LOG.valueOrDefault());
         }
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
         Plugins plugins = Plugins.load(Plugins.configuredFolders(), MoeOracleCli.class.getClassLoader());

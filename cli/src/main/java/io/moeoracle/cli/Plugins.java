@@ -24,7 +24,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The jars dropped into plugin folders: {@code plugins/} beside the launcher (passed as the system
- * property {@value #DIR_PROPERTY}) and each folder of {@value #ENV} (a path list). Plain jars go on
+ * property {@code moe.plugins.dir}) and each folder of {@code MOE_PLUGINS} (a path list). Plain jars go on
  * a class loader (the class path); modular jars, when the CLI itself runs on the module path, go
  * in a module layer above the boot layer. A jar that cannot be opened, or a module that does not
  * resolve, is kept as a failure for the explanation instead of stopping the others.
@@ -37,10 +37,10 @@ import org.slf4j.LoggerFactory;
  */
 record Plugins(List<Path> folders, List<Path> jars, ClassLoader loader, Optional<ModuleLayer> layer,
                List<Failure> failures) {
-    /** System property naming the launcher's plugins folder. */
-    static final String DIR_PROPERTY = "moe.plugins.dir";
-    /** Environment variable: more plugin folders (or jars), separated like a class path. */
-    static final String ENV = "MOE_PLUGINS";
+    /** The launcher's plugins folder ({@link CliSettings#PLUGINS_DIR}). */
+    static final String DIR_PROPERTY = CliSettings.PLUGINS_DIR.name();
+    /** More plugin folders (or jars), separated like a class path ({@link CliSettings#PLUGINS}). */
+    static final String ENV = CliSettings.PLUGINS.env().orElseThrow();
     private static final Logger LOG = LoggerFactory.getLogger(Plugins.class);
 
     /**
@@ -52,16 +52,13 @@ record Plugins(List<Path> folders, List<Path> jars, ClassLoader loader, Optional
     record Failure(Path jar, Throwable cause) {
     }
 
-    /** @return the folders named by {@value #DIR_PROPERTY} and {@value #ENV}, those that exist */
+    /** @return the folders named by {@code moe.plugins.dir} and {@code MOE_PLUGINS}, those that exist */
     static List<Path> configuredFolders() {
         List<Path> out = new ArrayList<>();
-        String dir = System.getProperty(DIR_PROPERTY);
-        if (dir != null && !dir.isBlank()) {
-            out.add(Path.of(dir.strip()));
-        }
-        String env = System.getenv(ENV);
-        if (env != null) {
-            for (String s : env.split(File.pathSeparator)) {
+        CliSettings.PLUGINS_DIR.value().ifPresent(dir -> out.add(Path.of(dir)));
+        Optional<String> more = CliSettings.PLUGINS.value();
+        if (more.isPresent()) {
+            for (String s : more.get().split(File.pathSeparator)) {
                 if (!s.isBlank()) {
                     out.add(Path.of(s.strip()));
                 }
@@ -127,8 +124,7 @@ record Plugins(List<Path> folders, List<Path> jars, ClassLoader loader, Optional
     }
 
     private static Path launcherFolder() {
-        String dir = System.getProperty(DIR_PROPERTY);
-        return dir == null ? Path.of("") : Path.of(dir.strip());
+        return CliSettings.PLUGINS_DIR.value().map(Path::of).orElse(Path.of(""));
     }
 
     /** Resolves the modular jars together; when that fails, each alone, so one bad module spares the rest. */

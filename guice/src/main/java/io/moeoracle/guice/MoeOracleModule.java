@@ -22,10 +22,13 @@ import java.util.Set;
  * {@link java.util.ServiceLoader} plus those a host adds:
  * <pre>{@code
  * MoeOracleModule.providers(binder()).addBinding().to(MyProvider.class);
+ * MoeOracleModule.providers(binder()).addBinding().toInstance(new CpuMoeProvider(cpuOptions)); // configured
  * MoeOracleModule.policy(binder()).setBinding().to(MyPolicy.class);   // optional
  * MoeOracleModule.settings(binder()).setBinding().toInstance(...);     // optional
  * }</pre>
- * Also binds {@link ProviderRegistry}, {@link SelectionPolicy} (default
+ * A bound provider whose id a ServiceLoader provider also has (its jar is on the class path too)
+ * replaces that one: the host's configured instance wins, and the system properties stay the
+ * defaults of the discovered providers only. Also binds {@link ProviderRegistry}, {@link SelectionPolicy} (default
  * {@link DefaultSelectionPolicy}), {@link SelectionSettings} (default: from system properties and
  * environment) and {@link DeviceRegistry}, all singletons.
  */

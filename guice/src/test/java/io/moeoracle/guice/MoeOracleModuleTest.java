@@ -13,6 +13,7 @@ import io.moeoracle.core.discovery.ProviderRegistry;
 import io.moeoracle.core.fixtures.FakeProvider;
 import io.moeoracle.core.fixtures.ServiceProviders;
 import io.moeoracle.core.fixtures.Specs;
+import io.moeoracle.core.select.Candidate;
 import io.moeoracle.core.select.DefaultSelectionPolicy;
 import io.moeoracle.core.select.MoeKernelSelector;
 import io.moeoracle.core.select.SelectionPolicy;
@@ -107,10 +108,37 @@ class MoeOracleModuleTest {
     }
 
     @Test
+    void aBoundInstanceReplacesTheDiscoveredProviderOfTheSameId() throws Exception {
+        Thread t = Thread.currentThread();
+        ClassLoader saved = t.getContextClassLoader();
+        java.net.URL url = getClass().getClassLoader().getResource("services/good/");
+        // a host's configured instance of the provider whose jar (here: services file) is also on the class path
+        FakeProvider configured = FakeProvider.supported("good", 7);
+        try (java.net.URLClassLoader cl = new java.net.URLClassLoader(new java.net.URL[] {url}, saved)) {
+            t.setContextClassLoader(cl);
+            Injector injector = Guice.createInjector(new MoeOracleModule(), new AbstractModule() {
+                @Override
+                protected void configure() {
+                    MoeOracleModule.providers(binder()).addBinding().toInstance(configured);
+                    MoeOracleModule.settings(binder()).setBinding().toInstance(SelectionSettings.defaults());
+                }
+            });
+            ProviderRegistry registry = injector.getInstance(ProviderRegistry.class);
+            assertThat(registry.providers()).filteredOn(r -> r.id().equals("good")).hasSize(1);
+            assertThat(registry.find("good")).containsSame(configured);
+            assertThat(registry.findRegistered("good").orElseThrow().source()).isEqualTo(ProviderRegistry.BOUND);
+            MoeKernelSelector selector = injector.getInstance(MoeKernelSelector.class);
+            assertThat(selector.select(Specs.gptOss120b(), SM90).winner()).isSameAs(configured);
+        } finally {
+            t.setContextClassLoader(saved);
+        }
+    }
+
+    @Test
     void aHostReplacesThePolicyThroughTheOptionalBinder() {
         // ids in reverse order, priority ignored: "low" before "high"
         SelectionPolicy lowestFirst = (candidates, spec, device) -> candidates.stream()
-                .sorted(Comparator.comparing(MoeKernelProvider::id).reversed()).toList();
+                .sorted(Comparator.comparing(Candidate::id).reversed()).toList();
         Injector injector = Guice.createInjector(new MoeOracleModule(), new AbstractModule() {
             @Override
             protected void configure() {

@@ -71,9 +71,22 @@ class ArchitectureTest {
             .because("hosts without Guice must not pull it: it lives in moe-oracle-guice alone");
 
     @ArchTest
-    static final ArchRule driversDependOnApiOnly = classes().that().resideInAPackage("io.moeoracle.driver..")
-            .should().onlyDependOnClassesThat()
-            .resideInAnyPackage("java..", "io.moeoracle.api..", "io.moeoracle.driver..", "org.slf4j..")
+    static final ArchRule nativeLoaderDependsOnApiAndSlf4jOnly = classes().that()
+            .resideInAPackage("io.moeoracle.nativeload..").should().onlyDependOnClassesThat()
+            .resideInAnyPackage("java..", "io.moeoracle.api..", "io.moeoracle.nativeload..", "org.slf4j..")
+            .because("the one native-library loader serves drivers and backends and knows none of them");
+
+    @ArchTest
+    static final ArchRule onlyDriversAndBackendsLoadNativeLibraries = noClasses().that()
+            .resideOutsideOfPackages("io.moeoracle.nativeload..", "io.moeoracle.driver..", "io.moeoracle.backend..")
+            .should().dependOnClassesThat().resideInAPackage("io.moeoracle.nativeload..")
+            .because("core, cli and the rest never open a native library");
+
+    @ArchTest
+    static final ArchRule driversDependOnApiAndTheNativeLoaderOnly = classes().that()
+            .resideInAPackage("io.moeoracle.driver..").should().onlyDependOnClassesThat()
+            .resideInAnyPackage("java..", "io.moeoracle.api..", "io.moeoracle.nativeload..", "io.moeoracle.driver..",
+                    "org.slf4j..")
             .because("a driver is a typed facade over one native library; it knows no backend and no core");
 
     @ArchTest
@@ -83,7 +96,7 @@ class ArchitectureTest {
     @ArchTest
     static final ArchRule backendsDependOnApiAndDriversOnly = classes().that().resideInAPackage("io.moeoracle.backend..")
             .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "io.moeoracle.api..",
-                    "io.moeoracle.driver..", "io.moeoracle.backend..", "org.slf4j..")
+                    "io.moeoracle.nativeload..", "io.moeoracle.driver..", "io.moeoracle.backend..", "org.slf4j..")
             .because("a backend is a plugin: api (and its driver) is all it may see");
 
     @ArchTest
@@ -100,7 +113,8 @@ class ArchitectureTest {
     @ArchTest
     static final ArchRule everyPackageHasARowInTheTable = classes().that().resideInAPackage("io.moeoracle..")
             .should().resideInAnyPackage("io.moeoracle.api..", "io.moeoracle.core..", "io.moeoracle.reference..",
-                    "io.moeoracle.bench..", "io.moeoracle.guice..", "io.moeoracle.driver..", "io.moeoracle.backend..",
+                    "io.moeoracle.bench..", "io.moeoracle.guice..", "io.moeoracle.nativeload..", "io.moeoracle.driver..",
+                    "io.moeoracle.backend..",
                     "io.moeoracle.cli..", "io.moeoracle.tck..")
             .because("a new module gets a row in docs/architecture.md and a rule in this class");
 

@@ -10,6 +10,12 @@ import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.spec.QuantScheme;
+import io.moeoracle.backend.cpu.CpuIsa;
+import io.moeoracle.backend.cpu.CpuMoeKernel;
+import io.moeoracle.backend.cpu.CpuMoeProvider;
+import io.moeoracle.backend.cpu.CpuOptions;
+import io.moeoracle.backend.cpu.HostCpu;
 import io.moeoracle.core.device.SimulatedDevices;
 import io.moeoracle.core.select.MoeKernelSelector;
 import io.moeoracle.core.select.Selection;
@@ -63,5 +69,30 @@ class GuiceHostIT {
         assertThat(onHopper.winner().id()).isEqualTo("host-inhouse");
         assertThat(selector.explain(spec, SimulatedDevices.get("sim:sm_80")).winnerId())
                 .isNotEqualTo(java.util.Optional.of("host-inhouse"));
+    }
+
+    @Test
+    @DisplayName("a configured cpu provider bound by the host replaces the one ServiceLoader finds in the cpu jar")
+    void aBoundConfiguredCpuProviderReplacesTheDiscoveredOne() {
+        CpuMoeProvider configured = new CpuMoeProvider(CpuOptions.builder().threads(1).isa(CpuIsa.SCALAR).build());
+        Injector injector = Guice.createInjector(new MoeOracleModule(), new AbstractModule() {
+            @Override
+            protected void configure() {
+                MoeOracleModule.providers(binder()).addBinding().toInstance(configured);
+            }
+        });
+        MoeKernelSelector selector = injector.getInstance(MoeKernelSelector.class);
+        assertThat(selector.registry().providers()).filteredOn(r -> r.id().equals(CpuMoeProvider.ID)).hasSize(1);
+        assertThat(selector.registry().find(CpuMoeProvider.ID)).containsSame(configured);
+        assertThat(selector.registry().findRegistered(CpuMoeProvider.ID).orElseThrow().source()).isEqualTo("bound");
+
+        MoeLayerSpec small = MoeLayerSpec.builder().experts(4).topK(2).hiddenSize(64).intermediateSize(64)
+                .quant(QuantScheme.MXFP4_BF16).build();
+        Selection onHost = selector.select(small, HostCpu.device());
+        assertThat(onHost.winner()).isSameAs(configured);
+        try (MoeKernel kernel = onHost.createKernel()) {
+            assertThat(kernel.providerId()).isEqualTo(CpuMoeProvider.ID);
+            assertThat(((CpuMoeKernel) kernel).isa()).isEqualTo(CpuIsa.SCALAR); // the configured ISA, not the host's best
+        }
     }
 }

@@ -1,6 +1,5 @@
 package io.moeoracle.tck;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,11 +45,9 @@ final class KitFork {
         cmd.add("-Xss2m");
         cmd.add("-XX:-CreateCoredumpOnCrash");
         cmd.addAll(jvmArgs);
-        System.getProperties().stringPropertyNames().stream()
-                .filter(k -> k.startsWith("moe.") || k.equals("java.library.path"))
-                .sorted().forEach(k -> cmd.add("-D" + k + "=" + System.getProperty(k)));
+        cmd.addAll(TckSettings.forwardedProperties());
         cmd.add("-cp");
-        cmd.add(classPath());
+        cmd.add(TckSettings.childClassPath());
         cmd.add(KitChild.class.getName());
         cmd.addAll(args);
         try {
@@ -79,16 +76,6 @@ final class KitFork {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the kit's forked JVM", e);
         }
-    }
-
-    /** Surefire and failsafe hand the real class path in a property; java.class.path may be a manifest jar. */
-    private static String classPath() {
-        String cp = System.getProperty("surefire.test.class.path");
-        if (cp == null || cp.isBlank()) {
-            cp = System.getProperty("java.class.path");
-        }
-        String mp = System.getProperty("jdk.module.path");
-        return mp == null || mp.isBlank() ? cp : cp + File.pathSeparator + mp;
     }
 
     private static void deleteTree(Path dir) throws IOException {

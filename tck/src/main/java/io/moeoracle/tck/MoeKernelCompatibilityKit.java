@@ -165,12 +165,8 @@ public abstract class MoeKernelCompatibilityKit {
         Assumptions.assumeTrue(why == null, () -> provider().id() + " opted out of " + c + ": " + why);
     }
 
-    /** System property that replays a failure: the seed its message names. */
-    public static final String SEED_PROPERTY = "moe.tck.seed";
-
     private static long freshSeed() {
-        Long replay = Long.getLong(SEED_PROPERTY);
-        return replay != null ? replay : System.nanoTime() ^ Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L;
+        return TckSettings.seed().orElseGet(() -> System.nanoTime() ^ Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L);
     }
 
     /** Runs one spec on fresh random inputs and returns the error, with a message naming the case. */

@@ -14,23 +14,41 @@ import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.WeightFormat;
 import io.moeoracle.backend.cpu.ffi.MoeCpuNative;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * The {@code cpu} provider: MXFP4 or BF16 expert weights with BF16 activations on the host CPU,
- * run by C kernels through FFM. Properties: {@code moe.cpu.threads} (worker threads, default all
- * cores), {@code moe.cpu.isa} (force a lower kernel set: {@code avx2} or {@code scalar}),
- * {@code moe.native.cache} (where the library is extracted).
+ * run by C kernels through FFM. Settings ({@link CpuSettings}): {@code moe.cpu.threads} (worker
+ * threads, default all cores), {@code moe.cpu.isa} (force a lower kernel set: {@code avx2} or
+ * {@code scalar}), {@code moe.native.cache} (where the library is extracted). A host can bind a
+ * configured instance instead: {@code new CpuMoeProvider(CpuOptions.builder().threads(4).build())}.
  */
 public final class CpuMoeProvider implements MoeKernelProvider, RooflineProbe {
     /** The provider id. */
     public static final String ID = "cpu";
-    /** System property: worker threads per kernel. */
-    public static final String THREADS_PROPERTY = "moe.cpu.threads";
-    /** System property: force a kernel set below the host's best. */
-    public static final String ISA_PROPERTY = "moe.cpu.isa";
 
-    /** Public no-argument constructor for {@link java.util.ServiceLoader}; loads nothing. */
+    private final Optional<CpuOptions> configured;
+
+    /**
+     * Public no-argument constructor for {@link java.util.ServiceLoader}; loads nothing. Its options
+     * come from {@link CpuSettings}, read at each use.
+     */
     public CpuMoeProvider() {
+        this.configured = Optional.empty();
+    }
+
+    /**
+     * A provider configured by its host (e.g. bound through Guice); the settings are not read.
+     *
+     * @param options how its kernels run
+     */
+    public CpuMoeProvider(CpuOptions options) {
+        this.configured = Optional.of(java.util.Objects.requireNonNull(options, "options"));
+    }
+
+    /** @return the options in force: the configured ones, else those the settings describe now */
+    public CpuOptions options() {
+        return configured.orElseGet(CpuOptions::fromSettings);
     }
 
     @Override
@@ -92,12 +110,13 @@ public final class CpuMoeProvider implements MoeKernelProvider, RooflineProbe {
             if (cause.isPresent()) {
                 return SupportVerdict.unsupported("the cpu native library is not available: " + cause.get().getMessage(),
                         "see hostAvailability; rebuild with a C compiler or set -D"
-                                + io.moeoracle.backend.cpu.ffi.NativeLibraryLoader.CACHE_PROPERTY + "=<folder>");
+                                + io.moeoracle.nativeload.NativeSettings.CACHE.name() + "=<folder>");
             }
             try {
                 isa = effectiveIsa(MoeCpuNative.get(), device); // what will actually run here
             } catch (IllegalArgumentException e) {
-                return SupportVerdict.unsupported(e.getMessage(), "fix or remove -D" + ISA_PROPERTY);
+                return SupportVerdict.unsupported(e.getMessage(), "fix or remove the setting named (-D" + CpuSettings.ISA.name() + ", -D"
+                        + CpuSettings.THREADS.name() + ")");
             }
         }
         return SupportVerdict.supported((w.kind() == WeightFormat.Kind.MXFP4 ? "MXFP4 decoded in registers" : "BF16 weights")
@@ -152,20 +171,20 @@ public final class CpuMoeProvider implements MoeKernelProvider, RooflineProbe {
     }
 
     /**
-     * The kernel set used on a device: the best of host and device, lowered by {@code moe.cpu.isa}.
+     * The kernel set used on a device: the best of host and device, lowered by the options' ISA.
      *
      * @param n the bindings
      * @param device the device
      * @return the ISA
      */
-    static CpuIsa effectiveIsa(MoeCpuNative n, DeviceInfo device) {
+    CpuIsa effectiveIsa(MoeCpuNative n, DeviceInfo device) {
         CpuIsa host = CpuIsa.ofCode(n.hostIsa());
         CpuIsa dev = CpuIsa.forDevice(device);
         CpuIsa isa = host.compareTo(dev) < 0 ? host : dev;
-        var forced = CpuIsa.parse(System.getProperty(ISA_PROPERTY));
+        var forced = options().isa();
         if (forced.isPresent()) {
             if (forced.get().compareTo(host) > 0) {
-                throw new IllegalArgumentException("-D" + ISA_PROPERTY + "=" + forced.get() + " asks for more than this CPU"
+                throw new IllegalArgumentException(CpuSettings.ISA.describe() + " = " + forced.get() + " asks for more than this CPU"
                         + " runs (" + host + "); use " + host + " or lower");
             }
             isa = forced.get();
@@ -173,22 +192,9 @@ public final class CpuMoeProvider implements MoeKernelProvider, RooflineProbe {
         return isa;
     }
 
-    /** @return {@code moe.cpu.threads}, default all cores */
-    static int threads() {
-        String t = System.getProperty(THREADS_PROPERTY);
-        if (t == null || t.isBlank()) {
-            return Runtime.getRuntime().availableProcessors();
-        }
-        try {
-            int n = Integer.parseInt(t.trim());
-            if (n < 1 || n > 4096) {
-                throw new NumberFormatException();
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("-D" + THREADS_PROPERTY + "=" + t + " must be a thread count in [1, 4096]",
-                    e);
-        }
+    /** @return the worker threads per kernel ({@code moe.cpu.threads}, default all cores) */
+    int threads() {
+        return options().threadCount();
     }
 
     @Override
@@ -196,7 +202,7 @@ public final class CpuMoeProvider implements MoeKernelProvider, RooflineProbe {
         MoeCpuNative n = MoeCpuNative.get();
         CpuIsa isa = effectiveIsa(n, device);
         int threads = threads();
-        long bytes = Long.getLong("moe.cpu.probe.bytes", 1L << 30);
+        long bytes = options().probeBytes();
         double bw = n.probeReadBandwidth(isa.code(), threads, bytes, 5);
         double peak = n.probeDotPeak(isa.code(), threads, 20_000_000L, 3);
         String dot = switch (isa) {

@@ -326,7 +326,7 @@ class CpuMoeKernelNumericsTest {
                     for (QuantScheme q : new QuantScheme[] {QuantScheme.MXFP4_BF16, QuantScheme.BF16}) {
                         MoeLayerSpec s = spec(7, 3, 96, 160).quant(q).activation(Activation.GELU).build();
                         try (Arena arena = Arena.ofConfined()) {
-                            var o = CpuTestSupport.withProperty(CpuMoeProvider.ISA_PROPERTY, isa.label(),
+                            var o = CpuTestSupport.withProperty(CpuSettings.ISA.name(), isa.label(),
                                     () -> run(s, RandomMoe.weights(s, SEED, arena),
                                             RandomMoe.hidden(13, 96, DType.F32, SEED, arena),
                                             Routing.logits(RandomMoe.routerLogits(13, 7, SEED, arena)), DType.F32, arena));
@@ -344,9 +344,9 @@ class CpuMoeKernelNumericsTest {
             MoeWeights w = RandomMoe.weights(s, SEED, arena);
             HostTensor hidden = RandomMoe.hidden(50, 128, DType.F32, SEED, arena);
             Routing r = Routing.logits(RandomMoe.routerLogits(50, 8, SEED, arena));
-            HostTensor one = CpuTestSupport.withProperty(CpuMoeProvider.THREADS_PROPERTY, "1",
+            HostTensor one = CpuTestSupport.withProperty(CpuSettings.THREADS.name(), "1",
                     () -> run(s, w, hidden, r, DType.F32, arena).actual());
-            HostTensor two = CpuTestSupport.withProperty(CpuMoeProvider.THREADS_PROPERTY, "2",
+            HostTensor two = CpuTestSupport.withProperty(CpuSettings.THREADS.name(), "2",
                     () -> run(s, w, hidden, r, DType.F32, arena).actual());
             assertThat(one.data().mismatch(two.data())).isEqualTo(-1L);
         }

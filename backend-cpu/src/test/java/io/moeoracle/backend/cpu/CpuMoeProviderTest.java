@@ -103,12 +103,26 @@ class CpuMoeProviderTest {
             assertThat(((CpuMoeKernel) k).isa()).isEqualTo(CpuIsa.forDevice(HOST));
             assertThat(k.providerId()).isEqualTo("cpu");
         }
-        try (MoeKernel k = CpuTestSupport.withProperty(CpuMoeProvider.ISA_PROPERTY, "scalar",
+        try (MoeKernel k = CpuTestSupport.withProperty(CpuSettings.ISA.name(), "scalar",
                 () -> provider.create(small, HOST))) {
             assertThat(((CpuMoeKernel) k).isa()).isEqualTo(CpuIsa.SCALAR);
         }
-        assertThatThrownBy(() -> CpuTestSupport.withProperty(CpuMoeProvider.THREADS_PROPERTY, "zero",
+        assertThatThrownBy(() -> CpuTestSupport.withProperty(CpuSettings.THREADS.name(), "zero",
                 () -> provider.create(small, HOST))).hasMessageContaining("moe.cpu.threads");
+    }
+
+    @Test
+    void aConfiguredInstanceIgnoresTheSettings() {
+        MoeLayerSpec small = gptOss.toBuilder().hiddenSize(64).intermediateSize(64).experts(4).build();
+        CpuMoeProvider configured = new CpuMoeProvider(CpuOptions.builder().threads(1).isa(CpuIsa.SCALAR).build());
+        try (MoeKernel k = CpuTestSupport.withProperty(CpuSettings.ISA.name(), "avx2",
+                () -> CpuTestSupport.withProperty(CpuSettings.THREADS.name(), "zero", () -> configured.create(small, HOST)))) {
+            assertThat(((CpuMoeKernel) k).isa()).isEqualTo(CpuIsa.SCALAR);
+        }
+        assertThat(configured.hostAvailability().detail().orElseThrow()).contains(", 1 threads");
+        assertThat(configured.options().threads()).hasValue(1);
+        assertThat(provider.options()).isEqualTo(CpuOptions.fromSettings());
+        assertThatThrownBy(() -> CpuOptions.builder().threads(0).build()).hasMessageContaining("[1, 4096]");
     }
 
     @Test

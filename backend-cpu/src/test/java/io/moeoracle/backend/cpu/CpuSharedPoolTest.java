@@ -60,7 +60,7 @@ class CpuSharedPoolTest {
                     .isBetween(1, before + 1);
             for (Case c : cases) {
                 assertThat(((CpuMoeKernel) c.kernel()).workerThreads())
-                        .isEqualTo(CpuMoeProvider.threads());
+                        .isEqualTo(new CpuMoeProvider().options().threadCount());
                 HostTensor ref = HostTensor.allocate(arena, DType.F32, c.hidden().dim(0), c.spec().hiddenSize());
                 ReferenceMoe.forward(c.spec(), c.w(), c.hidden(), c.routing(), ref);
                 assertThat(RelativeError.l2(c.serial(), ref)).as("seed %d", SEED).isLessThanOrEqualTo(1e-2);

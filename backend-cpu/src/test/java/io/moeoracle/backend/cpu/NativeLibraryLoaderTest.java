@@ -4,8 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.moeoracle.backend.cpu.ffi.MoeCpuNative;
-import io.moeoracle.backend.cpu.ffi.NativeLibraryException;
-import io.moeoracle.backend.cpu.ffi.NativeLibraryLoader;
+import io.moeoracle.nativeload.NativeLibraryException;
+import io.moeoracle.nativeload.NativeSettings;
+import io.moeoracle.nativeload.ffi.NativeLibraryLoader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,7 +22,8 @@ class NativeLibraryLoaderTest {
     Path tmp;
 
     private NativeLibraryLoader loader(List<Path> libPath, List<Path> caches, String resource) {
-        return new NativeLibraryLoader(FILE, resource, libPath, caches, getClass().getClassLoader());
+        return NativeLibraryLoader.builder("libmoeoracle_cpu").bundledResource(resource, getClass().getClassLoader())
+                .fileNames(FILE).systemSearch(false).libraryPath(libPath).cacheFolders(caches).build();
     }
 
     @Test
@@ -53,7 +55,7 @@ class NativeLibraryLoaderTest {
         assertThatThrownBy(() -> MoeCpuNative.load(loader(List.of(bogusDir), List.of(blocker.resolve("cache")),
                 RESOURCE)))
                 .isInstanceOf(NativeLibraryException.class)
-                .hasMessageContaining(NativeLibraryLoader.CACHE_PROPERTY)
+                .hasMessageContaining(NativeSettings.CACHE.name())
                 .satisfies(e -> {
                     assertThat(e.getSuppressed()).hasSize(2);
                     assertThat(e.getSuppressed()[0].getMessage()).contains("java.library.path");

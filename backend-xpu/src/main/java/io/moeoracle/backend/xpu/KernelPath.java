@@ -1,6 +1,6 @@
 package io.moeoracle.backend.xpu;
 
-/** Which variant of the GEMM kernels runs: chosen from the device's extensions, or forced by {@value XpuOptions#PATH}. */
+/** Which variant of the GEMM kernels runs: chosen from the device's extensions, or forced by {@code moe.xpu.path}. */
 public enum KernelPath {
     /** Real sub-groups ({@code cl_intel_subgroups} or {@code cl_khr_subgroups}): {@code sub_group_reduce_add}. */
     SUBGROUP(1),

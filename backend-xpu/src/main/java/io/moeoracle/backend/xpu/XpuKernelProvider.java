@@ -16,6 +16,8 @@ import io.moeoracle.driver.opencl.ClDevice;
 import io.moeoracle.driver.opencl.OpenCl;
 import io.moeoracle.driver.opencl.OpenClException;
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The {@code xpu} backend: OpenCL C MoE kernels (routing, alignment, GEMM1 with MXFP4/BF16 weights
@@ -23,16 +25,37 @@ import java.util.List;
  * reduction over the top-k), shipped as source in the jar and built at run time by the device's
  * compiler (binaries cached on disk by the OpenCL driver module).
  *
- * <p>Supported on Intel Xe GPUs; any other OpenCL device only with {@value XpuOptions#ANY_DEVICE}{@code =true}.
+ * <p>Supported on Intel Xe GPUs; any other OpenCL device only with {@code moe.xpu.anyDevice=true}.
  * Sub-group reductions where the device has {@code cl_intel_subgroups} / {@code cl_khr_subgroups},
- * a portable local-memory path where not ({@value XpuOptions#PATH} forces one).
+ * a portable local-memory path where not ({@code moe.xpu.path} forces one). Settings:
+ * {@link XpuSettings}; a host can bind a configured instance instead ({@link #XpuKernelProvider(XpuOptions)}).
  */
 public final class XpuKernelProvider implements MoeKernelProvider, RooflineProbe {
     /** The provider id. */
     public static final String ID = "xpu";
 
-    /** Creates the provider; OpenCL is touched only when a verdict or kernel needs it. */
+    private final Optional<XpuOptions> configured;
+
+    /**
+     * Creates the provider for {@link java.util.ServiceLoader}; its options come from
+     * {@link XpuSettings}, read at each use. OpenCL is touched only when a verdict or kernel needs it.
+     */
     public XpuKernelProvider() {
+        this.configured = Optional.empty();
+    }
+
+    /**
+     * A provider configured by its host (e.g. bound through Guice); the settings are not read.
+     *
+     * @param options how it judges devices and builds kernels
+     */
+    public XpuKernelProvider(XpuOptions options) {
+        this.configured = Optional.of(Objects.requireNonNull(options, "options"));
+    }
+
+    /** @return the options in force: the configured ones, else those the settings describe now */
+    public XpuOptions options() {
+        return configured.orElseGet(XpuOptions::fromSettings);
     }
 
     @Override
@@ -53,7 +76,7 @@ public final class XpuKernelProvider implements MoeKernelProvider, RooflineProbe
 
     @Override
     public SupportVerdict isSupported(MoeLayerSpec spec, DeviceInfo device) {
-        return XpuSupport.judge(spec, device, XpuOptions.anyDevice());
+        return XpuSupport.judge(spec, device, options().anyDevice());
     }
 
     @Override
@@ -72,10 +95,11 @@ public final class XpuKernelProvider implements MoeKernelProvider, RooflineProbe
             if (devices.isEmpty()) {
                 return HostAvailability.no("no OpenCL device found");
             }
-            return XpuOptions.anyDevice()
-                    ? HostAvailability.yes("no Intel Xe GPU; " + XpuOptions.ANY_DEVICE + "=true, OpenCL devices " + names)
+            return options().anyDevice()
+                    ? HostAvailability.yes("no Intel Xe GPU; " + XpuSettings.ANY_DEVICE.name() + "=true, OpenCL devices "
+                            + names)
                     : HostAvailability.no("no Intel Xe GPU among the OpenCL devices " + names + "; set -D"
-                    + XpuOptions.ANY_DEVICE + "=true to use them");
+                    + XpuSettings.ANY_DEVICE.name() + "=true to use them");
         } catch (OpenClException | IllegalStateException e) {
             return HostAvailability.no("OpenCL probing failed: " + e.getMessage());
         }
@@ -88,7 +112,7 @@ public final class XpuKernelProvider implements MoeKernelProvider, RooflineProbe
 
     @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
-        return create(spec, device, XpuPrograms.source(), XpuOptions.path());
+        return create(spec, device, XpuPrograms.source(), options().path());
     }
 
     /**
@@ -114,7 +138,7 @@ public final class XpuKernelProvider implements MoeKernelProvider, RooflineProbe
         }
         ClDevice cl = openClDevice(device);
         KernelPath path = XpuPrograms.choosePath(cl, requested);
-        return new XpuMoeKernel(spec, device, cl, path, !requested.equals("auto"), source);
+        return new XpuMoeKernel(spec, device, cl, path, !requested.equals("auto"), options().blockReads(), source);
     }
 
     /** The driver's device behind a device's OpenCL address (its own, or an alias of the same GPU). */

@@ -54,7 +54,7 @@ final class XpuMoeKernel implements MoeKernel {
     private boolean profile;
 
     XpuMoeKernel(MoeLayerSpec spec, DeviceInfo device, ClDevice clDevice, KernelPath path, boolean forced,
-                 String source) {
+                 boolean blockReads, String source) {
         this.spec = spec;
         this.device = device;
         this.localExperts = spec.localExperts();
@@ -64,7 +64,7 @@ final class XpuMoeKernel implements MoeKernel {
         try {
             this.queue = ctx.createQueue();
             long t0 = System.nanoTime();
-            this.programs = XpuPrograms.build(ctx, source, path, forced);
+            this.programs = XpuPrograms.build(ctx, source, path, forced, blockReads);
             LOG.debug("xpu kernels ready on {} ({}, {}) in {} ms", clDevice.name(), programs.path, programs.options,
                     (System.nanoTime() - t0) / 1_000_000);
         } catch (RuntimeException e) {

@@ -81,7 +81,7 @@ final class XpuPrograms implements AutoCloseable {
         };
     }
 
-    static String options(ClDevice device, KernelPath path) {
+    static String options(ClDevice device, KernelPath path, boolean blockReads) {
         StringBuilder o = new StringBuilder();
         boolean intel = device.hasExtension("cl_intel_subgroups");
         String cVersion = device.openClCVersion();
@@ -91,7 +91,7 @@ final class XpuPrograms implements AutoCloseable {
         o.append(" -DXPU_PATH=").append(path.define());
         if (path == KernelPath.SUBGROUP && intel) {
             o.append(" -DXPU_INTEL_SUBGROUPS");
-            if (XpuOptions.blockReads()) {
+            if (blockReads) {
                 o.append(" -DXPU_BLOCK_READS");
             }
         }
@@ -102,13 +102,14 @@ final class XpuPrograms implements AutoCloseable {
      * Builds the kernels; an automatic sub-group choice that fails to build falls back to the
      * portable path (logged with the build log), a forced one throws.
      */
-    static XpuPrograms build(ClContext ctx, String source, KernelPath path, boolean forced) {
+    static XpuPrograms build(ClContext ctx, String source, KernelPath path, boolean forced, boolean blockReads) {
         // kernels are created on the compiler's thread too: some drivers finish compiling lazily there
-        return LargeStack.call("xpu-build-" + ctx.device().id(), () -> buildHere(ctx, source, path, forced));
+        return LargeStack.call("xpu-build-" + ctx.device().id(), () -> buildHere(ctx, source, path, forced, blockReads));
     }
 
-    private static XpuPrograms buildHere(ClContext ctx, String source, KernelPath path, boolean forced) {
-        String options = options(ctx.device(), path);
+    private static XpuPrograms buildHere(ClContext ctx, String source, KernelPath path, boolean forced,
+                                         boolean blockReads) {
+        String options = options(ctx.device(), path, blockReads);
         try {
             return new XpuPrograms(path, options, ctx.buildProgram(source, options));
         } catch (ProgramBuildException e) {
@@ -117,7 +118,7 @@ final class XpuPrograms implements AutoCloseable {
             }
             LOG.warn("xpu: the sub-group kernels failed to build on {} ({}); falling back to the portable path."
                     + " Build log:\n{}", ctx.device().name(), options, e.buildLog());
-            String portable = options(ctx.device(), KernelPath.PORTABLE);
+            String portable = options(ctx.device(), KernelPath.PORTABLE, blockReads);
             return new XpuPrograms(KernelPath.PORTABLE, portable, ctx.buildProgram(source, portable));
         }
     }

@@ -54,7 +54,7 @@ final class XpuSupport {
         if (!intelXe && !anyDevice) {
             return SupportVerdict.unsupported("xpu targets Intel Xe GPUs; " + device.describe() + " is "
                     + device.vendor().device() + (device.vendor() == Vendor.INTEL ? " but not an Xe one" : ""),
-                    "set -D" + XpuOptions.ANY_DEVICE + "=true to run the OpenCL kernels on any OpenCL device");
+                    "set -D" + XpuSettings.ANY_DEVICE.name() + "=true to run the OpenCL kernels on any OpenCL device");
         }
         if (!device.simulated() && device.address(DeviceAddress.OpenCl.class).isEmpty()) {
             return SupportVerdict.unsupported("xpu runs through OpenCL; device " + device.id()
@@ -74,7 +74,8 @@ final class XpuSupport {
         String how = subgroups(device) ? "sub-group reductions (" + subgroupExtension(device) + ")"
                 : "portable local-memory reductions";
         return SupportVerdict.supported("OpenCL C kernels, " + spec.quant().weights() + " weights decoded in the kernel, "
-                + how + (intelXe ? "" : "; " + XpuOptions.ANY_DEVICE + "=true lets it run on " + device.vendor().device()));
+                + how + (intelXe ? "" : "; " + XpuSettings.ANY_DEVICE.name() + "=true lets it run on "
+                + device.vendor().device()));
     }
 
     static boolean subgroups(DeviceInfo device) {

@@ -35,7 +35,7 @@ class XpuGpuTest {
 
     @BeforeAll
     static void pickGpu() {
-        System.setProperty(XpuOptions.ANY_DEVICE, "true");
+        System.setProperty(XpuSettings.ANY_DEVICE.name(), "true");
         // -Dxpu.gpuTest.allowCpu=true dry-runs this class on PoCL (the ceiling thresholds then fail)
         device = XpuTestSupport.device(!Boolean.getBoolean("xpu.gpuTest.allowCpu"));
         runSeed = new Random().nextLong();
@@ -66,7 +66,7 @@ class XpuGpuTest {
         MoeLayerSpec spec = MoeLayerSpec.builder().experts(32).topK(4).hiddenSize(2880).intermediateSize(2880)
                 .quant(QuantScheme.MXFP4_BF16).maxTokensPerCall(256).build();
         try (Arena arena = Arena.ofShared();
-             XpuMoeKernel kernel = PROVIDER.create(spec, device, XpuPrograms.source(), XpuOptions.path())) {
+             XpuMoeKernel kernel = PROVIDER.create(spec, device, XpuPrograms.source(), XpuOptions.fromSettings().path())) {
             MoeWeights w = RandomMoe.weights(spec, seed, arena);
             kernel.prepare(w);
             for (int tokens : new int[] {1, 8, 256}) {

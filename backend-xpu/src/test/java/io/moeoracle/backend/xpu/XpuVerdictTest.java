@@ -55,9 +55,31 @@ class XpuVerdictTest {
             SupportVerdict v = XpuSupport.judge(GPT_OSS, SM_90, false);
             assertThat(v).isInstanceOfSatisfying(SupportVerdict.Unsupported.class, u -> {
                 assertThat(u.reason()).contains("sim:sm_90").contains("NVIDIA").contains("Intel");
-                assertThat(u.remedy()).contains(XpuOptions.ANY_DEVICE);
+                assertThat(u.remedy()).contains(XpuSettings.ANY_DEVICE.name());
             });
             assertThat(XpuSupport.judge(GPT_OSS, SM_90, true).isSupported()).isTrue();
+        }
+
+        @Test
+        void aConfiguredInstanceDecidesWithItsOwnOptionsNotTheSettings() {
+            String before = System.getProperty(XpuSettings.ANY_DEVICE.name());
+            System.setProperty(XpuSettings.ANY_DEVICE.name(), "false");
+            try {
+                XpuKernelProvider configured = new XpuKernelProvider(XpuOptions.builder().anyDevice(true).build());
+                assertThat(configured.isSupported(GPT_OSS, SM_90).isSupported()).isTrue();
+                assertThat(new XpuKernelProvider().isSupported(GPT_OSS, SM_90).isSupported()).isFalse();
+                System.setProperty(XpuSettings.ANY_DEVICE.name(), "maybe");
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> XpuOptions.fromSettings()))
+                        .hasMessageContaining("-Dmoe.xpu.anyDevice").hasMessageContaining("'maybe'");
+                assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> XpuOptions.builder().path("fast").build()))
+                        .hasMessageContaining("auto, subgroup or portable");
+            } finally {
+                if (before == null) {
+                    System.clearProperty(XpuSettings.ANY_DEVICE.name());
+                } else {
+                    System.setProperty(XpuSettings.ANY_DEVICE.name(), before);
+                }
+            }
         }
 
         @Test

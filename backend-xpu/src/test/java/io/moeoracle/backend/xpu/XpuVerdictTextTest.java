@@ -44,7 +44,7 @@ class XpuVerdictTextTest {
     @Test
     void runningAnywhereSaysOnWhatInEnglish() {
         SupportVerdict v = XpuSupport.judge(SPEC, sim("sim:sm_90"), true);
-        assertThat(((SupportVerdict.Supported) v).note()).endsWith("; " + XpuOptions.ANY_DEVICE
+        assertThat(((SupportVerdict.Supported) v).note()).endsWith("; " + XpuSettings.ANY_DEVICE.name()
                 + "=true lets it run on an NVIDIA GPU");
     }
 }

@@ -37,7 +37,7 @@ public final class SimulatedDevices {
     /** Prefix of every simulated device id. */
     public static final String PREFIX = SimulatedDeviceCatalogue.PREFIX;
     /** System property: catalogue files to read (separated by the platform's path separator). */
-    public static final String FILES_PROPERTY = "moe.devices.simulated";
+    public static final String FILES_PROPERTY = "moe.devices.simulated"; // SelectionSettings.SIMULATED_DEVICES
     private static final Logger LOG = LoggerFactory.getLogger(SimulatedDevices.class);
 
     private final Map<String, DeviceInfo> devices;
@@ -87,7 +87,7 @@ public final class SimulatedDevices {
                     f -> catalogues.add(f.instance()), f -> problems.add("simulated-device catalogue " + f.name()
                             + " from " + f.source() + " failed to load: " + ServiceScan.describe(f.cause())));
         }
-        String files = System.getProperty(FILES_PROPERTY, "");
+        String files = io.moeoracle.core.select.SelectionSettings.SIMULATED_DEVICES.valueOrDefault();
         for (String file : files.split(File.pathSeparator)) {
             if (!file.isBlank()) {
                 catalogues.add(fromFile(Path.of(file.trim()), problems));

@@ -24,7 +24,10 @@ import org.slf4j.LoggerFactory;
  * The kernel backends found on this host's class path and module layers, plus those a host bound
  * explicitly. Immutable once built. A provider that fails to load, whose constructor throws or
  * whose {@code id()} throws is listed in {@link #unavailable()} and never stops the others from
- * being found; two providers with one id are an error ({@link DuplicateProviderException}).
+ * being found. A provider bound explicitly (a host's configured instance, e.g. through Guice)
+ * replaces a discovered one with the same id, with one INFO line saying which replaced which (so a
+ * host can configure a provider whose jar is also on the class path); any other two providers with
+ * one id are an error ({@link DuplicateProviderException}).
  */
 public final class ProviderRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(ProviderRegistry.class);
@@ -221,18 +224,19 @@ public final class ProviderRegistry {
             Set<String> failedKeys = new HashSet<>();
             Map<String, RegisteredProvider> byId = new HashMap<>();
             Set<Class<?>> seen = new HashSet<>();
+            Set<String> replaced = new HashSet<>();
 
             for (MoeKernelProvider p : boundOrder) {
-                register(p, BOUND, describe(p.getClass()) + " (bound explicitly)", found, failed, failedKeys, byId);
+                register(p, BOUND, describe(p.getClass()) + " (bound explicitly)", found, failed, failedKeys, byId, replaced);
             }
             for (ClassLoader loader : loaders) {
                 ServiceScan.scan(ServiceLoader.load(MoeKernelProvider.class, loader), "class loader " + loader, seen,
-                        f -> register(f.instance(), f.source(), describe(f.type()), found, failed, failedKeys, byId),
+                        f -> register(f.instance(), f.source(), describe(f.type()), found, failed, failedKeys, byId, replaced),
                         f -> fail(new UnavailableProvider(f.source(), f.name(), f.cause()), failed, failedKeys));
             }
             for (ModuleLayer layer : layers) {
                 ServiceScan.scan(ServiceLoader.load(layer, MoeKernelProvider.class), "module layer " + layer, seen,
-                        f -> register(f.instance(), f.source(), describe(f.type()), found, failed, failedKeys, byId),
+                        f -> register(f.instance(), f.source(), describe(f.type()), found, failed, failedKeys, byId, replaced),
                         f -> fail(new UnavailableProvider(f.source(), f.name(), f.cause()), failed, failedKeys));
             }
             for (UnavailableProvider u : preFailed) {
@@ -250,7 +254,7 @@ public final class ProviderRegistry {
 
         private static void register(MoeKernelProvider p, String source, String origin, List<RegisteredProvider> found,
                                      List<UnavailableProvider> failed, Set<String> failedKeys,
-                                     Map<String, RegisteredProvider> byId) {
+                                     Map<String, RegisteredProvider> byId, Set<String> replaced) {
             String id;
             try {
                 id = p.id();
@@ -266,6 +270,14 @@ public final class ProviderRegistry {
             }
             RegisteredProvider r = new RegisteredProvider(p, id, source);
             RegisteredProvider previous = byId.putIfAbsent(id, r);
+            if (previous != null && BOUND.equals(previous.source()) && !BOUND.equals(source)) {
+                // bound ones come first: the host's configured instance wins over the jar's default one
+                if (replaced.add(id)) {
+                    LOG.info("moe-oracle: backend '{}' bound explicitly ({}) replaces the one discovered ({})", id,
+                            describe(previous.provider().getClass()), origin);
+                }
+                return;
+            }
             if (previous != null) {
                 throw new DuplicateProviderException(id, originOf(previous), origin);
             }

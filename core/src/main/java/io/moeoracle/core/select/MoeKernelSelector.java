@@ -9,18 +9,11 @@ import io.moeoracle.core.discovery.ProviderRegistry;
 import io.moeoracle.core.discovery.RegisteredProvider;
 import io.moeoracle.core.internal.ServiceScan;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalInt;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,9 +36,12 @@ import org.slf4j.LoggerFactory;
  *   <li>The official backends that are not installed and would run the layer (or rank above the
  *       winner) are named in {@link Explanation#notInstalled()}, with the artifact to add.</li>
  * </ol>
- * A provider that throws becomes an error row and never stops the others. Decisions are cached
- * per (spec, device), so each is computed and logged (one INFO line for the winner, one DEBUG
- * line per rejected provider) once; the selector is thread-safe.
+ * A provider that throws becomes an error row and never stops the others. Each provider's priority,
+ * activation type and host-sidedness are asked once per decision and handed to the policy as plain
+ * {@link Candidate} values. Decisions are cached per (spec, device), at most
+ * {@code moe.selector.cacheSize} of them (least recently used dropped first), so each is computed
+ * and logged (one INFO line for the winner, one DEBUG line per rejected provider) once while kept;
+ * the selector is thread-safe.
  */
 public final class MoeKernelSelector {
     private static final Logger LOG = LoggerFactory.getLogger(MoeKernelSelector.class);
@@ -53,9 +49,7 @@ public final class MoeKernelSelector {
     private final ProviderRegistry registry;
     private final SelectionPolicy policy;
     private final SelectionSettings settings;
-    private final ConcurrentMap<Key, CompletableFuture<Decision>> cache = new ConcurrentHashMap<>();
-    /** Decisions this thread is computing now: a provider asking about the same one would wait on itself. */
-    private final ThreadLocal<java.util.Set<Key>> computing = ThreadLocal.withInitial(java.util.HashSet::new);
+    private final DecisionCache<Key, Decision> cache;
     private final AtomicInteger decisionsComputed = new AtomicInteger();
 
     private record Key(MoeLayerSpec spec, DeviceInfo device) {
@@ -83,6 +77,7 @@ public final class MoeKernelSelector {
         this.registry = Objects.requireNonNull(registry, "registry");
         this.policy = Objects.requireNonNull(policy, "policy");
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.cache = new DecisionCache<>(settings.cacheSize());
     }
 
     /**
@@ -158,6 +153,11 @@ public final class MoeKernelSelector {
         return decisionsComputed.get();
     }
 
+    /** @return how many decisions are kept now (at most {@link SelectionSettings#cacheSize()}) */
+    int decisionsKept() {
+        return cache.size();
+    }
+
     private void throwIfFailed(Decision d) {
         if (d.failure().isEmpty()) {
             return;
@@ -173,42 +173,10 @@ public final class MoeKernelSelector {
     private Decision decide(MoeLayerSpec spec, DeviceInfo device) {
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(device, "device");
-        Key key = new Key(spec, device);
-        if (computing.get().contains(key)) {
-            throw new MoeOracleException("a backend asked the selector about " + spec.describe() + " on "
-                    + device.describe() + " while that very decision was being made, which would wait on itself."
-                    + " A provider must judge a layer without calling back into the selector for the same layer.");
-        }
-        CompletableFuture<Decision> f = cache.get(key);
-        if (f == null) {
-            CompletableFuture<Decision> mine = new CompletableFuture<>();
-            f = cache.putIfAbsent(key, mine);
-            if (f == null) {
-                f = mine;
-                computing.get().add(key);
-                try {
-                    mine.complete(compute(spec, device));
-                } catch (RuntimeException | Error e) {
-                    // not cached: the next call tries again
-                    cache.remove(key, mine);
-                    mine.completeExceptionally(e);
-                    throw e;
-                } finally {
-                    computing.get().remove(key);
-                }
-            }
-        }
-        try {
-            return f.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw e;
-        }
+        return cache.get(new Key(spec, device), k -> compute(spec, device), () -> new MoeOracleException(
+                "a backend asked the selector about " + spec.describe() + " on " + device.describe() + " while that"
+                        + " very decision was being made, which would wait on itself. A provider must judge a layer"
+                        + " without calling back into the selector for the same layer."));
     }
 
     private Decision compute(MoeLayerSpec spec, DeviceInfo device) {
@@ -216,9 +184,9 @@ public final class MoeKernelSelector {
         Optional<Explanation.Request> request = spec.requestedBackend()
                 .map(id -> new Explanation.Request(id, "spec.requestedBackend"))
                 .or(() -> settings.backend().map(id -> new Explanation.Request(id,
-                        "system property " + SelectionSettings.BACKEND_PROPERTY)))
+                        "system property " + SelectionSettings.BACKEND.name())))
                 .or(() -> settings.backendFromEnv().map(id -> new Explanation.Request(id,
-                        "environment variable " + SelectionSettings.BACKEND_ENV)));
+                        "environment variable " + SelectionSettings.BACKEND.env().orElseThrow())));
         Decision d = request.isPresent() ? explicit(spec, device, request.get()) : ordered(spec, device);
         log(d);
         return d;
@@ -231,8 +199,10 @@ public final class MoeKernelSelector {
             return new Decision(e, Optional.empty(),
                     Optional.of(new UnknownBackend(request.backendId(), request.source())));
         }
-        Explanation.Row judged = VerdictRows.judge(1, found.get(), spec, device, false);
         List<Explanation.Row> rows = new ArrayList<>();
+        Optional<Candidate> c = VerdictRows.candidate(found.get(), spec, device, 1, rows);
+        Explanation.Row judged = c.isPresent() ? VerdictRows.judge(1, found.get(), c.get(), spec, device, false)
+                : rows.removeFirst();
         rows.add(judged);
         rows.addAll(VerdictRows.unavailableRows(registry));
         Explanation e = new Explanation(spec, device, Optional.of(request), rows);
@@ -244,89 +214,73 @@ public final class MoeKernelSelector {
     }
 
     private Decision ordered(MoeLayerSpec spec, DeviceInfo device) {
-        Map<MoeKernelProvider, RegisteredProvider> byInstance = new IdentityHashMap<>();
-        List<MoeKernelProvider> candidates = new ArrayList<>();
+        List<Explanation.Row> rows = new ArrayList<>();
+        List<Explanation.Row> notAsked = new ArrayList<>();
+        Map<String, RegisteredProvider> byId = new LinkedHashMap<>();
+        Map<String, Candidate> candidates = new LinkedHashMap<>();
         for (RegisteredProvider rp : registry.providers()) {
-            byInstance.put(rp.provider(), rp);
-            candidates.add(rp.provider());
+            if (settings.excludes(rp.id())) {
+                notAsked.add(VerdictRows.excludedRow(rp));
+                continue;
+            }
+            VerdictRows.candidate(rp, spec, device, 0, notAsked).ifPresent(c -> {
+                byId.put(rp.id(), rp);
+                candidates.put(rp.id(), c);
+            });
         }
-        List<MoeKernelProvider> policyOrder;
+        List<Candidate> policyOrder;
         try {
-            policyOrder = policy.order(Collections.unmodifiableList(candidates), spec, device);
+            policyOrder = policy.order(List.copyOf(candidates.values()), spec, device);
         } catch (RuntimeException e) {
             throw new MoeOracleException("the selection policy " + policy.getClass().getName() + " failed to order the"
                     + " backends for " + spec.describe() + " on " + device.describe() + ": " + ServiceScan.describe(e)
                     + ". Fix or unbind that policy (the default is DefaultSelectionPolicy).", e);
         }
-        // keep only registered providers, each once, in the policy's order
-        List<RegisteredProvider> order = new ArrayList<>();
-        Set<MoeKernelProvider> placed = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (MoeKernelProvider p : policyOrder == null ? List.<MoeKernelProvider>of() : policyOrder) {
-            RegisteredProvider rp = p == null ? null : byInstance.get(p);
-            if (rp != null && placed.add(p)) {
-                order.add(rp);
+        // the policy's order, each known id once; then moe.priority's ids first, in the listed order
+        List<String> order = new ArrayList<>();
+        for (Candidate c : policyOrder == null ? List.<Candidate>of() : policyOrder) {
+            if (c != null && byId.containsKey(c.id()) && !order.contains(c.id())) {
+                order.add(c.id());
             }
         }
-        // moe.priority: the listed ids first, in the listed order; the rest keep the policy's order
-        List<RegisteredProvider> prioritized = new ArrayList<>();
+        List<String> prioritized = new ArrayList<>();
         for (String id : settings.priority()) {
-            order.stream().filter(rp -> rp.id().equalsIgnoreCase(id)).findFirst().ifPresent(prioritized::add);
+            order.stream().filter(o -> o.equalsIgnoreCase(id)).findFirst().ifPresent(prioritized::add);
         }
-        for (RegisteredProvider rp : order) {
-            if (!prioritized.contains(rp)) {
-                prioritized.add(rp);
-            }
-        }
+        order.stream().filter(o -> !prioritized.contains(o)).forEach(prioritized::add);
 
-        List<Explanation.Row> rows = new ArrayList<>();
-        List<Explanation.Row> notAsked = new ArrayList<>();
-        List<RegisteredProvider> hostSide = new ArrayList<>();
+        List<String> hostSide = new ArrayList<>();
         MoeKernelProvider winner = null;
         int rank = 1;
-        for (RegisteredProvider rp : prioritized) {
-            if (settings.excludes(rp.id())) {
-                notAsked.add(VerdictRows.excludedRow(rp));
+        for (String id : prioritized) {
+            if (candidates.get(id).runsOnHost()) {
+                hostSide.add(id);
                 continue;
             }
-            boolean onHost;
-            try {
-                onHost = rp.provider().runsOnHost();
-            } catch (RuntimeException | LinkageError e) {
-                rows.add(VerdictRows.errorRow(rank++, rp, OptionalInt.empty(), Optional.empty(),
-                        "runsOnHost() threw " + ServiceScan.describe(e), VerdictRows.host(rp.provider())));
-                continue;
-            }
-            if (onHost) {
-                hostSide.add(rp);
-                continue;
-            }
-            Explanation.Row judged = VerdictRows.judge(rank++, rp, spec, device, winner != null);
+            Explanation.Row judged = VerdictRows.judge(rank++, byId.get(id), candidates.get(id), spec, device,
+                    winner != null);
             rows.add(judged);
             if (judged.status() == Explanation.Status.CHOSEN) {
-                winner = rp.provider();
+                winner = byId.get(id).provider();
             }
         }
         // host-side providers: never a silent fallback for a GPU; on a CPU only after every device-side one
-        for (RegisteredProvider rp : hostSide) {
+        for (String id : hostSide) {
             if (device.vendor() != Vendor.CPU) {
-                notAsked.add(VerdictRows.hostOnlyRow(rp, spec, device));
+                notAsked.add(VerdictRows.hostOnlyRow(byId.get(id), candidates.get(id), device));
                 continue;
             }
-            Explanation.Row judged = VerdictRows.judge(rank++, rp, spec, device, winner != null);
+            Explanation.Row judged = VerdictRows.judge(rank++, byId.get(id), candidates.get(id), spec, device,
+                    winner != null);
             if (judged.status() == Explanation.Status.CHOSEN) {
-                winner = rp.provider();
+                winner = byId.get(id).provider();
                 judged = judged.withStatus(Explanation.Status.FALLBACK);
             }
             rows.add(judged);
         }
-        for (RegisteredProvider rp : registry.providers()) {
-            if (placed.contains(rp.provider())) {
-                continue;
-            }
-            if (settings.excludes(rp.id())) {
-                notAsked.add(VerdictRows.excludedRow(rp));
-            } else {
-                notAsked.add(VerdictRows.leftOutRow(rp, spec, device, policy));
+        for (String id : candidates.keySet()) {
+            if (!order.contains(id)) {
+                notAsked.add(VerdictRows.leftOutRow(byId.get(id), candidates.get(id), policy));
             }
         }
         rows.addAll(notAsked);

@@ -1,5 +1,6 @@
 package io.moeoracle.core.select;
 
+import io.moeoracle.api.Setting;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -7,32 +8,42 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 /**
  * The user's overrides of the selection, read once (by {@link #fromSystem()}) rather than deep
- * inside the logic.
+ * inside the logic. Core's settings are declared here ({@link #all()}); a host may bind its own
+ * instance instead (e.g. through the Guice module).
  *
  * @param backend the backend named by the system property {@code moe.backend}
  * @param backendFromEnv the backend named by the environment variable {@code MOE_BACKEND}
  *     (used when neither the spec nor the property names one)
  * @param priority ids to try first, in this order ({@code moe.priority}, else {@code MOE_PRIORITY})
  * @param exclude ids never to choose ({@code moe.exclude}, else {@code MOE_EXCLUDE})
+ * @param cacheSize the most decisions a selector keeps ({@code moe.selector.cacheSize}), least
+ *     recently used dropped first
  */
 public record SelectionSettings(Optional<String> backend, Optional<String> backendFromEnv, List<String> priority,
-                                List<String> exclude) {
+                                List<String> exclude, int cacheSize) {
 
-    /** System property naming the backend to use. */
-    public static final String BACKEND_PROPERTY = "moe.backend";
-    /** System property listing ids to try first. */
-    public static final String PRIORITY_PROPERTY = "moe.priority";
-    /** System property listing ids never to choose. */
-    public static final String EXCLUDE_PROPERTY = "moe.exclude";
-    /** Environment variable naming the backend to use. */
-    public static final String BACKEND_ENV = "MOE_BACKEND";
-    /** Environment variable listing ids to try first. */
-    public static final String PRIORITY_ENV = "MOE_PRIORITY";
-    /** Environment variable listing ids never to choose. */
-    public static final String EXCLUDE_ENV = "MOE_EXCLUDE";
+    /** The backend to use: the property wins over the spec, the spec over the environment variable. */
+    public static final Setting BACKEND = Setting.propertyOrEnv("moe.backend", "MOE_BACKEND", "",
+            "insist on one backend: that one or an error saying why not (the property wins over the spec,"
+                    + " the spec over the variable)");
+    /** Ids to try first. */
+    public static final Setting PRIORITY = Setting.propertyOrEnv("moe.priority", "MOE_PRIORITY", "",
+            "backend ids to try first, in order (comma-separated)");
+    /** Ids never to choose. */
+    public static final Setting EXCLUDE = Setting.propertyOrEnv("moe.exclude", "MOE_EXCLUDE", "",
+            "backend ids never to choose (comma-separated; still shown in the explanation)");
+    /** Files of simulated devices to add to the catalogue (read by core's device registry). */
+    public static final Setting SIMULATED_DEVICES = Setting.property("moe.devices.simulated", "",
+            "files of simulated devices to add, a path list (format: SimulatedDeviceCatalogue.parse)");
+    /** The most decisions a selector keeps. */
+    public static final Setting CACHE_SIZE = Setting.property("moe.selector.cacheSize", "1024",
+            "the most (layer, device) decisions a selector keeps, least recently used dropped first (about 2.5 KB each)");
+    private static final int DEFAULT_CACHE_SIZE = 1024;
+    private static final int MAX_CACHE_SIZE = 1 << 24;
 
     /** Normalizes ids to trimmed lower case and drops blanks. */
     public SelectionSettings {
@@ -40,6 +51,22 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
         backendFromEnv = normalize(Objects.requireNonNull(backendFromEnv, "backendFromEnv"));
         priority = ids(Objects.requireNonNull(priority, "priority"));
         exclude = ids(Objects.requireNonNull(exclude, "exclude"));
+        if (cacheSize < 1 || cacheSize > MAX_CACHE_SIZE) {
+            throw CACHE_SIZE.invalid(String.valueOf(cacheSize), "a whole number in [1, " + MAX_CACHE_SIZE + "]");
+        }
+    }
+
+    /**
+     * Settings with the default cache size.
+     *
+     * @param backend see the record
+     * @param backendFromEnv see the record
+     * @param priority see the record
+     * @param exclude see the record
+     */
+    public SelectionSettings(Optional<String> backend, Optional<String> backendFromEnv, List<String> priority,
+                             List<String> exclude) {
+        this(backend, backendFromEnv, priority, exclude, DEFAULT_CACHE_SIZE);
     }
 
     /** @return no overrides */
@@ -47,16 +74,27 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
         return new SelectionSettings(Optional.empty(), Optional.empty(), List.of(), List.of());
     }
 
+    /** @return every setting core reads */
+    public static List<Setting> all() {
+        return List.of(BACKEND, PRIORITY, EXCLUDE, CACHE_SIZE, SIMULATED_DEVICES);
+    }
+
     /** @return the overrides from the system properties and the environment of this JVM */
     public static SelectionSettings fromSystem() {
-        Map<String, String> props = new java.util.HashMap<>();
-        for (String key : List.of(BACKEND_PROPERTY, PRIORITY_PROPERTY, EXCLUDE_PROPERTY)) {
-            String v = System.getProperty(key);
-            if (v != null) {
-                props.put(key, v);
-            }
-        }
-        return from(props, System.getenv());
+        return from(System::getProperty, System::getenv);
+    }
+
+    /**
+     * @param properties looks up a system property, null when unset
+     * @param env looks up an environment variable, null when unset
+     * @return the settings; a property wins over the variable of the same meaning
+     */
+    public static SelectionSettings from(UnaryOperator<String> properties, UnaryOperator<String> env) {
+        UnaryOperator<String> none = k -> null;
+        return new SelectionSettings(BACKEND.value(properties, none), BACKEND.value(none, env),
+                split(PRIORITY.value(properties, env).orElse("")), split(EXCLUDE.value(properties, env).orElse("")),
+                (int) CACHE_SIZE.parseLong(CACHE_SIZE.value(properties, env).orElse(CACHE_SIZE.defaultValue()), 1,
+                        MAX_CACHE_SIZE));
     }
 
     /**
@@ -65,12 +103,7 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
      * @return the settings; a property wins over the variable of the same meaning
      */
     public static SelectionSettings from(Map<String, String> properties, Map<String, String> env) {
-        Optional<String> p = Optional.ofNullable(properties.get(PRIORITY_PROPERTY)).filter(s -> !s.isBlank())
-                .or(() -> Optional.ofNullable(env.get(PRIORITY_ENV)));
-        Optional<String> x = Optional.ofNullable(properties.get(EXCLUDE_PROPERTY)).filter(s -> !s.isBlank())
-                .or(() -> Optional.ofNullable(env.get(EXCLUDE_ENV)));
-        return new SelectionSettings(Optional.ofNullable(properties.get(BACKEND_PROPERTY)),
-                Optional.ofNullable(env.get(BACKEND_ENV)), split(p.orElse("")), split(x.orElse("")));
+        return from(properties::get, env::get);
     }
 
     /**
@@ -78,7 +111,7 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
      * @return a copy with that backend
      */
     public SelectionSettings withBackend(String id) {
-        return new SelectionSettings(Optional.ofNullable(id), backendFromEnv, priority, exclude);
+        return new SelectionSettings(Optional.ofNullable(id), backendFromEnv, priority, exclude, cacheSize);
     }
 
     /**
@@ -86,7 +119,7 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
      * @return a copy with that backend
      */
     public SelectionSettings withBackendFromEnv(String id) {
-        return new SelectionSettings(backend, Optional.ofNullable(id), priority, exclude);
+        return new SelectionSettings(backend, Optional.ofNullable(id), priority, exclude, cacheSize);
     }
 
     /**
@@ -94,7 +127,7 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
      * @return a copy with that priority list
      */
     public SelectionSettings withPriority(String... ids) {
-        return new SelectionSettings(backend, backendFromEnv, List.of(ids), exclude);
+        return new SelectionSettings(backend, backendFromEnv, List.of(ids), exclude, cacheSize);
     }
 
     /**
@@ -102,7 +135,15 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
      * @return a copy with that exclusion list
      */
     public SelectionSettings withExclude(String... ids) {
-        return new SelectionSettings(backend, backendFromEnv, priority, List.of(ids));
+        return new SelectionSettings(backend, backendFromEnv, priority, List.of(ids), cacheSize);
+    }
+
+    /**
+     * @param decisions the most decisions a selector keeps, at least 1
+     * @return a copy with that cache size
+     */
+    public SelectionSettings withCacheSize(int decisions) {
+        return new SelectionSettings(backend, backendFromEnv, priority, exclude, decisions);
     }
 
     /**

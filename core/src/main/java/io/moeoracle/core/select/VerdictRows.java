@@ -21,19 +21,40 @@ final class VerdictRows {
     private VerdictRows() {
     }
 
-    static Explanation.Row judge(int rank, RegisteredProvider rp, MoeLayerSpec spec, DeviceInfo device,
-                             boolean alreadyChosen) {
+    /**
+     * Asks a provider for its values for this decision, each once.
+     *
+     * @param rp the provider
+     * @param spec the layer
+     * @param device the device
+     * @param errorRank the rank its error row gets
+     * @param errors where its error row goes when one of the calls throws
+     * @return the candidate, or empty when a call threw
+     */
+    static Optional<Candidate> candidate(RegisteredProvider rp, MoeLayerSpec spec, DeviceInfo device, int errorRank,
+                                         List<Explanation.Row> errors) {
         MoeKernelProvider p = rp.provider();
-        HostAvailability host = host(p);
         OptionalInt priority = OptionalInt.empty();
         Optional<ActivationType> act = Optional.empty();
+        String call = "priority()";
         try {
             priority = OptionalInt.of(p.priority(spec, device));
+            call = "activationType()";
             act = Optional.ofNullable(p.activationType(spec, device));
+            call = "runsOnHost()";
+            return Optional.of(new Candidate(rp.id(), priority.getAsInt(), act, p.runsOnHost(), rp.source()));
         } catch (RuntimeException | LinkageError e) {
-            String which = priority.isPresent() ? "activationType()" : "priority()";
-            return errorRow(rank, rp, priority, act, which + " threw " + ServiceScan.describe(e), host);
+            errors.add(errorRow(errorRank, rp, priority, act, call + " threw " + ServiceScan.describe(e), host(p)));
+            return Optional.empty();
         }
+    }
+
+    static Explanation.Row judge(int rank, RegisteredProvider rp, Candidate c, MoeLayerSpec spec, DeviceInfo device,
+                                 boolean alreadyChosen) {
+        MoeKernelProvider p = rp.provider();
+        HostAvailability host = host(p);
+        OptionalInt priority = OptionalInt.of(c.priority());
+        Optional<ActivationType> act = c.activationType();
         SupportVerdict verdict;
         try {
             verdict = p.isSupported(spec, device);
@@ -55,7 +76,7 @@ final class VerdictRows {
     static Explanation.Row errorRow(int rank, RegisteredProvider rp, OptionalInt priority,
                                             Optional<ActivationType> act, String what, HostAvailability host) {
         return new Explanation.Row(rank, rp.id(), priority, act, Explanation.Status.ERROR, "error: " + what,
-                "report this to the backend's authors; meanwhile skip it with -D" + SelectionSettings.EXCLUDE_PROPERTY
+                "report this to the backend's authors; meanwhile skip it with -D" + SelectionSettings.EXCLUDE.name()
                         + "=" + rp.id(), host, rp.source());
     }
 
@@ -70,43 +91,23 @@ final class VerdictRows {
 
     static Explanation.Row excludedRow(RegisteredProvider rp) {
         return new Explanation.Row(0, rp.id(), OptionalInt.empty(), Optional.empty(), Explanation.Status.EXCLUDED,
-                "excluded by " + SelectionSettings.EXCLUDE_PROPERTY, "remove '" + rp.id() + "' from "
-                + SelectionSettings.EXCLUDE_PROPERTY + " (or " + SelectionSettings.EXCLUDE_ENV + ") to consider it",
+                "excluded by " + SelectionSettings.EXCLUDE.name(), "remove '" + rp.id() + "' from "
+                + SelectionSettings.EXCLUDE.name() + " (or " + SelectionSettings.EXCLUDE.env().orElseThrow() + ") to consider it",
                 new HostAvailability(false, Optional.of("not checked")), rp.source());
     }
 
-    static Explanation.Row leftOutRow(RegisteredProvider rp, MoeLayerSpec spec, DeviceInfo device, SelectionPolicy policy) {
-        MoeKernelProvider p = rp.provider();
-        OptionalInt priority = OptionalInt.empty();
-        Optional<ActivationType> act = Optional.empty();
-        try {
-            priority = OptionalInt.of(p.priority(spec, device));
-            act = Optional.ofNullable(p.activationType(spec, device));
-        } catch (RuntimeException | LinkageError e) {
-            String which = priority.isPresent() ? "activationType()" : "priority()";
-            return errorRow(0, rp, priority, act, which + " threw " + ServiceScan.describe(e), host(p));
-        }
-        return new Explanation.Row(0, rp.id(), priority, act, Explanation.Status.EXCLUDED,
-                "left out by the selection policy " + policy, "bind another SelectionPolicy to consider it",
-                host(p), rp.source());
+    static Explanation.Row leftOutRow(RegisteredProvider rp, Candidate c, SelectionPolicy policy) {
+        return new Explanation.Row(0, rp.id(), OptionalInt.of(c.priority()), c.activationType(),
+                Explanation.Status.EXCLUDED, "left out by the selection policy " + policy,
+                "bind another SelectionPolicy to consider it", host(rp.provider()), rp.source());
     }
 
-    static Explanation.Row hostOnlyRow(RegisteredProvider rp, MoeLayerSpec spec, DeviceInfo device) {
-        MoeKernelProvider p = rp.provider();
-        OptionalInt priority = OptionalInt.empty();
-        Optional<ActivationType> act = Optional.empty();
-        try {
-            priority = OptionalInt.of(p.priority(spec, device));
-            act = Optional.ofNullable(p.activationType(spec, device));
-        } catch (RuntimeException | LinkageError e) {
-            String which = priority.isPresent() ? "activationType()" : "priority()";
-            return errorRow(0, rp, priority, act, which + " threw " + ServiceScan.describe(e), host(p));
-        }
-        return new Explanation.Row(0, rp.id(), priority, act, Explanation.Status.EXCLUDED,
-                rp.id() + " runs on the host CPU, not on " + device.id() + ": it is used for " + vendorWord(device)
-                        + " device only when requested by id",
-                "request it by id (--backend " + rp.id() + ", -D" + SelectionSettings.BACKEND_PROPERTY + "=" + rp.id()
-                        + ") to run the layer on the host, slowly", host(p), rp.source());
+    static Explanation.Row hostOnlyRow(RegisteredProvider rp, Candidate c, DeviceInfo device) {
+        return new Explanation.Row(0, rp.id(), OptionalInt.of(c.priority()), c.activationType(),
+                Explanation.Status.EXCLUDED, rp.id() + " runs on the host CPU, not on " + device.id()
+                        + ": it is used for " + vendorWord(device) + " device only when requested by id",
+                "request it by id (--backend " + rp.id() + ", -D" + SelectionSettings.BACKEND.name() + "=" + rp.id()
+                        + ") to run the layer on the host, slowly", host(rp.provider()), rp.source());
     }
 
     private static String vendorWord(DeviceInfo device) {

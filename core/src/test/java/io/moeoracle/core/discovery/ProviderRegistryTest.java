@@ -120,15 +120,24 @@ class ProviderRegistryTest {
     }
 
     @Test
-    void duplicateIdsBetweenABoundAndADiscoveredProviderNameBoth() throws Exception {
-        try (URLClassLoader a = servicesLoader("good")) {
-            assertThatThrownBy(() -> ProviderRegistry.builder().add(FakeProvider.supported("good", 1))
-                    .addClassLoader(a).build())
-                    .isInstanceOf(DuplicateProviderException.class)
-                    .hasMessageContaining(FakeProvider.class.getName())
-                    .hasMessageContaining("bound explicitly")
-                    .hasMessageContaining(ServiceProviders.Good.class.getName() + " from " + testClasses());
+    void aBoundProviderReplacesTheDiscoveredOneWithItsIdOnce() throws Exception {
+        FakeProvider configured = FakeProvider.supported("good", 1);
+        try (URLClassLoader a = servicesLoader("good"); URLClassLoader b = servicesLoader("good")) {
+            ProviderRegistry r = ProviderRegistry.builder().addClassLoader(a).add(configured).addClassLoader(b).build();
+            assertThat(r.providers()).filteredOn(p -> p.id().equals("good")).singleElement()
+                    .satisfies(p -> assertThat(p.provider()).isSameAs(configured))
+                    .satisfies(p -> assertThat(p.source()).isEqualTo(ProviderRegistry.BOUND));
+            assertThat(r.unavailable()).isEmpty();
         }
+    }
+
+    @Test
+    void twoBoundProvidersWithOneIdAreStillAnError() {
+        assertThatThrownBy(() -> ProviderRegistry.builder().add(FakeProvider.supported("same", 1))
+                .add(FakeProvider.supported("same", 2)).build())
+                .isInstanceOf(DuplicateProviderException.class)
+                .hasMessageContaining("'same'")
+                .hasMessageContaining("bound explicitly");
     }
 
     @Test

@@ -2,38 +2,41 @@ package io.moeoracle.core.select;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.core.device.SimulatedDevices;
-import io.moeoracle.core.fixtures.FakeProvider;
 import io.moeoracle.core.fixtures.Specs;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class DefaultSelectionPolicyTest {
     private static final DeviceInfo SM90 = SimulatedDevices.get("sim:sm_90");
     private final DefaultSelectionPolicy policy = new DefaultSelectionPolicy();
 
-    private static List<String> ids(List<MoeKernelProvider> ps) {
-        return ps.stream().map(MoeKernelProvider::id).toList();
+    private static List<String> ids(List<Candidate> cs) {
+        return cs.stream().map(Candidate::id).toList();
+    }
+
+    private static Candidate c(String id, int priority) {
+        return new Candidate(id, priority, Optional.empty(), false, "bound");
+    }
+
+    private static Candidate c(String id, int priority, ActivationType act) {
+        return new Candidate(id, priority, Optional.of(act), false, "bound");
     }
 
     @Test
     void higherPriorityFirstThenId() {
-        List<MoeKernelProvider> in = List.of(FakeProvider.supported("c", 5), FakeProvider.supported("b", 10),
-                FakeProvider.supported("a", 5), FakeProvider.supported("d", Integer.MIN_VALUE),
-                FakeProvider.supported("e", Integer.MAX_VALUE));
+        List<Candidate> in = List.of(c("c", 5), c("b", 10), c("a", 5), c("d", Integer.MIN_VALUE),
+                c("e", Integer.MAX_VALUE));
         assertThat(ids(policy.order(in, Specs.gptOss120b(), SM90))).containsExactly("e", "b", "a", "c", "d");
     }
 
     @Test
     void underAutoBf16ActivationsComeBeforeQuantizedAtEqualPriority() {
-        List<MoeKernelProvider> in = List.of(
-                FakeProvider.supported("a-fp8", 50).runningActivationsAs(ActivationType.MXFP8),
-                FakeProvider.supported("b-bf16", 50).runningActivationsAs(ActivationType.BF16),
-                FakeProvider.supported("c-pertoken", 50).runningActivationsAs(ActivationType.FP8_PER_TOKEN),
-                FakeProvider.supported("z-high-fp8", 60).runningActivationsAs(ActivationType.MXFP8));
+        List<Candidate> in = List.of(c("a-fp8", 50, ActivationType.MXFP8), c("b-bf16", 50, ActivationType.BF16),
+                c("c-pertoken", 50, ActivationType.FP8_PER_TOKEN), c("z-high-fp8", 60, ActivationType.MXFP8));
         assertThat(ids(policy.order(in, Specs.gptOss20b(ActivationType.AUTO), SM90)))
                 .as("priority still dominates; the tie-break only splits equal priorities")
                 .containsExactly("z-high-fp8", "b-bf16", "a-fp8", "c-pertoken");
@@ -41,17 +44,14 @@ class DefaultSelectionPolicyTest {
 
     @Test
     void withAnExplicitActivationTypeTiesGoById() {
-        List<MoeKernelProvider> in = List.of(
-                FakeProvider.supported("b-bf16", 50).runningActivationsAs(ActivationType.BF16),
-                FakeProvider.supported("a-fp8", 50).runningActivationsAs(ActivationType.MXFP8));
+        List<Candidate> in = List.of(c("b-bf16", 50, ActivationType.BF16), c("a-fp8", 50, ActivationType.MXFP8));
         assertThat(ids(policy.order(in, Specs.gptOss20b(ActivationType.MXFP8), SM90))).containsExactly("a-fp8", "b-bf16");
         assertThat(ids(policy.order(in, Specs.gptOss20b(ActivationType.BF16), SM90))).containsExactly("a-fp8", "b-bf16");
     }
 
     @Test
-    void aProviderWhosePriorityThrowsIsLeftOut() {
-        List<MoeKernelProvider> in = List.of(FakeProvider.supported("ok", 1),
-                FakeProvider.supported("bad", 99).throwingFromPriority(new IllegalStateException("no")));
-        assertThat(ids(policy.order(in, Specs.gptOss120b(), SM90))).containsExactly("ok");
+    void anUnnamedActivationTypeCountsAsNotQuantized() {
+        List<Candidate> in = List.of(c("a-fp8", 50, ActivationType.MXFP8), c("b-unnamed", 50));
+        assertThat(ids(policy.order(in, Specs.gptOss20b(ActivationType.AUTO), SM90))).containsExactly("b-unnamed", "a-fp8");
     }
 }

@@ -392,11 +392,11 @@ class MoeKernelSelectorTest {
         FakeProvider a = FakeProvider.supported("a", 1);
         FakeProvider stranger = FakeProvider.supported("stranger", 1);
         SelectionPolicy odd = (cands, spec, dev) -> {
-            List<MoeKernelProvider> l = new ArrayList<>();
-            l.add(stranger);
+            List<Candidate> l = new ArrayList<>();
+            l.add(new Candidate(stranger.id(), 1, java.util.Optional.empty(), false, "nowhere"));
             l.add(null);
-            l.add(a);
-            l.add(a);
+            l.add(cands.getFirst());
+            l.add(cands.getFirst());
             return l;
         };
         Explanation e = new MoeKernelSelector(ProviderRegistry.builder().add(a).build(), odd,

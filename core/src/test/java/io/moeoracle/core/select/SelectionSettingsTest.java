@@ -59,4 +59,16 @@ class SelectionSettingsTest {
                 java.util.List.of("c"), java.util.List.of("d")));
         assertThat(s.withBackend(null).backend()).isEmpty();
     }
+
+    @Test
+    void theCacheSizeIsASettingWithABound() {
+        assertThat(SelectionSettings.defaults().cacheSize()).isEqualTo(1024);
+        assertThat(SelectionSettings.from(Map.of("moe.selector.cacheSize", "16"), Map.of()).cacheSize()).isEqualTo(16);
+        assertThat(SelectionSettings.defaults().withCacheSize(3).cacheSize()).isEqualTo(3);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SelectionSettings.from(
+                Map.of("moe.selector.cacheSize", "0"), Map.of())).hasMessageContaining("-Dmoe.selector.cacheSize")
+                .hasMessageContaining("'0'");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SelectionSettings.defaults().withCacheSize(0))
+                .hasMessageContaining("moe.selector.cacheSize");
+    }
 }

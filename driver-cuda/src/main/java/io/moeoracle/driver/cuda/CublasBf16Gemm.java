@@ -1,5 +1,6 @@
 package io.moeoracle.driver.cuda;
 
+import io.moeoracle.driver.cuda.ffi.CudaSettings;
 import io.moeoracle.driver.cuda.ffi.LibCublas;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -29,7 +30,7 @@ final class CublasBf16Gemm implements AutoCloseable {
     static Optional<String> unavailability() {
         return LibCublas.library().isLoaded() ? Optional.empty()
                 : Optional.of(LibCublas.library().failure().map(Throwable::getMessage).orElse("libcublas not loaded")
-                        + " (name the library with -D" + LibCublas.PROPERTY + "=/path/to/libcublas.so.N)");
+                        + " (name the library with -D" + CudaSettings.CUBLAS.name() + "=/path/to/libcublas.so.N)");
     }
 
     static CublasBf16Gemm create(CudaStream stream) {

@@ -1,10 +1,11 @@
 package io.moeoracle.driver.cuda;
 
+import io.moeoracle.driver.cuda.ffi.CudaSettings;
 import io.moeoracle.driver.cuda.ffi.CuDevice;
 import io.moeoracle.driver.cuda.ffi.CuInit;
 import io.moeoracle.driver.cuda.ffi.LibCuda;
+import io.moeoracle.nativeload.NativeLibraryException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -56,12 +57,13 @@ public final class CudaDriver {
         var library = LibCuda.library();
         if (!library.isLoaded()) {
             Throwable failure = library.failure().orElseThrow();
-            boolean denied = Arrays.stream(failure.getSuppressed()).anyMatch(IllegalCallerException.class::isInstance);
+            boolean denied = failure instanceof NativeLibraryException n && n.nativeAccessDenied();
             String message = denied
                     ? "native access is not enabled for the CUDA driver facade: pass --enable-native-access="
-                            + "io.moeoracle.driver.cuda (module path) or --enable-native-access=ALL-UNNAMED (class path)"
+                            + "io.moeoracle.nativeload,io.moeoracle.driver.cuda (module path; the first opens the"
+                            + " library) or --enable-native-access=ALL-UNNAMED (class path)"
                     : "libcuda.so.1 (the NVIDIA driver) was not found: install the NVIDIA driver, or name the library"
-                            + " with -D" + LibCuda.PROPERTY + "=/path/to/libcuda.so.1";
+                            + " with -D" + CudaSettings.DRIVER.name() + "=/path/to/libcuda.so.1";
             throw new CudaUnavailableException(message, failure);
         }
         try {

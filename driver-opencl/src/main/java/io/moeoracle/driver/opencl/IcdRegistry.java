@@ -55,7 +55,11 @@ public record IcdRegistry(List<Driver> drivers, String source) {
 
     /** @return the drivers registered for this process (its environment, the default vendors folder) */
     public static IcdRegistry current() {
-        return read(System.getenv(), DEFAULT_VENDORS);
+        // the ICD loaders' own variables, not moe-oracle settings
+        Map<String, String> env = new java.util.HashMap<>();
+        Optional.ofNullable(System.getenv("OCL_ICD_FILENAMES")).ifPresent(v -> env.put("OCL_ICD_FILENAMES", v));
+        Optional.ofNullable(System.getenv("OCL_ICD_VENDORS")).ifPresent(v -> env.put("OCL_ICD_VENDORS", v));
+        return read(env, DEFAULT_VENDORS);
     }
 
     /**

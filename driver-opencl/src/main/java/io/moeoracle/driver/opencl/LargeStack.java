@@ -1,5 +1,6 @@
 package io.moeoracle.driver.opencl;
 
+import io.moeoracle.driver.opencl.ffi.OpenClSettings;
 import java.util.function.Supplier;
 
 /**
@@ -9,9 +10,6 @@ import java.util.function.Supplier;
  * such a thread already run inline.
  */
 public final class LargeStack {
-    /** System property: stack bytes of the compiler thread (default 512 MiB, reserved lazily by the OS). */
-    public static final String STACK_PROPERTY = "moe.opencl.buildStackBytes";
-
     private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> false);
 
     private LargeStack() {
@@ -27,7 +25,9 @@ public final class LargeStack {
         if (INSIDE.get()) {
             return work.get();
         }
-        long stack = Long.getLong(STACK_PROPERTY, 512L << 20);
+        // OpenClSettings.BUILD_STACK_BYTES: default 512 MiB, reserved lazily by the OS
+        long stack = OpenClSettings.BUILD_STACK_BYTES.parseLong(OpenClSettings.BUILD_STACK_BYTES.valueOrDefault(),
+                1L << 20, 1L << 34);
         Object[] result = new Object[1];
         Throwable[] failure = new Throwable[1];
         Thread t = new Thread(null, () -> {

@@ -1,5 +1,6 @@
 package io.moeoracle.driver.opencl;
 
+import io.moeoracle.driver.opencl.ffi.OpenClSettings;
 import io.moeoracle.driver.opencl.ffi.OpenClLibrary;
 import io.moeoracle.driver.opencl.ffi.PlatformCalls;
 import java.lang.foreign.Arena;
@@ -20,16 +21,11 @@ import org.slf4j.LoggerFactory;
  * ({@link IcdRegistry}): when PoCL is among them and not asked for ({@link PoclGate}), the loader is not
  * called and OpenCL is unavailable with that reason, because PoCL replaces the JVM's signal handlers.
  *
- * <p>Which platforms are listed can be narrowed with the system property {@value #PLATFORM_PROPERTY}
- * or the environment variable {@value #PLATFORM_ENV}: a case-insensitive substring of the
+ * <p>Which platforms are listed can be narrowed with the system property {@code moe.opencl.platform}
+ * or the environment variable {@code MOE_OPENCL_PLATFORM} ({@link OpenClSettings#PLATFORM}): a case-insensitive substring of the
  * platform's name or vendor (e.g. {@code NVIDIA}, {@code Intel}, {@code Portable}).
  */
 public final class OpenCl {
-    /** System property selecting platforms by a substring of their name or vendor. */
-    public static final String PLATFORM_PROPERTY = "moe.opencl.platform";
-    /** Environment variable with the same meaning as {@link #PLATFORM_PROPERTY}. */
-    public static final String PLATFORM_ENV = "MOE_OPENCL_PLATFORM";
-
     private static final Logger LOG = LoggerFactory.getLogger(OpenCl.class);
     private static final int CL_PLATFORM_NOT_FOUND_KHR = -1001;
 
@@ -46,7 +42,7 @@ public final class OpenCl {
             }
             // decided before clGetPlatformIDs, which loads every registered driver into this process
             IcdRegistry icds = IcdRegistry.current();
-            Optional<String> refusal = PoclGate.refusal(icds, System::getProperty, System::getenv);
+            Optional<String> refusal = PoclGate.refusal(icds);
             if (refusal.isPresent()) {
                 LOG.debug("{}", refusal.get());
                 return new IllegalStateException(refusal.get());
@@ -118,7 +114,7 @@ public final class OpenCl {
     }
 
     /**
-     * The platforms selected by {@value #PLATFORM_PROPERTY} / {@value #PLATFORM_ENV} (all when unset).
+     * The platforms selected by {@link OpenClSettings#PLATFORM} (all when unset).
      *
      * @return the platforms
      */
@@ -130,7 +126,7 @@ public final class OpenCl {
         }
         List<ClPlatform> kept = all.stream().filter(p -> p.matches(filter)).toList();
         if (kept.isEmpty()) {
-            LOG.warn("{}={} matches none of the OpenCL platforms {}", PLATFORM_PROPERTY, filter,
+            LOG.warn("{}={} matches none of the OpenCL platforms {}", OpenClSettings.PLATFORM.name(), filter,
                     all.stream().map(ClPlatform::name).toList());
         }
         return kept;
@@ -176,10 +172,6 @@ public final class OpenCl {
 
     /** @return the platform filter from the property or the environment, if set */
     public static Optional<String> platformFilter() {
-        String v = System.getProperty(PLATFORM_PROPERTY);
-        if (v == null || v.isBlank()) {
-            v = System.getenv(PLATFORM_ENV);
-        }
-        return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim().toLowerCase(Locale.ROOT));
+        return OpenClSettings.PLATFORM.value().map(v -> v.toLowerCase(Locale.ROOT));
     }
 }

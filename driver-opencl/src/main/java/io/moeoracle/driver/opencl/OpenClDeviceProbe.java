@@ -1,5 +1,6 @@
 package io.moeoracle.driver.opencl;
 
+import io.moeoracle.driver.opencl.ffi.OpenClSettings;
 import io.moeoracle.api.DeviceProbe;
 import io.moeoracle.api.device.DeviceInfo;
 import java.util.ArrayList;
@@ -33,7 +34,7 @@ public final class OpenClDeviceProbe implements DeviceProbe {
             if (out.isEmpty()) {
                 return Result.none(id(), "no OpenCL device on the platforms "
                         + OpenCl.allPlatforms().stream().map(ClPlatform::name).toList()
-                        + OpenCl.platformFilter().map(f -> " matching " + OpenCl.PLATFORM_PROPERTY + "=" + f).orElse(""));
+                        + OpenCl.platformFilter().map(f -> " matching " + OpenClSettings.PLATFORM.name() + "=" + f).orElse(""));
             }
             return Result.found(id(), out);
         } catch (OpenClException | IllegalStateException e) {

@@ -1,5 +1,6 @@
 package io.moeoracle.driver.opencl;
 
+import io.moeoracle.driver.opencl.ffi.OpenClSettings;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -12,21 +13,23 @@ import java.util.stream.Collectors;
  * installs signal handlers that replace the JVM's, so a JVM started without
  * {@code LD_PRELOAD=libjsig.so} can die with a bare SIGSEGV afterwards. PoCL is only a CPU device,
  * which the {@code cpu} backend serves better, so it is loaded only when asked for:
- * {@value #ALLOW_PROPERTY} / {@value #ALLOW_ENV} {@code =true}, {@code moe.xpu.anyDevice=true} (the
- * xpu backend on any OpenCL device), or a platform filter ({@value OpenCl#PLATFORM_PROPERTY}) naming
+ * {@code moe.opencl.allowPocl} / {@code MOE_OPENCL_ALLOW_POCL} {@code =true}, {@code moe.xpu.anyDevice=true}
+ * (the xpu backend on any OpenCL device), or a platform filter ({@code moe.opencl.platform}) naming
  * PoCL ({@code pocl} or {@code portable}). A platform filter naming another platform refuses PoCL
- * even with {@code moe.xpu.anyDevice=true}.
+ * even with {@code moe.xpu.anyDevice=true}. The settings are {@link OpenClSettings}'.
  */
 public final class PoclGate {
-    /** System property: {@code true} lets the OpenCL probe load PoCL. */
-    public static final String ALLOW_PROPERTY = "moe.opencl.allowPocl";
-    /** Environment variable read when {@link #ALLOW_PROPERTY} is unset. */
-    public static final String ALLOW_ENV = "MOE_OPENCL_ALLOW_POCL";
-    /** The xpu backend's "any OpenCL device" setting, which also asks for PoCL. */
-    static final String XPU_ANY_PROPERTY = "moe.xpu.anyDevice";
-    static final String XPU_ANY_ENV = "MOE_XPU_ANY_DEVICE";
 
     private PoclGate() {
+    }
+
+    /**
+     * @param icds the registered drivers
+     * @return why the loader must not be called under this JVM's settings, or empty when it may be
+     */
+    public static Optional<String> refusal(IcdRegistry icds) {
+        return refusal(icds, OpenClSettings.ALLOW_POCL.value(), OpenClSettings.PLATFORM.value(),
+                OpenClSettings.XPU_ANY_DEVICE.value());
     }
 
     /**
@@ -36,8 +39,14 @@ public final class PoclGate {
      * @return why the loader must not be called, or empty when it may be
      */
     public static Optional<String> refusal(IcdRegistry icds, UnaryOperator<String> property, UnaryOperator<String> env) {
+        return refusal(icds, OpenClSettings.ALLOW_POCL.value(property, env), OpenClSettings.PLATFORM.value(property, env),
+                OpenClSettings.XPU_ANY_DEVICE.value(property, env));
+    }
+
+    private static Optional<String> refusal(IcdRegistry icds, Optional<String> allow, Optional<String> platform,
+                                            Optional<String> xpuAnyDevice) {
         List<IcdRegistry.Driver> risky = icds.signalReplacing();
-        if (risky.isEmpty() || allowed(property, env)) {
+        if (risky.isEmpty() || allowed(allow, platform, xpuAnyDevice)) {
             return Optional.empty();
         }
         String names = risky.stream().map(IcdRegistry.Driver::toString).collect(Collectors.joining(", "));
@@ -45,37 +54,28 @@ public final class PoclGate {
         String rest = others.isEmpty() ? ""
                 : "; it would load the other registered drivers too (" + others.stream().map(IcdRegistry.Driver::toString)
                         .collect(Collectors.joining(", ")) + "): to use them without PoCL, point OCL_ICD_VENDORS at a"
-                        + " folder holding only their .icd files";
+                        + " folder holding only their .icd files"
+                        + (risky.stream().anyMatch(d -> d.registeredBy().equals("OCL_ICD_FILENAMES"))
+                                ? " and set OCL_ICD_FILENAMES=" + others.stream().map(IcdRegistry.Driver::library)
+                                        .distinct().collect(Collectors.joining(":"))
+                                : "");
         return Optional.of("OpenCL not probed: the registered drivers include PoCL [" + names + "], a CPU-only driver"
                 + " whose LLVM replaces the JVM's signal handlers (a JVM without libjsig can crash); set -D"
-                + ALLOW_PROPERTY + "=true (or " + ALLOW_ENV + "=true, or moe.xpu.anyDevice=true) to load it, and start"
+                + OpenClSettings.ALLOW_POCL.name() + "=true (or " + OpenClSettings.ALLOW_POCL.env().orElseThrow()
+                + "=true, or " + OpenClSettings.XPU_ANY_DEVICE.name() + "=true) to load it, and start"
                 + " the JVM with LD_PRELOAD=$JAVA_HOME/lib/libjsig.so" + rest);
     }
 
-    /**
-     * @param property reads a system property
-     * @param env reads an environment variable
-     * @return whether the settings ask for PoCL
-     */
-    static boolean allowed(UnaryOperator<String> property, UnaryOperator<String> env) {
-        String explicit = setting(property, ALLOW_PROPERTY, env, ALLOW_ENV);
-        if (explicit != null) {
-            return Boolean.parseBoolean(explicit);
+    /** @return whether the settings (explicit, else a platform filter, else xpu's any-device) ask for PoCL */
+    static boolean allowed(Optional<String> allow, Optional<String> platform, Optional<String> xpuAnyDevice) {
+        if (allow.isPresent()) {
+            return Boolean.parseBoolean(allow.get());
         }
-        String filter = setting(property, OpenCl.PLATFORM_PROPERTY, env, OpenCl.PLATFORM_ENV);
-        if (filter != null) {
-            String f = filter.toLowerCase(Locale.ROOT);
+        if (platform.isPresent()) {
+            String f = platform.get().toLowerCase(Locale.ROOT);
             return f.contains("pocl") || f.contains("portable");
         }
-        return Boolean.parseBoolean(setting(property, XPU_ANY_PROPERTY, env, XPU_ANY_ENV));
-    }
-
-    private static String setting(UnaryOperator<String> property, String name, UnaryOperator<String> env, String envName) {
-        String v = property.apply(name);
-        if (v == null || v.isBlank()) {
-            v = env.apply(envName);
-        }
-        return v == null || v.isBlank() ? null : v.trim();
+        return xpuAnyDevice.map(Boolean::parseBoolean).orElse(false);
     }
 
     /** @return whether this JVM runs with libjsig preloaded (signal chaining) */

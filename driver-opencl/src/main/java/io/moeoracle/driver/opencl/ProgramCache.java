@@ -1,5 +1,6 @@
 package io.moeoracle.driver.opencl;
 
+import io.moeoracle.driver.opencl.ffi.OpenClSettings;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,13 +17,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Device binaries of built programs on disk, keyed by SHA-256 of device name, driver version,
  * platform version, build options and source, so a driver update or a source change misses. The
- * folder is {@value #CACHE_PROPERTY} ({@code off} disables), default
+ * folder is {@code moe.opencl.cache} ({@link OpenClSettings#CACHE}; {@code off} disables), default
  * {@code ~/.cache/moe-oracle/opencl}. I/O failures only cost a rebuild: they are logged, not thrown.
  */
 public final class ProgramCache {
-    /** System property: the cache folder, or {@code off}. */
-    public static final String CACHE_PROPERTY = "moe.opencl.cache";
-
     private static final Logger LOG = LoggerFactory.getLogger(ProgramCache.class);
 
     private final Optional<Path> folder;
@@ -33,11 +31,11 @@ public final class ProgramCache {
 
     /** @return the cache the system properties describe */
     public static ProgramCache fromSystemProperties() {
-        String v = System.getProperty(CACHE_PROPERTY);
+        String v = OpenClSettings.CACHE.value().orElse(null);
         if (v != null && (v.equalsIgnoreCase("off") || v.equalsIgnoreCase("none") || v.equalsIgnoreCase("false"))) {
             return disabled();
         }
-        if (v != null && !v.isBlank()) {
+        if (v != null) {
             return in(Path.of(v));
         }
         return in(Path.of(System.getProperty("user.home", System.getProperty("java.io.tmpdir")), ".cache",
@@ -125,7 +123,7 @@ public final class ProgramCache {
             Files.move(tmp, f.get(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | UnsupportedOperationException e) {
             LOG.warn("cannot store the OpenCL program binary in {} ({}); set -D{}=<folder> or =off", f.get(),
-                    e.toString(), CACHE_PROPERTY);
+                    e.toString(), OpenClSettings.CACHE.name());
         }
     }
 }

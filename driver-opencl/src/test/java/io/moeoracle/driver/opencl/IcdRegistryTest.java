@@ -2,6 +2,7 @@ package io.moeoracle.driver.opencl;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.moeoracle.driver.opencl.ffi.OpenClSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -52,17 +53,17 @@ class IcdRegistryTest {
         IcdRegistry r = IcdRegistry.read(Map.of(), vendors);
         Map<String, String> none = Map.of();
         assertThat(PoclGate.refusal(r, none::get, none::get)).hasValueSatisfying(reason -> assertThat(reason)
-                .contains("libpocl.so.2", PoclGate.ALLOW_PROPERTY, PoclGate.ALLOW_ENV, "libjsig", "libigdrcl.so",
+                .contains("libpocl.so.2", OpenClSettings.ALLOW_POCL.name(), OpenClSettings.ALLOW_POCL.env().orElseThrow(), "libjsig", "libigdrcl.so",
                         "OCL_ICD_VENDORS"));
-        assertThat(PoclGate.refusal(r, Map.of(PoclGate.ALLOW_PROPERTY, "true")::get, none::get)).isEmpty();
-        assertThat(PoclGate.refusal(r, none::get, Map.of(PoclGate.ALLOW_ENV, "true")::get)).isEmpty();
+        assertThat(PoclGate.refusal(r, Map.of(OpenClSettings.ALLOW_POCL.name(), "true")::get, none::get)).isEmpty();
+        assertThat(PoclGate.refusal(r, none::get, Map.of(OpenClSettings.ALLOW_POCL.env().orElseThrow(), "true")::get)).isEmpty();
         assertThat(PoclGate.refusal(r, Map.of("moe.xpu.anyDevice", "true")::get, none::get)).isEmpty();
-        assertThat(PoclGate.refusal(r, Map.of(OpenCl.PLATFORM_PROPERTY, "pocl")::get, none::get)).isEmpty();
+        assertThat(PoclGate.refusal(r, Map.of(OpenClSettings.PLATFORM.name(), "pocl")::get, none::get)).isEmpty();
         // an explicit "no" and a filter naming another platform win over anyDevice
-        assertThat(PoclGate.refusal(r, Map.of("moe.xpu.anyDevice", "true", PoclGate.ALLOW_PROPERTY, "false")::get,
+        assertThat(PoclGate.refusal(r, Map.of("moe.xpu.anyDevice", "true", OpenClSettings.ALLOW_POCL.name(), "false")::get,
                 none::get)).isPresent();
         assertThat(PoclGate.refusal(r, Map.of("moe.xpu.anyDevice", "true")::get,
-                Map.of(OpenCl.PLATFORM_ENV, "Intel")::get)).isPresent();
+                Map.of(OpenClSettings.PLATFORM.env().orElseThrow(), "Intel")::get)).isPresent();
         Files.delete(vendors.resolve("pocl.icd"));
         assertThat(PoclGate.refusal(IcdRegistry.read(Map.of(), vendors), none::get, none::get)).isEmpty();
     }

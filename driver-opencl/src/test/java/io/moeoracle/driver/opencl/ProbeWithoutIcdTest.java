@@ -3,7 +3,7 @@ package io.moeoracle.driver.opencl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moeoracle.api.DeviceProbe;
-import io.moeoracle.driver.opencl.ffi.OpenClLibrary;
+import io.moeoracle.driver.opencl.ffi.OpenClSettings;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -38,21 +38,21 @@ class ProbeWithoutIcdTest {
 
     /** The loader this test JVM was told to use (empty: the system's), so that children use the same. */
     private static String loader() {
-        return System.getProperty(OpenClLibrary.LIBRARY_PROPERTY, "");
+        return System.getProperty(OpenClSettings.LIBRARY.name(), "");
     }
 
     private static String fork(Path vendors, String libraryOverride, String... properties)
             throws IOException, InterruptedException {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
-                "-D" + OpenClLibrary.LIBRARY_PROPERTY + "=" + libraryOverride));
+                "-D" + OpenClSettings.LIBRARY.name() + "=" + libraryOverride));
         for (String p : properties) {
             cmd.add("-D" + p);
         }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().put("OCL_ICD_VENDORS", vendors.toString());
-        for (String inherited : List.of("OCL_ICD_FILENAMES", PoclGate.ALLOW_ENV, PoclGate.XPU_ANY_ENV, OpenCl.PLATFORM_ENV)) {
+        for (String inherited : List.of("OCL_ICD_FILENAMES", OpenClSettings.ALLOW_POCL.env().orElseThrow(), OpenClSettings.XPU_ANY_DEVICE.env().orElseThrow(), OpenClSettings.PLATFORM.env().orElseThrow())) {
             pb.environment().remove(inherited);
         }
         pb.redirectErrorStream(true);
@@ -91,14 +91,14 @@ class ProbeWithoutIcdTest {
 
         String refused = fork(vendors, loader());
         assertThat(refused).contains("available=false", "devices=0", "OpenCL not probed", "PoCL",
-                "libpocl-moe-test.so.2", PoclGate.ALLOW_PROPERTY + "=true", "libjsig");
+                "libpocl-moe-test.so.2", OpenClSettings.ALLOW_POCL.name() + "=true", "libjsig");
         assertThat(refused).doesNotContain("CL_PLATFORM_NOT_FOUND_KHR");
 
-        String notForOtherPlatforms = fork(vendors, loader(), "moe.xpu.anyDevice=true", OpenCl.PLATFORM_PROPERTY + "=NVIDIA");
+        String notForOtherPlatforms = fork(vendors, loader(), "moe.xpu.anyDevice=true", OpenClSettings.PLATFORM.name() + "=NVIDIA");
         assertThat(notForOtherPlatforms).contains("OpenCL not probed");
 
-        for (String ask : List.of(PoclGate.ALLOW_PROPERTY + "=true", "moe.xpu.anyDevice=true",
-                OpenCl.PLATFORM_PROPERTY + "=Portable")) {
+        for (String ask : List.of(OpenClSettings.ALLOW_POCL.name() + "=true", "moe.xpu.anyDevice=true",
+                OpenClSettings.PLATFORM.name() + "=Portable")) {
             String allowed = fork(vendors, loader(), ask);
             assertThat(allowed).as(ask).contains("available=false", "CL_PLATFORM_NOT_FOUND_KHR")
                     .doesNotContain("OpenCL not probed").doesNotContain("Exception in thread");

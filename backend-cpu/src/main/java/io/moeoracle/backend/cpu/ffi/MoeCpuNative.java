@@ -1,5 +1,7 @@
 package io.moeoracle.backend.cpu.ffi;
 
+import io.moeoracle.nativeload.NativeLibraryException;
+import io.moeoracle.nativeload.ffi.NativeLibraryLoader;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -93,12 +95,14 @@ public final class MoeCpuNative {
             MoeCpuNative instance = null;
             RuntimeException cause = null;
             try {
-                instance = load(NativeLibraryLoader.forCurrentPlatform("moeoracle_cpu", MoeCpuNative.class.getClassLoader()));
+                instance = load(NativeLibraryLoader.builder("libmoeoracle_cpu")
+                        .bundled("libmoeoracle_cpu.so", MoeCpuNative.class.getClassLoader()).build());
                 LOG.debug("libmoeoracle_cpu ABI {} loaded from {} ({}), host ISA {}", ABI_VERSION, instance.path,
                         instance.origin, instance.isaName(instance.hostIsa()));
             } catch (IllegalCallerException e) {
                 cause = new NativeLibraryException("native access is not enabled for this module; start the JVM with "
-                        + "--enable-native-access=" + moduleName() + " (or ALL-UNNAMED on the class path)", e);
+                        + "--enable-native-access=io.moeoracle.nativeload," + moduleName()
+                        + " (or ALL-UNNAMED on the class path)", e);
             } catch (RuntimeException | LinkageError e) {
                 cause = e instanceof RuntimeException re ? re
                         : new NativeLibraryException("could not load libmoeoracle_cpu: " + e, e);

@@ -3,27 +3,25 @@ package io.moeoracle.driver.cuda.ffi;
 import static io.moeoracle.driver.cuda.ffi.LibCuda.INT;
 import static io.moeoracle.driver.cuda.ffi.LibCuda.PTR;
 
-import java.io.IOException;
+import io.moeoracle.nativeload.ffi.NativeLibraryLoader;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * cuBLAS ({@code libcublas.so}), used only to measure the BF16 matmul ceiling. Opened on first use
- * of this class: the system property {@code moe.cublas.path} (the library file) first, then the
- * sonames {@code libcublas.so.13}/{@code .12} through the loader path, then the CUDA toolkit folders.
- * {@code libcublasLt} beside the chosen file is opened first so the loader finds it.
+ * of this class through the shared {@link NativeLibraryLoader}: {@code moe.cublas.path} when set
+ * (only that file; {@code libcublasLt} beside it is opened first so the loader finds it), else the
+ * sonames {@code libcublas.so.13}/{@code .12} in {@code java.library.path} and through the system
+ * loader, then the CUDA toolkit folders.
  */
 public final class LibCublas {
-    /** Property naming the cuBLAS library file to open first. */
-    public static final String PROPERTY = "moe.cublas.path";
+    private static final String SONAMES = "libcublas\\.so\\.\\d+";
 
-    static final NativeLibrary LIBRARY = NativeLibrary.open("libcublas", candidates());
+    static final NativeLibrary LIBRARY = open();
 
     private static final MethodHandle CREATE = LIBRARY.downcall(FunctionDescriptor.of(INT, PTR), "cublasCreate_v2");
     private static final MethodHandle DESTROY = LIBRARY.downcall(FunctionDescriptor.of(INT, PTR), "cublasDestroy_v2");
@@ -48,42 +46,16 @@ public final class LibCublas {
     private LibCublas() {
     }
 
-    private static List<String> candidates() {
-        List<String> names = new ArrayList<>();
-        String override = System.getProperty(PROPERTY, "").trim();
-        if (!override.isEmpty()) {
-            preloadLt(Path.of(override));
-            names.add(override);
-        }
-        names.add("libcublas.so.13");
-        names.add("libcublas.so.12");
-        names.add("libcublas.so");
-        for (String dir : List.of("/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib",
-                "/usr/lib/x86_64-linux-gnu")) {
-            Path d = Path.of(dir);
-            if (Files.isDirectory(d)) {
-                try (Stream<Path> files = Files.list(d)) {
-                    files.filter(p -> p.getFileName().toString().matches("libcublas\\.so\\.\\d+"))
-                            .sorted().forEach(p -> names.add(p.toString()));
-                } catch (IOException e) {
-                    // an unreadable folder is one candidate fewer
-                }
-            }
-        }
-        return names;
-    }
-
-    private static void preloadLt(Path cublas) {
-        Path dir = cublas.toAbsolutePath().getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            return;
-        }
-        try (Stream<Path> files = Files.list(dir)) {
-            files.filter(p -> p.getFileName().toString().matches("libcublasLt\\.so\\.\\d+")).findFirst()
-                    .ifPresent(lt -> NativeLibrary.open("libcublasLt", List.of(lt.toString())));
-        } catch (IOException e) {
-            // the loader may still find it
-        }
+    private static NativeLibrary open() {
+        CudaSettings.CUBLAS.value().map(Path::of).map(p -> p.toAbsolutePath().getParent())
+                .filter(Files::isDirectory).ifPresent(dir -> NativeLibrary.open("libcublasLt",
+                        NativeLibraryLoader.builder("libcublasLt").fileNames().libraryPath(List.of())
+                                .systemSearch(false).folders(List.of(dir), "libcublasLt\\.so\\.\\d+").build()));
+        return NativeLibrary.open("libcublas", NativeLibraryLoader.builder("libcublas")
+                .override(CudaSettings.CUBLAS).fileNames("libcublas.so.13", "libcublas.so.12", "libcublas.so")
+                .folders(List.of(Path.of("/usr/local/cuda/lib64"), Path.of("/usr/local/cuda/targets/x86_64-linux/lib"),
+                        Path.of("/usr/lib/x86_64-linux-gnu")), SONAMES)
+                .remedy("install the CUDA toolkit's cuBLAS (or a Python wheel's nvidia-cublas)").build());
     }
 
     /** @return the opened library, or the reason it is not */

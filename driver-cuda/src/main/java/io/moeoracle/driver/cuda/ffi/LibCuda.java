@@ -3,18 +3,17 @@ package io.moeoracle.driver.cuda.ffi;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
-import java.util.List;
+import io.moeoracle.nativeload.ffi.NativeLibraryLoader;
 
 /**
- * The CUDA driver library, {@code libcuda.so.1}, opened once. The system property
- * {@code moe.cuda.driver} (a path or a name) is tried first.
+ * The CUDA driver library, {@code libcuda.so.1}, opened once through the shared
+ * {@link NativeLibraryLoader}: {@code moe.cuda.driver} when set (only that), else
+ * {@code java.library.path}, else the system loader.
  */
 public final class LibCuda {
-    /** Property naming the driver library to open first. */
-    public static final String PROPERTY = "moe.cuda.driver";
-
-    static final NativeLibrary LIBRARY = NativeLibrary.open("libcuda", candidates());
+    static final NativeLibrary LIBRARY = NativeLibrary.open("libcuda", NativeLibraryLoader.builder("libcuda")
+            .override(CudaSettings.DRIVER).fileNames("libcuda.so.1", "libcuda.so")
+            .remedy("install the NVIDIA driver").build());
 
     static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
@@ -22,17 +21,6 @@ public final class LibCuda {
     static final MemoryLayout PTR = ValueLayout.ADDRESS;
 
     private LibCuda() {
-    }
-
-    private static List<String> candidates() {
-        List<String> names = new ArrayList<>();
-        String override = System.getProperty(PROPERTY, "").trim();
-        if (!override.isEmpty()) {
-            names.add(override);
-        }
-        names.add("libcuda.so.1");
-        names.add("libcuda.so");
-        return names;
     }
 
     /** @return the opened library, or the reason it is not */

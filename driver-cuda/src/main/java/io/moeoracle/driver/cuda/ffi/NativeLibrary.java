@@ -1,6 +1,7 @@
 package io.moeoracle.driver.cuda.ffi;
 
-import java.lang.foreign.Arena;
+import io.moeoracle.nativeload.NativeLibraryException;
+import io.moeoracle.nativeload.ffi.NativeLibraryLoader;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -8,9 +9,6 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 
 /**
@@ -33,30 +31,20 @@ public final class NativeLibrary {
     }
 
     /**
-     * Opens the first of the candidates that loads (names go through the dynamic loader's search
-     * path, absolute paths are opened as given). Every failed attempt is kept as a suppressed
-     * exception of the final cause.
+     * Opens a library through the shared loader; never throws.
      *
      * @param what a short name for messages, e.g. {@code libcuda}
-     * @param candidates library names or paths, in order
-     * @return the library, possibly unavailable
+     * @param loader where to look (see {@link NativeLibraryLoader})
+     * @return the library, possibly unavailable; its failure is the loader's
+     *     {@link NativeLibraryException}, every failed attempt suppressed on it
      */
-    @SuppressWarnings("restricted")
-    public static NativeLibrary open(String what, List<String> candidates) {
-        List<Throwable> tries = new ArrayList<>();
-        for (String candidate : candidates) {
-            try {
-                SymbolLookup found = candidate.contains("/")
-                        ? SymbolLookup.libraryLookup(Path.of(candidate), Arena.global())
-                        : SymbolLookup.libraryLookup(candidate, Arena.global());
-                return new NativeLibrary(what + " (" + candidate + ")", Optional.of(found), Optional.empty());
-            } catch (IllegalArgumentException | IllegalCallerException | UnsatisfiedLinkError e) {
-                tries.add(e);
-            }
+    public static NativeLibrary open(String what, NativeLibraryLoader loader) {
+        try {
+            NativeLibraryLoader.Loaded l = loader.load();
+            return new NativeLibrary(what + " (" + l.path() + ")", Optional.of(l.lookup()), Optional.empty());
+        } catch (NativeLibraryException e) {
+            return new NativeLibrary(what, Optional.empty(), Optional.of(e));
         }
-        NativeUnavailableError cause = new NativeUnavailableError(what + " could not be opened; tried " + candidates);
-        tries.forEach(cause::addSuppressed);
-        return new NativeLibrary(what, Optional.empty(), Optional.of(cause));
     }
 
     /** @return whether the library was opened */

@@ -3,6 +3,7 @@ package io.moeoracle.driver.cuda.ffi;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moeoracle.nativeload.ffi.NativeLibraryLoader;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -13,7 +14,8 @@ class NativeLibraryTest {
 
     @Test
     void a_missing_library_gives_handles_that_throw_with_every_attempt() {
-        NativeLibrary lib = NativeLibrary.open("libnope", List.of("libnope-moe-oracle.so.9", "/nonexistent/libnope.so"));
+        NativeLibrary lib = NativeLibrary.open("libnope", NativeLibraryLoader.builder("libnope")
+                .fileNames("libnope-moe-oracle.so.9", "libnope-moe-oracle.so").libraryPath(List.of()).build());
 
         assertThat(lib.isLoaded()).isFalse();
         assertThat(lib.failure()).hasValueSatisfying(f -> assertThat(f.getSuppressed()).hasSize(2));
@@ -26,7 +28,7 @@ class NativeLibraryTest {
 
     @Test
     void a_missing_symbol_is_named_and_fallback_names_are_tried() throws Throwable {
-        NativeLibrary libc = NativeLibrary.open("libc", List.of("libc.so.6"));
+        NativeLibrary libc = NativeLibrary.open("libc", NativeLibraryLoader.builder("libc").fileNames("libc.so.6").build());
         assertThat(libc.isLoaded()).isTrue();
 
         MethodHandle missing = libc.downcall(FunctionDescriptor.of(ValueLayout.JAVA_INT), "moe_no_such_symbol");

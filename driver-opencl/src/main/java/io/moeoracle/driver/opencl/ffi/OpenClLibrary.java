@@ -1,24 +1,22 @@
 package io.moeoracle.driver.opencl.ffi;
 
-import java.lang.foreign.Arena;
+import io.moeoracle.nativeload.NativeLibraryException;
+import io.moeoracle.nativeload.ffi.NativeLibraryLoader;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * Opens the OpenCL ICD loader once, on first use: {@code moe.opencl.library} when set (only that
- * file), else {@code libOpenCL.so.1}, else {@code libOpenCL.so}. Every failed attempt is kept (suppressed) on
- * the final error.
+ * Opens the OpenCL ICD loader once, on first use, through the shared {@link NativeLibraryLoader}:
+ * {@code moe.opencl.library} when set (only that file), else {@code libOpenCL.so.1} or
+ * {@code libOpenCL.so} in {@code java.library.path}, then through the system loader. Every failed
+ * attempt is kept (suppressed) on the final error.
  */
 @SuppressWarnings("restricted") // the FFM entry points are restricted by design; callers enable native access
 public final class OpenClLibrary {
-    /** System property naming the library file to open instead of the ICD loader. */
-    public static final String LIBRARY_PROPERTY = "moe.opencl.library";
-
     private static final Linker LINKER = Linker.nativeLinker();
 
     private OpenClLibrary() {
@@ -29,27 +27,19 @@ public final class OpenClLibrary {
         static final UnsatisfiedLinkError FAILURE;
 
         static {
-            List<String> names = new ArrayList<>();
-            String override = System.getProperty(LIBRARY_PROPERTY);
-            if (override != null && !override.isBlank()) {
-                names.add(override); // asked for explicitly: nothing else is tried
-            } else {
-                names.add("libOpenCL.so.1");
-                names.add("libOpenCL.so");
-            }
             SymbolLookup found = null;
-            UnsatisfiedLinkError failure = new UnsatisfiedLinkError("cannot open the OpenCL ICD loader; tried "
-                    + names + "; install ocl-icd-libopencl1 (or set -D" + LIBRARY_PROPERTY + "=/path/libOpenCL.so.1)");
-            for (String name : names) {
-                try {
-                    found = SymbolLookup.libraryLookup(name, Arena.global());
-                    break;
-                } catch (IllegalArgumentException | IllegalCallerException e) {
-                    failure.addSuppressed(e);
-                }
+            UnsatisfiedLinkError failure = null;
+            try {
+                found = NativeLibraryLoader.builder("the OpenCL ICD loader").override(OpenClSettings.LIBRARY)
+                        .fileNames("libOpenCL.so.1", "libOpenCL.so")
+                        .remedy("install ocl-icd-libopencl1").build().load().lookup();
+            } catch (NativeLibraryException e) {
+                failure = new UnsatisfiedLinkError("cannot open the OpenCL ICD loader: " + e.getMessage());
+                failure.initCause(e);
+                Arrays.stream(e.getSuppressed()).forEach(failure::addSuppressed);
             }
             LOOKUP = found;
-            FAILURE = found == null ? failure : null;
+            FAILURE = failure;
         }
     }
 

@@ -1,0 +1,353 @@
+package io.moeoracle.backend.triton;
+
+import io.moeoracle.api.CapturedForward;
+import io.moeoracle.api.MoeKernel;
+import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.quant.Bf16;
+import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.tensor.DType;
+import io.moeoracle.api.tensor.DeviceTensor;
+import io.moeoracle.api.tensor.ForwardArgs;
+import io.moeoracle.api.tensor.HostTensor;
+import io.moeoracle.api.tensor.MoeWeights;
+import io.moeoracle.api.tensor.Routing;
+import io.moeoracle.api.tensor.Tensor;
+import io.moeoracle.driver.cuda.CudaContext;
+import io.moeoracle.driver.cuda.CudaDevice;
+import io.moeoracle.driver.cuda.CudaGraph;
+import io.moeoracle.driver.cuda.CudaStream;
+import io.moeoracle.driver.cuda.CudaTensor;
+import io.moeoracle.driver.cuda.DeviceBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Optional;
+
+/**
+ * One MoE layer on one CUDA device with the AOT-compiled Triton kernels. A forward is five launches
+ * (six unfused) on the kernel's own stream with no host round trip: routing (skipped for given top-k),
+ * alignment, GEMM1 (+ bias, + SwiGLU-OAI when fused), [activation], GEMM2 (+ bias, x routing weight)
+ * and the top-k gather-reduce into the output type. Host tensors are staged through device scratch
+ * and the call returns when the output is written; with device tensors ({@link #allocate}) the call
+ * returns once queued. Calls are serialized on the kernel (one stream).
+ */
+public final class TritonKernel implements MoeKernel {
+    private static final Logger LOG = LoggerFactory.getLogger(TritonKernel.class);
+
+    private final String providerId;
+    private final MoeLayerSpec spec;
+    private final DeviceInfo device;
+    private final CudaContext context;
+    private final CudaStream stream;
+    private final TritonModules modules;
+    private final TritonLaunches launches;
+    private DeviceBuffer[] weightBuffers = new DeviceBuffer[0];
+    private TritonLaunches.Weights weights;
+    private TritonScratch scratch;
+    private volatile boolean prepared;
+    private volatile boolean closed;
+
+    private TritonKernel(String providerId, boolean fused, MoeLayerSpec spec, DeviceInfo device, CudaContext context,
+                         String arch) {
+        this.providerId = providerId;
+        this.spec = spec;
+        this.device = device;
+        this.context = context;
+        context.ensureCurrent();
+        this.modules = new TritonModules(context, arch);
+        this.stream = context.createStream();
+        this.launches = new TritonLaunches(modules, spec, fused);
+    }
+
+    /**
+     * Creates a kernel on a real CUDA device and loads every variant it can launch.
+     *
+     * @param providerId the provider that creates it
+     * @param fused SwiGLU-OAI fused into GEMM1 ({@code triton}) or the activation in its own kernel
+     * @param spec the layer
+     * @param device a real device {@code cuda:N}
+     * @return the kernel, not yet prepared
+     */
+    static TritonKernel create(String providerId, boolean fused, MoeLayerSpec spec, DeviceInfo device) {
+        if (TritonRules.verdict(spec, device, fused, providerId) instanceof SupportVerdict.Unsupported(String reason,
+                String remedy)) {
+            throw new IllegalArgumentException(providerId + " cannot run " + spec.describe() + " on "
+                    + device.describe() + ": " + reason + " (" + remedy + ")");
+        }
+        CudaDevice cuda = TritonHost.cudaDevice(device);
+        String arch = TritonImage.archFor(cuda.computeCapability()).orElseThrow(() -> new IllegalArgumentException(
+                "no Triton image for " + cuda.arch() + " (packed: sm_90a, sm_80)"));
+        CudaContext context = cuda.retainPrimaryContext();
+        TritonKernel k = null;
+        try {
+            k = new TritonKernel(providerId, fused, spec, device, context, arch);
+            LOG.debug("{}: {} kernels loaded on {} for {}", providerId, arch, device.describe(), spec.describe());
+            return k;
+        } catch (RuntimeException e) {
+            if (k != null) {
+                k.close();
+            } else {
+                context.close();
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public String providerId() {
+        return providerId;
+    }
+
+    @Override
+    public MoeLayerSpec spec() {
+        return spec;
+    }
+
+    @Override
+    public String toString() {
+        return providerId + " kernel for " + spec.describe() + " on " + device.describe();
+    }
+
+    @Override
+    public DeviceInfo device() {
+        return device;
+    }
+
+    @Override
+    public synchronized void prepare(MoeWeights w) {
+        checkOpen();
+        w.validate(spec);
+        context.ensureCurrent();
+        stream.synchronize();
+        freeWeights();
+        prepared = false;
+        int h = spec.hiddenSize();
+        int i = spec.intermediateSize();
+        int el = spec.localExperts();
+        int hp = launches.hiddenPad();
+        int ip = launches.interPad();
+        HostTensor s13 = w.w13Scales().orElseThrow();
+        HostTensor s2 = w.w2Scales().orElseThrow();
+        DeviceBuffer q13 = context.allocate((long) el * 2 * ip * hp / 2);
+        DeviceBuffer sc13 = context.allocate((long) el * 2 * ip * hp / 32);
+        DeviceBuffer q2 = context.allocate((long) el * hp * ip / 2);
+        DeviceBuffer sc2 = context.allocate((long) el * hp * ip / 32);
+        DeviceBuffer b13 = spec.hasBias() ? uploadBias(w.w13Bias().orElseThrow(), 2 * i, 2 * ip) : null;
+        DeviceBuffer b2 = spec.hasBias() ? uploadBias(w.w2Bias().orElseThrow(), h, hp) : null;
+        weightBuffers = b13 == null ? new DeviceBuffer[] {q13, sc13, q2, sc2}
+                : new DeviceBuffer[] {q13, sc13, q2, sc2, b13, b2};
+        try (DeviceBuffer tq = context.allocate(Math.max(w.w13().byteSize(), w.w2().byteSize()));
+             DeviceBuffer ts = context.allocate(Math.max(s13.byteSize(), s2.byteSize()))) {
+            tq.copyFromHost(w.w13().data());
+            ts.copyFromHost(s13.data());
+            launches.repack(stream, tq, ts, 2 * i, h, 2 * ip, hp, q13, sc13);
+            stream.synchronize(); // the temporaries feed the next repack
+            tq.copyFromHost(w.w2().data());
+            ts.copyFromHost(s2.data());
+            launches.repack(stream, tq, ts, h, i, hp, ip, q2, sc2);
+            stream.synchronize();
+        }
+        weights = new TritonLaunches.Weights(q13.address(), sc13.address(), b13 == null ? 0 : b13.address(),
+                q2.address(), sc2.address(), b2 == null ? 0 : b2.address());
+        if (scratch == null) {
+            long tokens = spec.maxTokensPerCall();
+            scratch = new TritonScratch(context, tokens, spec.topK(), spec.experts(), h, ip,
+                    launches.tilesMaxAnyBucket(tokens * spec.topK()), launches.infoLength(),
+                    providerId.equals(TritonUnfusedProvider.ID), launches.splitScratch(tokens * spec.topK()));
+        }
+        prepared = true;
+        LOG.debug("{}: prepared {} (H {} -> {}, I {} -> {})", providerId, spec.describe(), h, hp, i, ip);
+    }
+
+    private DeviceBuffer uploadBias(HostTensor bias, int n, int nPad) {
+        int el = spec.localExperts();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment f = arena.allocate((long) el * nPad * 4, 16);
+            for (int e = 0; e < el; e++) {
+                for (int c = 0; c < n; c++) {
+                    long at = (long) e * n + c;
+                    float v = bias.dtype() == DType.F32 ? bias.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, at)
+                            : Bf16.toFloat(bias.data().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, at));
+                    f.setAtIndex(ValueLayout.JAVA_FLOAT, (long) e * nPad + c, v);
+                }
+            }
+            DeviceBuffer b = context.allocate(f.byteSize());
+            b.copyFromHost(f);
+            return b;
+        }
+    }
+
+    @Override
+    public boolean isPrepared() {
+        return prepared;
+    }
+
+    @Override
+    public void forward(Tensor hidden, Routing routing, Tensor out) {
+        checkOpen();
+        requirePrepared();
+        int t = ForwardArgs.check(spec, hidden, routing, out);
+        ForwardArgs.checkIds(spec, routing);
+        TritonTensors.checkResidence(device, "hidden", hidden);
+        TritonTensors.checkResidence(device, "out", out);
+        switch (routing) {
+            case Routing.Logits l -> TritonTensors.checkResidence(device, "router logits", l.logits());
+            case Routing.TopK k -> {
+                TritonTensors.checkResidence(device, "top-k ids", k.ids());
+                TritonTensors.checkResidence(device, "top-k weights", k.weights());
+            }
+        }
+        synchronized (this) {
+            checkOpen();
+            context.ensureCurrent();
+            if (t == 0) {
+                return;
+            }
+            if (TritonTensors.usesStaging(hidden, routing, out)) {
+                stream.synchronize(); // staging buffers may still feed the previous call
+            }
+            long n = (long) t * spec.hiddenSize();
+            long hid = TritonTensors.stageHidden(hidden, scratch, n, (src, dst) -> launches.convert(stream, src, dst, n));
+            long logits = 0;
+            boolean bf16 = false;
+            long ids = scratch.ids.address();
+            long w = scratch.weights.address();
+            switch (routing) {
+                case Routing.Logits l -> {
+                    logits = TritonTensors.stageIn(l.logits(), scratch.stageLogits);
+                    bf16 = l.logits().dtype() == DType.BF16;
+                }
+                case Routing.TopK k -> {
+                    ids = TritonTensors.stageIn(k.ids(), scratch.stageIds);
+                    w = TritonTensors.stageIn(k.weights(), scratch.stageWeights);
+                }
+            }
+            long outPtr = out instanceof CudaTensor c ? c.address() : scratch.stageOut.address();
+            TritonTensors.requireAligned("out", outPtr);
+            launches.forward(stream, scratch, weights, t, hid, logits, bf16, ids, w, outPtr, out.dtype() == DType.F32);
+            if (out instanceof HostTensor ht) {
+                stream.synchronize();
+                scratch.stageOut.copyToHost(ht.data());
+            }
+        }
+    }
+
+    @Override
+    public Optional<CapturedForward> capture(Tensor hidden, Routing routing, Tensor out) {
+        checkOpen();
+        requirePrepared();
+        int t = ForwardArgs.check(spec, hidden, routing, out);
+        CudaTensor hid = TritonTensors.requireDevice(device, "hidden", hidden);
+        CudaTensor o = TritonTensors.requireDevice(device, "out", out);
+        TritonTensors.requireAligned("out", o.address());
+        if (hidden.dtype() == DType.BF16) {
+            TritonTensors.requireAligned("hidden", hid.address());
+        }
+        long logits = 0;
+        boolean bf16 = false;
+        long ids = scratch.ids.address();
+        long w = scratch.weights.address();
+        switch (routing) {
+            case Routing.Logits l -> {
+                logits = TritonTensors.requireDevice(device, "router logits", l.logits()).address();
+                bf16 = l.logits().dtype() == DType.BF16;
+            }
+            case Routing.TopK k -> {
+                ids = TritonTensors.requireDevice(device, "top-k ids", k.ids()).address();
+                w = TritonTensors.requireDevice(device, "top-k weights", k.weights()).address();
+            }
+        }
+        if (t == 0) {
+            throw new IllegalArgumentException("cannot capture a forward of 0 tokens");
+        }
+        final long l0 = logits;
+        final boolean lb = bf16;
+        final long i0 = ids;
+        final long w0 = w;
+        synchronized (this) {
+            context.ensureCurrent();
+            stream.synchronize();
+            long n = (long) t * spec.hiddenSize();
+            boolean f32 = hidden.dtype() == DType.F32;
+            long hidPtr = f32 ? scratch.hiddenBf16.address() : hid.address();
+            CudaGraph graph = CudaGraph.capture(stream, s -> {
+                if (f32) {
+                    launches.convert(stream, hid.address(), hidPtr, n);
+                }
+                launches.forward(stream, scratch, weights, t, hidPtr, l0, lb, i0, w0, o.address(),
+                        out.dtype() == DType.F32);
+            });
+            return Optional.of(new TritonReplay(this, graph));
+        }
+    }
+
+    /** Replays a captured graph on this kernel's stream (called by {@link TritonReplay}, holding the lock). */
+    void replay(CudaGraph graph) {
+        checkOpen();
+        context.ensureCurrent();
+        graph.launch(stream);
+    }
+
+    @Override
+    public DeviceTensor allocate(DType dtype, long... shape) {
+        checkOpen();
+        return CudaTensor.allocate(context, dtype, shape);
+    }
+
+    @Override
+    public void synchronize() {
+        checkOpen();
+        context.ensureCurrent();
+        stream.synchronize();
+    }
+
+    /** @return the stream every launch goes to; for the benchmark's events */
+    CudaStream stream() {
+        return stream;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        prepared = false;
+        try {
+            context.ensureCurrent();
+            stream.synchronize();
+            freeWeights();
+            if (scratch != null) {
+                scratch.close();
+            }
+            stream.close();
+            modules.close();
+        } finally {
+            context.close();
+        }
+    }
+
+    private void freeWeights() {
+        for (DeviceBuffer b : weightBuffers) {
+            b.close();
+        }
+        weightBuffers = new DeviceBuffer[0];
+        weights = null;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException(providerId + " kernel for " + spec.describe() + " is closed");
+        }
+    }
+
+    private void requirePrepared() {
+        if (!prepared) {
+            throw new IllegalStateException(providerId + ": forward before prepare; call prepare(weights) first");
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package io.moeoracle.backend.triton;
+
+import io.moeoracle.api.MoeKernelProvider;
+import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.device.Vendor;
+import io.moeoracle.api.spec.Activation;
+import io.moeoracle.api.spec.ActivationFormat;
+import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.spec.QuantScheme;
+import org.junit.jupiter.api.Test;
+
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Verdicts and priorities on simulated devices: every branch without a GPU. */
+class TritonProviderTest {
+    static DeviceInfo sim(String arch) {
+        return new DeviceInfo("sim:" + arch, Vendor.NVIDIA, arch, "simulated " + arch, 132, 80L << 30,
+                Set.of("bf16"), true);
+    }
+
+    static final DeviceInfo SM80 = sim("sm_80");
+    static final DeviceInfo SM90 = sim("sm_90");
+    static final DeviceInfo SM75 = sim("sm_75");
+    static final DeviceInfo SM100 = sim("sm_100");
+    static final DeviceInfo GFX942 = new DeviceInfo("sim:gfx942", Vendor.AMD, "gfx942", "MI300X", 304, 192L << 30,
+            Set.of(), true);
+
+    static MoeLayerSpec.Builder gptOss120b() {
+        return MoeLayerSpec.builder().experts(128).topK(4).hiddenSize(2880).intermediateSize(2880)
+                .quant(QuantScheme.MXFP4_BF16);
+    }
+
+    final TritonProvider triton = new TritonProvider();
+    final TritonUnfusedProvider unfused = new TritonUnfusedProvider();
+
+    static String reason(SupportVerdict v) {
+        assertThat(v).isInstanceOf(SupportVerdict.Unsupported.class);
+        return ((SupportVerdict.Unsupported) v).reason();
+    }
+
+    static String remedy(SupportVerdict v) {
+        return ((SupportVerdict.Unsupported) v).remedy();
+    }
+
+    @Test
+    void bothProvidersAreDiscoveredByServiceLoader() {
+        Set<String> ids = ServiceLoader.load(MoeKernelProvider.class).stream().map(p -> p.get().id())
+                .collect(Collectors.toSet());
+        assertThat(ids).contains("triton", "triton-unfused");
+    }
+
+    @Test
+    void gptOss120bRunsOnHopperWithTheSm90aImageAndOnAmpereWithSm80() {
+        SupportVerdict h = triton.isSupported(gptOss120b().build(), SM90);
+        assertThat(h.isSupported()).isTrue();
+        assertThat(((SupportVerdict.Supported) h).note()).contains("sm_90a").contains("wgmma")
+                .contains("SwiGLU-OAI fused").contains("no atomics").contains("marlin");
+        SupportVerdict a = triton.isSupported(gptOss120b().build(), SM80);
+        assertThat(a.isSupported()).isTrue();
+        assertThat(((SupportVerdict.Supported) a).note()).contains("sm_80").contains("not measured");
+        assertThat(triton.isSupported(gptOss120b().build(), sim("sm_89")).isSupported()).isTrue();
+    }
+
+    @Test
+    void refusesGpusWithoutAPackedImageAndOtherVendors() {
+        assertThat(reason(triton.isSupported(gptOss120b().build(), SM100))).contains("sm_90a").contains("sm_80")
+                .contains("sm_100");
+        assertThat(remedy(triton.isSupported(gptOss120b().build(), SM100))).contains("marlin");
+        assertThat(reason(triton.isSupported(gptOss120b().build(), SM75))).contains("sm_75");
+        assertThat(reason(unfused.isSupported(gptOss120b().build(), GFX942))).contains("NVIDIA");
+    }
+
+    @Test
+    void fusedTakesSwigluOaiOnlyAndNamesTheUnfusedProvider() {
+        for (Activation act : new Activation[] {Activation.SILU, Activation.GELU}) {
+            MoeLayerSpec spec = gptOss120b().activation(act).build();
+            assertThat(reason(triton.isSupported(spec, SM90))).contains("SwiGLU-OAI").contains(act.toString());
+            assertThat(remedy(triton.isSupported(spec, SM90))).contains("triton-unfused");
+            SupportVerdict u = unfused.isSupported(spec, SM90);
+            assertThat(u.isSupported()).isTrue();
+            assertThat(((SupportVerdict.Supported) u).note()).contains(act + " in its own kernel");
+        }
+        assertThat(unfused.isSupported(gptOss120b().build(), SM90).isSupported()).isTrue();
+    }
+
+    @Test
+    void refusesWhatTheKernelsDoNotImplement() {
+        assertThat(reason(triton.isSupported(gptOss120b().quant(QuantScheme.MXFP4_MXFP8).build(), SM90)))
+                .contains("BF16");
+        assertThat(remedy(triton.isSupported(gptOss120b().quant(QuantScheme.MXFP4_MXFP8).build(), SM90)))
+                .contains("flashinfer");
+        assertThat(reason(triton.isSupported(gptOss120b().quant(QuantScheme.BF16).build(), SM90)))
+                .contains("MXFP4 weights only");
+        assertThat(reason(triton.isSupported(gptOss120b().lora(true).build(), SM90))).contains("LoRA");
+        assertThat(reason(triton.isSupported(gptOss120b().activationFormat(ActivationFormat.BATCHED).build(), SM90)))
+                .contains("standard token layout");
+        assertThat(reason(triton.isSupported(gptOss120b().topK(9).experts(128).build(), SM90))).contains("top-9");
+        assertThat(reason(triton.isSupported(gptOss120b().experts(2048).build(), SM90))).contains("2048");
+    }
+
+    @Test
+    void unalignedSizesArePaddedInPrepare() {
+        SupportVerdict v = triton.isSupported(gptOss120b().hiddenSize(2848).build(), SM90);
+        assertThat(v.isSupported()).isTrue();
+        assertThat(((SupportVerdict.Supported) v).note()).contains("padded to 64");
+    }
+
+    @Test
+    void priorityFollowsTheMeasuredRuleAgainstMarlin() {
+        MoeLayerSpec decode = gptOss120b().maxTokensPerCall(1).build();
+        MoeLayerSpec prefill = gptOss120b().maxTokensPerCall(8192).build();
+        for (MoeLayerSpec s : new MoeLayerSpec[] {decode, prefill}) {
+            boolean ahead = s.maxTokensPerCall() > TritonRules.TRITON_AHEAD_ABOVE_TOKENS;
+            assertThat(triton.priority(s, SM90)).isEqualTo(ahead ? TritonRules.AHEAD_OF_MARLIN
+                    : TritonRules.BEHIND_MARLIN);
+            assertThat(unfused.priority(s, SM90)).isLessThan(triton.priority(s, SM90));
+        }
+        // never ahead of marlin where nothing was measured
+        assertThat(triton.priority(prefill, SM80)).isLessThan(TritonRules.MARLIN_PRIORITY);
+        assertThat(TritonRules.AHEAD_OF_MARLIN).isGreaterThan(TritonRules.MARLIN_PRIORITY);
+    }
+
+    @Test
+    void createRefusesSimulatedDevicesWithTheReason() {
+        assertThatThrownBy(() -> triton.create(gptOss120b().build(), SM90)).hasMessageContaining("simulated");
+        assertThatThrownBy(() -> triton.create(gptOss120b().activation(Activation.SILU).build(), SM90))
+                .hasMessageContaining("triton-unfused");
+    }
+}
