@@ -104,11 +104,16 @@ public final class KitChild {
             for (int i = 0; i < Math.max(20, n / 10); i++) {
                 step.run();
             }
+            java.util.OptionalLong deviceBefore = kit.deviceMemoryInUse();
             HostMemory before = HostMemory.measure();
             for (int i = 0; i < n; i++) {
                 step.run();
             }
             HostMemory after = HostMemory.measure();
+            java.util.OptionalLong deviceAfter = kit.deviceMemoryInUse();
+            if (deviceBefore.isPresent() && deviceAfter.isPresent()) {
+                out.println(TAG + "device " + (deviceAfter.getAsLong() - deviceBefore.getAsLong()));
+            }
             if (kernel != null) {
                 kernel.close();
             }

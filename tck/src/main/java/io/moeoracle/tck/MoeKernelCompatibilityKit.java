@@ -145,6 +145,22 @@ public abstract class MoeKernelCompatibilityKit {
         return 24L << 20;
     }
 
+    /**
+     * Device memory in use, for backends with memory of their own (a GPU): the resource group then
+     * also holds device memory flat within {@link #deviceMemoryBound()}. Empty (the default) for
+     * host-memory backends.
+     *
+     * @return bytes in use on {@link #device()} (e.g. total minus free), or empty
+     */
+    protected java.util.OptionalLong deviceMemoryInUse() {
+        return java.util.OptionalLong.empty();
+    }
+
+    /** @return how much device memory may grow over the resource group's cycles or forwards: 32 MiB */
+    protected long deviceMemoryBound() {
+        return 32L << 20;
+    }
+
     // ---- shared helpers (package-private: the forked JVM uses them too) ----
 
     MoeLayerSpec firstRunnableSpec(MoeKernelProvider p, DeviceInfo d) {
@@ -734,6 +750,11 @@ public abstract class MoeKernelCompatibilityKit {
             String detail = line[3].replace('_', ' ') + "; " + line[4].replace('_', ' ');
             assertTrue(growth <= hostMemoryBound(), () -> what + " grew host memory by " + (growth >> 10)
                     + " KiB, more than " + (hostMemoryBound() >> 10) + " KiB (" + detail + ")");
+            r.reports().stream().filter(s -> s.startsWith("device ")).findFirst().ifPresent(d -> {
+                long deviceGrowth = Long.parseLong(d.split(" ")[1]);
+                assertTrue(deviceGrowth <= deviceMemoryBound(), () -> what + " grew device memory by "
+                        + (deviceGrowth >> 10) + " KiB, more than " + (deviceMemoryBound() >> 10) + " KiB");
+            });
         }
     }
 
