@@ -43,7 +43,9 @@ class FlawedProvider implements MoeKernelProvider {
         /** Calls abort() (a native crash) when hidden has the wrong width. */
         CRASHES_ON_WRONG_SHAPE,
         /** Computes into a buffer shared by all calls, without a lock, and claims to be thread-safe. */
-        NOT_THREAD_SAFE
+        NOT_THREAD_SAFE,
+        /** Leaves the batched rows past each expert's count unwritten instead of zero. */
+        BATCHED_PADDING_UNWRITTEN
     }
 
     private final Flaw flaw;
@@ -225,6 +227,8 @@ class FlawedProvider implements MoeKernelProvider {
                                 row.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, x, value(h, at + x));
                             }
                             ReferenceMoe.forward(standard, weights, row, Routing.topK(ids, wts), y);
+                        } else if (flaw == Flaw.BATCHED_PADDING_UNWRITTEN) {
+                            continue;
                         } else {
                             y.data().fill((byte) 0);
                         }
@@ -308,6 +312,14 @@ class FlawedProvider implements MoeKernelProvider {
         /** For the forked JVM. */
         public CrashesOnWrongShape() {
             super(Flaw.CRASHES_ON_WRONG_SHAPE);
+        }
+    }
+
+    /** Leaves batched padding rows unwritten. */
+    public static final class BatchedPaddingUnwritten extends FlawedProvider {
+        /** For the forked JVM. */
+        public BatchedPaddingUnwritten() {
+            super(Flaw.BATCHED_PADDING_UNWRITTEN);
         }
     }
 

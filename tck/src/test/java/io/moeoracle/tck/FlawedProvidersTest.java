@@ -83,6 +83,13 @@ class FlawedProvidersTest {
         }
     }
 
+    static final class BatchedPaddingUnwrittenKit extends FlawedKit {
+        @Override
+        protected MoeKernelProvider provider() {
+            return new FlawedProvider.BatchedPaddingUnwritten();
+        }
+    }
+
     /** Runs the given groups of a kit and returns each test method's outcome. */
     private static Map<String, TestExecutionResult> run(Class<? extends MoeKernelCompatibilityKit> kit, Class<?>... groups) {
         Map<String, TestExecutionResult> results = new TreeMap<>();
@@ -150,6 +157,14 @@ class FlawedProvidersTest {
         // the cases after the crash ran in a fresh forked JVM
         assertThat(r.get("forwardAfterClose").getStatus()).isEqualTo(TestExecutionResult.Status.SUCCESSFUL);
         assertThat(r.get("expertIdOutOfRange").getStatus()).isEqualTo(TestExecutionResult.Status.SUCCESSFUL);
+    }
+
+    @Test
+    @DisplayName("a provider that leaves the batched layout's padding rows unwritten fails the numerics group")
+    void batchedPaddingUnwritten() {
+        Map<String, TestExecutionResult> r = run(BatchedPaddingUnwrittenKit.class, MoeKernelCompatibilityKit.Numerics.class);
+        assertFailed(r, "freshRandomInputs", "batched");
+        assertThat(r.get("hotExpert").getStatus()).isEqualTo(TestExecutionResult.Status.SUCCESSFUL);
     }
 
     @Test
