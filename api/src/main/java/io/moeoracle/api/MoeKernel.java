@@ -1,11 +1,11 @@
 package io.moeoracle.api;
 
+import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.error.MoeKernelException;
 import io.moeoracle.api.error.NativeFailureException;
 import io.moeoracle.api.error.UnsupportedSpecException;
-import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
@@ -47,7 +47,8 @@ import io.moeoracle.api.tensor.Tensor;
  * <p><b>Errors.</b> Every failure is a {@link MoeKernelException}: {@link BadInputException} and
  * {@link KernelStateException} before any native call (the kernel stays usable),
  * {@link NativeFailureException} when a native call fails. Nothing a caller passes may crash the
- * JVM.
+ * JVM. (The one exception to the rule is {@link #allocate} on a host-only kernel, an optional
+ * operation that throws {@link UnsupportedOperationException}, as the JDK's optional operations do.)
  */
 public interface MoeKernel extends AutoCloseable {
 
@@ -120,10 +121,12 @@ public interface MoeKernel extends AutoCloseable {
      * @param dtype element type
      * @param shape extents
      * @return the tensor; close it to free the memory
-     * @throws UnsupportedOperationException for host-only kernels (pass host tensors instead)
+     * @throws UnsupportedOperationException for host-only kernels (the optional-operation convention:
+     *     hosts catch it to learn that the kernel takes host tensors only)
      */
     default DeviceTensor allocate(DType dtype, long... shape) {
-        throw new UnsupportedOperationException(providerId() + " runs on host memory; pass HostTensors");
+        throw new UnsupportedOperationException(providerId() + " runs on host memory and allocates no device"
+                + " tensors; pass HostTensors");
     }
 
     /**

@@ -1,11 +1,11 @@
 package io.moeoracle.api;
 
+import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.error.MoeKernelException;
 import io.moeoracle.api.error.NativeFailureException;
 import io.moeoracle.api.error.UnsupportedSpecException;
-import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
 

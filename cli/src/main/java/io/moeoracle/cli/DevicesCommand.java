@@ -7,8 +7,8 @@ import io.moeoracle.core.device.DeviceRegistry;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** {@code moe-oracle devices}: what each probe found, or why it found nothing. */
 @Command(name = "devices", mixinStandardHelpOptions = true,

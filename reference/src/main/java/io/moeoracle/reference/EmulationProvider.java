@@ -1,12 +1,12 @@
 package io.moeoracle.reference;
 
 import io.moeoracle.api.MoeKernel;
-import io.moeoracle.api.Priority;
-import io.moeoracle.api.error.BadInputException;
-import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.MoeKernelProvider;
+import io.moeoracle.api.Priority;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;

@@ -1,10 +1,10 @@
 package io.moeoracle.reference;
 
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.quant.Mxfp8;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
-import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.tensor.ForwardArgs;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;

@@ -4,9 +4,9 @@ import static io.moeoracle.backend.cpu.CpuTestSupport.HOST;
 import static io.moeoracle.backend.cpu.CpuTestSupport.PROVIDER;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.error.KernelStateException;
-import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
 import io.moeoracle.api.tensor.DType;

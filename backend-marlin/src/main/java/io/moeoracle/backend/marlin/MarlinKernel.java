@@ -1,11 +1,11 @@
 package io.moeoracle.backend.marlin;
 
-import io.moeoracle.api.error.UnsupportedSpecException;
-import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.CapturedForward;
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.KernelStateException;
+import io.moeoracle.api.error.UnsupportedSpecException;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;

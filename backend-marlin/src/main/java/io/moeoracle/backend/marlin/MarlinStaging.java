@@ -1,8 +1,8 @@
 package io.moeoracle.backend.marlin;
 
-import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.DeviceTensor;
 import io.moeoracle.api.tensor.HostTensor;

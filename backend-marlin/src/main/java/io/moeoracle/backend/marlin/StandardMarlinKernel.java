@@ -1,8 +1,8 @@
 package io.moeoracle.backend.marlin;
 
-import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.CapturedForward;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.ForwardArgs;

@@ -1,16 +1,16 @@
 package io.moeoracle.backend.xpu;
 
-import io.moeoracle.api.device.DeviceAddress;
-import io.moeoracle.api.Priority;
-import io.moeoracle.api.error.BadInputException;
-import io.moeoracle.api.error.NativeFailureException;
 import io.moeoracle.api.HostAvailability;
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.MoeKernelProvider;
+import io.moeoracle.api.Priority;
 import io.moeoracle.api.RooflineProbe;
 import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.NativeFailureException;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.driver.opencl.ClDevice;
 import io.moeoracle.driver.opencl.OpenCl;

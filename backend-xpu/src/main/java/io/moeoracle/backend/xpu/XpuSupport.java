@@ -1,7 +1,7 @@
 package io.moeoracle.backend.xpu;
 
-import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.spec.ActivationFormat;

@@ -3,6 +3,7 @@ package io.moeoracle.core.device;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.SimulatedDeviceCatalogue;
 import io.moeoracle.core.internal.ServiceScan;
+import io.moeoracle.core.select.SelectionSettings;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -37,7 +38,7 @@ public final class SimulatedDevices {
     /** Prefix of every simulated device id. */
     public static final String PREFIX = SimulatedDeviceCatalogue.PREFIX;
     /** System property: catalogue files to read (separated by the platform's path separator). */
-    public static final String FILES_PROPERTY = "moe.devices.simulated"; // SelectionSettings.SIMULATED_DEVICES
+    public static final String FILES_PROPERTY = SelectionSettings.SIMULATED_DEVICES.name();
     private static final Logger LOG = LoggerFactory.getLogger(SimulatedDevices.class);
 
     private final Map<String, DeviceInfo> devices;
@@ -87,7 +88,7 @@ public final class SimulatedDevices {
                     f -> catalogues.add(f.instance()), f -> problems.add("simulated-device catalogue " + f.name()
                             + " from " + f.source() + " failed to load: " + ServiceScan.describe(f.cause())));
         }
-        String files = io.moeoracle.core.select.SelectionSettings.SIMULATED_DEVICES.valueOrDefault();
+        String files = SelectionSettings.SIMULATED_DEVICES.valueOrDefault();
         for (String file : files.split(File.pathSeparator)) {
             if (!file.isBlank()) {
                 catalogues.add(fromFile(Path.of(file.trim()), problems));

@@ -36,12 +36,13 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
     /** Ids never to choose. */
     public static final Setting EXCLUDE = Setting.propertyOrEnv("moe.exclude", "MOE_EXCLUDE", "",
             "backend ids never to choose (comma-separated; still shown in the explanation)");
-    /** Files of simulated devices to add to the catalogue (read by core's device registry). */
-    public static final Setting SIMULATED_DEVICES = Setting.property("moe.devices.simulated", "",
-            "files of simulated devices to add, a path list (format: SimulatedDeviceCatalogue.parse)");
     /** The most decisions a selector keeps. */
     public static final Setting CACHE_SIZE = Setting.property("moe.selector.cacheSize", "1024",
             "the most (layer, device) decisions a selector keeps, least recently used dropped first (about 2.5 KB each)");
+    /** Files of simulated devices (read by {@code io.moeoracle.core.device.SimulatedDevices}). */
+    public static final Setting SIMULATED_DEVICES = Setting.property("moe.devices.simulated", "",
+            "files of more simulated devices for --device sim:NAME, separated like a class path (format:"
+                    + " docs/writing-a-backend.md)");
     private static final int DEFAULT_CACHE_SIZE = 1024;
     private static final int MAX_CACHE_SIZE = 1 << 24;
 
