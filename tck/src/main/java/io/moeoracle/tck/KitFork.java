@@ -51,11 +51,13 @@ final class KitFork {
         cmd.add(KitChild.class.getName());
         cmd.addAll(args);
         try {
+            // the child runs in this JVM's working folder (relative class-path entries stay valid); a crash
+            // report goes to a temporary folder instead of there
             Path dir = Files.createTempDirectory("moe-kit-fork");
             Path out = dir.resolve("out");
             Path err = dir.resolve("err");
-            Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectOutput(out.toFile())
-                    .redirectError(err.toFile()).start();
+            cmd.add(1, "-XX:ErrorFile=" + dir.resolve("hs_err_pid%p.log"));
+            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             p.getOutputStream().close();
             if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly().waitFor();
