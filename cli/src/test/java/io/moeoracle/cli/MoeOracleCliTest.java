@@ -70,13 +70,32 @@ class MoeOracleCliTest {
     @DisplayName("no silent fallback to the host")
     class NoSilentFallback {
         @Test
-        @DisplayName("gpt-oss-120b on a simulated MI300X: no emulation, exit 3, and the AMD backend to install")
+        @DisplayName("gpt-oss-120b on a simulated MI300X: aiter is chosen, aiter-fp8 says why not")
         void gfx942() {
-            Outcome o = cli("explain", "--model", "gpt-oss-120b", "--device", "sim:gfx942");
+            Outcome o = cli("explain", "--model", "gpt-oss-120b", "--quant", "mxfp4", "--device", "sim:gfx942");
+            assertThat(o.code()).as(o.out() + o.err()).isZero();
+            assertThat(o.out()).contains("chosen: aiter")
+                    .containsPattern("aiter-fp8\\s+300\\s+fp8-per-token\\s+unsupported\\s+aiter-fp8 \\(W4A8\\) is enabled on gfx950")
+                    .doesNotContainPattern("(?m)^\\S+\\s+emulation\\s+\\S+\\s+\\S+\\s+chosen");
+        }
+
+        @Test
+        @DisplayName("FP8 activations on a simulated MI355X: aiter-fp8 runs, aiter says why not")
+        void gfx950Fp8() {
+            Outcome o = cli("explain", "--model", "gpt-oss-120b", "--quant", "mxfp4", "--activation", "fp8-per-token",
+                    "--device", "sim:gfx950");
+            assertThat(o.code()).as(o.out() + o.err()).isZero();
+            assertThat(o.out()).contains("chosen: aiter-fp8")
+                    .containsPattern("aiter\\s+300\\s+fp8-per-token\\s+unsupported\\s+aiter keeps activations in BF16");
+        }
+
+        @Test
+        @DisplayName("MXFP8 activations on a simulated MI300X: no emulation, exit 3")
+        void mxfp8OnGfx942() {
+            Outcome o = cli("explain", "--model", "gpt-oss-120b", "--activation", "mxfp8", "--device", "sim:gfx942");
             assertThat(o.code()).as(o.out() + o.err()).isEqualTo(MoeOracleCli.EXIT_NO_KERNEL);
             assertThat(o.out()).doesNotContainPattern("(?m)^\\S+\\s+emulation\\s+\\S+\\s+\\S+\\s+chosen")
-                    .contains("no backend can run this layer")
-                    .containsPattern("aiter\\s+\\d+\\s+\\S+\\s+not installed\\s+add io.moeoracle:moe-oracle-backend-rocm-aiter");
+                    .contains("no backend can run this layer");
         }
 
         @Test

@@ -3,11 +3,13 @@ package io.moeoracle.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moeoracle.api.Setting;
+import io.moeoracle.backend.aiter.AiterSettings;
 import io.moeoracle.backend.cpu.CpuSettings;
 import io.moeoracle.backend.xpu.XpuSettings;
 import io.moeoracle.cli.CliSettings;
 import io.moeoracle.core.select.SelectionSettings;
 import io.moeoracle.driver.cuda.ffi.CudaSettings;
+import io.moeoracle.driver.hip.ffi.HipSettings;
 import io.moeoracle.driver.opencl.ffi.OpenClSettings;
 import io.moeoracle.nativeload.NativeSettings;
 import io.moeoracle.tck.TckSettings;
@@ -43,8 +45,8 @@ class SettingsTest {
 
     /** Each module's one settings class. A new one is added here (the source scan fails until it is). */
     private static final List<Class<?>> SETTINGS_CLASSES = List.of(SelectionSettings.class, NativeSettings.class,
-            CudaSettings.class, OpenClSettings.class, CpuSettings.class, XpuSettings.class, CliSettings.class,
-            TckSettings.class);
+            CudaSettings.class, HipSettings.class, OpenClSettings.class, CpuSettings.class, XpuSettings.class,
+            AiterSettings.class, CliSettings.class, TckSettings.class);
 
     /** Properties of the JDK (and one of slf4j-simple, which the CLI only checks the user did not set). */
     static final Set<String> STANDARD_PROPERTIES = Set.of("os.arch", "os.name", "java.io.tmpdir", "user.home",

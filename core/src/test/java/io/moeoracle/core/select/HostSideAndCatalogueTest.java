@@ -151,7 +151,7 @@ class HostSideAndCatalogueTest {
     void catalogueIsComplete() {
         assertThat(OfficialBackends.all()).extracting(OfficialBackends.Entry::id).containsExactlyInAnyOrder("cpu",
                 "marlin", "batched-marlin", "xpu", "triton", "triton-unfused", "flashinfer-bf16", "flashinfer-mxfp8",
-                "aiter");
+                "aiter", "aiter-fp8");
         assertThat(OfficialBackends.all()).allSatisfy(o -> assertThat(o.artifact()).startsWith("moe-oracle-backend-"));
     }
 }
