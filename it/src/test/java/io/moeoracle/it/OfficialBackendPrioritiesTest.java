@@ -7,8 +7,10 @@ import io.moeoracle.api.Priority;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.ActivationFormat;
+import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
+import io.moeoracle.api.spec.WeightFormat;
 import io.moeoracle.core.device.SimulatedDevices;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,7 +32,8 @@ class OfficialBackendPrioritiesTest {
     private static final String RESOURCE = "/io/moeoracle/core/select/official-backends.tsv";
 
     /** One catalogue row: the fields this test reads. */
-    private record Row(String id, boolean released, String vendor, String weights, String formats, int priority) {
+    private record Row(String id, boolean released, String vendor, String archs, String weights, String activations,
+                       String formats, int priority) {
     }
 
     private static List<Row> rows() throws IOException {
@@ -42,8 +45,8 @@ class OfficialBackendPrioritiesTest {
                     continue;
                 }
                 String[] f = line.split("\\|");
-                rows.add(new Row(f[0].trim(), f[2].trim().equals("released"), f[3].trim(), f[5].trim(), f[7].trim(),
-                        Integer.parseInt(f[8].trim())));
+                rows.add(new Row(f[0].trim(), f[2].trim().equals("released"), f[3].trim(), f[4].trim(), f[5].trim(),
+                        f[6].trim(), f[7].trim(), Integer.parseInt(f[8].trim())));
             }
         }
         return rows;
@@ -69,14 +72,20 @@ class OfficialBackendPrioritiesTest {
             }
             MoeKernelProvider p = providers.get(r.id());
             assertThat(p).as("released backend %s on the it class path", r.id()).isNotNull();
-            DeviceInfo device = SimulatedDevices.get(switch (r.vendor()) {
-                case "nvidia" -> "sim:sm_90";
-                case "amd" -> "sim:gfx942";
-                case "intel" -> "sim:xe-hpc";
-                default -> "sim:cpu-avx512";
-            });
+            String arch = switch (r.vendor()) {
+                case "nvidia" -> "sm_90";
+                case "amd" -> "gfx942";
+                case "intel" -> "xe-hpc";
+                default -> "cpu-avx512";
+            };
+            // a plain list of archs that leaves out the vendor's usual one (aiter-fp8: gfx950 only): its first
+            if (!r.archs().contains("*") && !r.archs().contains("+") && !List.of(r.archs().split(",")).contains(arch)) {
+                arch = r.archs().split(",")[0].trim();
+            }
+            DeviceInfo device = SimulatedDevices.get("sim:" + arch);
+            ActivationType act = ActivationType.parse(r.activations());
             MoeLayerSpec.Builder b = MoeLayerSpec.builder().experts(32).topK(4).hiddenSize(2880).intermediateSize(2880)
-                    .quant(r.weights().startsWith("mxfp4") ? QuantScheme.MXFP4_BF16 : QuantScheme.BF16);
+                    .quant(r.weights().startsWith("mxfp4") ? new QuantScheme(WeightFormat.MXFP4, act) : QuantScheme.BF16);
             if (r.formats().equals("batched")) {
                 b.activationFormat(ActivationFormat.BATCHED).expertParallel(4, 0).maxTokensPerCall(256);
             }
