@@ -36,6 +36,26 @@ class OfficialBackendPrioritiesTest {
                        String formats, int priority) {
     }
 
+    /** The first simulated device of the row's vendor whose arch its rule names (sm_NN+, a list, a prefix*, *). */
+    private static DeviceInfo servedDevice(Row r) {
+        for (DeviceInfo d : SimulatedDevices.all()) {
+            if (!d.vendor().name().equalsIgnoreCase(r.vendor())) {
+                continue;
+            }
+            for (String rule : r.archs().split(",")) {
+                String a = rule.trim();
+                boolean match = a.equals("*") || a.equals(d.arch())
+                        || (a.endsWith("*") && d.arch().startsWith(a.substring(0, a.length() - 1)))
+                        || (a.startsWith("sm_") && a.endsWith("+") && d.smVersion().isPresent()
+                            && d.smVersion().getAsInt() >= Integer.parseInt(a.substring(3, a.length() - 1)));
+                if (match) {
+                    return d;
+                }
+            }
+        }
+        throw new AssertionError("no simulated device serves " + r);
+    }
+
     private static List<Row> rows() throws IOException {
         List<Row> rows = new ArrayList<>();
         try (InputStream in = SimulatedDevices.class.getResourceAsStream(RESOURCE)) {
@@ -72,20 +92,10 @@ class OfficialBackendPrioritiesTest {
             }
             MoeKernelProvider p = providers.get(r.id());
             assertThat(p).as("released backend %s on the it class path", r.id()).isNotNull();
-            String arch = switch (r.vendor()) {
-                case "nvidia" -> "sm_90";
-                case "amd" -> "gfx942";
-                case "intel" -> "xe-hpc";
-                default -> "cpu-avx512";
-            };
-            // a plain list of archs that leaves out the vendor's usual one (aiter-fp8: gfx950 only): its first
-            if (!r.archs().contains("*") && !r.archs().contains("+") && !List.of(r.archs().split(",")).contains(arch)) {
-                arch = r.archs().split(",")[0].trim();
-            }
-            DeviceInfo device = SimulatedDevices.get("sim:" + arch);
-            ActivationType act = ActivationType.parse(r.activations());
+            DeviceInfo device = servedDevice(r);
             MoeLayerSpec.Builder b = MoeLayerSpec.builder().experts(32).topK(4).hiddenSize(2880).intermediateSize(2880)
-                    .quant(r.weights().startsWith("mxfp4") ? new QuantScheme(WeightFormat.MXFP4, act) : QuantScheme.BF16);
+                    .quant(new QuantScheme(WeightFormat.parse(r.weights().split(",")[0]),
+                            ActivationType.parse(r.activations().split(",")[0])));
             if (r.formats().equals("batched")) {
                 b.activationFormat(ActivationFormat.BATCHED).expertParallel(4, 0).maxTokensPerCall(256);
             }
