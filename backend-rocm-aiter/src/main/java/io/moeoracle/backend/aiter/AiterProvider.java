@@ -60,4 +60,9 @@ public final class AiterProvider implements MoeKernelProvider {
         }
         return new AiterKernel(ID, false, spec, device, AiterHost.hipDevice(device));
     }
+
+    @Override
+    public String toString() {
+        return "AiterProvider[" + ID + ", HIP kernels for AMD gfx942/gfx950]";
+    }
 }
