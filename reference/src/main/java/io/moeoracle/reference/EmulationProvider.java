@@ -83,8 +83,17 @@ public final class EmulationProvider implements MoeKernelProvider {
     }
 
     @Override
+    public String toString() {
+        return "EmulationProvider[" + ID + ", priority " + PRIORITY + ", host CPU, float64]";
+    }
+
+    @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
         SupportVerdict.requireSupported(this, spec, device);
+        if (device.simulated()) { // MoeKernelProvider's contract, though the reference would not use the device
+            throw new io.moeoracle.api.error.BadInputException("emulation makes kernels for real devices only; "
+                    + device.id() + " is simulated: pass the host CPU or the device you run on");
+        }
         return new EmulationKernel(spec, device);
     }
 
@@ -169,6 +178,11 @@ public final class EmulationProvider implements MoeKernelProvider {
         public void close() {
             closed = true;
             weights = null;
+        }
+
+        @Override
+        public String toString() {
+            return ID + " kernel for " + spec.describe() + (closed ? " (closed)" : weights == null ? " (not prepared)" : "");
         }
     }
 }

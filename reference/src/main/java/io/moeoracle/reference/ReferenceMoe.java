@@ -340,7 +340,9 @@ public final class ReferenceMoe {
     private static void gemm(ExpertRows.Staged w, int rows, int cols, double[][] in, double[][] out) {
         int t = ExpertRows.TILE;
         double[][] tile = new double[t][rows];
-        for (int cb = 0; cb < cols / t; cb++) {
+        // the last tile may be partial: BF16 weights allow any width (MXFP4 widths are multiples of 32)
+        for (int cb = 0; cb * t < cols; cb++) {
+            int width = Math.min(t, cols - cb * t);
             w.decodeTile(cb, tile);
             // a strip of output rows stays in L1 while the 32 columns of the tile stream past it
             for (int r0 = 0; r0 < rows; r0 += ROW_STRIP) {
@@ -348,7 +350,7 @@ public final class ReferenceMoe {
                 for (int a = 0; a < in.length; a++) {
                     double[] o = out[a];
                     double[] x = in[a];
-                    for (int c = 0; c < t; c++) {
+                    for (int c = 0; c < width; c++) {
                         axpy(x[cb * t + c], tile[c], o, r0, r1);
                     }
                 }

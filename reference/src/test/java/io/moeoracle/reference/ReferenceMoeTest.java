@@ -155,6 +155,28 @@ class ReferenceMoeTest {
         }
     }
 
+    /** BF16 widths that are not multiples of 32 (the last 32-column tile is partial); found by the kit. */
+    @Test
+    void bf16WidthsThatAreNotMultiplesOf32() {
+        int[][] sizes = {{16, 16}, {48, 32}, {100, 80}, {64, 40}};
+        for (int[] hi : sizes) {
+            MoeLayerSpec spec = MoeLayerSpec.builder().experts(3).topK(2).hiddenSize(hi[0]).intermediateSize(hi[1])
+                    .quant(io.moeoracle.api.spec.QuantScheme.BF16).build();
+            try (Arena arena = Arena.ofConfined()) {
+                MoeWeights w = RandomMoe.weights(spec, SEED, arena);
+                HostTensor hidden = RandomMoe.hidden(5, spec.hiddenSize(), DType.F32, SEED, arena);
+                HostTensor logits = RandomMoe.routerLogits(5, spec.experts(), SEED, arena);
+                HostTensor out = HostTensor.allocate(arena, DType.F32, 5, spec.hiddenSize());
+                ReferenceMoe.forward(spec, w, hidden, Routing.logits(logits), out);
+                int[][] ids = new int[5][];
+                double[][] wt = new double[5][];
+                BruteForceMoe.route(logits, spec.topK(), ids, wt);
+                double[] expected = BruteForceMoe.flat(BruteForceMoe.forward(spec, w, hidden, ids, wt));
+                assertThat(RelativeError.l2(BruteForceMoe.floats(out), expected)).as(spec.describe()).isLessThan(1e-6);
+            }
+        }
+    }
+
     @Test
     void precomputedTopKIsUsedAsGiven() {
         SplittableRandom rnd = new SplittableRandom(SEED + 1);

@@ -205,6 +205,11 @@ public final class CpuMoeKernel implements MoeKernel {
     }
 
     @Override
+    public String toString() {
+        return CpuMoeProvider.ID + " kernel for " + spec.describe() + " on " + device.id() + " (" + isa + ")";
+    }
+
+    @Override
     public void close() {
         lock.lock();
         try {

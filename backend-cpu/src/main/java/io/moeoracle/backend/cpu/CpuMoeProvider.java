@@ -155,6 +155,11 @@ public final class CpuMoeProvider implements MoeKernelProvider, RooflineProbe {
     }
 
     @Override
+    public String toString() {
+        return "CpuMoeProvider[" + ID + ", C kernels on the host CPU]";
+    }
+
+    @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
         SupportVerdict.requireSupported(this, spec, device);
         if (device.simulated()) {

@@ -110,6 +110,11 @@ public final class TritonKernel implements MoeKernel {
     }
 
     @Override
+    public String toString() {
+        return providerId + " kernel for " + spec.describe() + " on " + device.describe();
+    }
+
+    @Override
     public DeviceInfo device() {
         return device;
     }

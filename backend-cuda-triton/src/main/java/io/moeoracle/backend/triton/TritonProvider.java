@@ -56,4 +56,9 @@ public final class TritonProvider implements MoeKernelProvider, RooflineProbe {
     public Ceilings measureCeilings(DeviceInfo device) {
         return TritonHost.measureCeilings(device);
     }
+
+    @Override
+    public String toString() {
+        return "TritonProvider[" + ID + ", Triton kernels compiled ahead of time, NVIDIA]";
+    }
 }

@@ -56,4 +56,9 @@ public final class TritonUnfusedProvider implements MoeKernelProvider, RooflineP
     public Ceilings measureCeilings(DeviceInfo device) {
         return TritonHost.measureCeilings(device);
     }
+
+    @Override
+    public String toString() {
+        return "TritonUnfusedProvider[" + ID + ", Triton kernels compiled ahead of time, NVIDIA]";
+    }
 }

@@ -56,4 +56,9 @@ public final class BatchedMarlinProvider implements MoeKernelProvider, RooflineP
     public Ceilings measureCeilings(DeviceInfo device) {
         return MarlinHost.measureCeilings(device);
     }
+
+    @Override
+    public String toString() {
+        return "BatchedMarlinProvider[" + ID + ", CUDA W4A16 kernels, NVIDIA sm_80+]";
+    }
 }

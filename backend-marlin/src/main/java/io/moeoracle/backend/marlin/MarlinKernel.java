@@ -114,6 +114,11 @@ public abstract sealed class MarlinKernel implements MoeKernel permits StandardM
     }
 
     @Override
+    public String toString() {
+        return providerId + " kernel for " + spec.describe() + " on " + device.describe();
+    }
+
+    @Override
     public DeviceInfo device() {
         return device;
     }

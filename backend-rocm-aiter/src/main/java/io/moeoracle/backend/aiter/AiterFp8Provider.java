@@ -57,4 +57,9 @@ public final class AiterFp8Provider implements MoeKernelProvider {
         SupportVerdict.requireSupported(this, spec, device);
         return new AiterKernel(ID, true, spec, device, AiterHost.hipDevice(device));
     }
+
+    @Override
+    public String toString() {
+        return "AiterFp8Provider[" + ID + ", HIP kernels for AMD gfx942/gfx950]";
+    }
 }

@@ -57,4 +57,9 @@ public final class AiterProvider implements MoeKernelProvider {
         SupportVerdict.requireSupported(this, spec, device);
         return new AiterKernel(ID, false, spec, device, AiterHost.hipDevice(device));
     }
+
+    @Override
+    public String toString() {
+        return "AiterProvider[" + ID + ", HIP kernels for AMD gfx942/gfx950]";
+    }
 }

@@ -106,6 +106,11 @@ public final class XpuKernelProvider implements MoeKernelProvider, RooflineProbe
     }
 
     @Override
+    public String toString() {
+        return "XpuKernelProvider[" + ID + ", OpenCL C kernels]";
+    }
+
+    @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
         return create(spec, device, XpuPrograms.source(), options().path());
     }
