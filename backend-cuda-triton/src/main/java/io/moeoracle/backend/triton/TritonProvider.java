@@ -48,6 +48,7 @@ public final class TritonProvider implements MoeKernelProvider, RooflineProbe {
 
     @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
+        SupportVerdict.requireSupported(this, spec, device);
         return TritonKernel.create(ID, true, spec, device);
     }
 

@@ -48,6 +48,7 @@ public final class TritonUnfusedProvider implements MoeKernelProvider, RooflineP
 
     @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
+        SupportVerdict.requireSupported(this, spec, device);
         return TritonKernel.create(ID, false, spec, device);
     }
 
