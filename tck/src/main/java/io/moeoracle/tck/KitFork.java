@@ -71,6 +71,11 @@ final class KitFork {
             String e = Files.readString(err, StandardCharsets.UTF_8);
             String tail = e.length() > 4000 ? e.substring(e.length() - 4000) : e;
             deleteTree(dir);
+            for (String report : reports) {
+                if (report.startsWith(KitChild.ABORTED)) {
+                    org.junit.jupiter.api.Assumptions.abort(report.substring(KitChild.ABORTED.length()));
+                }
+            }
             return new Result(p.exitValue(), reports, tail.strip());
         } catch (IOException e) {
             throw new IllegalStateException("cannot start the kit's forked JVM: " + cmd, e);

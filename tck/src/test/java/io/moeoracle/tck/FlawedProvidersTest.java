@@ -48,6 +48,20 @@ class FlawedProvidersTest {
         }
     }
 
+    /** A kit whose device is missing on this machine: its device() aborts, as a driver-less host would. */
+    static final class NoDeviceHereKit extends FlawedKit {
+        @Override
+        protected MoeKernelProvider provider() {
+            return new FlawedProvider.Flawless();
+        }
+
+        @Override
+        protected DeviceInfo device() {
+            org.junit.jupiter.api.Assumptions.abort("no test device on this machine");
+            throw new AssertionError("unreachable");
+        }
+    }
+
     static final class ClaimsGeluKit extends FlawedKit {
         @Override
         protected MoeKernelProvider provider() {
@@ -122,6 +136,18 @@ class FlawedProvidersTest {
         assertThat(results).hasSizeGreaterThan(30);
         results.forEach((test, r) -> assertThat(r.getStatus()).as(test + ": " + r.getThrowable().map(Throwable::toString)
                 .orElse("")).isEqualTo(TestExecutionResult.Status.SUCCESSFUL));
+    }
+
+    @Test
+    @DisplayName("a device() that aborts skips the forked groups too, instead of failing them")
+    void aMissingDeviceSkipsTheForkedGroups() {
+        Map<String, TestExecutionResult> r = run(NoDeviceHereKit.class, MoeKernelCompatibilityKit.Resources.class,
+                MoeKernelCompatibilityKit.BadInput.class);
+        assertThat(r).isNotEmpty();
+        assertThat(r.values()).allSatisfy(result -> {
+            assertThat(result.getStatus()).isEqualTo(TestExecutionResult.Status.ABORTED);
+            assertThat(result.getThrowable().map(Throwable::getMessage).orElse("")).contains("no test device");
+        });
     }
 
     @Test
