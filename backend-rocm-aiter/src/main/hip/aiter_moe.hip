@@ -119,7 +119,7 @@ extern "C" __global__ void moe_quant_rows(const void* in, int in_f32, int L, con
   if (tid == 0) scales[row] = scale;
   for (int c = tid; c < L; c += 256) {
     float v = in_f32 ? ((const float*)in)[base + c] : moe_bf16_to_f(((const u16*)in)[base + c]);
-    out[base + c] = moe_f_to_e4m3(v / scale);
+    out[base + c] = moe_div_to_e4m3(v, scale);  // the exact quotient's code, as the reference
   }
 }
 
