@@ -86,14 +86,9 @@ class AiterCpuPlanTest {
     }
 
     @ParameterizedTest(name = "{0} E={1} k={2} H={3} I={4} T={5} seed={6}")
-    @CsvSource({
+    @CsvSource({ // each failed before the quantizer rounded the exact quotient (relL2 up to 1.1e-2)
         "silu, 8, 2, 128, 96, 37, 1",
-        "silu, 8, 2, 128, 96, 37, 2",
-        "silu, 8, 2, 128, 96, 300, 3",
-        "swiglu, 8, 2, 128, 96, 37, 4",
         "swiglu, 8, 2, 128, 96, 300, 5",
-        "swiglu, 32, 4, 256, 256, 64, 6",
-        "swiglu, 128, 4, 256, 256, 64, 7",
         "silu, 128, 4, 128, 128, 64, 8",
     })
     void fp8PlanOnTheCpuMatchesTheReference(String act, int experts, int k, int h, int inter, int tokens, long seed)
@@ -124,7 +119,6 @@ class AiterCpuPlanTest {
                 for (int c = 0; c < h; c++) {
                     int expect = Mxfp8.encodeElement(x[c] / scale);
                     if ((r.xq.get(ValueLayout.JAVA_BYTE, (long) t * h + c) & 0xFF) != expect) {
-                        if (hiddenMismatches < 8) System.err.printf("DBG t=%d c=%d x=%s scale=%s q=%s qf=%s got=%02x expect=%02x%n", t, c, x[c], scale, x[c] / scale, (float) x[c] / (float) scale, r.xq.get(ValueLayout.JAVA_BYTE, (long) t * h + c) & 0xFF, expect);
                         hiddenMismatches++;
                     }
                     x[c] = Mxfp8.decode(expect) * scale;
