@@ -8,7 +8,9 @@ module io.moeoracle.api {
     exports io.moeoracle.api.device;
     exports io.moeoracle.api.tensor;
     exports io.moeoracle.api.quant;
+    exports io.moeoracle.api.error;
 
     uses io.moeoracle.api.MoeKernelProvider;
     uses io.moeoracle.api.DeviceProbe;
+    uses io.moeoracle.api.device.SimulatedDeviceCatalogue;
 }

@@ -18,6 +18,7 @@ module io.moeoracle.core {
 
     uses io.moeoracle.api.MoeKernelProvider;
     uses io.moeoracle.api.DeviceProbe;
+    uses io.moeoracle.api.device.SimulatedDeviceCatalogue;
 
     provides io.moeoracle.api.DeviceProbe with io.moeoracle.core.device.CpuDeviceProbe;
 }

@@ -1,6 +1,11 @@
 package io.moeoracle.api;
 
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.KernelStateException;
+import io.moeoracle.api.error.MoeKernelException;
+import io.moeoracle.api.error.NativeFailureException;
+import io.moeoracle.api.error.UnsupportedSpecException;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
 
@@ -10,8 +15,24 @@ import io.moeoracle.api.spec.MoeLayerSpec;
  * libraries are loaded lazily, so that one broken backend cannot break discovery.
  *
  * <p>On a simulated device ({@link DeviceInfo#simulated()}) the verdict must follow the
- * provider's rules for that device alone; whether its driver and kernel image exist on this host
- * is reported separately by {@link #hostAvailability()}.
+ * provider's rules for that device alone and must not load or call native code; whether its
+ * driver and kernel image exist on this host is reported separately by {@link #hostAvailability()}.
+ * A provider reaches a real device through the {@link DeviceInfo#address(Class) address} of its
+ * driver's kind, never by parsing the id; a device it cannot reach that way gets an unsupported
+ * verdict naming the address to use.
+ *
+ * <p><b>Priorities</b> lie in the bands of {@link Priority}; ties are broken as described there.
+ *
+ * <p><b>Thread safety.</b> One provider instance serves every thread of a host (the selector is
+ * shared): every method may be called from any thread, concurrently, at any time. {@link #id()},
+ * {@link #description()}, {@link #priority}, {@link #activationType}, {@link #runsOnHost()} and
+ * {@link #isSupported} are deterministic (equal arguments, equal answers, whatever the thread);
+ * {@link #create} returns a new, independent kernel on every call.
+ *
+ * <p><b>Errors.</b> {@link #isSupported} never throws for a valid spec; {@link #create} throws
+ * {@link UnsupportedSpecException} (with the verdict's reason and remedy) for a layer or device its
+ * verdict rejects, {@link BadInputException} for a simulated device, and
+ * {@link NativeFailureException} when the driver or library fails; never another type.
  */
 public interface MoeKernelProvider {
 
@@ -24,7 +45,8 @@ public interface MoeKernelProvider {
     }
 
     /**
-     * Higher runs first. Only compared between providers that support the spec.
+     * Higher runs first. Only compared between providers that support the spec. Use the named
+     * constants of {@link Priority} and stay inside its bands.
      *
      * @param spec the layer
      * @param device the device
@@ -78,6 +100,9 @@ public interface MoeKernelProvider {
      * @param spec the layer
      * @param device a real device
      * @return the kernel, not yet prepared
+     * @throws UnsupportedSpecException when the verdict on the spec and device is unsupported
+     * @throws BadInputException when the device is simulated
+     * @throws NativeFailureException when the driver, library or kernel image fails to load
      */
     MoeKernel create(MoeLayerSpec spec, DeviceInfo device);
 }

@@ -1,5 +1,8 @@
 package io.moeoracle.api;
 
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.UnsupportedSpecException;
+import io.moeoracle.api.spec.MoeLayerSpec;
 import java.util.Objects;
 
 /**
@@ -47,6 +50,16 @@ public sealed interface SupportVerdict permits SupportVerdict.Supported, Support
         public boolean isSupported() {
             return false;
         }
+
+        /**
+         * @param providerId the provider that gave this verdict
+         * @param spec the layer judged
+         * @param device the device judged
+         * @return the exception {@code create} throws for this verdict
+         */
+        public UnsupportedSpecException toException(String providerId, MoeLayerSpec spec, DeviceInfo device) {
+            return UnsupportedSpecException.of(providerId, spec, device, reason, remedy);
+        }
     }
 
     /**
@@ -55,6 +68,20 @@ public sealed interface SupportVerdict permits SupportVerdict.Supported, Support
      */
     static SupportVerdict supported(String note) {
         return new Supported(note);
+    }
+
+    /**
+     * The first line of every {@code create}: throws unless the provider supports the spec on the device.
+     *
+     * @param provider the provider (its id names it)
+     * @param spec the layer
+     * @param device the device
+     * @throws UnsupportedSpecException with the verdict's reason and remedy
+     */
+    static void requireSupported(MoeKernelProvider provider, MoeLayerSpec spec, DeviceInfo device) {
+        if (provider.isSupported(spec, device) instanceof Unsupported u) {
+            throw u.toException(provider.id(), spec, device);
+        }
     }
 
     /**

@@ -1,5 +1,8 @@
 package io.moeoracle.cli;
 
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.NativeFailureException;
+import io.moeoracle.api.error.UnsupportedSpecException;
 import io.moeoracle.api.spec.InvalidSpecException;
 import io.moeoracle.core.MoeOracleException;
 import java.io.IOException;
@@ -8,8 +11,10 @@ import picocli.CommandLine;
 
 /**
  * Turns failures into one paragraph on standard error and an exit code: bad input (a spec that
- * breaks a rule, an unknown backend or device, an unreadable file) exits with 2 and no stack
- * trace; anything else is a bug and shows its trace when {@code MOE_DEBUG} is set.
+ * breaks a rule, an unknown backend or device, an unreadable file, a backend's
+ * {@code BadInputException} or {@code UnsupportedSpecException}) exits with 2 and no stack trace; a
+ * native failure (driver or kernel library) exits with 1 in the driver's words; anything else is a
+ * bug and shows its trace when {@code MOE_DEBUG} is set.
  */
 final class CliErrors implements CommandLine.IExecutionExceptionHandler {
 
@@ -26,6 +31,15 @@ final class CliErrors implements CommandLine.IExecutionExceptionHandler {
             err.flush();
             return MoeOracleCli.EXIT_NO_KERNEL;
         }
+        if (ex instanceof NativeFailureException nf) {
+            // a driver or native library failed: its own words, no stack trace unless asked
+            err.println("moe-oracle " + cl.getCommandName() + ": " + nf.getMessage());
+            if (CliSettings.DEBUG.value().isPresent()) {
+                ex.printStackTrace(err);
+            }
+            err.flush();
+            return 1;
+        }
         err.println("moe-oracle " + cl.getCommandName() + ": internal error: " + ex
                 + " (set MOE_DEBUG=1 for the stack trace, and please report it)");
         if (CliSettings.DEBUG.value().isPresent()) {
@@ -37,6 +51,7 @@ final class CliErrors implements CommandLine.IExecutionExceptionHandler {
 
     static boolean isBadInput(Throwable ex) {
         return ex instanceof InvalidSpecException || ex instanceof MoeOracleException
+                || ex instanceof BadInputException || ex instanceof UnsupportedSpecException
                 || ex instanceof UsageException || ex instanceof IllegalArgumentException
                 || ex instanceof IOException || ex instanceof UncheckedIOException;
     }

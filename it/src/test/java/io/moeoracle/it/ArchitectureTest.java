@@ -49,6 +49,17 @@ class ArchitectureTest {
             .because("the harness times any provider through the SPI; it needs no selector");
 
     @ArchTest
+    static final ArchRule tckDependsOnApiReferenceAndJUnit = classes().that().resideInAPackage("io.moeoracle.tck..")
+            .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "io.moeoracle.api..",
+                    "io.moeoracle.reference..", "io.moeoracle.tck..", "org.junit..", "org.opentest4j..")
+            .because("the kit is what a backend author runs: api, the reference and JUnit, nothing of core");
+
+    @ArchTest
+    static final ArchRule onlyTestsUseTheKit = noClasses().that().resideOutsideOfPackage("io.moeoracle.tck..")
+            .should().dependOnClassesThat().resideInAPackage("io.moeoracle.tck..")
+            .because("the kit is test code shipped in main scope: product code never calls it");
+
+    @ArchTest
     static final ArchRule guiceModuleDependsOnCoreAndGuice = classes().that().resideInAPackage("io.moeoracle.guice..")
             .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "io.moeoracle.api..",
                     "io.moeoracle.core..", "io.moeoracle.guice..", "com.google.inject..", "jakarta.inject..");
@@ -104,7 +115,7 @@ class ArchitectureTest {
             .should().resideInAnyPackage("io.moeoracle.api..", "io.moeoracle.core..", "io.moeoracle.reference..",
                     "io.moeoracle.bench..", "io.moeoracle.guice..", "io.moeoracle.nativeload..", "io.moeoracle.driver..",
                     "io.moeoracle.backend..",
-                    "io.moeoracle.cli..")
+                    "io.moeoracle.cli..", "io.moeoracle.tck..")
             .because("a new module gets a row in docs/architecture.md and a rule in this class");
 
     // ---- house rules ----

@@ -29,7 +29,7 @@ final class ChildJvm {
         return testClassPath().stream()
                 .filter(e -> !e.contains("test-classes") && !e.contains("junit") && !e.contains("archunit")
                         && !e.contains("assertj") && !e.contains("opentest4j") && !e.contains("apiguardian")
-                        && !e.contains("surefire") && !e.contains("moe-oracle-it"))
+                        && !e.contains("surefire") && !e.contains("moe-oracle-it") && !e.contains("moe-oracle-tck"))
                 .toList();
     }
 

@@ -12,6 +12,7 @@ import io.moeoracle.driver.cuda.ffi.CudaSettings;
 import io.moeoracle.driver.hip.ffi.HipSettings;
 import io.moeoracle.driver.opencl.ffi.OpenClSettings;
 import io.moeoracle.nativeload.NativeSettings;
+import io.moeoracle.tck.TckSettings;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -45,7 +46,7 @@ class SettingsTest {
     /** Each module's one settings class. A new one is added here (the source scan fails until it is). */
     private static final List<Class<?>> SETTINGS_CLASSES = List.of(SelectionSettings.class, NativeSettings.class,
             CudaSettings.class, HipSettings.class, OpenClSettings.class, CpuSettings.class, XpuSettings.class,
-            AiterSettings.class, CliSettings.class);
+            AiterSettings.class, CliSettings.class, TckSettings.class);
 
     /** Properties of the JDK (and one of slf4j-simple, which the CLI only checks the user did not set). */
     static final Set<String> STANDARD_PROPERTIES = Set.of("os.arch", "os.name", "java.io.tmpdir", "user.home",

@@ -1,17 +1,22 @@
 package io.moeoracle.nativeload;
 
+import io.moeoracle.api.error.NativeFailureException;
 import java.util.Arrays;
 
 /**
  * A native library could not be found, extracted, opened or verified. Every failed attempt is
  * attached as a suppressed exception; the message says what to do (e.g. which setting to set).
+ * It is the api's {@link NativeFailureException} with call {@value #CALL}, so a backend's
+ * {@code create} that cannot load its library fails with the api's type.
  */
-public final class NativeLibraryException extends RuntimeException {
+public final class NativeLibraryException extends NativeFailureException {
     private static final long serialVersionUID = 1L;
+    /** The "call" this failure names. */
+    public static final String CALL = "load native library";
 
     /** @param message what failed and what to do */
     public NativeLibraryException(String message) {
-        super(message);
+        super(CALL, "", message, message, null);
     }
 
     /**
@@ -19,7 +24,7 @@ public final class NativeLibraryException extends RuntimeException {
      * @param cause the underlying error
      */
     public NativeLibraryException(String message, Throwable cause) {
-        super(message, cause);
+        super(CALL, "", message, message, cause);
     }
 
     /**

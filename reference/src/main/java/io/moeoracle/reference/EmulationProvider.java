@@ -2,8 +2,11 @@ package io.moeoracle.reference;
 
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.MoeKernelProvider;
+import io.moeoracle.api.Priority;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
@@ -23,8 +26,8 @@ import io.moeoracle.api.tensor.Tensor;
 public final class EmulationProvider implements MoeKernelProvider {
     /** The provider id. */
     public static final String ID = "emulation";
-    /** The lowest priority of the built-in providers: anything else supported runs first. */
-    public static final int PRIORITY = -1000;
+    /** {@link Priority#REFERENCE}: anything else supported runs first. */
+    public static final int PRIORITY = Priority.REFERENCE;
 
     /** For {@link java.util.ServiceLoader}. */
     public EmulationProvider() {
@@ -80,15 +83,25 @@ public final class EmulationProvider implements MoeKernelProvider {
     }
 
     @Override
+    public String toString() {
+        return "EmulationProvider[" + ID + ", priority " + PRIORITY + ", host CPU, float64]";
+    }
+
+    @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
-        SupportVerdict v = isSupported(spec, device);
-        if (v instanceof SupportVerdict.Unsupported(String reason, String remedy)) {
-            throw new IllegalArgumentException("emulation cannot run " + spec.describe() + ": " + reason + "; " + remedy);
+        SupportVerdict.requireSupported(this, spec, device);
+        if (device.simulated()) { // MoeKernelProvider's contract, though the reference would not use the device
+            throw new io.moeoracle.api.error.BadInputException("emulation makes kernels for real devices only; "
+                    + device.id() + " is simulated: pass the host CPU or the device you run on");
         }
         return new EmulationKernel(spec, device);
     }
 
-    /** Keeps the canonical weights and runs {@link ReferenceMoe} on every forward. Thread-safe. */
+    /**
+     * Keeps the canonical weights and runs {@link ReferenceMoe} on every forward. Thread-safe without
+     * locks: a forward reads the weights once, and {@code close} frees nothing a running forward uses
+     * (the canonical tensors belong to the caller).
+     */
     private static final class EmulationKernel implements MoeKernel {
         private final MoeLayerSpec spec;
         private final DeviceInfo device;
@@ -133,10 +146,17 @@ public final class EmulationProvider implements MoeKernelProvider {
             open();
             MoeWeights w = weights;
             if (w == null) {
-                throw new IllegalStateException("emulation kernel for " + spec.describe()
-                        + " is not prepared; call prepare(weights) first");
+                throw KernelStateException.notPrepared(ID, "forward");
             }
             ForwardArgs.check(spec, hidden, routing, out);
+            switch (routing) {
+                case Routing.Logits l -> host(l.logits(), "router logits");
+                case Routing.TopK k -> {
+                    host(k.ids(), "top-k ids");
+                    host(k.weights(), "top-k weights");
+                }
+            }
+            ForwardArgs.checkIds(spec, routing);
             ReferenceMoe.forward(spec, w, host(hidden, "hidden"), routing, host(out, "out"));
         }
 
@@ -144,13 +164,13 @@ public final class EmulationProvider implements MoeKernelProvider {
             if (t instanceof HostTensor h) {
                 return h;
             }
-            throw new IllegalArgumentException(name + " is a device tensor " + t
+            throw new BadInputException(name + " is a device tensor " + t
                     + "; the emulation kernel runs on the host: pass HostTensors");
         }
 
         private void open() {
             if (closed) {
-                throw new IllegalStateException("emulation kernel for " + spec.describe() + " is closed");
+                throw KernelStateException.closed(ID, "this call");
             }
         }
 
@@ -158,6 +178,11 @@ public final class EmulationProvider implements MoeKernelProvider {
         public void close() {
             closed = true;
             weights = null;
+        }
+
+        @Override
+        public String toString() {
+            return ID + " kernel for " + spec.describe() + (closed ? " (closed)" : weights == null ? " (not prepared)" : "");
         }
     }
 }

@@ -84,7 +84,8 @@ final class ExpertRows {
 
         /**
          * Decodes the 32 columns {@code [32*colBlock, 32*colBlock + 32)} of every row, transposed:
-         * {@code tile[c][r]} is row r, column {@code 32*colBlock + c}.
+         * {@code tile[c][r]} is row r, column {@code 32*colBlock + c}. The last block of a BF16 row
+         * narrower than a multiple of 32 fills only its columns.
          *
          * @param colBlock the block of 32 columns
          * @param tile 32 arrays of {@code rows} values
@@ -103,9 +104,10 @@ final class ExpertRows {
                     }
                 }
             } else {
+                int width = Math.min(TILE, cols - colBlock * TILE); // the last block of a BF16 row may be partial
                 for (int r = 0; r < rows; r++) {
                     int base = r * cols + colBlock * TILE;
-                    for (int c = 0; c < TILE; c++) {
+                    for (int c = 0; c < width; c++) {
                         tile[c][r] = Bf16.toFloat(bf16[base + c]);
                     }
                 }

@@ -1,5 +1,6 @@
 package io.moeoracle.reference;
 
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.quant.Mxfp8;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.ActivationType;
@@ -60,7 +61,7 @@ public final class ReferenceMoe {
      * @param hidden {@code [T, H]} F32 or BF16
      * @param routing logits {@code [T, E]} or top-k {@code [T, k]}, host tensors
      * @param out {@code [T, H]} F32 or BF16; every element is written
-     * @throws IllegalArgumentException on any shape, dtype or id mismatch, before computing
+     * @throws BadInputException on any shape, dtype or id mismatch, before computing
      */
     public static void forward(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing, HostTensor out) {
         forward(spec, w, hidden, routing, out, Mxfp8.ScaleRule.OCP_FLOOR);
@@ -94,7 +95,7 @@ public final class ReferenceMoe {
      * @param hidden {@code [T, H]} F32 or BF16
      * @param routing logits {@code [T, E]} or top-k {@code [T, k]}, host tensors
      * @return the output, {@code T * H} doubles
-     * @throws IllegalArgumentException on any shape, dtype or id mismatch, before computing
+     * @throws BadInputException on any shape, dtype or id mismatch, before computing
      */
     public static double[] forward(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing) {
         int tokens = ForwardArgs.check(spec, hidden, routing, hidden);
@@ -112,7 +113,7 @@ public final class ReferenceMoe {
                             Mxfp8.ScaleRule mxfp8Scales) {
         int tokens = Math.toIntExact(hidden.dim(0));
         if (spec.lora()) {
-            throw new IllegalArgumentException("the reference does not apply LoRA adapters, but the spec has lora=true;"
+            throw new BadInputException("the reference does not apply LoRA adapters, but the spec has lora=true;"
                     + " merge the adapters into the expert weights first");
         }
         w.validate(spec);
@@ -135,7 +136,7 @@ public final class ReferenceMoe {
         if (t instanceof HostTensor ht) {
             return ht;
         }
-        throw new IllegalArgumentException(what + " are on device " + t + "; the reference reads host tensors only");
+        throw new BadInputException(what + " are on device " + t + "; the reference reads host tensors only");
     }
 
     private static TopKRouting.Selection readTopK(int tokens, int k, HostTensor ids, HostTensor weights) {
@@ -339,7 +340,9 @@ public final class ReferenceMoe {
     private static void gemm(ExpertRows.Staged w, int rows, int cols, double[][] in, double[][] out) {
         int t = ExpertRows.TILE;
         double[][] tile = new double[t][rows];
-        for (int cb = 0; cb < cols / t; cb++) {
+        // the last tile may be partial: BF16 weights allow any width (MXFP4 widths are multiples of 32)
+        for (int cb = 0; cb * t < cols; cb++) {
+            int width = Math.min(t, cols - cb * t);
             w.decodeTile(cb, tile);
             // a strip of output rows stays in L1 while the 32 columns of the tile stream past it
             for (int r0 = 0; r0 < rows; r0 += ROW_STRIP) {
@@ -347,7 +350,7 @@ public final class ReferenceMoe {
                 for (int a = 0; a < in.length; a++) {
                     double[] o = out[a];
                     double[] x = in[a];
-                    for (int c = 0; c < t; c++) {
+                    for (int c = 0; c < width; c++) {
                         axpy(x[cb * t + c], tile[c], o, r0, r1);
                     }
                 }

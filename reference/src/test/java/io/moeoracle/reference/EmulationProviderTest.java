@@ -8,6 +8,8 @@ import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
@@ -82,7 +84,7 @@ class EmulationProviderTest {
             HostTensor hidden = RandomMoe.hidden(5, 64, DType.BF16, SEED, arena);
             Routing r = Routing.logits(RandomMoe.routerLogits(5, 4, SEED, arena));
             HostTensor out = HostTensor.allocate(arena, DType.BF16, 5, 64);
-            assertThatThrownBy(() -> k.forward(hidden, r, out)).isInstanceOf(IllegalStateException.class)
+            assertThatThrownBy(() -> k.forward(hidden, r, out)).isInstanceOf(KernelStateException.class)
                     .hasMessageContaining("prepare");
             assertThat(k.isPrepared()).isFalse();
             k.prepare(w);
@@ -93,12 +95,12 @@ class EmulationProviderTest {
             ReferenceMoe.forward(SPEC, w, hidden, r, expected);
             assertThat(RelativeError.l2(out, expected)).as("seed %d", SEED).isLessThan(1e-2);
             HostTensor wrong = HostTensor.allocate(arena, DType.BF16, 5, 32);
-            assertThatThrownBy(() -> k.forward(hidden, r, wrong)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> k.forward(hidden, r, wrong)).isInstanceOf(BadInputException.class);
             MoeLayerSpec other = SPEC.toBuilder().intermediateSize(64).build();
             assertThatThrownBy(() -> k.prepare(RandomMoe.weights(other, SEED, arena)))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("w13");
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("w13");
             k.close();
-            assertThatThrownBy(() -> k.forward(hidden, r, out)).isInstanceOf(IllegalStateException.class)
+            assertThatThrownBy(() -> k.forward(hidden, r, out)).isInstanceOf(KernelStateException.class)
                     .hasMessageContaining("closed");
         }
     }

@@ -3,6 +3,7 @@ package io.moeoracle.reference;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.quant.Bf16;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
@@ -154,6 +155,28 @@ class ReferenceMoeTest {
         }
     }
 
+    /** BF16 widths that are not multiples of 32 (the last 32-column tile is partial); found by the kit. */
+    @Test
+    void bf16WidthsThatAreNotMultiplesOf32() {
+        int[][] sizes = {{16, 16}, {48, 32}, {100, 80}, {64, 40}};
+        for (int[] hi : sizes) {
+            MoeLayerSpec spec = MoeLayerSpec.builder().experts(3).topK(2).hiddenSize(hi[0]).intermediateSize(hi[1])
+                    .quant(io.moeoracle.api.spec.QuantScheme.BF16).build();
+            try (Arena arena = Arena.ofConfined()) {
+                MoeWeights w = RandomMoe.weights(spec, SEED, arena);
+                HostTensor hidden = RandomMoe.hidden(5, spec.hiddenSize(), DType.F32, SEED, arena);
+                HostTensor logits = RandomMoe.routerLogits(5, spec.experts(), SEED, arena);
+                HostTensor out = HostTensor.allocate(arena, DType.F32, 5, spec.hiddenSize());
+                ReferenceMoe.forward(spec, w, hidden, Routing.logits(logits), out);
+                int[][] ids = new int[5][];
+                double[][] wt = new double[5][];
+                BruteForceMoe.route(logits, spec.topK(), ids, wt);
+                double[] expected = BruteForceMoe.flat(BruteForceMoe.forward(spec, w, hidden, ids, wt));
+                assertThat(RelativeError.l2(BruteForceMoe.floats(out), expected)).as(spec.describe()).isLessThan(1e-6);
+            }
+        }
+    }
+
     @Test
     void precomputedTopKIsUsedAsGiven() {
         SplittableRandom rnd = new SplittableRandom(SEED + 1);
@@ -281,7 +304,7 @@ class ReferenceMoeTest {
             HostTensor out = HostTensor.allocate(arena, DType.F32, 2, 64);
             HostTensor logits = HostTensor.allocate(arena, DType.F32, 2, 2);
             assertThatThrownBy(() -> ReferenceMoe.forward(spec, w, hidden, Routing.logits(logits), out))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("out");
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("out");
             HostTensor ids = HostTensor.allocate(arena, DType.I32, 2, 1);
             ids.data().set(ValueLayout.JAVA_INT, 4, 7);
             HostTensor wt = HostTensor.allocate(arena, DType.F32, 2, 1);

@@ -1,6 +1,8 @@
 package io.moeoracle.api.device;
 
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 
@@ -15,17 +17,74 @@ import java.util.Set;
  * @param memoryBytes device memory (host memory for a CPU)
  * @param features feature flags (e.g. {@code avx512_bf16}, {@code fp8}, {@code cl_khr_subgroups})
  * @param simulated true when no such hardware was probed: a what-if device for planning and tests
+ * @param address how its driver reaches it; its {@link DeviceAddress#id()} is {@code id}
+ * @param aliases the addresses of the same physical device through other drivers (e.g. the
+ *     {@code cuda:0} of a GPU probed as {@code opencl:1:0}), found by matching UUIDs; may be empty
  */
 public record DeviceInfo(String id, Vendor vendor, String arch, String name, int computeUnits, long memoryBytes,
-                         Set<String> features, boolean simulated) {
+                         Set<String> features, boolean simulated, DeviceAddress address, List<DeviceAddress> aliases) {
 
-    /** Copies the feature set and rejects nulls. */
+    /** Copies the collections, rejects nulls and an address that does not match the id. */
     public DeviceInfo {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(vendor, "vendor");
         Objects.requireNonNull(arch, "arch");
         Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(address, "address");
         features = Set.copyOf(features);
+        aliases = List.copyOf(aliases);
+        if (!address.id().equals(id)) {
+            throw new IllegalArgumentException("device id '" + id + "' and its address " + address.id()
+                    + " differ; build the address from the same ordinal or indices");
+        }
+        if (aliases.stream().anyMatch(a -> a.id().equals(id))) {
+            throw new IllegalArgumentException("device " + id + " lists its own address among its aliases");
+        }
+    }
+
+    /**
+     * A device whose address is read from its id ({@link DeviceAddress#parse}), with no aliases.
+     *
+     * @param id a stable id such as {@code cuda:0}, {@code cpu} or {@code sim:sm_90}
+     * @param vendor who made it
+     * @param arch the architecture
+     * @param name the marketing or driver name
+     * @param computeUnits SMs, CUs, EUs or CPU cores
+     * @param memoryBytes device memory
+     * @param features feature flags ({@link DeviceFeatures})
+     * @param simulated true for a what-if device
+     */
+    public DeviceInfo(String id, Vendor vendor, String arch, String name, int computeUnits, long memoryBytes,
+                      Set<String> features, boolean simulated) {
+        this(id, vendor, arch, name, computeUnits, memoryBytes, features, simulated,
+                DeviceAddress.parse(Objects.requireNonNull(id, "id")), List.of());
+    }
+
+    /**
+     * The address to use with a driver of one kind: this device's own, else an alias of that kind.
+     *
+     * @param kind e.g. {@code DeviceAddress.Cuda.class}
+     * @param <T> the address type
+     * @return the address, or empty when this device is not reachable through that driver
+     */
+    public <T extends DeviceAddress> Optional<T> address(Class<T> kind) {
+        if (kind.isInstance(address)) {
+            return Optional.of(kind.cast(address));
+        }
+        return aliases.stream().filter(kind::isInstance).map(kind::cast).findFirst();
+    }
+
+    /**
+     * @param more addresses of the same physical device through other drivers
+     * @return a copy with these aliases (replacing any it had)
+     */
+    public DeviceInfo withAliases(List<DeviceAddress> more) {
+        return new DeviceInfo(id, vendor, arch, name, computeUnits, memoryBytes, features, simulated, address, more);
+    }
+
+    /** @return the physical device's UUID, from its address or an alias, when a driver reported one */
+    public Optional<String> uuid() {
+        return address.uuid().or(() -> aliases.stream().flatMap(a -> a.uuid().stream()).findFirst());
     }
 
     /**

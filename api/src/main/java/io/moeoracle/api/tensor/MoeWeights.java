@@ -1,5 +1,6 @@
 package io.moeoracle.api.tensor;
 
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.WeightFormat;
 import java.util.Arrays;
@@ -54,7 +55,7 @@ public record MoeWeights(HostTensor w13, Optional<HostTensor> w13Scales, Optiona
      * native code reads the weights.
      *
      * @param spec the layer these weights are for
-     * @throws IllegalArgumentException naming the tensor, its shape or dtype, and what was expected
+     * @throws BadInputException naming the tensor, its shape or dtype, and what was expected
      * @throws RuntimeException from a tensor's {@link HostTensor.Backing}, naming the file that shrank
      */
     public void validate(MoeLayerSpec spec) {
@@ -93,34 +94,34 @@ public record MoeWeights(HostTensor w13, Optional<HostTensor> w13Scales, Optiona
                 expect("w13", w13, DType.BF16, e, 2 * i, h);
                 expect("w2", w2, DType.BF16, e, h, i);
                 if (w13Scales.isPresent() || w2Scales.isPresent()) {
-                    throw new IllegalArgumentException("BF16 weights take no scales, but scales were given");
+                    throw new BadInputException("BF16 weights take no scales, but scales were given");
                 }
             }
-            default -> throw new IllegalArgumentException("no canonical layout is defined yet for "
+            default -> throw new BadInputException("no canonical layout is defined yet for "
                     + fmt + " weights; supported: mxfp4, bf16");
         }
         if (spec.hasBias()) {
             expectBias("w13Bias", required("w13Bias", w13Bias, "the spec has biases"), e, 2 * i);
             expectBias("w2Bias", required("w2Bias", w2Bias, "the spec has biases"), e, h);
         } else if (w13Bias.isPresent() || w2Bias.isPresent()) {
-            throw new IllegalArgumentException("biases were given but the spec says hasBias=false");
+            throw new BadInputException("biases were given but the spec says hasBias=false");
         }
     }
 
     private static HostTensor required(String name, Optional<HostTensor> t, Object why) {
-        return t.orElseThrow(() -> new IllegalArgumentException(name + " is missing; it is required for " + why));
+        return t.orElseThrow(() -> new BadInputException(name + " is missing; it is required for " + why));
     }
 
     private static void expect(String name, HostTensor t, DType dtype, long... shape) {
         if (t.dtype() != dtype || !Arrays.equals(t.shape(), shape)) {
-            throw new IllegalArgumentException(name + " is " + t.dtype() + " " + t.shapeString()
+            throw new BadInputException(name + " is " + t.dtype() + " " + t.shapeString()
                     + " but the spec needs " + dtype + " " + Arrays.toString(shape));
         }
     }
 
     private static void expectBias(String name, HostTensor t, long... shape) {
         if ((t.dtype() != DType.BF16 && t.dtype() != DType.F32) || !Arrays.equals(t.shape(), shape)) {
-            throw new IllegalArgumentException(name + " is " + t.dtype() + " " + t.shapeString()
+            throw new BadInputException(name + " is " + t.dtype() + " " + t.shapeString()
                     + " but the spec needs BF16 or F32 " + Arrays.toString(shape));
         }
     }

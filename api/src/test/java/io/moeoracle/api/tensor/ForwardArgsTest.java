@@ -1,5 +1,6 @@
 package io.moeoracle.api.tensor;
 
+import io.moeoracle.api.error.BadInputException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -46,7 +47,7 @@ class ForwardArgsTest {
     @Test
     void hiddenMustBeTokensByHiddenSize() {
         assertThatThrownBy(() -> ForwardArgs.check(SPEC, t(DType.F32, 3, 63), Routing.logits(t(DType.F32, 3, 8)),
-                t(DType.F32, 3, 63))).isInstanceOf(IllegalArgumentException.class)
+                t(DType.F32, 3, 63))).isInstanceOf(BadInputException.class)
                 .hasMessage("hidden is [3, 63] but must be [T, 64]");
         assertThatThrownBy(() -> ForwardArgs.check(SPEC, t(DType.F32, 192), Routing.logits(t(DType.F32, 3, 8)),
                 t(DType.F32, 192))).hasMessage("hidden is [192] but must be [T, 64]");
@@ -100,7 +101,7 @@ class ForwardArgsTest {
     void theBatchedFormatIsNotAStandardCall() {
         MoeLayerSpec batched = SPEC.toBuilder().activationFormat(ActivationFormat.BATCHED).build();
         assertThatThrownBy(() -> ForwardArgs.check(batched, t(DType.F32, 3, 64), Routing.logits(t(DType.F32, 3, 8)),
-                t(DType.F32, 3, 64))).hasMessage("this call takes the standard format, the spec says BATCHED");
+                t(DType.F32, 3, 64))).hasMessageContaining("forward does not take the BATCHED activation format");
     }
 
     @Test
@@ -124,5 +125,34 @@ class ForwardArgsTest {
         assertThat(Routing.topK(t(DType.I32, 5, 2), t(DType.F32, 5, 2)).tokens()).isEqualTo(5);
         assertThat(Routing.logits(t(DType.F32, 24)).tokens()).isEqualTo(-1);
         assertThatThrownBy(() -> Routing.logits(null)).isInstanceOf(NullPointerException.class);
+    }
+
+    private static final MoeLayerSpec BATCHED = MoeLayerSpec.builder().experts(8).topK(2).hiddenSize(64)
+            .intermediateSize(32).maxTokensPerCall(4).expertParallel(2, 1)
+            .activationFormat(ActivationFormat.BATCHED).build();
+
+    @Test
+    void aBatchedCallTakesPerExpertBatchesAndCounts() {
+        assertThat(ForwardArgs.checkBatched(BATCHED, t(DType.BF16, 4, 3, 64), t(DType.I32, 4), t(DType.F32, 4, 3, 64)))
+                .isEqualTo(3);
+        assertThatThrownBy(() -> ForwardArgs.checkBatched(BATCHED, t(DType.BF16, 8, 3, 64), t(DType.I32, 8),
+                t(DType.F32, 8, 3, 64))).isInstanceOf(BadInputException.class)
+                .hasMessage("hidden is [8, 3, 64] but must be [4, maxTokens, 64] (E_local, tokens per expert, H)");
+        assertThatThrownBy(() -> ForwardArgs.checkBatched(BATCHED, t(DType.BF16, 4, 5, 64), t(DType.I32, 4),
+                t(DType.F32, 4, 5, 64))).hasMessageContaining("more than maxTokensPerCall 4");
+        assertThatThrownBy(() -> ForwardArgs.checkBatched(BATCHED, t(DType.BF16, 4, 3, 64), t(DType.F32, 4),
+                t(DType.F32, 4, 3, 64))).hasMessage("counts are F32 [4] but must be I32 [4]");
+        assertThatThrownBy(() -> ForwardArgs.checkBatched(BATCHED, t(DType.BF16, 4, 3, 64), t(DType.I32, 4),
+                t(DType.F32, 4, 2, 64))).hasMessageContaining("out is [4, 2, 64] but must match hidden");
+    }
+
+    @Test
+    void eachFormatsForwardRefusesTheOtherFormatNamingTheRightCall() {
+        assertThatThrownBy(() -> ForwardArgs.checkBatched(SPEC, t(DType.BF16, 8, 3, 64), t(DType.I32, 8),
+                t(DType.F32, 8, 3, 64))).isInstanceOf(BadInputException.class)
+                .hasMessageContaining("forwardBatched does not take the STANDARD").hasMessageContaining("call forward(");
+        assertThatThrownBy(() -> ForwardArgs.check(BATCHED, t(DType.F32, 3, 64), Routing.logits(t(DType.F32, 3, 8)),
+                t(DType.F32, 3, 64))).isInstanceOf(BadInputException.class)
+                .hasMessageContaining("call forwardBatched(");
     }
 }

@@ -1,5 +1,6 @@
 package io.moeoracle.api.tensor;
 
+import io.moeoracle.api.error.BadInputException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -59,7 +60,7 @@ class MoeWeightsTest {
     @Test
     void aWrongShapeNamesTheTensorAndBothShapes() {
         assertThatThrownBy(() -> mxfp4(random(DType.U8, 4, 64, 31)).validate(SPEC))
-                .isInstanceOf(IllegalArgumentException.class)
+                .isInstanceOf(BadInputException.class)
                 .hasMessage("w13 is U8 [4, 64, 31] but the spec needs U8 [4, 64, 32]");
         assertThatThrownBy(() -> mxfp4(random(DType.U8, 8, 64, 32)).validate(SPEC))
                 .as("all experts given to one expert-parallel rank")

@@ -2,6 +2,8 @@ package io.moeoracle.backend.cpu;
 
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.WeightFormat;
@@ -144,7 +146,7 @@ public final class CpuMoeKernel implements MoeKernel {
         try {
             ensureOpen("forward");
             if (!prepared) {
-                throw new IllegalStateException("forward before prepare: call prepare(weights) on this cpu kernel first");
+                throw KernelStateException.notPrepared(CpuMoeProvider.ID, "forward");
             }
             HostTensor h = host("hidden", hidden);
             HostTensor o = host("out", out);
@@ -191,14 +193,20 @@ public final class CpuMoeKernel implements MoeKernel {
         if (t instanceof HostTensor h) {
             return h;
         }
-        throw new IllegalArgumentException(name + " is a device tensor, but the cpu backend runs on host memory; "
+        throw new BadInputException(name + " is a device tensor, but the cpu backend runs on host memory; "
                 + "pass a HostTensor");
     }
 
     private void ensureOpen(String call) {
         if (layer == null) {
-            throw new IllegalStateException(call + " on a closed cpu kernel (" + spec.describe() + "); create a new one");
+            throw new KernelStateException(call + " on a closed cpu kernel (" + spec.describe() + "); create a new one"
+                    + " with the provider");
         }
+    }
+
+    @Override
+    public String toString() {
+        return CpuMoeProvider.ID + " kernel for " + spec.describe() + " on " + device.id() + " (" + isa + ")";
     }
 
     @Override

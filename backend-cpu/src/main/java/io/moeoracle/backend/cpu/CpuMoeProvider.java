@@ -3,10 +3,12 @@ package io.moeoracle.backend.cpu;
 import io.moeoracle.api.HostAvailability;
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.MoeKernelProvider;
+import io.moeoracle.api.Priority;
 import io.moeoracle.api.RooflineProbe;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.WeightFormat;
@@ -61,7 +63,8 @@ public final class CpuMoeProvider implements MoeKernelProvider, RooflineProbe {
 
     @Override
     public int priority(MoeLayerSpec spec, DeviceInfo device) {
-        return device.vendor() == Vendor.CPU ? 100 : 0;
+        // vendor-tuned (AVX-512 BF16 / AVX2 kernels) at the band's floor: a better-tuned CPU library may rank above
+        return device.vendor() == Vendor.CPU ? Priority.VENDOR_TUNED_BASELINE : Priority.Band.PORTABLE.min();
     }
 
     @Override
@@ -152,14 +155,15 @@ public final class CpuMoeProvider implements MoeKernelProvider, RooflineProbe {
     }
 
     @Override
+    public String toString() {
+        return "CpuMoeProvider[" + ID + ", C kernels on the host CPU]";
+    }
+
+    @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
-        SupportVerdict v = isSupported(spec, device);
-        if (v instanceof SupportVerdict.Unsupported(String reason, String remedy)) {
-            throw new IllegalArgumentException("cpu cannot run " + spec.describe() + " on " + device.describe() + ": "
-                    + reason + " (" + remedy + ")");
-        }
+        SupportVerdict.requireSupported(this, spec, device);
         if (device.simulated()) {
-            throw new IllegalArgumentException("cpu cannot create a kernel on the simulated device " + device.describe()
+            throw new BadInputException("cpu cannot create a kernel on the simulated device " + device.describe()
                     + "; pass the real host CPU (HostCpu.device())");
         }
         MoeCpuNative n = MoeCpuNative.get();

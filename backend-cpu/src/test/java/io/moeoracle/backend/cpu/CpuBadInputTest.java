@@ -5,6 +5,8 @@ import static io.moeoracle.backend.cpu.CpuTestSupport.PROVIDER;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.moeoracle.api.MoeKernel;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
 import io.moeoracle.api.tensor.DType;
@@ -53,7 +55,7 @@ class CpuBadInputTest {
     @Test
     void forwardBeforePrepare() {
         assertThatThrownBy(() -> kernel.forward(hidden(3), logits(3, 4), HostTensor.allocate(arena, DType.F32, 3, 64)))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("before prepare");
+                .isInstanceOf(KernelStateException.class).hasMessageContaining("not prepared");
     }
 
     @Test
@@ -61,8 +63,8 @@ class CpuBadInputTest {
         kernel.prepare(weights);
         kernel.close();
         assertThatThrownBy(() -> kernel.forward(hidden(3), logits(3, 4), HostTensor.allocate(arena, DType.F32, 3, 64)))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
-        assertThatThrownBy(() -> kernel.prepare(weights)).isInstanceOf(IllegalStateException.class)
+                .isInstanceOf(KernelStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(() -> kernel.prepare(weights)).isInstanceOf(KernelStateException.class)
                 .hasMessageContaining("closed");
     }
 
@@ -71,21 +73,21 @@ class CpuBadInputTest {
         kernel.prepare(weights);
         HostTensor wrong = RandomMoe.hidden(3, 96, DType.F32, SEED, arena);
         assertThatThrownBy(() -> kernel.forward(wrong, logits(3, 4), HostTensor.allocate(arena, DType.F32, 3, 96)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("hidden is [3, 96]");
+                .isInstanceOf(BadInputException.class).hasMessageContaining("hidden is [3, 96]");
     }
 
     @Test
     void outShapeMismatch() {
         kernel.prepare(weights);
         assertThatThrownBy(() -> kernel.forward(hidden(3), logits(3, 4), HostTensor.allocate(arena, DType.F32, 2, 64)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("out is [2, 64]");
+                .isInstanceOf(BadInputException.class).hasMessageContaining("out is [2, 64]");
     }
 
     @Test
     void logitsForTheWrongExpertCount() {
         kernel.prepare(weights);
         assertThatThrownBy(() -> kernel.forward(hidden(3), logits(3, 5), HostTensor.allocate(arena, DType.F32, 3, 64)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("router logits");
+                .isInstanceOf(BadInputException.class).hasMessageContaining("router logits");
     }
 
     @Test
@@ -93,7 +95,7 @@ class CpuBadInputTest {
         kernel.prepare(weights);
         HostTensor ints = HostTensor.allocate(arena, DType.I32, 3, 64);
         assertThatThrownBy(() -> kernel.forward(ints, logits(3, 4), HostTensor.allocate(arena, DType.F32, 3, 64)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("I32");
+                .isInstanceOf(BadInputException.class).hasMessageContaining("I32");
     }
 
     @Test
@@ -101,17 +103,17 @@ class CpuBadInputTest {
         kernel.prepare(weights);
         Routing.TopK r = CpuTestSupport.topK(arena, new int[][] {{0, 1}, {2, 4}, {1, 3}});
         assertThatThrownBy(() -> kernel.forward(hidden(3), r, HostTensor.allocate(arena, DType.F32, 3, 64)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("top-k id 4 at token 1");
+                .isInstanceOf(BadInputException.class).hasMessageContaining("top-k id 4 at token 1");
         Routing.TopK neg = CpuTestSupport.topK(arena, new int[][] {{0, -1}});
         assertThatThrownBy(() -> kernel.forward(hidden(1), neg, HostTensor.allocate(arena, DType.F32, 1, 64)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("top-k id -1");
+                .isInstanceOf(BadInputException.class).hasMessageContaining("top-k id -1");
     }
 
     @Test
     void weightsOfTheWrongShape() {
         MoeLayerSpec other = spec.toBuilder().intermediateSize(64).build();
         MoeWeights wrong = RandomMoe.weights(other, SEED, arena);
-        assertThatThrownBy(() -> kernel.prepare(wrong)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> kernel.prepare(wrong)).isInstanceOf(BadInputException.class)
                 .hasMessageContaining("w13");
     }
 
@@ -120,7 +122,7 @@ class CpuBadInputTest {
         HostTensor f32 = HostTensor.allocate(arena, DType.F32, 4, 64, 16);
         MoeWeights wrong = new MoeWeights(f32, weights.w13Scales(), weights.w13Bias(), weights.w2(),
                 weights.w2Scales(), weights.w2Bias());
-        assertThatThrownBy(() -> kernel.prepare(wrong)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> kernel.prepare(wrong)).isInstanceOf(BadInputException.class)
                 .hasMessageContaining("w13 is F32");
     }
 
@@ -128,7 +130,7 @@ class CpuBadInputTest {
     void missingBias() {
         MoeWeights noBias = new MoeWeights(weights.w13(), weights.w13Scales(), Optional.empty(), weights.w2(),
                 weights.w2Scales(), Optional.empty());
-        assertThatThrownBy(() -> kernel.prepare(noBias)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> kernel.prepare(noBias)).isInstanceOf(BadInputException.class)
                 .hasMessageContaining("w13Bias is missing");
     }
 

@@ -10,6 +10,7 @@ import io.moeoracle.api.RooflineProbe;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
@@ -84,7 +85,7 @@ class CpuMoeProviderTest {
         assertThat(((SupportVerdict.Supported) provider.isSupported(gptOss, simAvx2)).note()).contains("AVX2");
         assertThat(((SupportVerdict.Supported) provider.isSupported(gptOss, simAvx512)).note()).contains("AVX-512 BF16");
         assertThat(provider.isSupported(gptOss, simArm).isSupported()).isFalse();
-        assertThatThrownBy(() -> provider.create(gptOss, simAvx2)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> provider.create(gptOss, simAvx2)).isInstanceOf(BadInputException.class)
                 .hasMessageContaining("simulated");
     }
 

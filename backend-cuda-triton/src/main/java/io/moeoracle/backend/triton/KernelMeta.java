@@ -37,7 +37,7 @@ record KernelMeta(String variant, String entry, String arch, List<String> params
     int constant(String name) {
         Long v = constexprs.get(name);
         if (v == null) {
-            throw new IllegalStateException(variant + " has no constexpr " + name + " (it has " + constexprs.keySet()
+            throw TritonImage.broken(variant, variant + " has no constexpr " + name + " (it has " + constexprs.keySet()
                     + "); the kernel artifacts do not match this backend version");
         }
         return Math.toIntExact(v);
@@ -50,7 +50,7 @@ record KernelMeta(String variant, String entry, String arch, List<String> params
         Map<String, Object> cs = (Map<String, Object>) m.get("constexprs");
         List<Object> cluster = (List<Object>) m.get("cluster_dims");
         if (ps == null || cs == null || cluster == null || m.get("entry") == null) {
-            throw new IllegalStateException(source + " lacks params, constexprs, cluster_dims or entry; regenerate "
+            throw TritonImage.broken(source, source + " lacks params, constexprs, cluster_dims or entry; regenerate "
                     + "the kernel artifacts with src/main/triton/aot.py");
         }
         return new KernelMeta((String) m.get("variant"), (String) m.get("entry"), (String) m.get("arch"),

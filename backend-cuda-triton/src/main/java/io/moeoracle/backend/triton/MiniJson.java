@@ -1,5 +1,7 @@
 package io.moeoracle.backend.triton;
 
+import io.moeoracle.api.error.NativeFailureException;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -176,8 +178,8 @@ final class MiniJson {
         }
     }
 
-    private IllegalStateException error(String what) {
-        return new IllegalStateException(source + " is not valid JSON: " + what + " at offset " + at
+    private NativeFailureException error(String what) {
+        return TritonImage.broken(source, source + " is not valid JSON: " + what + " at offset " + at
                 + "; regenerate the kernel artifacts with src/main/triton/aot.py");
     }
 }

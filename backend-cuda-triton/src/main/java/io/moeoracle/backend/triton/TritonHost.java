@@ -2,7 +2,10 @@ package io.moeoracle.backend.triton;
 
 import io.moeoracle.api.HostAvailability;
 import io.moeoracle.api.RooflineProbe;
+import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.NativeFailureException;
 import io.moeoracle.driver.cuda.CudaCeilings;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaDevice;
@@ -32,34 +35,39 @@ final class TritonHost {
     }
 
     /**
-     * @param device a real device with an id {@code cuda:N}
+     * The driver's device behind a device's CUDA address: its own ({@code cuda:N}) or, for the same
+     * GPU probed through another driver (OpenCL), its CUDA alias. Never parses the id.
+     *
+     * @param device a real device reachable through CUDA (the verdict checks that)
      * @return the driver's device
+     * @throws BadInputException for a simulated device, one without a CUDA address, or an ordinal the driver lacks
+     * @throws NativeFailureException when the CUDA driver cannot be used
      */
     static CudaDevice cudaDevice(DeviceInfo device) {
         if (device.simulated()) {
-            throw new IllegalArgumentException(device.describe() + " is simulated; triton kernels need a real "
+            throw new BadInputException(device.describe() + " is simulated; triton kernels need a real "
                     + "CUDA device (probe one with the cuda DeviceProbe)");
         }
-        String id = device.id();
-        if (!id.startsWith("cuda:")) {
-            throw new IllegalArgumentException("device id '" + id + "' is not a CUDA device id (cuda:N)");
-        }
-        int ordinal;
-        try {
-            ordinal = Integer.parseInt(id.substring("cuda:".length()));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("device id '" + id + "' is not a CUDA device id (cuda:N)", e);
-        }
+        DeviceAddress.Cuda address = device.address(DeviceAddress.Cuda.class).orElseThrow(() ->
+                new BadInputException(device.describe() + " has no CUDA address; triton launches through the CUDA"
+                        + " driver: use the GPU's cuda:N device (moe-oracle devices lists them)"));
+        int ordinal = address.ordinal();
         try {
             CudaDriver driver = CudaDriver.load();
-            if (ordinal < 0 || ordinal >= driver.deviceCount()) {
-                throw new IllegalArgumentException("device " + id + " does not exist; the driver sees "
+            if (ordinal >= driver.deviceCount()) {
+                throw new BadInputException("device " + address.id() + " does not exist; the driver sees "
                         + driver.deviceCount() + " device(s)");
             }
             return driver.device(ordinal);
         } catch (CudaUnavailableException e) {
-            throw new IllegalStateException("triton cannot run on " + id + ": " + e.getMessage(), e);
+            throw new NativeFailureException("cuInit", "", e.getMessage(), "triton cannot run on " + address.id()
+                    + ": " + e.getMessage(), e);
         }
+    }
+
+    /** @return the CUDA id ({@code cuda:N}) the kernel's tensors live on: the device's own or its CUDA alias */
+    static String cudaId(DeviceInfo device) {
+        return device.address(DeviceAddress.Cuda.class).map(DeviceAddress::id).orElse(device.id());
     }
 
     static RooflineProbe.Ceilings measureCeilings(DeviceInfo device) {

@@ -1,8 +1,10 @@
 package io.moeoracle.backend.triton;
 
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.NativeFailureException;
+
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -78,7 +80,7 @@ final class TritonImage {
     static int split(String bucket, String gemm) {
         Map<String, Object> b = (Map<String, Object>) ((Map<String, Object>) manifest().get("buckets")).get(bucket);
         if (b == null) {
-            throw new IllegalStateException("the kernel manifest has no bucket " + bucket + "; regenerate the "
+            throw broken(FOLDER + "/manifest.json", "the kernel manifest has no bucket " + bucket + "; regenerate the "
                     + "artifacts with src/main/triton/aot.py");
         }
         Object v = ((Map<String, Object>) b.get(gemm)).get("split");
@@ -107,7 +109,8 @@ final class TritonImage {
         OptionalInt best = c.values().stream().mapToInt(v -> ((Number) v).intValue())
                 .filter(ep -> ep > localExperts && ep >= experts).min();
         if (best.isEmpty()) {
-            throw new IllegalArgumentException(experts + " experts exceed the routing kernels' " + c);
+            throw new BadInputException(experts + " experts (" + localExperts + " local) exceed the routing kernels'"
+                    + " expert classes " + c + "; the providers' verdicts refuse such specs");
         }
         return "e" + best.getAsInt();
     }
@@ -119,6 +122,19 @@ final class TritonImage {
 
     static byte[] cubin(String variant, String arch) {
         return read(variant + "." + arch + ".cubin");
+    }
+
+    /**
+     * The packed artifacts and this launcher disagree (a missing file, malformed metadata, a parameter
+     * list the launch code does not pass): the jar's kernel image is at fault, not the caller, so it is
+     * the api's native failure, as for marlin's fatbin.
+     *
+     * @param artifact the artifact, e.g. {@code kernels/manifest.json} or a variant name
+     * @param message what is wrong and what to do
+     * @return the exception to throw
+     */
+    static NativeFailureException broken(String artifact, String message) {
+        return new NativeFailureException(artifact, "", message, message, null);
     }
 
     @SuppressWarnings("unchecked")
@@ -135,13 +151,13 @@ final class TritonImage {
     private static byte[] read(String name) {
         try (InputStream in = TritonImage.class.getResourceAsStream("kernels/" + name)) {
             if (in == null) {
-                throw new IllegalStateException("kernel image not built: " + FOLDER + "/" + name + " is missing "
+                throw broken(FOLDER + "/" + name, "kernel image not built: " + FOLDER + "/" + name + " is missing "
                         + "from the backend-cuda-triton jar; regenerate it with src/main/triton/aot.py (README.md)");
             }
             return in.readAllBytes();
         } catch (IOException e) {
-            throw new UncheckedIOException("reading " + FOLDER + "/" + name + " from the backend-cuda-triton jar failed",
-                    e);
+            throw new NativeFailureException("read " + FOLDER + "/" + name, "", e.toString(), "reading " + FOLDER + "/"
+                    + name + " from the backend-cuda-triton jar failed: " + e + "; check the jar is intact", e);
         }
     }
 }

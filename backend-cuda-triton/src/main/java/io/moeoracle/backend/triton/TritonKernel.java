@@ -2,8 +2,10 @@ package io.moeoracle.backend.triton;
 
 import io.moeoracle.api.CapturedForward;
 import io.moeoracle.api.MoeKernel;
-import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.KernelStateException;
+import io.moeoracle.api.error.UnsupportedSpecException;
 import io.moeoracle.api.quant.Bf16;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
@@ -64,23 +66,23 @@ public final class TritonKernel implements MoeKernel {
     }
 
     /**
-     * Creates a kernel on a real CUDA device and loads every variant it can launch.
+     * Creates a kernel on a real CUDA device and loads every variant it can launch. The provider's
+     * {@code create} has checked its verdict first ({@link io.moeoracle.api.SupportVerdict#requireSupported}).
      *
      * @param providerId the provider that creates it
      * @param fused SwiGLU-OAI fused into GEMM1 ({@code triton}) or the activation in its own kernel
      * @param spec the layer
-     * @param device a real device {@code cuda:N}
+     * @param device a real device with a CUDA address ({@code cuda:N}, or an alias of the same GPU)
      * @return the kernel, not yet prepared
+     * @throws BadInputException for a simulated device or one the CUDA driver does not have
+     * @throws UnsupportedSpecException when the real GPU has no packed image (its DeviceInfo claimed another arch)
+     * @throws io.moeoracle.api.error.NativeFailureException when the driver or a module load fails
      */
     static TritonKernel create(String providerId, boolean fused, MoeLayerSpec spec, DeviceInfo device) {
-        if (TritonRules.verdict(spec, device, fused, providerId) instanceof SupportVerdict.Unsupported(String reason,
-                String remedy)) {
-            throw new IllegalArgumentException(providerId + " cannot run " + spec.describe() + " on "
-                    + device.describe() + ": " + reason + " (" + remedy + ")");
-        }
         CudaDevice cuda = TritonHost.cudaDevice(device);
-        String arch = TritonImage.archFor(cuda.computeCapability()).orElseThrow(() -> new IllegalArgumentException(
-                "no Triton image for " + cuda.arch() + " (packed: sm_90a, sm_80)"));
+        String arch = TritonImage.archFor(cuda.computeCapability()).orElseThrow(() -> new UnsupportedSpecException(
+                providerId, spec.describe() + " on " + device.describe(), "the driver reports " + cuda.arch()
+                + ", for which no Triton image is packed (packed: sm_90a, sm_80)", "use marlin on this GPU"));
         CudaContext context = cuda.retainPrimaryContext();
         TritonKernel k = null;
         try {
@@ -105,6 +107,11 @@ public final class TritonKernel implements MoeKernel {
     @Override
     public MoeLayerSpec spec() {
         return spec;
+    }
+
+    @Override
+    public String toString() {
+        return providerId + " kernel for " + spec.describe() + " on " + device.describe();
     }
 
     @Override
@@ -257,7 +264,7 @@ public final class TritonKernel implements MoeKernel {
             }
         }
         if (t == 0) {
-            throw new IllegalArgumentException("cannot capture a forward of 0 tokens");
+            throw new BadInputException("cannot capture a forward of 0 tokens");
         }
         final long l0 = logits;
         final boolean lb = bf16;
@@ -336,13 +343,13 @@ public final class TritonKernel implements MoeKernel {
 
     private void checkOpen() {
         if (closed) {
-            throw new IllegalStateException(providerId + " kernel for " + spec.describe() + " is closed");
+            throw KernelStateException.closed(providerId, "this call");
         }
     }
 
     private void requirePrepared() {
         if (!prepared) {
-            throw new IllegalStateException(providerId + ": forward before prepare; call prepare(weights) first");
+            throw KernelStateException.notPrepared(providerId, "forward");
         }
     }
 }

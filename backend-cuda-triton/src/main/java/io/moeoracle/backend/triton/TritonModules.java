@@ -1,5 +1,6 @@
 package io.moeoracle.backend.triton;
 
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaFunction;
 import io.moeoracle.driver.cuda.CudaModule;
@@ -46,7 +47,7 @@ final class TritonModules implements AutoCloseable {
         if (l == null) {
             KernelMeta meta = TritonImage.meta(variant, arch);
             if (!meta.clusterDims().stream().allMatch(d -> d == 1)) {
-                throw new IllegalStateException(variant + " was compiled with cluster dims " + meta.clusterDims()
+                throw TritonImage.broken(variant, variant + " was compiled with cluster dims " + meta.clusterDims()
                         + "; this launcher runs 1x1x1 clusters only (cuLaunchKernel); regenerate without clusters");
             }
             CudaModule module = context.loadModule(TritonImage.cubin(variant, arch));
@@ -90,7 +91,7 @@ final class TritonModules implements AutoCloseable {
         KernelArgs built = args.build(arena);
         check(m, built);
         if (gridX < 1 || gridX > Integer.MAX_VALUE || gridY < 1 || gridY > 65535 || gridZ < 1 || gridZ > 65535) {
-            throw new IllegalArgumentException(variant + ": grid " + gridX + " x " + gridY + " x " + gridZ + " is "
+            throw new BadInputException(variant + ": grid " + gridX + " x " + gridY + " x " + gridZ + " is "
                     + "outside the launch limits (x 1..2^31-1, y and z 1..65535); pass fewer tokens per call");
         }
         l.function().launch(new LaunchConfig((int) gridX, (int) gridY, gridZ, m.threads(), 1, 1, m.shared()), stream,
@@ -99,7 +100,7 @@ final class TritonModules implements AutoCloseable {
 
     private static void check(KernelMeta m, KernelArgs args) {
         if (args.count() != m.params().size()) {
-            throw new IllegalStateException(m.variant() + " takes " + m.params().size() + " parameters "
+            throw TritonImage.broken(m.variant(), m.variant() + " takes " + m.params().size() + " parameters "
                     + m.paramNames() + " but the launcher passed " + args.count() + "; the Java launch code and the "
                     + "kernel artifacts disagree");
         }
@@ -109,11 +110,11 @@ final class TritonModules implements AutoCloseable {
                 case "i32" -> KernelArgs.Kind.I32;
                 case "i64" -> KernelArgs.Kind.I64;
                 case "fp32" -> KernelArgs.Kind.F32;
-                default -> throw new IllegalStateException(m.variant() + " parameter " + m.paramNames().get(i)
+                default -> throw TritonImage.broken(m.variant(), m.variant() + " parameter " + m.paramNames().get(i)
                         + " has type " + t + ", which this launcher does not pass");
             };
             if (args.kind(i) != want) {
-                throw new IllegalStateException(m.variant() + " parameter " + i + " (" + m.paramNames().get(i) + ": "
+                throw TritonImage.broken(m.variant(), m.variant() + " parameter " + i + " (" + m.paramNames().get(i) + ": "
                         + t + ") was passed as " + args.kind(i));
             }
         }
@@ -122,7 +123,8 @@ final class TritonModules implements AutoCloseable {
     private Loaded get(String variant) {
         Loaded l = loaded.get(variant);
         if (l == null) {
-            throw new IllegalStateException("kernel variant " + variant + " was not loaded");
+            throw TritonImage.broken(variant, "kernel variant " + variant + " was not loaded; the launch code and"
+                    + " the variants loaded at create disagree");
         }
         return l;
     }

@@ -48,11 +48,17 @@ public final class TritonProvider implements MoeKernelProvider, RooflineProbe {
 
     @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
+        SupportVerdict.requireSupported(this, spec, device);
         return TritonKernel.create(ID, true, spec, device);
     }
 
     @Override
     public Ceilings measureCeilings(DeviceInfo device) {
         return TritonHost.measureCeilings(device);
+    }
+
+    @Override
+    public String toString() {
+        return "TritonProvider[" + ID + ", Triton kernels compiled ahead of time, NVIDIA]";
     }
 }

@@ -1,6 +1,7 @@
 package io.moeoracle.backend.triton;
 
 import io.moeoracle.api.CapturedForward;
+import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.driver.cuda.CudaGraph;
 
 /** A captured forward: one CUDA graph replayed on its kernel's stream. */
@@ -18,7 +19,8 @@ final class TritonReplay implements CapturedForward {
     public void replay() {
         synchronized (kernel) {
             if (released) {
-                throw new IllegalStateException("this captured forward was closed");
+                throw new KernelStateException("this captured forward of " + kernel.providerId()
+                        + " was closed; capture another");
             }
             kernel.replay(graph);
         }

@@ -1,6 +1,8 @@
 package io.moeoracle.backend.triton;
 
+import io.moeoracle.api.Priority;
 import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.spec.Activation;
@@ -16,11 +18,16 @@ import java.util.OptionalInt;
 /** What the Triton kernels can run, as verdicts with reasons and remedies, and where they rank; both providers. */
 final class TritonRules {
     /** Marlin's priority (backend-marlin's MarlinRules.PRIORITY), the reference point of the rule below. */
-    static final int MARLIN_PRIORITY = 200;
-    /** Ahead of marlin: the reference server's order on sm_90 for MXFP4 x BF16. */
-    static final int AHEAD_OF_MARLIN = 300;
-    /** Behind marlin. */
-    static final int BEHIND_MARLIN = 150;
+    static final int MARLIN_PRIORITY = Priority.VENDOR_TUNED;
+    /** Ahead of marlin: the preferred band, the reference server's order on sm_90 for MXFP4 x BF16. */
+    static final int AHEAD_OF_MARLIN = Priority.PREFERRED;
+    /**
+     * Behind marlin and still vendor-tuned (Triton kernels tuned for NVIDIA tensor cores), above the
+     * band's baseline (the host CPU's {@link Priority#VENDOR_TUNED_BASELINE}): not measured faster, so no default stolen.
+     */
+    static final int BEHIND_MARLIN = Priority.VENDOR_TUNED - 50;
+    /** {@code triton-unfused} sits this far below {@code triton} (one more launch per forward). */
+    static final int UNFUSED_OFFSET = 10;
     /**
      * Measured rule (BENCHMARKS.md, "triton vs marlin", H100): the spec's maxTokensPerCall decides. Up to
      * this many tokens per call marlin was faster at every measured T, so triton ranks behind it; above,
@@ -41,7 +48,7 @@ final class TritonRules {
      */
     static int priority(MoeLayerSpec spec, DeviceInfo device, boolean fused) {
         int p = aheadOfMarlin(spec, device) ? AHEAD_OF_MARLIN : BEHIND_MARLIN;
-        return fused ? p : p - 10;
+        return fused ? p : p - UNFUSED_OFFSET;
     }
 
     static boolean aheadOfMarlin(MoeLayerSpec spec, DeviceInfo device) {
@@ -70,6 +77,11 @@ final class TritonRules {
         if (device.vendor() != Vendor.NVIDIA) {
             return SupportVerdict.unsupported(id + " runs on NVIDIA GPUs only; " + device.describe() + " is "
                     + device.vendor().toString().toLowerCase(Locale.ROOT), "use a backend for this device (e.g. cpu)");
+        }
+        if (!device.simulated() && device.address(DeviceAddress.Cuda.class).isEmpty()) {
+            return SupportVerdict.unsupported(id + " launches through the CUDA driver; " + device.describe()
+                    + " is reached through " + kind(device.address()) + " and no CUDA device reported the same UUID",
+                    "use this GPU's CUDA id (cuda:N, listed by `moe-oracle devices`)");
         }
         OptionalInt sm = device.smVersion();
         Optional<String> arch = sm.isPresent() ? TritonImage.archFor(sm.getAsInt()) : Optional.empty();
@@ -134,7 +146,20 @@ final class TritonRules {
         if (spec.hiddenSize() % 64 != 0 || spec.intermediateSize() % 64 != 0) {
             note.append("; H/I padded to 64 in prepare");
         }
+        device.address(DeviceAddress.Cuda.class).filter(a -> !device.simulated() && !a.id().equals(device.id()))
+                .ifPresent(a -> note.append("; launched through ").append(a.id()).append(" (the same GPU)"));
         note.append("; ").append(priorityNote(spec, device, fused));
         return SupportVerdict.supported(note.toString());
+    }
+
+    private static String kind(DeviceAddress address) {
+        return switch (address) {
+            case DeviceAddress.OpenCl o -> "OpenCL (platform " + o.platform() + ", device " + o.index() + ")";
+            case DeviceAddress.Hip h -> "HIP";
+            case DeviceAddress.Host h -> "the host";
+            case DeviceAddress.Simulated s -> "no driver (simulated)";
+            case DeviceAddress.Cuda c -> "CUDA";
+            case DeviceAddress.Other o -> "a driver this backend does not use";
+        };
     }
 }

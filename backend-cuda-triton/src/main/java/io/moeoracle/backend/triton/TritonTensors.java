@@ -1,6 +1,7 @@
 package io.moeoracle.backend.triton;
 
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.DeviceTensor;
 import io.moeoracle.api.tensor.HostTensor;
@@ -42,7 +43,7 @@ final class TritonTensors {
                 convert.convert(sc.stageOut.address(), sc.hiddenBf16.address());
                 return sc.hiddenBf16.address();
             }
-            default -> throw new IllegalArgumentException("hidden is a " + hidden.getClass().getName()
+            default -> throw new BadInputException("hidden is a " + hidden.getClass().getName()
                     + "; pass a HostTensor or a tensor from allocate()");
         }
     }
@@ -69,12 +70,14 @@ final class TritonTensors {
             case HostTensor _ -> {
             }
             case CudaTensor c -> {
-                if (!c.deviceId().equals(device.id())) {
-                    throw new IllegalArgumentException(name + " lives on " + c.deviceId() + " but this kernel runs on "
-                            + device.id() + "; copy it there or allocate it with this kernel");
+                // the kernel's device may be this GPU seen through another driver: compare CUDA ids
+                String cudaId = TritonHost.cudaId(device);
+                if (!c.deviceId().equals(cudaId)) {
+                    throw new BadInputException(name + " lives on " + c.deviceId() + " but this kernel runs on "
+                            + cudaId + "; copy it there or allocate it with this kernel");
                 }
             }
-            case DeviceTensor d -> throw new IllegalArgumentException(name + " is a " + d.getClass().getName()
+            case DeviceTensor d -> throw new BadInputException(name + " is a " + d.getClass().getName()
                     + " of device " + d.deviceId() + "; the triton backend takes HostTensors or tensors from its "
                     + "allocate()");
         }
@@ -85,14 +88,14 @@ final class TritonTensors {
         if (t instanceof CudaTensor c) {
             return c;
         }
-        throw new IllegalArgumentException("capture needs device tensors; " + name + " is a host tensor (use "
+        throw new BadInputException("capture needs device tensors; " + name + " is a host tensor (use "
                 + "allocate())");
     }
 
     /** The GEMM variants were compiled assuming 16-byte aligned activations (tt.divisibility 16). */
     static void requireAligned(String name, long address) {
         if (address % 16 != 0) {
-            throw new IllegalArgumentException(name + " at device address 0x" + Long.toHexString(address)
+            throw new BadInputException(name + " at device address 0x" + Long.toHexString(address)
                     + " is not 16-byte aligned, which the Triton kernels assume; pass a tensor from allocate()");
         }
     }

@@ -48,11 +48,17 @@ public final class TritonUnfusedProvider implements MoeKernelProvider, RooflineP
 
     @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
+        SupportVerdict.requireSupported(this, spec, device);
         return TritonKernel.create(ID, false, spec, device);
     }
 
     @Override
     public Ceilings measureCeilings(DeviceInfo device) {
         return TritonHost.measureCeilings(device);
+    }
+
+    @Override
+    public String toString() {
+        return "TritonUnfusedProvider[" + ID + ", Triton kernels compiled ahead of time, NVIDIA]";
     }
 }

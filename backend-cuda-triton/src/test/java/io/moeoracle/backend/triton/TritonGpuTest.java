@@ -3,6 +3,8 @@ package io.moeoracle.backend.triton;
 import io.moeoracle.api.CapturedForward;
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
@@ -331,44 +333,51 @@ class TritonGpuTest {
             HostTensor logits = RandomMoe.routerLogits(4, 8, rnd.nextLong(), arena);
             HostTensor out = HostTensor.allocate(arena, DType.F32, 4, 128);
             assertThatThrownBy(() -> kernel.forward(hidden, Routing.logits(logits), out))
-                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("before prepare");
+                    .isInstanceOf(KernelStateException.class).hasMessageContaining("prepare(weights) before forward");
             MoeWeights w = RandomMoe.weights(spec, rnd.nextLong(), arena);
             MoeWeights noScales = new MoeWeights(w.w13(), Optional.empty(), w.w13Bias(), w.w2(), w.w2Scales(),
                     w.w2Bias());
-            assertThatThrownBy(() -> kernel.prepare(noScales)).isInstanceOf(IllegalArgumentException.class)
+            assertThatThrownBy(() -> kernel.prepare(noScales)).isInstanceOf(BadInputException.class)
                     .hasMessageContaining("w13Scales");
             MoeLayerSpec other = spec.toBuilder().hiddenSize(256).build();
             MoeWeights otherWeights = RandomMoe.weights(other, rnd.nextLong(), arena);
-            assertThatThrownBy(() -> kernel.prepare(otherWeights)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> kernel.prepare(otherWeights)).isInstanceOf(BadInputException.class);
             kernel.prepare(w);
             HostTensor wrongH = RandomMoe.hidden(4, 96, DType.BF16, rnd.nextLong(), arena);
             assertThatThrownBy(() -> kernel.forward(wrongH, Routing.logits(logits), out))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("hidden");
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("hidden");
             HostTensor tooMany = RandomMoe.hidden(17, 128, DType.BF16, rnd.nextLong(), arena);
             assertThatThrownBy(() -> kernel.forward(tooMany, Routing.logits(RandomMoe.routerLogits(17, 8, 1, arena)),
                     HostTensor.allocate(arena, DType.F32, 17, 128)))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxTokensPerCall");
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("maxTokensPerCall");
             try (DeviceTensor wrongSize = kernel.allocate(DType.BF16, 4, 160)) {
                 assertThatThrownBy(() -> kernel.forward(wrongSize, Routing.logits(logits), out))
-                        .isInstanceOf(IllegalArgumentException.class);
+                        .isInstanceOf(BadInputException.class);
             }
             HostTensor ids = HostTensor.allocate(arena, DType.I32, 4, 2);
             ids.data().setAtIndex(ValueLayout.JAVA_INT, 3, 8);
             HostTensor wts = HostTensor.allocate(arena, DType.F32, 4, 2);
             assertThatThrownBy(() -> kernel.forward(hidden, Routing.topK(ids, wts), out))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("outside");
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("outside");
             HostTensor intOut = HostTensor.allocate(arena, DType.I32, 4, 128);
             assertThatThrownBy(() -> kernel.forward(hidden, Routing.logits(logits), intOut))
-                    .isInstanceOf(IllegalArgumentException.class);
+                    .isInstanceOf(BadInputException.class);
             assertThatThrownBy(() -> kernel.capture(hidden, Routing.logits(logits), out))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("device tensors");
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("device tensors");
+            // the batched format is not this kernel's: the api's answer names the call to make instead
+            HostTensor counts = HostTensor.allocate(arena, DType.I32, 8);
+            HostTensor batched = HostTensor.allocate(arena, DType.BF16, 8, 4, 128);
+            assertThatThrownBy(() -> kernel.forwardBatched(batched, counts, batched))
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("forwardBatched")
+                    .hasMessageContaining("forward(hidden [T, H], routing, out)");
+            assertThat(kernel.captureBatched(batched, counts, batched)).isEmpty();
             // the kernel still works after all that
             out.data().fill((byte) 0xFF);
             kernel.forward(hidden, Routing.logits(logits), out);
             assertFullyWritten(out);
             kernel.close();
             assertThatThrownBy(() -> kernel.forward(hidden, Routing.logits(logits), out))
-                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+                    .isInstanceOf(KernelStateException.class).hasMessageContaining("closed");
         } finally {
             kernel.close();
         }

@@ -1,15 +1,23 @@
 package io.moeoracle.backend.triton;
 
 import io.moeoracle.api.MoeKernelProvider;
+import io.moeoracle.api.Priority;
 import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.MoeKernelException;
+import io.moeoracle.api.error.NativeFailureException;
+import io.moeoracle.api.error.UnsupportedSpecException;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -128,8 +136,67 @@ class TritonProviderTest {
 
     @Test
     void createRefusesSimulatedDevicesWithTheReason() {
-        assertThatThrownBy(() -> triton.create(gptOss120b().build(), SM90)).hasMessageContaining("simulated");
+        assertThatThrownBy(() -> triton.create(gptOss120b().build(), SM90)).isInstanceOf(BadInputException.class)
+                .hasMessageContaining("simulated").hasMessageContaining("cuda DeviceProbe");
+        assertThatThrownBy(() -> unfused.create(gptOss120b().build(), SM80)).isInstanceOf(BadInputException.class)
+                .hasMessageContaining("simulated");
+    }
+
+    @Test
+    void createThrowsTheVerdictAsUnsupportedSpecBeforeTouchingTheDriver() {
         assertThatThrownBy(() -> triton.create(gptOss120b().activation(Activation.SILU).build(), SM90))
-                .hasMessageContaining("triton-unfused");
+                .isInstanceOfSatisfying(UnsupportedSpecException.class, e -> {
+                    assertThat(e.providerId()).isEqualTo("triton");
+                    assertThat(e.reason()).contains("SwiGLU-OAI");
+                    assertThat(e.remedy()).contains("triton-unfused");
+                    assertThat(e.getMessage()).contains("sim:sm_90");
+                });
+        assertThatThrownBy(() -> unfused.create(gptOss120b().lora(true).build(), SM90))
+                .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("LoRA");
+        assertThatThrownBy(() -> triton.create(gptOss120b().build(), GFX942))
+                .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("NVIDIA GPUs only");
+    }
+
+    @Test
+    void aGpuSeenThroughOpenClIsJudgedByItsCudaAddress() {
+        MoeLayerSpec spec = gptOss120b().build();
+        DeviceInfo viaOpenCl = new DeviceInfo("opencl:1:0", Vendor.NVIDIA, "sm_90", "NVIDIA H100 80GB HBM3", 132,
+                80L << 30, Set.of(), false);
+        for (MoeKernelProvider p : new MoeKernelProvider[] {triton, unfused}) {
+            SupportVerdict v = p.isSupported(spec, viaOpenCl);
+            assertThat(reason(v)).contains("launches through the CUDA driver", "opencl:1:0",
+                    "OpenCL (platform 1, device 0)");
+            assertThat(remedy(v)).contains("cuda:N");
+            assertThatThrownBy(() -> p.create(spec, viaOpenCl)).isInstanceOf(UnsupportedSpecException.class)
+                    .hasMessageContaining("CUDA driver").hasMessageContaining(p.id());
+        }
+        DeviceInfo sameGpu = viaOpenCl.withAliases(List.of(new DeviceAddress.Cuda(0, Optional.of("GPU-1234"))));
+        SupportVerdict v = triton.isSupported(spec, sameGpu);
+        assertThat(v.isSupported()).isTrue();
+        assertThat(((SupportVerdict.Supported) v).note()).contains("launched through cuda:0 (the same GPU)");
+        assertThat(TritonHost.cudaId(sameGpu)).isEqualTo("cuda:0");
+    }
+
+    @Test
+    void createOnACudaOrdinalThisHostLacksThrowsAnApiExceptionNamingIt() {
+        // a real-looking cuda:7: without a driver the api's native failure, with one fewer GPUs a bad input
+        DeviceInfo absent = new DeviceInfo("cuda:7", Vendor.NVIDIA, "sm_90", "NVIDIA H100 80GB HBM3", 132, 80L << 30,
+                Set.of(), false);
+        assertThatThrownBy(() -> triton.create(gptOss120b().build(), absent))
+                .isInstanceOfAny(NativeFailureException.class, BadInputException.class)
+                .isInstanceOf(MoeKernelException.class).hasMessageContaining("cuda:7");
+    }
+
+    @Test
+    void prioritiesKeepTheirValuesInTheVendorTunedBand() {
+        for (DeviceInfo d : new DeviceInfo[] {SM80, SM90}) {
+            MoeLayerSpec s = gptOss120b().build();
+            assertThat(triton.priority(s, d)).isEqualTo(150);
+            assertThat(unfused.priority(s, d)).isEqualTo(140);
+            assertThat(Priority.bandOf(triton.priority(s, d))).contains(Priority.Band.VENDOR_TUNED);
+            assertThat(Priority.bandOf(unfused.priority(s, d))).contains(Priority.Band.VENDOR_TUNED);
+        }
+        assertThat(Priority.bandOf(TritonRules.AHEAD_OF_MARLIN)).contains(Priority.Band.PREFERRED);
+        assertThat(TritonRules.MARLIN_PRIORITY).isEqualTo(Priority.VENDOR_TUNED);
     }
 }

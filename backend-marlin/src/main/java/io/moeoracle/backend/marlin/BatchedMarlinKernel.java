@@ -2,8 +2,10 @@ package io.moeoracle.backend.marlin;
 
 import io.moeoracle.api.CapturedForward;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
+import io.moeoracle.api.tensor.ForwardArgs;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
@@ -11,17 +13,16 @@ import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaGraph;
 import io.moeoracle.driver.cuda.CudaTensor;
 import java.lang.foreign.Arena;
-import java.util.Arrays;
 import java.util.Optional;
 
 /**
  * The marlin kernel for the batched (expert-parallel) format: tokens arrive grouped per local
- * expert ({@link BatchedMoeKernel}). A forward zeroes the accumulator, aligns the batches to the M
+ * expert ({@link io.moeoracle.api.MoeKernel#forwardBatched}). A forward zeroes the accumulator, aligns the batches to the M
  * tile, runs both GEMMs (no routing weight) and converts the output. Scratch grows on the first
  * call for its batch size. The standard {@link #forward}/{@link #capture} of {@code MoeKernel}
  * are not this format and throw, naming the batched calls.
  */
-public final class BatchedMarlinKernel extends MarlinKernel implements BatchedMoeKernel {
+public final class BatchedMarlinKernel extends MarlinKernel {
 
     BatchedMarlinKernel(String providerId, MoeLayerSpec spec, DeviceInfo device, CudaContext context, byte[] image,
                         int sms) {
@@ -36,14 +37,13 @@ public final class BatchedMarlinKernel extends MarlinKernel implements BatchedMo
     @Override
     public void forward(Tensor hidden, Routing routing, Tensor out) {
         checkOpen();
-        throw new UnsupportedOperationException(providerId + " runs the batched format; call forwardBatched("
-                + "hidden [E_local, maxTokens, H], counts [E_local], out)");
+        throw ForwardArgs.wrongFormat(providerId, spec, "forward");
     }
 
     @Override
     public Optional<CapturedForward> capture(Tensor hidden, Routing routing, Tensor out) {
         checkOpen();
-        throw new UnsupportedOperationException(providerId + " runs the batched format; call captureBatched");
+        throw ForwardArgs.wrongFormat(providerId, spec, "capture");
     }
 
     @Override
@@ -76,7 +76,7 @@ public final class BatchedMarlinKernel extends MarlinKernel implements BatchedMo
     }
 
     @Override
-    public CapturedForward captureBatched(Tensor hidden, Tensor counts, Tensor out) {
+    public Optional<CapturedForward> captureBatched(Tensor hidden, Tensor counts, Tensor out) {
         checkOpen();
         requirePrepared();
         int tb = checkBatched(hidden, counts, out);
@@ -84,7 +84,7 @@ public final class BatchedMarlinKernel extends MarlinKernel implements BatchedMo
         long countsPtr = staging.requireDevice("counts", counts).address();
         long outPtr = staging.requireDevice("out", out).address();
         if (tb == 0) {
-            throw new IllegalArgumentException("cannot capture a forward of empty batches");
+            throw new BadInputException("cannot capture a forward of empty batches");
         }
         synchronized (this) {
             context.ensureCurrent();
@@ -98,7 +98,7 @@ public final class BatchedMarlinKernel extends MarlinKernel implements BatchedMo
                 }
                 enqueue(tb, hiddenPtr, countsPtr, outPtr, out.dtype() == DType.BF16);
             });
-            return replay(graph);
+            return Optional.of(replay(graph));
         }
     }
 
@@ -115,26 +115,6 @@ public final class BatchedMarlinKernel extends MarlinKernel implements BatchedMo
     }
 
     private int checkBatched(Tensor hidden, Tensor counts, Tensor out) {
-        int h = spec.hiddenSize();
-        if (hidden.rank() != 3 || hidden.dim(0) != el || hidden.dim(2) != h) {
-            throw new IllegalArgumentException("hidden is " + hidden.shapeString() + " but must be [" + el
-                    + ", maxTokens, " + h + "] (E_local, tokens per expert, H)");
-        }
-        long tb = hidden.dim(1);
-        if (tb > spec.maxTokensPerCall()) {
-            throw new IllegalArgumentException("hidden holds " + tb + " tokens per expert, more than maxTokensPerCall "
-                    + spec.maxTokensPerCall());
-        }
-        if (!Arrays.equals(out.shape(), hidden.shape())) {
-            throw new IllegalArgumentException("out is " + out.shapeString() + " but must match hidden "
-                    + hidden.shapeString());
-        }
-        MarlinStaging.floatType("hidden", hidden);
-        MarlinStaging.floatType("out", out);
-        if (counts.dtype() != DType.I32 || counts.rank() != 1 || counts.dim(0) != el) {
-            throw new IllegalArgumentException("counts are " + counts.dtype() + " " + counts.shapeString()
-                    + " but must be I32 [" + el + "]");
-        }
-        return (int) tb;
+        return ForwardArgs.checkBatched(spec, hidden, counts, out);
     }
 }

@@ -12,7 +12,7 @@ import io.moeoracle.api.spec.MoeLayerSpec;
 /**
  * {@code batched-marlin}: the marlin kernels for the batched (expert-parallel) format, where tokens
  * arrive already grouped per local expert ({@code [E_local, maxTokens, H]} plus per-expert counts).
- * Its kernels implement {@link BatchedMoeKernel}; see there for the forward contract.
+ * Its kernels run {@link io.moeoracle.api.MoeKernel#forwardBatched}; see there for the forward contract.
  */
 public final class BatchedMarlinProvider implements MoeKernelProvider, RooflineProbe {
     /** The provider id. */
@@ -55,5 +55,10 @@ public final class BatchedMarlinProvider implements MoeKernelProvider, RooflineP
     @Override
     public Ceilings measureCeilings(DeviceInfo device) {
         return MarlinHost.measureCeilings(device);
+    }
+
+    @Override
+    public String toString() {
+        return "BatchedMarlinProvider[" + ID + ", CUDA W4A16 kernels, NVIDIA sm_80+]";
     }
 }

@@ -4,6 +4,8 @@ import io.moeoracle.api.CapturedForward;
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.KernelStateException;
+import io.moeoracle.api.error.UnsupportedSpecException;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
@@ -74,14 +76,13 @@ public abstract sealed class MarlinKernel implements MoeKernel permits StandardM
      * @return the kernel, not yet prepared
      */
     static MarlinKernel create(String providerId, ActivationFormat format, MoeLayerSpec spec, DeviceInfo device) {
-        if (MarlinRules.verdict(spec, device, format, providerId)
-                instanceof SupportVerdict.Unsupported(String reason, String remedy)) {
-            throw new IllegalArgumentException(providerId + " cannot run " + spec.describe() + " on "
-                    + device.describe() + ": " + reason + " (" + remedy + ")");
+        if (MarlinRules.verdict(spec, device, format, providerId) instanceof SupportVerdict.Unsupported u) {
+            throw u.toException(providerId, spec, device);
         }
         CudaDevice cuda = MarlinHost.cudaDevice(device);
-        byte[] image = MarlinImage.bytes().orElseThrow(() -> new IllegalStateException("kernel image not built: "
-                + MarlinImage.RESOURCE + " is missing from the backend-marlin jar; rebuild it where nvcc exists"));
+        byte[] image = MarlinImage.bytes().orElseThrow(() -> new UnsupportedSpecException(providerId,
+                spec.describe() + " on " + device.describe(), "kernel image not built: " + MarlinImage.RESOURCE
+                + " is missing from the backend-marlin jar", "rebuild backend-marlin where nvcc exists"));
         CudaContext context = cuda.retainPrimaryContext();
         MarlinKernel k = null;
         try {
@@ -110,6 +111,11 @@ public abstract sealed class MarlinKernel implements MoeKernel permits StandardM
     @Override
     public MoeLayerSpec spec() {
         return spec;
+    }
+
+    @Override
+    public String toString() {
+        return providerId + " kernel for " + spec.describe() + " on " + device.describe();
     }
 
     @Override
@@ -201,13 +207,13 @@ public abstract sealed class MarlinKernel implements MoeKernel permits StandardM
 
     final void checkOpen() {
         if (closed) {
-            throw new IllegalStateException(providerId + " kernel for " + spec.describe() + " is closed");
+            throw KernelStateException.closed(providerId, "this call");
         }
     }
 
     final void requirePrepared() {
         if (!prepared) {
-            throw new IllegalStateException(providerId + ": forward before prepare; call prepare(weights) first");
+            throw KernelStateException.notPrepared(providerId, "forward");
         }
     }
 
@@ -230,7 +236,8 @@ public abstract sealed class MarlinKernel implements MoeKernel permits StandardM
             synchronized (MarlinKernel.this) {
                 checkOpen();
                 if (released) {
-                    throw new IllegalStateException("this captured forward was closed");
+                    throw new KernelStateException("this captured forward of " + providerId
+                            + " was closed; capture another");
                 }
                 context.ensureCurrent();
                 graph.launch(stream);

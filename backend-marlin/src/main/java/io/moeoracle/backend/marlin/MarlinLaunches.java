@@ -1,6 +1,7 @@
 package io.moeoracle.backend.marlin;
 
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.NativeFailureException;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.driver.cuda.CudaContext;
@@ -101,12 +102,14 @@ final class MarlinLaunches implements AutoCloseable {
                 gemmThreads[i] = host.getAtIndex(ValueLayout.JAVA_INT, 1);
                 int mm = host.getAtIndex(ValueLayout.JAVA_INT, 2);
                 if (mm != m) {
-                    throw new IllegalStateException("the fatbin's moe_gemm1_m" + m + " reports M=" + mm
-                            + "; the jar's kernel image does not match this class");
+                    throw new NativeFailureException("moe_gemm1_m" + m + "_config", "", "reports M=" + mm,
+                            "the fatbin's moe_gemm1_m" + m + " reports M=" + mm + "; the jar's kernel image does not"
+                            + " match this class: rebuild backend-marlin", null);
                 }
                 if (gemmSmem[i] > smemOptin) {
-                    throw new IllegalStateException("moe_gemm_m" + m + " needs " + gemmSmem[i]
-                            + " bytes of shared memory per block; " + device.describe() + " allows " + smemOptin);
+                    throw new NativeFailureException("moe_gemm1_m" + m + "_config", "", "needs " + gemmSmem[i]
+                            + " bytes of shared memory per block", "moe_gemm_m" + m + " needs " + gemmSmem[i]
+                            + " bytes of shared memory per block; " + device.describe() + " allows " + smemOptin, null);
                 }
                 for (String g : new String[] {"moe_gemm1_m", "moe_gemm2_m"}) {
                     CudaFunction f = module.function(g + m);

@@ -57,4 +57,9 @@ public final class MarlinProvider implements MoeKernelProvider, RooflineProbe {
     public Ceilings measureCeilings(DeviceInfo device) {
         return MarlinHost.measureCeilings(device);
     }
+
+    @Override
+    public String toString() {
+        return "MarlinProvider[" + ID + ", CUDA W4A16 kernels, NVIDIA sm_80+]";
+    }
 }

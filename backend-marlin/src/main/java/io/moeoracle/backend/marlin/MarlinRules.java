@@ -1,6 +1,8 @@
 package io.moeoracle.backend.marlin;
 
+import io.moeoracle.api.Priority;
 import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.spec.ActivationFormat;
@@ -12,8 +14,8 @@ import java.util.OptionalInt;
 
 /** What the marlin kernels can run, as verdicts with reasons and remedies; shared by both providers. */
 final class MarlinRules {
-    /** Default priority: below where the Triton backend sits on sm_90 for MXFP4 x BF16 (vLLM's gpt-oss order). */
-    static final int PRIORITY = 200;
+    /** Vendor-tuned: below the preferred band, where the Triton backend sits on sm_90 for MXFP4 x BF16 (vLLM's gpt-oss order). */
+    static final int PRIORITY = Priority.VENDOR_TUNED;
     /** The alignment kernel keeps one counter per local expert in shared memory. */
     static final int MAX_LOCAL_EXPERTS = 1024;
 
@@ -24,6 +26,11 @@ final class MarlinRules {
         if (device.vendor() != Vendor.NVIDIA) {
             return SupportVerdict.unsupported(id + " runs on NVIDIA GPUs only; " + device.describe() + " is "
                     + device.vendor().device(), "use a backend for this device (e.g. cpu)");
+        }
+        if (!device.simulated() && device.address(DeviceAddress.Cuda.class).isEmpty()) {
+            return SupportVerdict.unsupported(id + " launches through the CUDA driver; " + device.describe()
+                    + " is reached through " + kind(device.address()) + " and no CUDA device reported the same UUID",
+                    "use this GPU's CUDA id (cuda:N, listed by `moe-oracle devices`)");
         }
         OptionalInt sm = device.smVersion();
         if (sm.isEmpty() || sm.getAsInt() < 80) {
@@ -82,6 +89,19 @@ final class MarlinRules {
                     + " is missing from the jar (nvcc was not found when backend-marlin was built)",
                     "rebuild backend-marlin where nvcc (CUDA 12.8+) is installed, or use another backend");
         }
+        device.address(DeviceAddress.Cuda.class).filter(a -> !device.simulated() && !a.id().equals(device.id()))
+                .ifPresent(a -> note.append("; launched through ").append(a.id()).append(" (the same GPU)"));
         return SupportVerdict.supported(note.toString());
+    }
+
+    private static String kind(DeviceAddress address) {
+        return switch (address) {
+            case DeviceAddress.OpenCl o -> "OpenCL (platform " + o.platform() + ", device " + o.index() + ")";
+            case DeviceAddress.Hip h -> "HIP";
+            case DeviceAddress.Host h -> "the host";
+            case DeviceAddress.Simulated s -> "no driver (simulated)";
+            case DeviceAddress.Cuda c -> "CUDA";
+            case DeviceAddress.Other o -> "a driver this backend does not use";
+        };
     }
 }

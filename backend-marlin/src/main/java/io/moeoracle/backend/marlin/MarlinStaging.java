@@ -1,6 +1,8 @@
 package io.moeoracle.backend.marlin;
 
+import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.DeviceTensor;
 import io.moeoracle.api.tensor.HostTensor;
@@ -48,7 +50,7 @@ final class MarlinStaging {
                 launches.convertHidden(scratch.stageOut.address(), n);
                 return scratch.hiddenBf16.address();
             }
-            default -> throw new IllegalArgumentException("hidden is a " + hidden.getClass().getName()
+            default -> throw new BadInputException("hidden is a " + hidden.getClass().getName()
                     + "; pass a HostTensor or a tensor from allocate()");
         }
     }
@@ -80,12 +82,14 @@ final class MarlinStaging {
             case HostTensor _ -> {
             }
             case CudaTensor c -> {
-                if (!c.deviceId().equals(device.id())) {
-                    throw new IllegalArgumentException(name + " lives on " + c.deviceId() + " but this kernel runs on "
-                            + device.id() + "; copy it there or allocate it with this kernel");
+                // the kernel's device may be this GPU seen through another driver: compare CUDA ids
+                String cudaId = device.address(DeviceAddress.Cuda.class).map(DeviceAddress::id).orElse(device.id());
+                if (!c.deviceId().equals(cudaId)) {
+                    throw new BadInputException(name + " lives on " + c.deviceId() + " but this kernel runs on "
+                            + cudaId + "; copy it there or allocate it with this kernel");
                 }
             }
-            case DeviceTensor d -> throw new IllegalArgumentException(name + " is a " + d.getClass().getName()
+            case DeviceTensor d -> throw new BadInputException(name + " is a " + d.getClass().getName()
                     + " of device " + d.deviceId() + "; marlin takes HostTensors or tensors from its allocate()");
         }
     }
@@ -95,12 +99,12 @@ final class MarlinStaging {
         if (t instanceof CudaTensor c) {
             return c;
         }
-        throw new IllegalArgumentException("capture needs device tensors; " + name + " is a host tensor (use allocate())");
+        throw new BadInputException("capture needs device tensors; " + name + " is a host tensor (use allocate())");
     }
 
     static void floatType(String name, Tensor t) {
         if (t.dtype() != DType.F32 && t.dtype() != DType.BF16) {
-            throw new IllegalArgumentException(name + " is " + t.dtype() + " but must be F32 or BF16");
+            throw new BadInputException(name + " is " + t.dtype() + " but must be F32 or BF16");
         }
     }
 }

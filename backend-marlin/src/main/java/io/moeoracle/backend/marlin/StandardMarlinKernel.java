@@ -2,6 +2,7 @@ package io.moeoracle.backend.marlin;
 
 import io.moeoracle.api.CapturedForward;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.ForwardArgs;
@@ -105,7 +106,7 @@ public final class StandardMarlinKernel extends MarlinKernel {
             }
         }
         if (t == 0) {
-            throw new IllegalArgumentException("cannot capture a forward of 0 tokens");
+            throw new BadInputException("cannot capture a forward of 0 tokens");
         }
         final long l0 = logits;
         final int lb = logitsBf16;

@@ -3,6 +3,8 @@ package io.moeoracle.backend.marlin;
 import io.moeoracle.api.CapturedForward;
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
@@ -233,7 +235,7 @@ class MarlinGpuTest {
             String what;
             if (batchedFormat) {
                 int tb = Math.min(t, 64);
-                err = batchedCase((BatchedMarlinKernel) kernel, w, tb, rnd.nextBoolean(), rnd.nextBoolean() ? DType.BF16 : DType.F32,
+                err = batchedCase(kernel, w, tb, rnd.nextBoolean(), rnd.nextBoolean() ? DType.BF16 : DType.F32,
                         rnd.nextBoolean() ? DType.BF16 : DType.F32);
                 what = "batched Tb=" + tb;
             } else {
@@ -252,7 +254,7 @@ class MarlinGpuTest {
     }
 
     /** Batched format: reference = each local expert alone on its rows (top-1 routing, weight 1). */
-    private double batchedCase(BatchedMarlinKernel k, MoeWeights w, int tb, boolean onDevice, DType hiddenType,
+    private double batchedCase(MoeKernel k, MoeWeights w, int tb, boolean onDevice, DType hiddenType,
                                DType outType) {
         MoeLayerSpec spec = k.spec();
         int el = spec.localExperts();
@@ -420,45 +422,46 @@ class MarlinGpuTest {
             HostTensor logits = RandomMoe.routerLogits(4, 8, rnd.nextLong(), arena);
             HostTensor out = HostTensor.allocate(arena, DType.F32, 4, 128);
             assertThatThrownBy(() -> kernel.forward(hidden, Routing.logits(logits), out))
-                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("before prepare");
+                    .isInstanceOf(KernelStateException.class).hasMessageContaining("not prepared");
             MoeWeights w = RandomMoe.weights(spec, rnd.nextLong(), arena);
             MoeWeights noScales = new MoeWeights(w.w13(), Optional.empty(), w.w13Bias(), w.w2(), w.w2Scales(),
                     w.w2Bias());
-            assertThatThrownBy(() -> kernel.prepare(noScales)).isInstanceOf(IllegalArgumentException.class)
+            assertThatThrownBy(() -> kernel.prepare(noScales)).isInstanceOf(BadInputException.class)
                     .hasMessageContaining("w13Scales");
             MoeLayerSpec other = spec.toBuilder().hiddenSize(256).build();
             MoeWeights otherWeights = RandomMoe.weights(other, rnd.nextLong(), arena);
-            assertThatThrownBy(() -> kernel.prepare(otherWeights)).isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> kernel.prepare(otherWeights)).isInstanceOf(BadInputException.class);
             kernel.prepare(w);
             HostTensor wrongH = RandomMoe.hidden(4, 96, DType.BF16, rnd.nextLong(), arena);
             assertThatThrownBy(() -> kernel.forward(wrongH, Routing.logits(logits), out))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("hidden");
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("hidden");
             HostTensor tooMany = RandomMoe.hidden(17, 128, DType.BF16, rnd.nextLong(), arena);
             assertThatThrownBy(() -> kernel.forward(tooMany, Routing.logits(RandomMoe.routerLogits(17, 8, 1, arena)),
                     HostTensor.allocate(arena, DType.F32, 17, 128)))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxTokensPerCall");
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("maxTokensPerCall");
             try (DeviceTensor wrongSize = kernel.allocate(DType.BF16, 4, 160)) {
                 assertThatThrownBy(() -> kernel.forward(wrongSize, Routing.logits(logits), out))
-                        .isInstanceOf(IllegalArgumentException.class);
+                        .isInstanceOf(BadInputException.class);
             }
             HostTensor ids = HostTensor.allocate(arena, DType.I32, 4, 2);
             ids.data().setAtIndex(ValueLayout.JAVA_INT, 3, 8);
             HostTensor wts = HostTensor.allocate(arena, DType.F32, 4, 2);
             assertThatThrownBy(() -> kernel.forward(hidden, Routing.topK(ids, wts), out))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("outside");
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("outside");
             HostTensor intOut = HostTensor.allocate(arena, DType.I32, 4, 128);
             assertThatThrownBy(() -> kernel.forward(hidden, Routing.logits(logits), intOut))
-                    .isInstanceOf(IllegalArgumentException.class);
-            assertThat(kernel).as("the standard kernel offers no batched call").isNotInstanceOf(BatchedMoeKernel.class);
+                    .isInstanceOf(BadInputException.class);
+            assertThatThrownBy(() -> kernel.forwardBatched(hidden, hidden, out)).as("the standard kernel takes no batches")
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("call forward(");
             assertThatThrownBy(() -> kernel.capture(hidden, Routing.logits(logits), out))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("device tensors");
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("device tensors");
             // the kernel still works after all that
             out.data().fill((byte) 0xFF);
             kernel.forward(hidden, Routing.logits(logits), out);
             assertFullyWritten(out);
             kernel.close();
             assertThatThrownBy(() -> kernel.forward(hidden, Routing.logits(logits), out))
-                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+                    .isInstanceOf(KernelStateException.class).hasMessageContaining("closed");
         } finally {
             kernel.close();
         }
@@ -469,17 +472,17 @@ class MarlinGpuTest {
         MoeLayerSpec spec = MoeLayerSpec.builder().experts(8).topK(2).hiddenSize(128).intermediateSize(64)
                 .quant(QuantScheme.MXFP4_BF16).maxTokensPerCall(16).activationFormat(ActivationFormat.BATCHED)
                 .expertParallel(2, 1).build();
-        try (Arena arena = Arena.ofShared(); BatchedMarlinKernel kernel = (BatchedMarlinKernel) create(spec)) {
+        try (Arena arena = Arena.ofShared(); MoeKernel kernel = create(spec)) {
             kernel.prepare(RandomMoe.weights(spec, rnd.nextLong(), arena));
             HostTensor hidden = RandomMoe.hidden(4 * 8, 128, DType.BF16, rnd.nextLong(), arena).reshape(4, 8, 128);
             HostTensor out = HostTensor.allocate(arena, DType.BF16, 4, 8, 128);
             HostTensor badCounts = HostTensor.allocate(arena, DType.I32, 3);
             assertThatThrownBy(() -> kernel.forwardBatched(hidden, badCounts, out))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("counts");
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("counts");
             Tensor flat = hidden.reshape(32, 128);
             assertThatThrownBy(() -> kernel.forward(flat, Routing.logits(RandomMoe.routerLogits(32, 8, 1, arena)),
                     HostTensor.allocate(arena, DType.BF16, 32, 128)))
-                    .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("forwardBatched");
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("forwardBatched");
         }
     }
 }

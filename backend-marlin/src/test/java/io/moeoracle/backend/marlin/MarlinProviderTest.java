@@ -2,14 +2,19 @@ package io.moeoracle.backend.marlin;
 
 import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.UnsupportedSpecException;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -128,20 +133,50 @@ class MarlinProviderTest {
     @Test
     void createRefusesSimulatedDevices() {
         assertThatThrownBy(() -> marlin.create(gptOss120b().build(), SM90))
-                .isInstanceOfAny(IllegalArgumentException.class, IllegalStateException.class)
-                .hasMessageContaining("sim");
+                .isInstanceOf(BadInputException.class).hasMessageContaining("sim");
     }
 
     @Test
     void eachProviderCreatesOnlyItsOwnFormat() {
         MoeLayerSpec standard = gptOss120b().build();
-        assertThatThrownBy(() -> batched.create(standard, SM90)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> batched.create(standard, SM90)).isInstanceOf(UnsupportedSpecException.class)
                 .hasMessageContaining("batched");
     }
 
     @Test
     void createRefusesUnsupportedSpecsBeforeTouchingTheDriver() {
         assertThatThrownBy(() -> marlin.create(gptOss120b().lora(true).build(), SM90))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("LoRA");
+                .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("LoRA");
+    }
+
+    @Test
+    void aGpuSeenThroughOpenClIsJudgedByItsCudaAddress() {
+        MoeLayerSpec spec = gptOss120b().build();
+        DeviceInfo viaOpenCl = new DeviceInfo("opencl:1:0", Vendor.NVIDIA, "sm_90", "NVIDIA H100 80GB HBM3", 132,
+                80L << 30, Set.of(), false);
+        assertThat(marlin.isSupported(spec, viaOpenCl)).isInstanceOfSatisfying(SupportVerdict.Unsupported.class, u -> {
+            assertThat(u.reason()).contains("launches through the CUDA driver", "opencl:1:0",
+                    "OpenCL (platform 1, device 0)");
+            assertThat(u.remedy()).contains("cuda:N");
+        });
+        assertThatThrownBy(() -> marlin.create(spec, viaOpenCl)).isInstanceOf(UnsupportedSpecException.class)
+                .hasMessageContaining("CUDA driver");
+
+        DeviceInfo sameGpu = viaOpenCl.withAliases(List.of(new DeviceAddress.Cuda(0, Optional.of("GPU-1234"))));
+        SupportVerdict v = marlin.isSupported(spec, sameGpu);
+        if (v instanceof SupportVerdict.Supported ok) {
+            assertThat(ok.note()).contains("launched through cuda:0 (the same GPU)");
+        } else {
+            // without nvcc at build time the image is missing; the address is no longer the reason
+            assertThat(((SupportVerdict.Unsupported) v).reason()).contains("kernel image not built")
+                    .doesNotContain("CUDA driver");
+        }
+    }
+
+    @Test
+    void prioritiesLieInTheVendorTunedBand() {
+        assertThat(io.moeoracle.api.Priority.bandOf(marlin.priority(gptOss120b().build(), SM90)))
+                .contains(io.moeoracle.api.Priority.Band.VENDOR_TUNED);
+        assertThat(batched.priority(gptOss120b().build(), SM90)).isEqualTo(io.moeoracle.api.Priority.VENDOR_TUNED);
     }
 }

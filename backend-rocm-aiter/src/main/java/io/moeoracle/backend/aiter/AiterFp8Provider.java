@@ -54,10 +54,12 @@ public final class AiterFp8Provider implements MoeKernelProvider {
 
     @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
-        if (AiterRules.verdict(spec, device, true) instanceof SupportVerdict.Unsupported u) {
-            throw new IllegalArgumentException(ID + " cannot run " + spec.describe() + " on " + device.describe()
-                    + ": " + u.reason());
-        }
+        SupportVerdict.requireSupported(this, spec, device);
         return new AiterKernel(ID, true, spec, device, AiterHost.hipDevice(device));
+    }
+
+    @Override
+    public String toString() {
+        return "AiterFp8Provider[" + ID + ", HIP kernels for AMD gfx942/gfx950]";
     }
 }

@@ -1,7 +1,10 @@
 package io.moeoracle.backend.aiter;
 
 import io.moeoracle.api.HostAvailability;
+import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.NativeFailureException;
 import io.moeoracle.driver.hip.HipDevice;
 import io.moeoracle.driver.hip.HipRuntime;
 import io.moeoracle.driver.hip.HipUnavailableException;
@@ -29,28 +32,36 @@ final class AiterHost {
     }
 
     /**
-     * @param device a real device with an id {@code hip:N}
+     * The runtime's device behind a device's HIP address: its own ({@code hip:N}) or, for the same GPU
+     * probed through another driver (OpenCL), its HIP alias. Never parses the id.
+     *
+     * @param device a real device reachable through HIP (the verdict checks that)
      * @return the runtime's device
+     * @throws BadInputException for a simulated device, one without a HIP address, or an ordinal the runtime lacks
+     * @throws NativeFailureException when the HIP runtime cannot be used or reading the device fails
      */
     static HipDevice hipDevice(DeviceInfo device) {
         if (device.simulated()) {
-            throw new IllegalArgumentException(device.describe() + " is simulated; aiter kernels need a real AMD GPU"
+            throw new BadInputException(device.describe() + " is simulated; aiter kernels need a real AMD GPU"
                     + " (probe one with the hip DeviceProbe)");
         }
-        String id = device.id();
-        int ordinal;
+        DeviceAddress.Hip address = device.address(DeviceAddress.Hip.class).orElseThrow(() ->
+                new BadInputException(device.describe() + " has no HIP address; aiter launches through the HIP"
+                        + " runtime: use the GPU's hip:N device (moe-oracle devices lists them)"));
         try {
-            if (!id.startsWith("hip:")) {
-                throw new NumberFormatException(id);
+            HipRuntime runtime = HipRuntime.load();
+            if (address.ordinal() >= runtime.deviceCount()) {
+                throw new BadInputException("device " + address.id() + " does not exist; the HIP runtime sees "
+                        + runtime.deviceCount() + " device(s)");
             }
-            ordinal = Integer.parseInt(id.substring("hip:".length()));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("device id '" + id + "' is not a HIP device id (hip:N)", e);
-        }
-        try {
-            return HipRuntime.load().device(ordinal);
+            return runtime.device(address.ordinal());
         } catch (HipUnavailableException e) {
-            throw new IllegalStateException("aiter cannot run on " + id + ": " + e.getMessage(), e);
+            throw new NativeFailureException("hipInit", "", e.getMessage(), "aiter cannot run on " + address.id()
+                    + ": " + e.getMessage(), e);
+        } catch (IllegalStateException e) {
+            // the runtime's device properties were not in a layout driver-hip knows
+            throw new NativeFailureException("hipGetDeviceProperties", "device=" + address.ordinal(), e.getMessage(),
+                    "aiter cannot read " + address.id() + ": " + e.getMessage(), e);
         }
     }
 }

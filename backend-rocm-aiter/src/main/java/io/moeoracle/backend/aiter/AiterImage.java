@@ -1,8 +1,8 @@
 package io.moeoracle.backend.aiter;
 
+import io.moeoracle.api.error.NativeFailureException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Optional;
 
@@ -41,7 +41,8 @@ final class AiterImage {
         try (InputStream in = AiterImage.class.getResourceAsStream(fileName(target))) {
             return in == null ? Optional.empty() : Optional.of(in.readAllBytes());
         } catch (IOException e) {
-            throw new UncheckedIOException("reading " + resource(target) + " from the backend-rocm-aiter jar failed", e);
+            throw new NativeFailureException("read " + resource(target), "", e.toString(), "reading " + resource(target)
+                    + " from the backend-rocm-aiter jar failed: " + e + "; check the jar is intact", e);
         }
     }
 

@@ -2,6 +2,9 @@ package io.moeoracle.backend.aiter;
 
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.KernelStateException;
+import io.moeoracle.api.error.UnsupportedSpecException;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.ForwardArgs;
@@ -25,7 +28,9 @@ import java.util.Map;
  * One layer on one AMD GPU through driver-hip: the code object for the device's gfx target loaded
  * with {@code hipModuleLoadData}, the canonical weights uploaded as they are (the kernels read the
  * gpt-oss layout directly, no repack), and per call the launches of {@link AiterPlan} on one stream.
- * Takes host tensors (uploads, runs, downloads); scratch is allocated per call.
+ * Takes host tensors (uploads, runs, downloads); scratch is allocated per call. Calls are serialized
+ * on the kernel (one stream, per-call scratch): concurrent forwards run one at a time, and close waits
+ * for a running forward (the api's thread-safety contract).
  */
 final class AiterKernel implements MoeKernel {
     private final String providerId;
@@ -45,8 +50,8 @@ final class AiterKernel implements MoeKernel {
     private long w2s;
     private long b2;
     private boolean b2F32;
-    private boolean prepared;
-    private boolean closed;
+    private volatile boolean prepared;
+    private volatile boolean closed;
 
     AiterKernel(String providerId, boolean fp8, MoeLayerSpec spec, DeviceInfo device, HipDevice hip) {
         this.providerId = providerId;
@@ -54,8 +59,9 @@ final class AiterKernel implements MoeKernel {
         this.spec = spec;
         this.device = device;
         this.hip = hip;
-        byte[] image = AiterImage.bytes(hip.processor())
-                .orElseThrow(() -> new IllegalStateException(AiterImage.missing(hip.processor())));
+        byte[] image = AiterImage.bytes(hip.processor()).orElseThrow(() -> new UnsupportedSpecException(providerId,
+                spec.describe() + " on " + device.describe(), AiterImage.missing(hip.processor()),
+                "rebuild backend-rocm-aiter where clang-22 and lld-22 are installed, or use another backend"));
         this.module = hip.loadModule(image);
         this.stream = hip.createStream();
     }
@@ -76,7 +82,7 @@ final class AiterKernel implements MoeKernel {
     }
 
     @Override
-    public void prepare(MoeWeights w) {
+    public synchronized void prepare(MoeWeights w) {
         checkOpen();
         w.validate(spec);
         releaseWeights();
@@ -104,10 +110,10 @@ final class AiterKernel implements MoeKernel {
     }
 
     @Override
-    public void forward(Tensor hidden, Routing routing, Tensor out) {
+    public synchronized void forward(Tensor hidden, Routing routing, Tensor out) {
         checkOpen();
         if (!prepared) {
-            throw new IllegalStateException(providerId + ": call prepare(weights) before forward");
+            throw KernelStateException.notPrepared(providerId, "forward");
         }
         int tokens = ForwardArgs.check(spec, hidden, routing, out);
         ForwardArgs.checkIds(spec, routing);
@@ -195,13 +201,13 @@ final class AiterKernel implements MoeKernel {
         if (t instanceof HostTensor ht) {
             return ht;
         }
-        throw new IllegalArgumentException(providerId + " takes host tensors (it uploads and downloads per call); "
+        throw new BadInputException(providerId + " takes host tensors (it uploads and downloads per call); "
                 + what + " is a " + t.getClass().getSimpleName());
     }
 
     private void checkOpen() {
         if (closed) {
-            throw new IllegalStateException(providerId + " kernel was closed");
+            throw KernelStateException.closed(providerId, "this call");
         }
     }
 
@@ -212,12 +218,13 @@ final class AiterKernel implements MoeKernel {
     }
 
     @Override
-    public void synchronize() {
+    public synchronized void synchronize() {
+        checkOpen();
         stream.synchronize();
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (!closed) {
             releaseWeights();
             stream.close();

@@ -54,10 +54,12 @@ public final class AiterProvider implements MoeKernelProvider {
 
     @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
-        if (AiterRules.verdict(spec, device, false) instanceof SupportVerdict.Unsupported u) {
-            throw new IllegalArgumentException(ID + " cannot run " + spec.describe() + " on " + device.describe()
-                    + ": " + u.reason());
-        }
+        SupportVerdict.requireSupported(this, spec, device);
         return new AiterKernel(ID, false, spec, device, AiterHost.hipDevice(device));
+    }
+
+    @Override
+    public String toString() {
+        return "AiterProvider[" + ID + ", HIP kernels for AMD gfx942/gfx950]";
     }
 }

@@ -1,6 +1,8 @@
 package io.moeoracle.backend.aiter;
 
+import io.moeoracle.api.Priority;
 import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.spec.ActivationFormat;
@@ -10,8 +12,11 @@ import io.moeoracle.api.spec.WeightFormat;
 
 /** What the aiter kernels can run, as verdicts with reasons and remedies; shared by both providers. */
 final class AiterRules {
-    /** Priority on gfx942/gfx950: above the Triton-style backends, as the reference server ranks AITER. */
-    static final int PRIORITY = 300;
+    /**
+     * Priority on gfx942/gfx950, the only devices it supports: the preferred band, above the Triton-style
+     * backends, as the reference server ranks AITER there.
+     */
+    static final int PRIORITY = Priority.PREFERRED;
     /** The devices the BF16-activation kernels are built and judged for. */
     static final java.util.List<String> BF16_ARCHS = java.util.List.of("gfx942", "gfx950");
     /** The device the FP8-activation variant is enabled on (the reference server's rule). */
@@ -40,6 +45,11 @@ final class AiterRules {
         if (device.vendor() != Vendor.AMD) {
             return SupportVerdict.unsupported(id + " runs on AMD Instinct GPUs only; " + device.describe() + " is "
                     + device.vendor().device(), "use a backend for this device");
+        }
+        if (!device.simulated() && device.address(DeviceAddress.Hip.class).isEmpty()) {
+            return SupportVerdict.unsupported(id + " launches through the HIP runtime; " + device.describe()
+                    + " is reached through " + kind(device.address()) + " and no HIP device reported the same UUID",
+                    "use this GPU's HIP id (hip:N, listed by `moe-oracle devices`)");
         }
         if (fp8 && !device.arch().equals(FP8_ARCH)) {
             return SupportVerdict.unsupported("aiter-fp8 (W4A8) is enabled on gfx950 only, as in the reference server;"
@@ -89,12 +99,25 @@ final class AiterRules {
             return SupportVerdict.unsupported(AiterImage.missing(device.arch()),
                     "rebuild backend-rocm-aiter where clang-22 and lld-22 are installed, or use another backend");
         }
-        return SupportVerdict.supported(fp8
+        String via = device.address(DeviceAddress.Hip.class).filter(a -> !device.simulated()
+                && !a.id().equals(device.id())).map(a -> "; launched through " + a.id() + " (the same GPU)").orElse("");
+        return SupportVerdict.supported((fp8
                 ? "MXFP4 widened to FP8 E4M3 in registers; activations to OCP E4M3 with one FP32 scale per token row"
                         + " (amax/448, on the device; the reference server uses a static per-tensor scale); FP8 MFMA"
                         + " 32x32x16, FP32 accumulate; routing, alignment, top-k reduction on the GPU"
                 : "MXFP4 decoded to BF16 in registers, BF16 MFMA 32x32x8 (wave64), FP32 accumulate, fused bias and "
-                        + activationName(spec) + "; routing, alignment, top-k reduction on the GPU");
+                        + activationName(spec) + "; routing, alignment, top-k reduction on the GPU") + via);
+    }
+
+    private static String kind(DeviceAddress address) {
+        return switch (address) {
+            case DeviceAddress.OpenCl o -> "OpenCL (platform " + o.platform() + ", device " + o.index() + ")";
+            case DeviceAddress.Cuda c -> "CUDA";
+            case DeviceAddress.Host h -> "the host";
+            case DeviceAddress.Simulated s -> "no driver (simulated)";
+            case DeviceAddress.Hip h -> "HIP";
+            case DeviceAddress.Other o -> "a driver this backend does not use";
+        };
     }
 
     private static String activationName(MoeLayerSpec spec) {

@@ -1,5 +1,6 @@
 package io.moeoracle.backend.xpu;
 
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.DeviceTensor;
 import io.moeoracle.api.tensor.HostTensor;
@@ -35,7 +36,7 @@ final class XpuDeviceTensor implements DeviceTensor {
 
     private void checkHost(HostTensor h, String what) {
         if (h.dtype() != dtype || h.numel() != numel()) {
-            throw new IllegalArgumentException(what + ": host tensor " + h.dtype() + " " + h.shapeString()
+            throw new BadInputException(what + ": host tensor " + h.dtype() + " " + h.shapeString()
                     + " does not match device tensor " + dtype + " " + shapeString());
         }
     }

@@ -3,10 +3,14 @@ package io.moeoracle.backend.xpu;
 import io.moeoracle.api.HostAvailability;
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.MoeKernelProvider;
+import io.moeoracle.api.Priority;
 import io.moeoracle.api.RooflineProbe;
 import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.NativeFailureException;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.driver.opencl.ClDevice;
 import io.moeoracle.driver.opencl.OpenCl;
@@ -66,7 +70,8 @@ public final class XpuKernelProvider implements MoeKernelProvider, RooflineProbe
 
     @Override
     public int priority(MoeLayerSpec spec, DeviceInfo device) {
-        return device.vendor() == Vendor.INTEL && device.arch().startsWith("xe") ? 50 : 1;
+        return device.vendor() == Vendor.INTEL && device.arch().startsWith("xe") ? Priority.PORTABLE
+                : Priority.PORTABLE_ELSEWHERE;
     }
 
     @Override
@@ -101,6 +106,11 @@ public final class XpuKernelProvider implements MoeKernelProvider, RooflineProbe
     }
 
     @Override
+    public String toString() {
+        return "XpuKernelProvider[" + ID + ", OpenCL C kernels]";
+    }
+
+    @Override
     public MoeKernel create(MoeLayerSpec spec, DeviceInfo device) {
         return create(spec, device, XpuPrograms.source(), options().path());
     }
@@ -112,8 +122,7 @@ public final class XpuKernelProvider implements MoeKernelProvider, RooflineProbe
     @Override
     public Ceilings measureCeilings(DeviceInfo device) {
         OpenCl.ensureAvailability();
-        ClDevice cl = OpenCl.device(device.id()).orElseThrow(() -> new IllegalArgumentException("device "
-                + device.id() + " is not an OpenCL device of this host"));
+        ClDevice cl = openClDevice(device);
         return XpuCeilings.measure(cl, 512L << 20);
     }
 
@@ -122,19 +131,29 @@ public final class XpuKernelProvider implements MoeKernelProvider, RooflineProbe
      * ({@code auto}, {@code subgroup}, {@code portable}).
      */
     XpuMoeKernel create(MoeLayerSpec spec, DeviceInfo device, String source, String requested) {
-        if (isSupported(spec, device) instanceof SupportVerdict.Unsupported u) {
-            throw new IllegalArgumentException("xpu cannot run " + spec.describe() + " on " + device.describe() + ": "
-                    + u.reason() + " (" + u.remedy() + ")");
-        }
+        SupportVerdict.requireSupported(this, spec, device);
         if (device.simulated()) {
-            throw new IllegalArgumentException("xpu cannot create a kernel on the simulated device " + device.id()
+            throw new BadInputException("xpu cannot create a kernel on the simulated device " + device.id()
                     + "; pick a real OpenCL device (moe-oracle devices)");
         }
-        OpenCl.ensureAvailability();
-        ClDevice cl = OpenCl.device(device.id()).orElseThrow(() -> new IllegalArgumentException("device "
-                + device.id() + " is not an OpenCL device of this host; OpenCL lists "
-                + OpenCl.devices().stream().map(ClDevice::id).toList()));
+        ClDevice cl = openClDevice(device);
         KernelPath path = XpuPrograms.choosePath(cl, requested);
         return new XpuMoeKernel(spec, device, cl, path, !requested.equals("auto"), options().blockReads(), source);
+    }
+
+    /** The driver's device behind a device's OpenCL address (its own, or an alias of the same GPU). */
+    private static ClDevice openClDevice(DeviceInfo device) {
+        try {
+            OpenCl.ensureAvailability();
+        } catch (IllegalStateException e) {
+            throw new NativeFailureException("clGetPlatformIDs", "", e.getMessage(), "xpu cannot run on "
+                    + device.id() + ": " + e.getMessage(), e);
+        }
+        DeviceAddress.OpenCl address = device.address(DeviceAddress.OpenCl.class).orElseThrow(() ->
+                new BadInputException(device.describe() + " has no OpenCL address; pick its opencl:P:D entry"
+                        + " (moe-oracle devices)"));
+        return OpenCl.device(address.id()).orElseThrow(() -> new BadInputException("device " + address.id()
+                + " is not an OpenCL device of this host; OpenCL lists "
+                + OpenCl.devices().stream().map(ClDevice::id).toList()));
     }
 }

@@ -2,6 +2,8 @@ package io.moeoracle.backend.xpu;
 
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.WeightFormat;
@@ -105,7 +107,7 @@ final class XpuMoeKernel implements MoeKernel {
 
     private void ensureOpen() {
         if (closed) {
-            throw new IllegalStateException("this xpu kernel on " + device.id() + " is closed");
+            throw KernelStateException.closed(XpuKernelProvider.ID, "this call");
         }
     }
 
@@ -129,7 +131,7 @@ final class XpuMoeKernel implements MoeKernel {
         long n = 1;
         for (long d : shape) {
             if (d < 0) {
-                throw new IllegalArgumentException("shape " + java.util.Arrays.toString(shape) + " has a negative extent");
+                throw new BadInputException("shape " + java.util.Arrays.toString(shape) + " has a negative extent");
             }
             n = Math.multiplyExact(n, d);
         }
@@ -156,13 +158,13 @@ final class XpuMoeKernel implements MoeKernel {
     private XpuDeviceTensor own(Tensor t, String name) {
         if (t instanceof XpuDeviceTensor d) {
             if (d.owner() != this) {
-                throw new IllegalArgumentException(name + " is a device tensor of another kernel (" + d.deviceId()
+                throw new BadInputException(name + " is a device tensor of another kernel (" + d.deviceId()
                         + "); pass host tensors or tensors from this kernel's allocate()");
             }
             return d;
         }
         if (t instanceof DeviceTensor) {
-            throw new IllegalArgumentException(name + " is a device tensor of another backend (" + t
+            throw new BadInputException(name + " is a device tensor of another backend (" + t
                     + "); pass host tensors or tensors from this kernel's allocate()");
         }
         return null;
@@ -172,7 +174,7 @@ final class XpuMoeKernel implements MoeKernel {
     public synchronized void forward(Tensor hidden, Routing routing, Tensor out) {
         ensureOpen();
         if (!prepared) {
-            throw new IllegalStateException("call prepare(weights) before forward on this xpu kernel");
+            throw KernelStateException.notPrepared(XpuKernelProvider.ID, "forward");
         }
         int tokens = ForwardArgs.check(spec, hidden, routing, out);
         ForwardArgs.checkIds(spec, routing);

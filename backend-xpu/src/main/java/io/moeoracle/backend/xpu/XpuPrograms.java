@@ -39,17 +39,20 @@ final class XpuPrograms implements AutoCloseable {
     final ClKernel combine;
     final ClKernel bf16ToF32;
 
+    /** Takes the program's kernels and releases the program (its kernels stay valid; kept, it leaked per kernel). */
     private XpuPrograms(KernelPath path, String options, ClProgram program) {
         this.path = path;
         this.options = options;
-        this.route = program.kernel("moe_route");
-        this.align = program.kernel("moe_align");
-        this.gemm1Mxfp4 = program.kernel("moe_gemm1_mxfp4");
-        this.gemm1Bf16 = program.kernel("moe_gemm1_bf16");
-        this.gemm2Mxfp4 = program.kernel("moe_gemm2_mxfp4");
-        this.gemm2Bf16 = program.kernel("moe_gemm2_bf16");
-        this.combine = program.kernel("moe_combine");
-        this.bf16ToF32 = program.kernel("moe_bf16_to_f32");
+        try (program) {
+            this.route = program.kernel("moe_route");
+            this.align = program.kernel("moe_align");
+            this.gemm1Mxfp4 = program.kernel("moe_gemm1_mxfp4");
+            this.gemm1Bf16 = program.kernel("moe_gemm1_bf16");
+            this.gemm2Mxfp4 = program.kernel("moe_gemm2_mxfp4");
+            this.gemm2Bf16 = program.kernel("moe_gemm2_bf16");
+            this.combine = program.kernel("moe_combine");
+            this.bf16ToF32 = program.kernel("moe_bf16_to_f32");
+        }
     }
 
     static String source() {

@@ -1,6 +1,7 @@
 package io.moeoracle.backend.xpu;
 
 import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.spec.ActivationFormat;
@@ -53,9 +54,10 @@ final class XpuSupport {
                     + device.vendor().device() + (device.vendor() == Vendor.INTEL ? " but not an Xe one" : ""),
                     "set -D" + XpuSettings.ANY_DEVICE.name() + "=true to run the OpenCL kernels on any OpenCL device");
         }
-        if (!device.simulated() && !device.id().startsWith("opencl:")) {
+        if (!device.simulated() && device.address(DeviceAddress.OpenCl.class).isEmpty()) {
             return SupportVerdict.unsupported("xpu runs through OpenCL; device " + device.id()
-                    + " was not found by the OpenCL probe", "pick the same device's opencl:P:D entry (moe-oracle devices)");
+                    + " has no OpenCL address (the OpenCL probe did not report it)",
+                    "pick the same device's opencl:P:D entry (moe-oracle devices)");
         }
         Optional<Long> local = feature(device, "local_mem_bytes:");
         if (local.isPresent() && local.get() < LOCAL_MEM_NEEDED) {

@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.KernelStateException;
+import io.moeoracle.api.error.UnsupportedSpecException;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
 import io.moeoracle.api.tensor.DType;
@@ -75,26 +78,26 @@ class XpuKernelLifecycleTest {
             HostTensor hidden = RandomMoe.hidden(4, 64, DType.F32, seed, arena);
             HostTensor out = HostTensor.allocate(arena, DType.F32, 4, 64);
             Routing logits = Routing.logits(RandomMoe.routerLogits(4, 6, seed + 1, arena));
-            assertThatThrownBy(() -> k.forward(hidden, logits, out)).isInstanceOf(IllegalStateException.class)
+            assertThatThrownBy(() -> k.forward(hidden, logits, out)).isInstanceOf(KernelStateException.class)
                     .hasMessageContaining("prepare");
             MoeWeights wrong = RandomMoe.weights(SPEC.toBuilder().intermediateSize(64).build(), seed, arena);
-            assertThatThrownBy(() -> k.prepare(wrong)).isInstanceOf(IllegalArgumentException.class)
+            assertThatThrownBy(() -> k.prepare(wrong)).isInstanceOf(BadInputException.class)
                     .hasMessageContaining("w13");
             k.prepare(RandomMoe.weights(SPEC, seed, arena));
             HostTensor badHidden = HostTensor.allocate(arena, DType.F32, 4, 32);
-            assertThatThrownBy(() -> k.forward(badHidden, logits, out)).isInstanceOf(IllegalArgumentException.class)
+            assertThatThrownBy(() -> k.forward(badHidden, logits, out)).isInstanceOf(BadInputException.class)
                     .hasMessageContaining("hidden");
             HostTensor tooMany = HostTensor.allocate(arena, DType.F32, 17, 64);
             assertThatThrownBy(() -> k.forward(tooMany, Routing.logits(HostTensor.allocate(arena, DType.F32, 17, 6)),
-                    HostTensor.allocate(arena, DType.F32, 17, 64))).isInstanceOf(IllegalArgumentException.class)
+                    HostTensor.allocate(arena, DType.F32, 17, 64))).isInstanceOf(BadInputException.class)
                     .hasMessageContaining("maxTokensPerCall");
             HostTensor ids = HostTensor.allocate(arena, DType.I32, 4, 2);
             HostTensor w = HostTensor.allocate(arena, DType.F32, 4, 2);
             ids.data().setAtIndex(ValueLayout.JAVA_INT, 3, 6);
             assertThatThrownBy(() -> k.forward(hidden, Routing.topK(ids, w), out))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("outside [0, 6)");
+                    .isInstanceOf(BadInputException.class).hasMessageContaining("outside [0, 6)");
             k.close();
-            assertThatThrownBy(() -> k.forward(hidden, logits, out)).isInstanceOf(IllegalStateException.class)
+            assertThatThrownBy(() -> k.forward(hidden, logits, out)).isInstanceOf(KernelStateException.class)
                     .hasMessageContaining("closed");
         }
     }
@@ -119,7 +122,7 @@ class XpuKernelLifecycleTest {
                 assertThat(back.data().mismatch(hostOut.data())).isEqualTo(-1);
                 assertThat(dout.deviceId()).isEqualTo(device.id());
                 assertThatThrownBy(() -> dout.copyTo(HostTensor.allocate(arena, DType.F32, 4, 64)))
-                        .isInstanceOf(IllegalArgumentException.class);
+                        .isInstanceOf(BadInputException.class);
             }
             assertThat(RelativeError.l2(hostOut, hostOut)).isZero();
         }
@@ -129,10 +132,10 @@ class XpuKernelLifecycleTest {
     void createRefusesUnsupportedAndSimulatedDevices() {
         DeviceInfo sim = new DeviceInfo("sim:xe-hpc", io.moeoracle.api.device.Vendor.INTEL, "xe-hpc", "sim", 1, 1,
                 java.util.Set.of(), true);
-        assertThatThrownBy(() -> PROVIDER.create(SPEC, sim)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> PROVIDER.create(SPEC, sim)).isInstanceOf(BadInputException.class)
                 .hasMessageContaining("simulated");
         assertThatThrownBy(() -> PROVIDER.create(SPEC.toBuilder().quant(QuantScheme.MXFP4_MXFP8).build(), device))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("mxfp8");
+                .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("mxfp8");
     }
 
     @Test

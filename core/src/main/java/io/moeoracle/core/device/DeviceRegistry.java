@@ -1,14 +1,17 @@
 package io.moeoracle.core.device;
 
 import io.moeoracle.api.DeviceProbe;
+import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
 import io.moeoracle.core.internal.ServiceScan;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.ServiceLoader;
@@ -26,16 +29,18 @@ public final class DeviceRegistry {
 
     private final List<DeviceProbe> probes;
     private final List<DeviceProbe.Result> loadFailures;
+    private final SimulatedDevices simulated;
     private volatile List<DeviceProbe.Result> results;
 
-    private DeviceRegistry(List<DeviceProbe> probes, List<DeviceProbe.Result> loadFailures) {
+    private DeviceRegistry(List<DeviceProbe> probes, List<DeviceProbe.Result> loadFailures, SimulatedDevices simulated) {
         this.probes = List.copyOf(probes);
         this.loadFailures = List.copyOf(loadFailures);
+        this.simulated = Objects.requireNonNull(simulated, "simulated");
     }
 
     /**
-     * Finds the probes with {@link ServiceLoader} over this class's loader, the thread's context
-     * loader and, on the module path, the boot layer.
+     * Finds the probes and the simulated-device catalogues with {@link ServiceLoader} over this
+     * class's loader, the thread's context loader and, on the module path, the boot layer.
      *
      * @return the registry; nothing is probed yet
      */
@@ -58,15 +63,29 @@ public final class DeviceRegistry {
             ServiceScan.scan(ServiceLoader.load(ModuleLayer.boot(), DeviceProbe.class), "boot layer", seen,
                     f -> found.add(f.instance()), f -> failed.add(failure(f)));
         }
-        return new DeviceRegistry(found, failed);
+        return new DeviceRegistry(found, failed, SimulatedDevices.discover(loaders));
     }
 
     /**
      * @param probes the probes to use, in order
-     * @return a registry over exactly these probes
+     * @return a registry over exactly these probes, with the default simulated devices
      */
     public static DeviceRegistry of(List<? extends DeviceProbe> probes) {
-        return new DeviceRegistry(List.copyOf(probes), List.of());
+        return new DeviceRegistry(List.copyOf(probes), List.of(), SimulatedDevices.defaults());
+    }
+
+    /**
+     * @param probes the probes to use, in order
+     * @param simulated the simulated devices {@code sim:...} resolves to
+     * @return a registry over exactly these probes and simulated devices
+     */
+    public static DeviceRegistry of(List<? extends DeviceProbe> probes, SimulatedDevices simulated) {
+        return new DeviceRegistry(List.copyOf(probes), List.of(), simulated);
+    }
+
+    /** @return the simulated devices this registry resolves {@code sim:...} to */
+    public SimulatedDevices simulated() {
+        return simulated;
     }
 
     private static DeviceProbe.Result failure(ServiceScan.Failed f) {
@@ -118,6 +137,37 @@ public final class DeviceRegistry {
             out.add(result);
         }
         out.addAll(loadFailures);
+        return linkAliases(out);
+    }
+
+    /**
+     * One physical device found by two probes (an NVIDIA GPU through CUDA and through NVIDIA's
+     * OpenCL) reports the same UUID to both: each entry gets the other's address as an alias, so a
+     * backend reaches it through its own driver whichever entry the user names.
+     */
+    static List<DeviceProbe.Result> linkAliases(List<DeviceProbe.Result> results) {
+        Map<String, List<DeviceAddress>> byUuid = new HashMap<>();
+        for (DeviceProbe.Result r : results) {
+            for (DeviceInfo d : r.devices()) {
+                d.address().uuid().ifPresent(u -> byUuid.computeIfAbsent(u, k -> new ArrayList<>()).add(d.address()));
+            }
+        }
+        List<DeviceProbe.Result> out = new ArrayList<>();
+        for (DeviceProbe.Result r : results) {
+            List<DeviceInfo> devices = new ArrayList<>();
+            for (DeviceInfo d : r.devices()) {
+                List<DeviceAddress> same = d.address().uuid().map(byUuid::get).orElse(List.of());
+                if (same.size() > 1) {
+                    List<DeviceAddress> aliases = new ArrayList<>(d.aliases());
+                    same.stream().filter(a -> !a.id().equals(d.id()) && !aliases.contains(a)).forEach(aliases::add);
+                    LOG.debug("device {} is the same hardware as {}", d.id(), aliases.stream().map(DeviceAddress::id).toList());
+                    devices.add(d.withAliases(aliases));
+                } else {
+                    devices.add(d);
+                }
+            }
+            out.add(new DeviceProbe.Result(r.probeId(), devices, r.reason()));
+        }
         return List.copyOf(out);
     }
 
@@ -148,7 +198,7 @@ public final class DeviceRegistry {
         Objects.requireNonNull(spec, "spec");
         String s = spec.trim();
         if (SimulatedDevices.isSimulatedId(s)) {
-            return SimulatedDevices.get(s);
+            return simulated.device(s);
         }
         List<DeviceInfo> devices = devices();
         if (s.equalsIgnoreCase("auto")) {
@@ -165,7 +215,7 @@ public final class DeviceRegistry {
             }
             throw new UnknownDeviceException(spec, List.of(), "no device was found on this host for --device auto"
                     + " (probes: " + describeProbes() + "). Name a simulated device instead (one of "
-                    + String.join(", ", SimulatedDevices.ids()) + "), or run `moe-oracle devices` to see why each"
+                    + String.join(", ", simulated.deviceIds()) + "), or run `moe-oracle devices` to see why each"
                     + " probe found nothing.");
         }
         for (DeviceInfo d : devices) {
@@ -182,10 +232,10 @@ public final class DeviceRegistry {
         List<String> known = new ArrayList<>();
         known.add("auto");
         devices.forEach(d -> known.add(d.id()));
-        known.addAll(SimulatedDevices.ids());
+        known.addAll(simulated.deviceIds());
         throw new UnknownDeviceException(spec, known, "no device '" + spec + "' on this host; it has "
                 + (devices.isEmpty() ? "none" : String.join(", ", devices.stream().map(DeviceInfo::id).toList()))
-                + ", and the simulated devices are " + String.join(", ", SimulatedDevices.ids())
+                + ", and the simulated devices are " + String.join(", ", simulated.deviceIds())
                 + ". Use one of these or 'auto'; run `moe-oracle devices` to see what each probe found.");
     }
 

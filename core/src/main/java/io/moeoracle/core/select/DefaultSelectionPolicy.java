@@ -9,7 +9,9 @@ import java.util.List;
 /**
  * The default order: higher {@code priority(spec, device)} first; at equal priority, when the
  * spec leaves the activation type to {@link ActivationType#AUTO}, providers that keep BF16
- * activations before those that quantize them; then by id.
+ * activations before those that quantize them; then by id ({@link String#compareTo}). This is the
+ * tie rule the api documents beside the priority bands ({@link io.moeoracle.api.Priority}), which
+ * backend authors rely on; a policy a host binds may order otherwise.
  */
 public final class DefaultSelectionPolicy implements SelectionPolicy {
 

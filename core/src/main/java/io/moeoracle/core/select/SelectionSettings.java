@@ -39,6 +39,10 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
     /** The most decisions a selector keeps. */
     public static final Setting CACHE_SIZE = Setting.property("moe.selector.cacheSize", "1024",
             "the most (layer, device) decisions a selector keeps, least recently used dropped first (about 2.5 KB each)");
+    /** Files of simulated devices (read by {@code io.moeoracle.core.device.SimulatedDevices}). */
+    public static final Setting SIMULATED_DEVICES = Setting.property("moe.devices.simulated", "",
+            "files of more simulated devices for --device sim:NAME, separated like a class path (format:"
+                    + " docs/writing-a-backend.md)");
     private static final int DEFAULT_CACHE_SIZE = 1024;
     private static final int MAX_CACHE_SIZE = 1 << 24;
 
@@ -73,7 +77,7 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
 
     /** @return every setting core reads */
     public static List<Setting> all() {
-        return List.of(BACKEND, PRIORITY, EXCLUDE, CACHE_SIZE);
+        return List.of(BACKEND, PRIORITY, EXCLUDE, CACHE_SIZE, SIMULATED_DEVICES);
     }
 
     /** @return the overrides from the system properties and the environment of this JVM */

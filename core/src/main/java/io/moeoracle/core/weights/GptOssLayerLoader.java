@@ -1,5 +1,6 @@
 package io.moeoracle.core.weights;
 
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.WeightFormat;
 import io.moeoracle.api.tensor.DType;
@@ -198,7 +199,7 @@ public final class GptOssLayerLoader {
         MoeWeights w = new MoeWeights(w13, s13, b13, w2, s2, b2);
         try {
             w.validate(spec);
-        } catch (IllegalArgumentException ex) {
+        } catch (BadInputException ex) {
             throw new SafetensorsException(src.fileOf(n.w13Blocks), n.w13Blocks, "layer " + layer
                     + " does not match the spec: " + ex.getMessage(), ex);
         }

@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.moeoracle.api.DeviceProbe;
+import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.device.SimulatedDeviceCatalogue;
 import io.moeoracle.api.device.Vendor;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -136,5 +139,42 @@ class DeviceRegistryTest {
         assertThat(cpu.vendor()).isEqualTo(Vendor.CPU);
         assertThat(cpu.simulated()).isFalse();
         assertThat(r.resolve("auto")).isNotNull();
+    }
+
+    @Test
+    void oneGpuSeenThroughCudaAndOpenClGetsTheOthersAddressAsAnAlias() {
+        DeviceInfo cuda = new DeviceInfo("cuda:0", Vendor.NVIDIA, "sm_90", "H100", 132, 80L << 30, Set.of(), false,
+                new DeviceAddress.Cuda(0, Optional.of("GPU-0a1b2c3d")), List.of());
+        DeviceInfo viaOpenCl = new DeviceInfo("opencl:1:0", Vendor.NVIDIA, "sm_90", "H100", 132, 80L << 30, Set.of(),
+                false, new DeviceAddress.OpenCl(1, 0, Optional.of("0A1B2C3D")), List.of());
+        DeviceInfo pocl = new DeviceInfo("opencl:0:0", Vendor.CPU, "x86-64", "pocl", 4, 1L << 30, Set.of(), false,
+                new DeviceAddress.OpenCl(0, 0, Optional.empty()), List.of());
+        DeviceRegistry r = DeviceRegistry.of(List.of(new FixedProbe("cuda", cuda), new FixedProbe("opencl", pocl, viaOpenCl)));
+
+        assertThat(r.resolve("opencl:1:0").address(DeviceAddress.Cuda.class)).map(DeviceAddress.Cuda::ordinal).contains(0);
+        assertThat(r.resolve("cuda:0").aliases()).extracting(DeviceAddress::id).containsExactly("opencl:1:0");
+        assertThat(r.resolve("opencl:0:0").aliases()).isEmpty();
+        assertThat(r.devices()).hasSize(3);
+    }
+
+    @Test
+    void simulatedIdsResolveThroughTheRegistrysOwnCatalogues() {
+        DeviceInfo acme = SimulatedDeviceCatalogue.device("acme-x1", Vendor.OTHER, "acme1", "ACME X1", 8, 1L << 30,
+                Set.of("bf16"));
+        SimulatedDevices sims = SimulatedDevices.of(List.of(SimulatedDeviceCatalogue.builtIn(), new SimulatedDeviceCatalogue() {
+            @Override
+            public String id() {
+                return "acme";
+            }
+
+            @Override
+            public List<DeviceInfo> devices() {
+                return List.of(acme);
+            }
+        }));
+        DeviceRegistry r = DeviceRegistry.of(List.of(new FixedProbe("cpu", CPU)), sims);
+        assertThat(r.resolve("sim:acme-x1")).isEqualTo(acme);
+        assertThat(r.resolve("sim:sm_90").smVersion()).hasValue(90);
+        assertThatThrownBy(() -> r.resolve("sim:nope")).hasMessageContaining("sim:acme-x1");
     }
 }

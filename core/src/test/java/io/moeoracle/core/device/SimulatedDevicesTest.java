@@ -3,10 +3,19 @@ package io.moeoracle.core.device;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.moeoracle.api.device.DeviceFeatures;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.device.SimulatedDeviceCatalogue;
 import io.moeoracle.api.device.Vendor;
 import io.moeoracle.core.MoeOracleException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -79,5 +88,55 @@ class SimulatedDevicesTest {
                     assertThat(u.requested()).isEqualTo("sim:sm_75");
                     assertThat(u.known()).isEqualTo(SimulatedDevices.ids());
                 });
+    }
+
+    /** A backend's own catalogue, found with ServiceLoader. */
+    public static final class AcmeCatalogue implements SimulatedDeviceCatalogue {
+        /** For ServiceLoader. */
+        public AcmeCatalogue() {
+        }
+
+        @Override
+        public String id() {
+            return "acme";
+        }
+
+        @Override
+        public List<DeviceInfo> devices() {
+            return List.of(SimulatedDeviceCatalogue.device("acme-x1", Vendor.OTHER, "acme1", "ACME X1", 96, 64L << 30,
+                            Set.of(DeviceFeatures.BF16)),
+                    // breaks the contract (not simulated): skipped, with the reason
+                    new DeviceInfo("sim:acme-real", Vendor.OTHER, "acme1", "ACME", 1, 1, Set.of(), false),
+                    // takes a built-in id: skipped, the built-in one stays
+                    SimulatedDeviceCatalogue.device("sm_90", Vendor.OTHER, "acme1", "not an H100", 1, 1, Set.of()));
+        }
+    }
+
+    @Test
+    void backendsAddDevicesWithAServiceLoaderCatalogueAndAFile(@TempDir Path dir) throws Exception {
+        Path services = dir.resolve("classes/META-INF/services/" + SimulatedDeviceCatalogue.class.getName());
+        Files.createDirectories(services.getParent());
+        Files.writeString(services, AcmeCatalogue.class.getName() + "\n");
+        Path file = dir.resolve("devices.tsv");
+        Files.writeString(file, "acme-x2 | other | acme2 | ACME X2 | 128 | 96GiB | bf16,fp8\n");
+        String before = System.getProperty(SimulatedDevices.FILES_PROPERTY);
+        System.setProperty(SimulatedDevices.FILES_PROPERTY, file + java.io.File.pathSeparator + dir.resolve("missing.tsv"));
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {dir.resolve("classes").toUri().toURL()},
+                getClass().getClassLoader())) {
+            SimulatedDevices sims = SimulatedDevices.discover(Set.of(loader));
+            assertThat(sims.deviceIds()).startsWith(SimulatedDevices.ids().toArray(String[]::new))
+                    .endsWith("sim:acme-x1", "sim:acme-x2");
+            assertThat(sims.device("sim:acme-x2").memoryBytes()).isEqualTo(96L << 30);
+            assertThat(sims.device("sim:sm_90").name()).isEqualTo("NVIDIA H100 80GB HBM3");
+            assertThat(sims.problems()).anySatisfy(p -> assertThat(p).contains("sim:acme-real", "not marked simulated"))
+                    .anySatisfy(p -> assertThat(p).contains("sim:sm_90 again", "builtin"))
+                    .anySatisfy(p -> assertThat(p).contains("missing.tsv", SimulatedDevices.FILES_PROPERTY));
+        } finally {
+            if (before == null) {
+                System.clearProperty(SimulatedDevices.FILES_PROPERTY);
+            } else {
+                System.setProperty(SimulatedDevices.FILES_PROPERTY, before);
+            }
+        }
     }
 }

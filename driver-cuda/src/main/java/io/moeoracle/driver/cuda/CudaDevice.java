@@ -1,11 +1,16 @@
 package io.moeoracle.driver.cuda;
 
+import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
 import io.moeoracle.driver.cuda.ffi.CuDevice;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /** One CUDA device (a {@code CUdevice}), obtained from {@link CudaDriver#device(int)}. */
@@ -118,11 +123,29 @@ public final class CudaDevice {
         return f;
     }
 
-    /** @return the api's description of this device */
+    /**
+     * The device's UUID ({@code cuDeviceGetUuid}), the same one NVIDIA's OpenCL reports as
+     * {@code CL_DEVICE_UUID_KHR}: how one GPU seen through both drivers is recognised.
+     *
+     * @return 32 lower-case hex digits, or empty when the driver cannot tell
+     */
+    public Optional<String> uuid() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(16);
+            if (CuDevice.cuDeviceGetUuid(buf, handle) != 0) {
+                return Optional.empty();
+            }
+            return Optional.of(HexFormat.of().formatHex(buf.toArray(ValueLayout.JAVA_BYTE)));
+        } catch (RuntimeException | LinkageError e) {
+            return Optional.empty(); // an old driver without the symbol: no alias, nothing else changes
+        }
+    }
+
+    /** @return the api's description of this device, with its typed address and UUID */
     public DeviceInfo toDeviceInfo() {
         int cc = computeCapability();
         return new DeviceInfo(id(), Vendor.NVIDIA, "sm_" + cc, name(), multiprocessorCount(), totalMemory(),
-                featuresOf(cc), false);
+                featuresOf(cc), false, new DeviceAddress.Cuda(ordinal, uuid()), List.of());
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.moeoracle.driver.cuda;
 
+import io.moeoracle.api.error.NativeFailureException;
 import io.moeoracle.driver.cuda.ffi.CuInit;
 import io.moeoracle.driver.cuda.ffi.LibCuda;
 import java.io.Serial;
@@ -12,9 +13,10 @@ import java.util.Optional;
 /**
  * A CUDA driver call returned a non-zero {@code CUresult}. The message names the call, its
  * arguments, the driver's error name and text ({@code cuGetErrorName}/{@code cuGetErrorString}),
- * and, for the usual mistakes, what to do.
+ * and, for the usual mistakes, what to do. It is the api's {@link NativeFailureException}, with
+ * {@code driverText()} {@code "NAME (code): text"}.
  */
-public class CudaException extends RuntimeException {
+public class CudaException extends NativeFailureException {
     @Serial
     private static final long serialVersionUID = 1L;
 
@@ -53,8 +55,6 @@ public class CudaException extends RuntimeException {
             Map.entry(803, "CUDA_ERROR_SYSTEM_DRIVER_MISMATCH"), Map.entry(900, "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"),
             Map.entry(901, "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED"), Map.entry(999, "CUDA_ERROR_UNKNOWN"));
 
-    private final String call;
-    private final String arguments;
     private final int code;
     private final String errorName;
     private final String errorText;
@@ -69,10 +69,9 @@ public class CudaException extends RuntimeException {
      */
     protected CudaException(String call, String arguments, int code, String errorName, String errorText,
                             String detail) {
-        super(call + "(" + arguments + ") failed: " + errorName + " (" + code + "): " + errorText
-                + hint(code) + (detail.isEmpty() ? "" : "\n" + detail));
-        this.call = call;
-        this.arguments = arguments;
+        super(call, arguments, errorName + " (" + code + "): " + errorText,
+                call + "(" + arguments + ") failed: " + errorName + " (" + code + "): " + errorText
+                + hint(code) + (detail.isEmpty() ? "" : "\n" + detail), null);
         this.code = code;
         this.errorName = errorName;
         this.errorText = errorText;
@@ -141,16 +140,6 @@ public class CudaException extends RuntimeException {
             case 700, 716, 719 -> " (a kernel faulted: the context is now unusable; run under compute-sanitizer to find it)";
             default -> "";
         };
-    }
-
-    /** @return the driver function that failed */
-    public String call() {
-        return call;
-    }
-
-    /** @return its arguments as text */
-    public String arguments() {
-        return arguments;
     }
 
     /** @return the CUresult */

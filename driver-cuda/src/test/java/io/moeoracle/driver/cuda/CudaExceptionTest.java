@@ -48,4 +48,13 @@ class CudaExceptionTest {
         assertThat(CudaException.nameOf(100)).isEqualTo("CUDA_ERROR_NO_DEVICE");
         assertThat(CudaException.nameOf(700)).isEqualTo("CUDA_ERROR_ILLEGAL_ADDRESS");
     }
+
+    @Test
+    void it_is_the_apis_native_failure_with_the_drivers_text() {
+        io.moeoracle.api.error.NativeFailureException e = CudaException.of(2, "cuMemAlloc_v2", "bytesize=8");
+
+        assertThat(e.call()).isEqualTo("cuMemAlloc_v2");
+        assertThat(e.arguments()).isEqualTo("bytesize=8");
+        assertThat(e.driverText()).startsWith("CUDA_ERROR_OUT_OF_MEMORY (2): ");
+    }
 }

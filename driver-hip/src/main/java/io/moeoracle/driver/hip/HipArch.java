@@ -1,5 +1,6 @@
 package io.moeoracle.driver.hip;
 
+import io.moeoracle.api.device.DeviceFeatures;
 import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Set;
@@ -49,14 +50,17 @@ public final class HipArch {
     public static Set<String> features(String processor) {
         Set<String> f = new LinkedHashSet<>();
         switch (processor) {
-            case "gfx90a" -> f.addAll(Set.of("bf16", "mfma"));
-            case "gfx940", "gfx941", "gfx942" -> f.addAll(Set.of("bf16", "mfma", "fp8", "fp8_fnuz"));
-            case "gfx950" -> f.addAll(Set.of("bf16", "mfma", "fp8", "fp8_ocp", "fp4", "fp6"));
+            case "gfx90a" -> f.addAll(Set.of(DeviceFeatures.BF16, DeviceFeatures.MFMA));
+            case "gfx940", "gfx941", "gfx942" -> f.addAll(Set.of(DeviceFeatures.BF16, DeviceFeatures.MFMA,
+                    DeviceFeatures.FP8, DeviceFeatures.FP8_FNUZ));
+            case "gfx950" -> f.addAll(Set.of(DeviceFeatures.BF16, DeviceFeatures.MFMA, DeviceFeatures.FP8,
+                    DeviceFeatures.FP8_OCP, DeviceFeatures.FP4, DeviceFeatures.FP6));
             default -> {
                 if (processor.startsWith("gfx12")) {
-                    f.addAll(Set.of("bf16", "fp8", "fp8_ocp")); // RDNA4 WMMA, no MFMA
+                    // RDNA4 WMMA, no MFMA
+                    f.addAll(Set.of(DeviceFeatures.BF16, DeviceFeatures.FP8, DeviceFeatures.FP8_OCP));
                 } else if (processor.startsWith("gfx11")) {
-                    f.add("bf16");
+                    f.add(DeviceFeatures.BF16);
                 }
             }
         }

@@ -1,11 +1,14 @@
 package io.moeoracle.driver.hip;
 
+import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
 import io.moeoracle.driver.hip.ffi.HipCalls;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,8 +26,11 @@ public final class HipDevice {
     private final String processor;
     private final long memoryBytes;
     private final OptionalInt computeUnits;
+    private final Optional<String> uuid;
 
-    private HipDevice(int ordinal, String name, String gcnArchName, long memoryBytes, OptionalInt computeUnits) {
+    private HipDevice(int ordinal, String name, String gcnArchName, long memoryBytes, OptionalInt computeUnits,
+                      Optional<String> uuid) {
+        this.uuid = uuid;
         this.ordinal = ordinal;
         this.name = name;
         this.gcnArchName = gcnArchName;
@@ -49,7 +55,8 @@ public final class HipDevice {
             if (cus.isEmpty()) {
                 LOG.debug("hip:{}: compute-unit count not read (hipDeviceProp_t layout not the R0600 one)", ordinal);
             }
-            return new HipDevice(ordinal, HipDeviceProps.name(props), arch, total, cus);
+            return new HipDevice(ordinal, HipDeviceProps.name(props), arch, total, cus,
+                    HipDeviceProps.uuid(props, total));
         }
     }
 
@@ -83,10 +90,25 @@ public final class HipDevice {
         return computeUnits;
     }
 
-    /** @return this device as the API describes devices: id {@code hip:N}, arch {@code gfxNNN} */
+    /** @return the device UUID as hex, when the runtime's property layout was recognized and it reported one */
+    public Optional<String> uuid() {
+        return uuid;
+    }
+
+    /** @return the typed address of this device: {@code hip:N} with its UUID when read */
+    public DeviceAddress.Hip address() {
+        return new DeviceAddress.Hip(ordinal, uuid);
+    }
+
+    /**
+     * @return this device as the API describes devices: id {@code hip:N}, arch {@code gfxNNN}, its
+     *     typed HIP address (with the UUID, so the device registry can link the same GPU seen
+     *     through OpenCL)
+     */
     public DeviceInfo toDeviceInfo() {
-        return new DeviceInfo("hip:" + ordinal, Vendor.AMD, processor, name.isEmpty() ? gcnArchName : name,
-                computeUnits.orElse(0), memoryBytes, HipArch.features(processor), false);
+        DeviceAddress.Hip address = address();
+        return new DeviceInfo(address.id(), Vendor.AMD, processor, name.isEmpty() ? gcnArchName : name,
+                computeUnits.orElse(0), memoryBytes, HipArch.features(processor), false, address, List.of());
     }
 
     /** Makes this device current on the calling thread. */

@@ -3,6 +3,7 @@ package io.moeoracle.driver.hip;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -22,6 +23,7 @@ final class HipDeviceProps {
     static final long WARP_SIZE = 308;
     static final long MULTI_PROCESSOR_COUNT = 388;
     private static final long NAME_BYTES = 256;
+    private static final long UUID_BYTES = 16;
 
     private HipDeviceProps() {
     }
@@ -54,6 +56,25 @@ final class HipDeviceProps {
             return OptionalInt.of(cus);
         }
         return OptionalInt.empty();
+    }
+
+    /**
+     * @param props the filled struct
+     * @param totalMem what {@code hipDeviceTotalMem} reported
+     * @return the R0600 {@code uuid} (16 bytes after {@code name}) as lower-case hex, when that layout
+     *     checks out (see {@link #computeUnits}) and the bytes are not all zero; else empty
+     */
+    static Optional<String> uuid(MemorySegment props, long totalMem) {
+        if (computeUnits(props, totalMem).isEmpty()) {
+            return Optional.empty();
+        }
+        byte[] bytes = props.asSlice(NAME_BYTES, UUID_BYTES).toArray(ValueLayout.JAVA_BYTE);
+        for (byte b : bytes) {
+            if (b != 0) {
+                return Optional.of(HexFormat.of().formatHex(bytes));
+            }
+        }
+        return Optional.empty();
     }
 
     /**

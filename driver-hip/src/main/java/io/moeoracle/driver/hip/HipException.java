@@ -1,5 +1,6 @@
 package io.moeoracle.driver.hip;
 
+import io.moeoracle.api.error.NativeFailureException;
 import io.moeoracle.driver.hip.ffi.HipCalls;
 import io.moeoracle.driver.hip.ffi.LibHip;
 import java.io.Serial;
@@ -10,9 +11,10 @@ import java.util.Optional;
 /**
  * A HIP runtime call returned a non-zero {@code hipError_t}. The message names the call, its
  * arguments, the runtime's error name and text ({@code hipGetErrorName}/{@code hipGetErrorString})
- * and, for the usual mistakes, what to do.
+ * and, for the usual mistakes, what to do. It is the api's {@link NativeFailureException}, with
+ * {@code driverText()} {@code "NAME (code): text"}, as CUDA's exception is.
  */
-public class HipException extends RuntimeException {
+public class HipException extends NativeFailureException {
     @Serial
     private static final long serialVersionUID = 1L;
 
@@ -39,8 +41,6 @@ public class HipException extends RuntimeException {
             Map.entry(701, "hipErrorLaunchOutOfResources"), Map.entry(719, "hipErrorLaunchFailure"),
             Map.entry(801, "hipErrorNotSupported"), Map.entry(999, "hipErrorUnknown"));
 
-    private final String call;
-    private final String arguments;
     private final int code;
     private final String errorName;
     private final String errorText;
@@ -53,9 +53,8 @@ public class HipException extends RuntimeException {
      * @param errorText the runtime's description
      */
     protected HipException(String call, String arguments, int code, String errorName, String errorText) {
-        super(call + "(" + arguments + ") failed: " + errorName + " (" + code + "): " + errorText + hint(code));
-        this.call = call;
-        this.arguments = arguments;
+        super(call, arguments, errorName + " (" + code + "): " + errorText,
+                call + "(" + arguments + ") failed: " + errorName + " (" + code + "): " + errorText + hint(code), null);
         this.code = code;
         this.errorName = errorName;
         this.errorText = errorText;
@@ -116,16 +115,6 @@ public class HipException extends RuntimeException {
             case 700, 719 -> " (a kernel faulted: the device state is now unusable; restart the process)";
             default -> "";
         };
-    }
-
-    /** @return the runtime function that failed */
-    public String call() {
-        return call;
-    }
-
-    /** @return its arguments as text */
-    public String arguments() {
-        return arguments;
     }
 
     /** @return the hipError_t */

@@ -50,6 +50,16 @@ class HipDriverTest {
     }
 
     @Test
+    void itIsTheApisNativeFailureWithTheRuntimesText() {
+        io.moeoracle.api.error.NativeFailureException e = HipException.of(2, "hipMalloc", "bytes=8");
+
+        assertThat(e).isInstanceOf(io.moeoracle.api.error.MoeKernelException.class);
+        assertThat(e.call()).isEqualTo("hipMalloc");
+        assertThat(e.arguments()).isEqualTo("bytes=8");
+        assertThat(e.driverText()).startsWith("hipErrorOutOfMemory (2): ");
+    }
+
+    @Test
     void architectureNamesAndFeatures() {
         assertThat(HipArch.processor("gfx942:sramecc+:xnack-")).isEqualTo("gfx942");
         assertThat(HipArch.processor("gfx950")).isEqualTo("gfx950");
@@ -76,6 +86,11 @@ class HipDriverTest {
             assertThat(HipDeviceProps.gcnArchName(props)).hasValue("gfx942:sramecc+:xnack-");
             assertThat(HipDeviceProps.computeUnits(props, 192L << 30)).isEqualTo(OptionalInt.of(304));
             assertThat(HipDeviceProps.computeUnits(props, 64L << 30)).as("layout not confirmed").isEmpty();
+            assertThat(HipDeviceProps.uuid(props, 192L << 30)).as("an all-zero UUID is none").isEmpty();
+            props.set(ValueLayout.JAVA_BYTE, 256, (byte) 0xAB);
+            props.set(ValueLayout.JAVA_BYTE, 271, (byte) 0x01);
+            assertThat(HipDeviceProps.uuid(props, 192L << 30)).hasValue("ab000000000000000000000000000001");
+            assertThat(HipDeviceProps.uuid(props, 64L << 30)).as("layout not confirmed").isEmpty();
             props.set(ValueLayout.JAVA_INT_UNALIGNED, HipDeviceProps.WARP_SIZE, 7);
             assertThat(HipDeviceProps.computeUnits(props, 192L << 30)).isEmpty();
         }

@@ -1,12 +1,16 @@
 package io.moeoracle.driver.opencl;
 
+import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.driver.opencl.ffi.PlatformCalls;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 
@@ -36,6 +40,9 @@ public final class ClDevice {
     private final long maxWorkGroupSize;
     private final OptionalInt intelIpVersion;
     private final OptionalInt nvComputeCapability;
+    private final Optional<String> uuid;
+    /** CL_DEVICE_UUID_KHR (cl_khr_device_uuid): 16 bytes. */
+    private static final int DEVICE_UUID_KHR = 0x106A;
 
     ClDevice(ClPlatform platform, int index, MemorySegment handle) {
         this.platform = platform;
@@ -65,6 +72,25 @@ public final class ClDevice {
         } else {
             this.nvComputeCapability = OptionalInt.empty();
         }
+        this.uuid = extensions.contains("cl_khr_device_uuid") ? bytes16(DEVICE_UUID_KHR) : Optional.empty();
+    }
+
+    /** A 16-byte query the driver may not answer: hex, or empty instead of an error. */
+    private Optional<String> bytes16(int param) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(16);
+            int rc = PlatformCalls.getDeviceInfo(handle, param, 16, value, MemorySegment.NULL);
+            return rc == 0 ? Optional.of(HexFormat.of().formatHex(value.toArray(ValueLayout.JAVA_BYTE)))
+                    : Optional.empty();
+        }
+    }
+
+    /**
+     * @return CL_DEVICE_UUID_KHR as 32 hex digits (NVIDIA's OpenCL reports the CUDA UUID), when the
+     *     device has {@code cl_khr_device_uuid}
+     */
+    public Optional<String> uuid() {
+        return uuid;
     }
 
     private String call(String param) {
@@ -195,11 +221,13 @@ public final class ClDevice {
         return handle;
     }
 
-    /** @return this device described for selection ({@link DeviceClassifier}) */
+    /** @return this device described for selection ({@link DeviceClassifier}), with its typed address and UUID */
     public DeviceInfo toDeviceInfo() {
-        return DeviceClassifier.classify(new DeviceClassifier.Facts(id(), name, vendor, vendorId, type,
+        DeviceInfo d = DeviceClassifier.classify(new DeviceClassifier.Facts(id(), name, vendor, vendorId, type,
                 platform.name(), extensions, computeUnits, globalMemBytes, localMemBytes, maxWorkGroupSize,
                 intelIpVersion, nvComputeCapability));
+        return new DeviceInfo(d.id(), d.vendor(), d.arch(), d.name(), d.computeUnits(), d.memoryBytes(), d.features(),
+                false, new DeviceAddress.OpenCl(platform.index(), index, uuid), List.of());
     }
 
     @Override

@@ -1,11 +1,15 @@
 package io.moeoracle.driver.opencl;
 
+import io.moeoracle.api.error.NativeFailureException;
+
 /**
  * An OpenCL call returned an error. The message names the call, its arguments and the error
  * (e.g. {@code clCreateBuffer(size=1073741824, flags=0x1) failed: CL_INVALID_BUFFER_SIZE (-61)}).
+ * It is the api's {@link NativeFailureException}: {@link #call()} is the function alone,
+ * {@link #arguments()} what stood in its parentheses, {@code driverText()} {@code "NAME (code)"}.
  */
-public class OpenClException extends RuntimeException {
-    private final String call;
+public class OpenClException extends NativeFailureException {
+    private final String callWithArguments;
     private final int code;
 
     /**
@@ -14,15 +18,27 @@ public class OpenClException extends RuntimeException {
      * @param detail what to add (a build log, a hint), or empty
      */
     public OpenClException(String call, int code, String detail) {
-        super(call + " failed: " + ClErrorNames.name(code) + " (" + code + ")"
-                + (detail == null || detail.isEmpty() ? "" : "\n" + detail));
-        this.call = call;
+        super(function(call), arguments(call), ClErrorNames.name(code) + " (" + code + ")",
+                call + " failed: " + ClErrorNames.name(code) + " (" + code + ")"
+                + (detail == null || detail.isEmpty() ? "" : "\n" + detail), null);
+        this.callWithArguments = call;
         this.code = code;
     }
 
-    /** @return the call and its arguments */
-    public String call() {
-        return call;
+    private static String function(String call) {
+        int open = call.indexOf('(');
+        return open < 0 ? call : call.substring(0, open);
+    }
+
+    private static String arguments(String call) {
+        int open = call.indexOf('(');
+        int close = call.lastIndexOf(')');
+        return open < 0 || close < open ? "" : call.substring(open + 1, close);
+    }
+
+    /** @return the call and its arguments as one text, e.g. {@code clFinish(queue=0x..)} */
+    public String callWithArguments() {
+        return callWithArguments;
     }
 
     /** @return the cl_int error code */

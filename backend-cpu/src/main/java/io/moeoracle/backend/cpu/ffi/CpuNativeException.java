@@ -1,20 +1,24 @@
 package io.moeoracle.backend.cpu.ffi;
 
+import io.moeoracle.api.error.NativeFailureException;
+
 /**
- * A call into libmoeoracle_cpu returned an error code. The message names the call, its arguments,
- * the code and the library's own error text.
+ * A call into libmoeoracle_cpu returned an error code: the api's {@link NativeFailureException},
+ * naming the call, its arguments, the code and the library's own error text.
  */
-public final class CpuNativeException extends RuntimeException {
+public final class CpuNativeException extends NativeFailureException {
     private static final long serialVersionUID = 1L;
 
     private final int code;
 
     /**
-     * @param message the call, its arguments and the library's error text
-     * @param code the return code (negative)
+     * @param call the library function
+     * @param arguments its arguments as text
+     * @param code the return code (negative, or -1 for a failed measurement)
+     * @param libraryText the library's own error text
      */
-    public CpuNativeException(String message, int code) {
-        super(message);
+    public CpuNativeException(String call, String arguments, int code, String libraryText) {
+        super(call, arguments, libraryText, call + "(" + arguments + ") returned " + code + ": " + libraryText, null);
         this.code = code;
     }
 

@@ -235,9 +235,9 @@ public final class MoeCpuNative {
             int rc = (int) layerCreate.invokeExact(experts, topK, hidden, intermediate, weightFormat, activation, alpha,
                     limit, hasBias ? 1 : 0, isa, threads, out);
             if (rc != 0) {
-                throw new CpuNativeException("moe_cpu_layer_create(E=" + experts + ", topK=" + topK + ", H=" + hidden
+                throw new CpuNativeException("moe_cpu_layer_create", "E=" + experts + ", topK=" + topK + ", H=" + hidden
                         + ", I=" + intermediate + ", wfmt=" + weightFormat + ", act=" + activation + ", isa=" + isa
-                        + ", threads=" + threads + ") returned " + rc + ": " + lastError(), rc);
+                        + ", threads=" + threads, rc, lastError());
             }
             return out.get(A, 0);
         } catch (CpuNativeException e) {
@@ -305,8 +305,8 @@ public final class MoeCpuNative {
             throw rethrow("moe_cpu_layer_prepare", t);
         }
         if (rc != 0) {
-            throw new CpuNativeException("moe_cpu_layer_prepare(w13=" + w13.byteSize() + " B, w2=" + w2.byteSize()
-                    + " B) returned " + rc + ": " + layerError(layer), rc);
+            throw new CpuNativeException("moe_cpu_layer_prepare", "w13=" + w13.byteSize() + " B, w2=" + w2.byteSize()
+                    + " B", rc, layerError(layer));
         }
     }
 
@@ -336,9 +336,9 @@ public final class MoeCpuNative {
             throw rethrow("moe_cpu_layer_forward", t);
         }
         if (rc != 0) {
-            throw new CpuNativeException("moe_cpu_layer_forward(T=" + tokens + ", hiddenDtype=" + hiddenDtype
-                    + ", routing=" + (routingKind == 0 ? "logits" : "top-k") + ", outDtype=" + outDtype + ") returned "
-                    + rc + ": " + layerError(layer), rc);
+            throw new CpuNativeException("moe_cpu_layer_forward", "T=" + tokens + ", hiddenDtype=" + hiddenDtype
+                    + ", routing=" + (routingKind == 0 ? "logits" : "top-k") + ", outDtype=" + outDtype, rc,
+                    layerError(layer));
         }
     }
 
@@ -357,8 +357,8 @@ public final class MoeCpuNative {
             throw rethrow("moe_cpu_probe_read_bandwidth", t);
         }
         if (!(r > 0)) {
-            throw new CpuNativeException("moe_cpu_probe_read_bandwidth(isa=" + isa + ", threads=" + threads + ", bytes="
-                    + bytes + ", reps=" + reps + ") failed: " + lastError(), -1);
+            throw new CpuNativeException("moe_cpu_probe_read_bandwidth", "isa=" + isa + ", threads=" + threads
+                    + ", bytes=" + bytes + ", reps=" + reps, -1, lastError());
         }
         return r;
     }
@@ -378,8 +378,8 @@ public final class MoeCpuNative {
             throw rethrow("moe_cpu_probe_dot_peak", t);
         }
         if (!(r > 0)) {
-            throw new CpuNativeException("moe_cpu_probe_dot_peak(isa=" + isa + ", threads=" + threads + ", iters="
-                    + iters + ", reps=" + reps + ") failed: " + lastError(), -1);
+            throw new CpuNativeException("moe_cpu_probe_dot_peak", "isa=" + isa + ", threads=" + threads
+                    + ", iters=" + iters + ", reps=" + reps, -1, lastError());
         }
         return r;
     }
@@ -391,6 +391,6 @@ public final class MoeCpuNative {
         if (t instanceof Error err) {
             throw err;
         }
-        return new IllegalStateException(call + " failed: " + t, t);
+        return new NativeLibraryException(call + " failed: " + t, t);
     }
 }

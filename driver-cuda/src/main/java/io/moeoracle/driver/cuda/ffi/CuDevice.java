@@ -7,13 +7,14 @@ import static io.moeoracle.driver.cuda.ffi.LibCuda.result;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
-/** Devices: {@code cuDeviceGetCount}, {@code cuDeviceGet}, {@code cuDeviceGetName}, {@code cuDeviceGetAttribute}, {@code cuDeviceTotalMem_v2}. */
+/** Devices: {@code cuDeviceGetCount}, {@code cuDeviceGet}, {@code cuDeviceGetName}, {@code cuDeviceGetAttribute}, {@code cuDeviceTotalMem_v2}, {@code cuDeviceGetUuid}. */
 public final class CuDevice {
     private static final MethodHandle GET_COUNT = LibCuda.LIBRARY.downcall(result(PTR), "cuDeviceGetCount");
     private static final MethodHandle GET = LibCuda.LIBRARY.downcall(result(PTR, INT), "cuDeviceGet");
     private static final MethodHandle GET_NAME = LibCuda.LIBRARY.downcall(result(PTR, INT, INT), "cuDeviceGetName");
     private static final MethodHandle GET_ATTRIBUTE = LibCuda.LIBRARY.downcall(result(PTR, INT, INT), "cuDeviceGetAttribute");
     private static final MethodHandle TOTAL_MEM = LibCuda.LIBRARY.downcall(result(PTR, INT), "cuDeviceTotalMem_v2");
+    private static final MethodHandle GET_UUID = LibCuda.LIBRARY.downcall(result(PTR, INT), "cuDeviceGetUuid");
 
     private CuDevice() {
     }
@@ -58,6 +59,15 @@ public final class CuDevice {
     public static int cuDeviceTotalMem(MemorySegment bytes, int device) {
         try {
             return (int) TOTAL_MEM.invokeExact(bytes, device);
+        } catch (Throwable t) {
+            throw Rethrow.unchecked(t);
+        }
+    }
+
+    /** @param uuid out CUuuid (16 bytes) @param device CUdevice @return CUresult */
+    public static int cuDeviceGetUuid(MemorySegment uuid, int device) {
+        try {
+            return (int) GET_UUID.invokeExact(uuid, device);
         } catch (Throwable t) {
             throw Rethrow.unchecked(t);
         }
