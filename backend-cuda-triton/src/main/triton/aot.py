@@ -54,7 +54,7 @@ GEMM_SIG = [("a_ptr", "*bf16"), ("stride_a", "i32"), ("a_div", "i32"), ("KA", "i
             ("tile_expert_ptr", "*i32"), ("info_ptr", "*i32"), ("info_stride", "i32"), ("q_ptr", "*u8"),
             ("s_ptr", "*u8"), ("bias_ptr", "*fp32"), ("has_bias", "i32"), ("route_w_ptr", "*fp32"),
             ("c_ptr", "*bf16"), ("stride_c", "i32"), ("N", "i32"), ("Np", "i32"), ("K", "i32"),
-            ("alpha", "fp32"), ("limit", "fp32"), ("k_split", "i32"), ("stride_split", "i32")]
+            ("alpha", "fp32"), ("limit", "fp32"), ("acc_scale", "fp32"), ("k_split", "i32"), ("stride_split", "i32")]
 # tt.divisibility 16 (what Triton's JIT infers from the values): without it the loads and stores of a
 # K-split program (offset k_lo = z * k_split) are not vectorized. Every one holds for the Java launches:
 # buffers come from cuMemAlloc (256-byte aligned), H, I and their padded sizes are multiples of 32.
@@ -72,7 +72,7 @@ REDUCE_SPLIT_SIG = [("p_ptr", "*fp32"), ("ids_ptr", "*i32"), ("out_ptr", None), 
 CVT_SIG = [("src_ptr", "*fp32"), ("dst_ptr", "*bf16"), ("n", "i64")]
 REPACK_Q_SIG = [("src_ptr", "*u8"), ("dst_ptr", "*u8"), ("N", "i32"), ("K2", "i32"), ("Np", "i32"),
                 ("Kp2", "i32")]
-REPACK_S_SIG = REPACK_Q_SIG[:2] + [("N", "i32"), ("KB", "i32"), ("Np", "i32"), ("KBp", "i32")]
+REPACK_S_SIG = REPACK_Q_SIG[:2] + [("N", "i32"), ("KB", "i32"), ("Np", "i32"), ("KBp", "i32"), ("shift", "i32")]
 
 
 def variants():

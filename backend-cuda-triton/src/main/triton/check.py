@@ -74,7 +74,7 @@ class Layer:
         ds = {}
         for nk in (0, 1):
             ds[nk] = torch.empty(el * (Kp // 32) * Np, device=DEV, dtype=torch.uint8)
-            mk.moe_repack_s[(el * (Kp // 32), triton.cdiv(Np, aot.REPACK_B))](s, ds[nk], N, K // 32, Np, Kp // 32,
+            mk.moe_repack_s[(el * (Kp // 32), triton.cdiv(Np, aot.REPACK_B))](s, ds[nk], N, K // 32, Np, Kp // 32, 0,
                                                                                 BN=aot.REPACK_B, S_NK=nk)
         return dq, ds
 
@@ -157,7 +157,7 @@ class Forward:
         if s1 > 1:
             mk.moe_gemm[(self.tiles, triton.cdiv(2 * L.Ip, g1["BN"]), s1)](
                 x, L.H, L.k, L.H, *common, L.wq13, L.ws13[nk], L.fb13, 1, self.w, self.p1, 2 * L.Ip, 2 * L.Ip,
-                2 * L.Ip, L.Hp, L.alpha, L.limit, ks1, self.rows * 2 * L.Ip, GEMM2=0, ACT=0, BM=cfg["BM"],
+                2 * L.Ip, L.Hp, L.alpha, L.limit, 1.0, ks1, self.rows * 2 * L.Ip, GEMM2=0, ACT=0, BM=cfg["BM"],
                 BN=g1["BN"], BK=g1["BK"], SWAP=g1["swap"], S_NK=nk, SPLIT=s1, DQ=g1.get("dq", 0), num_warps=g1["warps"],
                 num_stages=g1["stages"])
             mk.moe_act_split[(self.rows, triton.cdiv(L.Ip, aot.ACT_BC))](
@@ -166,19 +166,19 @@ class Forward:
         elif self.fused:
             mk.moe_gemm[(self.tiles, triton.cdiv(2 * L.Ip, g1["BN"]), 1)](
                 x, L.H, L.k, L.H, *common, L.wq13, L.ws13[nk], L.fb13, 1, self.w, self.inter, L.Ip, 2 * L.Ip,
-                2 * L.Ip, L.Hp, L.alpha, L.limit, L.Hp, 0, GEMM2=0, ACT=1, BM=cfg["BM"], BN=g1["BN"], BK=g1["BK"],
+                2 * L.Ip, L.Hp, L.alpha, L.limit, 1.0, L.Hp, 0, GEMM2=0, ACT=1, BM=cfg["BM"], BN=g1["BN"], BK=g1["BK"],
                 SWAP=g1["swap"], S_NK=nk, SPLIT=1, DQ=g1.get("dq", 0), num_warps=g1["warps"], num_stages=g1["stages"])
         else:
             mk.moe_gemm[(self.tiles, triton.cdiv(2 * L.Ip, g1["BN"]), 1)](
                 x, L.H, L.k, L.H, *common, L.wq13, L.ws13[nk], L.fb13, 1, self.w, self.gu, 2 * L.Ip, 2 * L.Ip,
-                2 * L.Ip, L.Hp, L.alpha, L.limit, L.Hp, 0, GEMM2=0, ACT=0, BM=cfg["BM"], BN=g1["BN"], BK=g1["BK"],
+                2 * L.Ip, L.Hp, L.alpha, L.limit, 1.0, L.Hp, 0, GEMM2=0, ACT=0, BM=cfg["BM"], BN=g1["BN"], BK=g1["BK"],
                 SWAP=g1["swap"], S_NK=nk, SPLIT=1, DQ=g1.get("dq", 0), num_warps=g1["warps"], num_stages=g1["stages"])
             mk.moe_act[(self.rows, triton.cdiv(L.Ip, aot.ACT_BC))](self.gu, self.inter, self.rows, L.Ip, L.alpha,
                                                                    L.limit, ACT=code, BC=aot.ACT_BC)
         if s2 > 1:
             mk.moe_gemm[(self.tiles, triton.cdiv(L.H, g2["BN"]), s2)](
                 self.inter, L.Ip, 1, L.Ip, *common, L.wq2, L.ws2[nk], L.fb2, 1, self.w, self.p2, L.H, L.H, L.Hp,
-                L.Ip, L.alpha, L.limit, ks2, self.rows * L.H, GEMM2=1, ACT=0, BM=cfg["BM"], BN=g2["BN"],
+                L.Ip, L.alpha, L.limit, 1.0, ks2, self.rows * L.H, GEMM2=1, ACT=0, BM=cfg["BM"], BN=g2["BN"],
                 BK=g2["BK"], SWAP=g2["swap"], S_NK=nk, SPLIT=s2, DQ=g2.get("dq", 0), num_warps=g2["warps"], num_stages=g2["stages"])
             mk.moe_reduce_split[(T, triton.cdiv(L.H, aot.REDUCE_BH))](
                 self.p2, self.ids, self.out, L.H, L.k, L.e0, L.el, s2, self.rows * L.H, OUT_F32=self.out_f32,
@@ -186,7 +186,7 @@ class Forward:
             return
         mk.moe_gemm[(self.tiles, triton.cdiv(L.H, g2["BN"]), 1)](
             self.inter, L.Ip, 1, L.Ip, *common, L.wq2, L.ws2[nk], L.fb2, 1, self.w, self.y, L.H, L.H, L.Hp, L.Ip,
-            L.alpha, L.limit, L.Ip, 0, GEMM2=1, ACT=0, BM=cfg["BM"], BN=g2["BN"], BK=g2["BK"], SWAP=g2["swap"],
+            L.alpha, L.limit, 1.0, L.Ip, 0, GEMM2=1, ACT=0, BM=cfg["BM"], BN=g2["BN"], BK=g2["BK"], SWAP=g2["swap"],
             S_NK=nk, SPLIT=1, DQ=g2.get("dq", 0), num_warps=g2["warps"], num_stages=g2["stages"])
         mk.moe_reduce[(T, triton.cdiv(L.H, aot.REDUCE_BH))](self.y, self.ids, self.out, L.H, L.k, L.e0, L.el,
                                                            OUT_F32=self.out_f32, BH=aot.REDUCE_BH)

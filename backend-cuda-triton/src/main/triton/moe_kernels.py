@@ -173,7 +173,7 @@ def _dequant(q, s, BN: tl.constexpr, BK: tl.constexpr):
 @triton.jit
 def moe_gemm(a_ptr, stride_a, a_div, KA, sorted_ptr, tile_expert_ptr, info_ptr, info_stride,
              q_ptr, s_ptr, bias_ptr, has_bias, route_w_ptr, c_ptr, stride_c,
-             N, Np, K, alpha, limit, k_split, stride_split,
+             N, Np, K, alpha, limit, acc_scale, k_split, stride_split,
              GEMM2: tl.constexpr, ACT: tl.constexpr, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr,
              SWAP: tl.constexpr, S_NK: tl.constexpr, SPLIT: tl.constexpr, DQ: tl.constexpr):
     # grid (tiles_max, cdiv(N, BN), splits); K (padded) a multiple of BK, A holds KA <= K real columns.
@@ -183,6 +183,9 @@ def moe_gemm(a_ptr, stride_a, a_div, KA, sorted_ptr, tile_expert_ptr, info_ptr, 
     # writes an FP32 partial slab c[z] (bias in slab 0, GEMM2 times the routing weight); moe_act_split
     # and moe_reduce_split add the slabs, so no atomics. DQ=1 (needs S_NK): the packed-register decode
     # (_E2M1_ASM) with the scales loaded per nibble byte; DQ=0: the decode in Triton arithmetic.
+    # acc_scale = 2^-shift undoes the exponent shift moe_repack_s added to this tensor's scale codes
+    # (it keeps every decoded weight a normal BF16); applied first in the epilogue, before bias,
+    # activation and routing weight.
     pid_m = tl.program_id(0)
     pid_n = tl.program_id(1)
     pid_k = tl.program_id(2)
@@ -254,6 +257,7 @@ def moe_gemm(a_ptr, stride_a, a_div, KA, sorted_ptr, tile_expert_ptr, info_ptr, 
         s = s_next
     if SWAP:
         acc = tl.trans(acc)
+    acc = acc * acc_scale
     if has_bias != 0:
         if pid_k == 0:
             b = tl.load(bias_ptr + e64 * Np + rn, mask=nmask, other=0.0)
@@ -390,14 +394,17 @@ def moe_repack_q(src_ptr, dst_ptr, N, K2, Np, Kp2, B: tl.constexpr):
 
 
 @triton.jit
-def moe_repack_s(src_ptr, dst_ptr, N, KB, Np, KBp, BN: tl.constexpr, S_NK: tl.constexpr):
+def moe_repack_s(src_ptr, dst_ptr, N, KB, Np, KBp, shift, BN: tl.constexpr, S_NK: tl.constexpr):
     # [E, N, KB] u8 -> [E, KBp, Np] u8 (transposed) or, S_NK, [E, Np, KBp]; padding 127 (scale 1; its
-    # nibbles are zero). grid (E * KBp, cdiv(Np, BN))
+    # nibbles are zero). Every code but 255 (NaN) gets the tensor's exponent shift added (clamped to
+    # 0..254); the GEMM multiplies its accumulator by 2^-shift. grid (E * KBp, cdiv(Np, BN))
     row = tl.program_id(0)
     e = row // KBp
     kb = row % KBp
     n = tl.program_id(1) * BN + tl.arange(0, BN)
     v = tl.load(src_ptr + (e.to(tl.int64) * N + n) * KB + kb, mask=(n < N) & (kb < KB), other=127)
+    w = tl.minimum(tl.maximum(v.to(tl.int32) + shift, 0), 254)
+    v = tl.where(v == 255, v, w.to(tl.uint8))
     if S_NK:
         tl.store(dst_ptr + (e.to(tl.int64) * Np + n) * KBp + kb, v, mask=n < Np)
     else:

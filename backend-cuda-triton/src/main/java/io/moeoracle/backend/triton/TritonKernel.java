@@ -134,6 +134,8 @@ public final class TritonKernel implements MoeKernel {
         int ip = launches.interPad();
         HostTensor s13 = w.w13Scales().orElseThrow();
         HostTensor s2 = w.w2Scales().orElseThrow();
+        int shift13 = TritonLaunches.scaleShift(s13.data(), "w13");
+        int shift2 = TritonLaunches.scaleShift(s2.data(), "w2");
         DeviceBuffer q13 = context.allocate((long) el * 2 * ip * hp / 2);
         DeviceBuffer sc13 = context.allocate((long) el * 2 * ip * hp / 32);
         DeviceBuffer q2 = context.allocate((long) el * hp * ip / 2);
@@ -146,15 +148,16 @@ public final class TritonKernel implements MoeKernel {
              DeviceBuffer ts = context.allocate(Math.max(s13.byteSize(), s2.byteSize()))) {
             tq.copyFromHost(w.w13().data());
             ts.copyFromHost(s13.data());
-            launches.repack(stream, tq, ts, 2 * i, h, 2 * ip, hp, q13, sc13);
+            launches.repack(stream, tq, ts, 2 * i, h, 2 * ip, hp, shift13, q13, sc13);
             stream.synchronize(); // the temporaries feed the next repack
             tq.copyFromHost(w.w2().data());
             ts.copyFromHost(s2.data());
-            launches.repack(stream, tq, ts, h, i, hp, ip, q2, sc2);
+            launches.repack(stream, tq, ts, h, i, hp, ip, shift2, q2, sc2);
             stream.synchronize();
         }
         weights = new TritonLaunches.Weights(q13.address(), sc13.address(), b13 == null ? 0 : b13.address(),
-                q2.address(), sc2.address(), b2 == null ? 0 : b2.address());
+                q2.address(), sc2.address(), b2 == null ? 0 : b2.address(), Math.scalb(1f, -shift13),
+                Math.scalb(1f, -shift2));
         if (scratch == null) {
             long tokens = spec.maxTokensPerCall();
             scratch = new TritonScratch(context, tokens, spec.topK(), spec.experts(), h, ip,

@@ -1,5 +1,6 @@
 package io.moeoracle.backend.triton;
 
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.driver.cuda.CudaStream;
@@ -7,6 +8,8 @@ import io.moeoracle.driver.cuda.DeviceBuffer;
 import io.moeoracle.driver.cuda.KernelArgs;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * The launch sequence of one forward and of prepare's repack, over the variants of one kernel
@@ -144,19 +147,63 @@ final class TritonLaunches {
      * scales {@code [E, n, k/32]} to the layout the GEMM variants were compiled for.
      */
     void repack(CudaStream stream, DeviceBuffer srcQ, DeviceBuffer srcS, int n, int k, int nPad, int kPad,
-                DeviceBuffer q, DeviceBuffer s) {
+                int shift, DeviceBuffer q, DeviceBuffer s) {
         try (Arena arena = Arena.ofConfined()) {
             int bq = modules.meta("moe_repack_q").constant("B");
             modules.launch("moe_repack_q", (long) el * nPad, TritonPlan.cdiv(kPad / 2, bq), 1, stream, arena,
                     KernelArgs.builder().pointer(srcQ).pointer(q).i32(n).i32(k / 2).i32(nPad).i32(kPad / 2));
             int bs = modules.meta("moe_repack_s").constant("BN");
             modules.launch("moe_repack_s", (long) el * (kPad / 32), TritonPlan.cdiv(nPad, bs), 1, stream, arena,
-                    KernelArgs.builder().pointer(srcS).pointer(s).i32(n).i32(k / 32).i32(nPad).i32(kPad / 32));
+                    KernelArgs.builder().pointer(srcS).pointer(s).i32(n).i32(k / 32).i32(nPad).i32(kPad / 32).i32(shift));
         }
     }
 
-    /** Device weights and biases after prepare (bias addresses 0 when the layer has none). */
-    record Weights(long q13, long s13, long b13, long q2, long s2, long b2) {
+    /**
+     * Device weights and biases after prepare (bias addresses 0 when the layer has none), and each
+     * GEMM's accumulator scale {@code 2^-shift} undoing its scales' exponent shift (see {@link #scaleShift}).
+     */
+    record Weights(long q13, long s13, long b13, long q2, long s2, long b2, float accScale13, float accScale2) {
+    }
+
+    /** The lowest scale code whose smallest decoded weight (E2M1 0.5 x 2^(code - 127)) is a normal BF16. */
+    static final int LOWEST_NORMAL_CODE = 2;
+    /** The highest scale code whose largest decoded weight (E2M1 6 x 2^(code - 127)) is a finite BF16. */
+    static final int HIGHEST_FINITE_CODE = 252;
+
+    /**
+     * The exponent shift prepare adds to one weight tensor's E8M0 scale codes so that every decoded
+     * weight is a normal, finite BF16 (the GEMM multiplies its FP32 accumulator by {@code 2^-shift});
+     * 0 for real checkpoints. Code 255 (NaN) is left out.
+     *
+     * @param scales E8M0 codes of one weight tensor
+     * @param what which tensor, for the message
+     * @return the shift, within -2..2
+     * @throws BadInputException when the codes span more than BF16's exponent range (no shift fits)
+     */
+    static int scaleShift(MemorySegment scales, String what) {
+        int lo = 255;
+        int hi = -1;
+        long n = scales.byteSize();
+        for (long i = 0; i < n; i++) {
+            int c = scales.get(ValueLayout.JAVA_BYTE, i) & 0xFF;
+            if (c != 255) {
+                lo = Math.min(lo, c);
+                hi = Math.max(hi, c);
+            }
+        }
+        if (hi < 0) {
+            return 0;
+        }
+        if (hi - lo > HIGHEST_FINITE_CODE - LOWEST_NORMAL_CODE) {
+            throw new BadInputException(what + " E8M0 scale codes span " + lo + ".." + hi + ", more than the "
+                    + (HIGHEST_FINITE_CODE - LOWEST_NORMAL_CODE) + " codes whose decoded MXFP4 weights are all "
+                    + "normal BF16 values; the triton kernels would lose precision on them. Use the marlin or cpu"
+                    + " backend for this layer, or check the checkpoint's scales");
+        }
+        if (lo < LOWEST_NORMAL_CODE) {
+            return LOWEST_NORMAL_CODE - lo;
+        }
+        return hi > HIGHEST_FINITE_CODE ? HIGHEST_FINITE_CODE - hi : 0;
     }
 
     /**
@@ -198,7 +245,8 @@ final class TritonLaunches {
             int stride1 = s1 == 1 && fused ? ip : 2 * ip;
             modules.launch(g1, tiles, TritonPlan.cdiv(2L * ip, bn1), s1, stream, arena, gemmArgs(hidden, h, k, h, sc)
                     .pointer(w.q13()).pointer(w.s13()).pointer(w.b13()).i32(hasBias).pointer(0L).pointer(c1)
-                    .i32(stride1).i32(2 * ip).i32(2 * ip).i32(hp).f32(alpha).f32(limit).i32((int) k1)
+                    .i32(stride1).i32(2 * ip).i32(2 * ip).i32(hp).f32(alpha).f32(limit).f32(w.accScale13())
+                    .i32((int) k1)
                     .i32((int) (rows * 2 * ip)));
             if (s1 > 1) {
                 String a = "moe_act_split_" + act;
@@ -219,7 +267,8 @@ final class TritonLaunches {
             modules.launch(g2, tiles, TritonPlan.cdiv(h, bn2), s2, stream, arena,
                     gemmArgs(sc.inter.address(), ip, 1, ip, sc).pointer(w.q2()).pointer(w.s2()).pointer(w.b2())
                             .i32(hasBias).pointer(weights).pointer(s2 > 1 ? sc.partial2 : sc.y).i32(h).i32(h).i32(hp)
-                            .i32(ip).f32(alpha).f32(limit).i32((int) k2).i32((int) (rows * h)));
+                            .i32(ip).f32(alpha).f32(limit).f32(w.accScale2()).i32((int) k2)
+                            .i32((int) (rows * h)));
             String red = (s2 > 1 ? "moe_reduce_split_" : "moe_reduce_") + (outF32 ? "f32" : "bf16");
             KernelArgs.Builder ra = KernelArgs.builder().pointer(s2 > 1 ? sc.partial2 : sc.y).pointer(ids).pointer(out)
                     .i32(h).i32(k).i32(e0).i32(el);

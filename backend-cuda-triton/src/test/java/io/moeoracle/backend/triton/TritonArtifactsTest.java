@@ -80,10 +80,12 @@ class TritonArtifactsTest {
             assertThat(m.params().subList(m.ownParams(), m.params().size())).containsExactly("*scratch", "*scratch");
         }
         KernelMeta gemm = TritonImage.meta("moe_gemm2_prefill", TritonImage.SM90);
-        assertThat(gemm.ownParams()).isEqualTo(22);
+        assertThat(gemm.ownParams()).isEqualTo(23);
         assertThat(gemm.paramNames().subList(0, 4)).containsExactly("a_ptr", "stride_a", "a_div", "KA");
         assertThat(gemm.constant("GEMM2")).isEqualTo(1);
-        assertThat(gemm.paramNames().subList(20, 22)).containsExactly("k_split", "stride_split");
+        assertThat(gemm.paramNames().subList(18, 23)).containsExactly("alpha", "limit", "acc_scale", "k_split",
+                "stride_split");
+        assertThat(TritonImage.meta("moe_repack_s", TritonImage.SM90).paramNames()).contains("shift");
         // the decode bucket splits K (measured: 136 vs 157 us at T=1, README.md); its GEMMs write FP32 slabs
         KernelMeta split = TritonImage.meta("moe_gemm2_split_decode", TritonImage.SM90);
         assertThat(split.constant("SPLIT")).isEqualTo(TritonImage.split("decode", "g2")).isGreaterThan(1);
