@@ -43,7 +43,7 @@ public final class KitChild {
             switch (args[0]) {
                 case "bad-input" -> badInput(out, args[1], Arrays.copyOfRange(args, 2, args.length));
                 case "simulated" -> simulated(out, args);
-                case "resources" -> resources(out, args[1], args[2]);
+                case "resources" -> resources(out, args[1], args[2], args.length > 3 ? Integer.parseInt(args[3]) : -1);
                 default -> throw new IllegalArgumentException("unknown task " + args[0]);
             }
         } catch (org.opentest4j.TestAbortedException e) {
@@ -78,8 +78,11 @@ public final class KitChild {
         return (MoeKernelCompatibilityKit) c.newInstance();
     }
 
-    /** Runs create/prepare/close cycles or forwards between two measurements of a pre-touched heap. */
-    private static void resources(PrintStream out, String kitClass, String what) throws Exception {
+    /**
+     * Runs create/prepare/close cycles or forwards between two measurements of a pre-touched heap.
+     * A fourth argument (diagnosis, run by hand) overrides the count and prints a sample every tenth of it.
+     */
+    private static void resources(PrintStream out, String kitClass, String what, int count) throws Exception {
         MoeKernelCompatibilityKit kit = kit(kitClass);
         MoeKernelProvider p = kit.provider();
         DeviceInfo d = kit.device();
@@ -97,7 +100,7 @@ public final class KitChild {
                     }
                 };
             } else {
-                n = kit.forwards();
+                n = count > 0 ? count : kit.forwards();
                 io.moeoracle.api.MoeKernel k = p.create(spec, d);
                 kernel = k;
                 k.prepare(w);
@@ -116,6 +119,9 @@ public final class KitChild {
             HostMemory before = HostMemory.measure();
             for (int i = 0; i < n; i++) {
                 step.run();
+                if (count > 0 && (i + 1) % Math.max(1, n / 10) == 0) {
+                    out.println(TAG + "sample " + (i + 1) + " " + HostMemory.measure().growthSince(before));
+                }
             }
             HostMemory after = HostMemory.measure();
             java.util.OptionalLong deviceAfter = kit.deviceMemoryInUse();
