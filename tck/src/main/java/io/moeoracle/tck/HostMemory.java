@@ -21,7 +21,8 @@ import java.nio.file.Path;
  * 6,000, then stayed flat within 0.1 MiB to 30,000 (sampled every 3,000: no per-forward leak). The
  * step is the C2 compiler's memory: with {@code -XX:TieredStopAtLevel=1} the growth was 0.4 MiB, with
  * {@code -XX:TrimNativeHeapInterval=200} 1.6 MiB, with {@code MALLOC_ARENA_MAX=2} 6.6 MiB. A real leak
- * is live memory and stays counted after the trim.
+ * is live memory and stays counted after the trim. The trim alone is not enough while C2 compiles
+ * (its memory is live then: 12-56 MiB measured mid-compilation), so the kit's child runs C1 only.
  *
  * @param heapUsed heap bytes in use after a full collection
  * @param offHeapResident resident bytes minus the committed heap
