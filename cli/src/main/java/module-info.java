@@ -3,6 +3,7 @@ module io.moeoracle.cli {
     requires io.moeoracle.core;
     requires io.moeoracle.reference;
     requires io.moeoracle.bench;
+    requires io.moeoracle.measure;
     requires info.picocli;
     requires org.slf4j;
 

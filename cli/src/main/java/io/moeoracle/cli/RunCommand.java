@@ -106,7 +106,7 @@ final class RunCommand implements Callable<Integer> {
         out.flush();
 
         long runSeed = seed != null ? seed : System.nanoTime();
-        try (Arena arena = Arena.ofShared(); MoeKernel kernel = selection.createKernel()) {
+        try (Arena arena = Arena.ofShared(); MoeKernel kernel = root.createKernel(selection)) {
             MoeWeights w;
             GptOssLayerLoader.Layer loaded = null;
             try (Progress _ = new Progress(out, weights != null ? "mapping " + weights : "generating random weights")) {
