@@ -34,8 +34,9 @@ import org.slf4j.LoggerFactory;
  * key reads it back; any change of the key measures again.
  *
  * <p>Order: the candidates that passed, those winning the most buckets first (ties: faster at the
- * largest bucket, then id); then host-side providers (never measured: they are the fallback), in the
- * default order. Each verdict in the explanation carries the candidate's times ({@link #remark}).
+ * largest bucket, then id); then those not measured, in the default order (the unsupported ones, so
+ * the explanation still shows why, and host-side providers, never measured: they are the fallback).
+ * Candidates that failed the check are left out. Each verdict in the explanation carries the candidate's times ({@link #remark}).
  * {@link #createKernel(Selection)} gives a kernel that runs each forward on its bucket's winner.
  *
  * <p>Measuring runs kernels, so it refuses simulated devices. It is thread-safe; one layer and device
@@ -93,7 +94,8 @@ public final class MeasuredSelectionPolicy implements SelectionPolicy {
                         .thenComparingDouble(c -> m.result(c.id()).orElseThrow().micros().get(last))
                         .thenComparing(Candidate::id))
                 .toList());
-        out.addAll(fallback.order(candidates.stream().filter(Candidate::runsOnHost).toList(), spec, device));
+        // not measured (unsupported here, or host-side): still asked, so their verdicts are explained
+        out.addAll(fallback.order(candidates.stream().filter(c -> m.result(c.id()).isEmpty()).toList(), spec, device));
         return out;
     }
 

@@ -46,13 +46,15 @@ class MeasuredSelectionPolicyTest {
     private final SpeedProvider small = new SpeedProvider("small", t -> 200_000L * t, false);
     private final SpeedProvider large = new SpeedProvider("large", t -> 1_000_000L, false);
     private final SpeedProvider wrong = new SpeedProvider("wrong", t -> 0L, true);
+    private final SpeedProvider none = new SpeedProvider("none", t -> 0L, false, false);
 
     private MeasureSettings settings() {
         return new MeasureSettings(cache, List.of(1, 2, 8), 1, 7, 0.05, 2);
     }
 
     private MoeKernelSelector selector(MeasuredSelectionPolicy policy) {
-        ProviderRegistry registry = ProviderRegistry.builder().add(small).add(large).add(wrong).build();
+        ProviderRegistry registry = ProviderRegistry.builder().add(small).add(large).add(wrong).add(none)
+                .build();
         return new MoeKernelSelector(registry, policy, SelectionSettings.defaults());
     }
 
@@ -71,6 +73,9 @@ class MeasuredSelectionPolicyTest {
         Explanation.Row bad = e.row("wrong").orElseThrow();
         assertThat(bad.status()).isEqualTo(Explanation.Status.EXCLUDED);
         assertThat(bad.reason()).contains("failed the reference check", "relative L2 error");
+        // an unsupported backend is not measured, but still asked, so its reason shows
+        assertThat(e.row("none").orElseThrow().status()).isEqualTo(Explanation.Status.UNSUPPORTED);
+        assertThat(none.created.get()).isZero();
         try (Stream<Path> files = Files.list(cache)) {
             assertThat(files.filter(p -> p.toString().endsWith(".json")).count()).isEqualTo(1);
         }

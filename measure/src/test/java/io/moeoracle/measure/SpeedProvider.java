@@ -23,13 +23,19 @@ final class SpeedProvider implements MoeKernelProvider {
     private final String id;
     private final IntToLongFunction nanos;
     private final boolean wrong;
+    private final boolean supported;
     final AtomicInteger created = new AtomicInteger();
     final AtomicInteger forwards = new AtomicInteger();
 
     SpeedProvider(String id, IntToLongFunction nanos, boolean wrong) {
+        this(id, nanos, wrong, true);
+    }
+
+    SpeedProvider(String id, IntToLongFunction nanos, boolean wrong, boolean supported) {
         this.id = id;
         this.nanos = nanos;
         this.wrong = wrong;
+        this.supported = supported;
     }
 
     @Override
@@ -49,7 +55,8 @@ final class SpeedProvider implements MoeKernelProvider {
 
     @Override
     public SupportVerdict isSupported(MoeLayerSpec spec, DeviceInfo device) {
-        return SupportVerdict.supported("test backend " + id);
+        return supported ? SupportVerdict.supported("test backend " + id)
+                : SupportVerdict.unsupported("test backend " + id + " runs nothing", "use another");
     }
 
     @Override
