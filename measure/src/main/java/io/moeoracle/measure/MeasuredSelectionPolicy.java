@@ -144,7 +144,7 @@ public final class MeasuredSelectionPolicy implements SelectionPolicy {
         if (device.simulated()) {
             throw new MoeOracleException("the measured selection policy times kernels, and " + device.id()
                     + " is a simulated device with nothing to run them on. Use the default policy for planning"
-                    + " (--policy default, or unset moe.policy), or measure on a real device (moe-oracle devices).");
+                    + " (--policy default, or unset moe.policy), or measure on a real device (moe-oracle devices)");
         }
         Key k = new Key(spec, device);
         Map<String, MoeKernelProvider> supported = new LinkedHashMap<>();
