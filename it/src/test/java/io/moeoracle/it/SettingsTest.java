@@ -50,7 +50,7 @@ class SettingsTest {
             AiterSettings.class, CliSettings.class, TckSettings.class, MeasureSettings.class);
 
     /** Properties of the JDK (and one of slf4j-simple, which the CLI only checks the user did not set). */
-    static final Set<String> STANDARD_PROPERTIES = Set.of("os.arch", "os.name", "java.io.tmpdir", "user.home",
+    static final Set<String> STANDARD_PROPERTIES = Set.of("os.arch", "os.name", "os.version", "java.io.tmpdir", "user.home",
             "user.name", "java.library.path", "java.home", "java.class.path", "java.vm.vendor", "java.vendor",
             "java.version", "line.separator", "file.separator", "path.separator",
             "org.slf4j.simpleLogger.defaultLogLevel");

@@ -4,6 +4,7 @@ import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.tensor.LoraAdapter;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
@@ -140,6 +141,23 @@ public final class BucketKernel implements MoeKernel {
     @Override
     public void forward(Tensor hidden, Routing routing, Tensor out) {
         kernels.get(kernelFor((int) Math.min(Integer.MAX_VALUE, hidden.dim(0)))).forward(hidden, routing, out);
+    }
+
+    @Override
+    public void forward(Tensor hidden, Routing routing, Tensor adapterIds, Tensor out) {
+        kernels.get(kernelFor((int) Math.min(Integer.MAX_VALUE, hidden.dim(0)))).forward(hidden, routing, adapterIds, out);
+    }
+
+    /** Loads the adapter into every kept kernel (each holds its own copy). */
+    @Override
+    public void loadAdapter(int slot, LoraAdapter adapter) {
+        kernels.values().forEach(k -> k.loadAdapter(slot, adapter));
+    }
+
+    /** Unloads the adapter from every kept kernel. */
+    @Override
+    public void unloadAdapter(int slot) {
+        kernels.values().forEach(k -> k.unloadAdapter(slot));
     }
 
     @Override
