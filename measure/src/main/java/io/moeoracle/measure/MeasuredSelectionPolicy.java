@@ -124,14 +124,14 @@ public final class MeasuredSelectionPolicy implements SelectionPolicy {
     /**
      * A kernel that runs each forward on its token-count bucket's winner (see {@link BucketKernel}),
      * for a selection this policy ordered; the selection's own kernel when it measured nothing for it
-     * (e.g. the winner is a host-side fallback).
+     * (e.g. the winner is a host-side fallback) or a backend was requested by id.
      *
      * @param selection the selector's answer for a layer and device
      * @return the kernel, not yet prepared; close it when done
      */
     public MoeKernel createKernel(Selection selection) {
         Entry e = known.get(new Key(selection.spec(), selection.device()));
-        if (e == null || e.measurement().winners().isEmpty()
+        if (e == null || selection.explanation().request().isPresent() || e.measurement().winners().isEmpty()
                 || e.measurement().result(selection.winnerId()).isEmpty()) {
             return selection.createKernel();
         }
