@@ -98,7 +98,10 @@ final class BenchCommand implements Callable<Integer> {
             BenchConfig config = BenchConfig.builder(selection.winner(), d, s)
                     .tokenCounts(tokens).iterations(iterations).warmupIterations(warmup)
                     .seed(runSeed).activationDtype(DType.BF16).build();
-            BenchResult result = MoeBenchmark.run(config);
+            BenchResult result;
+            try (Progress progress = new Progress(out, "benchmarking " + selection.winner().id())) {
+                result = MoeBenchmark.run(config, progress);
+            }
             results.add(result);
             out.println();
             out.print(result.toTable());

@@ -7,7 +7,6 @@ import io.moeoracle.core.select.Explanation;
 import io.moeoracle.core.select.MoeKernelSelector;
 import io.moeoracle.core.select.Selection;
 import io.moeoracle.core.weights.ModelConfig;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -18,9 +17,8 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * The selector's hot and cold paths: discovery with every probe on the class path (the CPU probe,
- * and the CUDA, HIP and OpenCL drivers' probes, which try to open their libraries), a cached
- * {@code select}, and rendering an explanation.
+ * The selector's hot path, a cached {@code select}, and rendering an explanation (the cold path is
+ * {@link ColdDiscoveryBenchmark}).
  *
  * <p>Rendering: the CLI's {@code ExplanationTable} lives in {@code cli}, which depends on
  * {@code bench}, so a benchmark here cannot reach it without a cycle. What is measured is core's
@@ -49,21 +47,6 @@ public class SelectionBenchmark {
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
     public Selection cachedSelect() {
         return selector.select(spec, cpu);
-    }
-
-    /**
-     * Discovery from nothing: find and run every device probe, find every provider, and select for
-     * the CPU. Single shot: each call builds new registries and a new selector (target: 50 ms).
-     */
-    @Benchmark
-    @BenchmarkMode(Mode.SingleShotTime)
-    @OutputTimeUnit(TimeUnit.MILLISECONDS)
-    public Selection coldDiscovery() {
-        DeviceRegistry devices = DeviceRegistry.discover();
-        List<DeviceInfo> all = devices.devices();
-        MoeKernelSelector fresh = MoeKernelSelector.create();
-        DeviceInfo d = all.stream().filter(x -> x.id().equals("cpu")).findFirst().orElseThrow();
-        return fresh.select(spec, d);
     }
 
     /** The explanation as JSON, as {@code explain --json} prints it. */
