@@ -9,12 +9,15 @@ import java.awt.Rectangle;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.text.DecimalFormat;
+import java.text.DecimalFormatSymbols;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
@@ -38,6 +41,8 @@ import org.jfree.svg.SVGUtils;
 final class BenchPlot {
     private static final int WIDTH = 1000;
     private static final int HEIGHT = 850;
+    private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
+        new Color(0xff7f0e), new Color(0x9467bd), new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf)};
 
     private BenchPlot() {
     }
@@ -110,8 +115,7 @@ final class BenchPlot {
     }
 
     static JFreeChart chart(List<BenchResult> results) {
-        LogAxis tokens = new LogAxis("tokens per call (T)");
-        tokens.setBase(2);
+        LogAxis tokens = decades(new LogAxis("tokens per call (T)"), 2, "0");
         tokens.setSmallestValue(0.5);
         XYSeriesCollection times = new XYSeriesCollection();
         XYSeriesCollection ratios = new XYSeriesCollection();
@@ -145,15 +149,22 @@ final class BenchPlot {
                 timeLines.setSeriesPaint(i, i == backends ? Color.DARK_GRAY : Color.GRAY);
             }
         }
+        XYLineAndShapeRenderer ratioLines = new XYLineAndShapeRenderer(true, true);
+        ratioLines.setDefaultSeriesVisibleInLegend(false); // the same backends as above, in the same colours
         for (int i = 0; i < backends; i++) {
-            timeLines.setSeriesStroke(i, new BasicStroke(2f));
+            Color colour = PALETTE[i % PALETTE.length];
+            for (XYLineAndShapeRenderer r : List.of(timeLines, ratioLines)) {
+                r.setSeriesStroke(i, new BasicStroke(2f));
+                r.setSeriesPaint(i, colour);
+            }
+            ratioLines.setSeriesShape(i, timeLines.lookupSeriesShape(i));
         }
-        LogAxis micros = new LogAxis("µs per forward (median)");
+        LogAxis micros = decades(new LogAxis("µs per forward (median)"), 10, "0.###");
         micros.setSmallestValue(1e-3);
         XYPlot top = new XYPlot(times, null, micros, timeLines);
-        LogAxis ratioAxis = new LogAxis("ratio to roofline (1 = on it)");
+        LogAxis ratioAxis = decades(new LogAxis("ratio to roofline (1 = on it)"), 10, "0.###");
         ratioAxis.setSmallestValue(1e-2);
-        XYPlot bottom = new XYPlot(ratios, null, ratioAxis, new XYLineAndShapeRenderer(true, true));
+        XYPlot bottom = new XYPlot(ratios, null, ratioAxis, ratioLines);
         bottom.addRangeMarker(new ValueMarker(1.0, Color.DARK_GRAY, new BasicStroke(1f)));
         for (XYPlot p : List.of(top, bottom)) {
             p.setBackgroundPaint(Color.WHITE);
@@ -167,6 +178,16 @@ final class BenchPlot {
         JFreeChart chart = new JFreeChart(title(results), JFreeChart.DEFAULT_TITLE_FONT, plot, true);
         chart.setBackgroundPaint(Color.WHITE);
         return chart;
+    }
+
+    /** One tick per power of {@code base}, labelled as plain numbers (1, 2, 4, ... or 0.1, 1, 10, ...). */
+    private static LogAxis decades(LogAxis axis, double base, String format) {
+        axis.setBase(base);
+        axis.setTickUnit(new NumberTickUnit(1));
+        axis.setNumberFormatOverride(new DecimalFormat(format, DecimalFormatSymbols.getInstance(Locale.ROOT)));
+        axis.setMinorTickCount(base == 10 ? 9 : 0);
+        axis.setMinorTickMarksVisible(base == 10);
+        return axis;
     }
 
     private static String title(List<BenchResult> results) {
