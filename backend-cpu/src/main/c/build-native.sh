@@ -47,7 +47,8 @@ fi
 common=(-O3 -fPIC -fvisibility=hidden -std=gnu11 -Wall -Wextra -Wno-unused-parameter -pthread)
 "$cc" "${common[@]}" -c "$src/moe_api.c" -o "$obj/moe_api.o"
 "$cc" "${common[@]}" -c "$src/kernel_scalar.c" -o "$obj/kernel_scalar.o"
-objs=("$obj/moe_api.o" "$obj/kernel_scalar.o")
+"$cc" "${common[@]}" -c "$src/lora.c" -o "$obj/lora.o"
+objs=("$obj/moe_api.o" "$obj/kernel_scalar.o" "$obj/lora.o")
 if [[ "$plat" == "linux-x86_64" ]]; then
   "$cc" "${common[@]}" -mavx2 -mfma -c "$src/kernel_avx2.c" -o "$obj/kernel_avx2.o"
   "$cc" "${common[@]}" -mavx512f -mavx512bw -mavx512vl -mavx512bf16 -mfma -c "$src/kernel_avx512.c" \

@@ -277,7 +277,13 @@ static void gemm1(const moe_fwd *f, int e, int p0, int p1) {
                 }
                 pair_group(L, rec, srec, nkb, nt, s0 == 0, xs, accA, accB);
                 for (int t = 0; t < nt; t++) {
-                    __m512 a = activate(L, _mm512_add_ps(accA[t], bg), _mm512_add_ps(accB[t], bu));
+                    __m512 g = _mm512_add_ps(accA[t], bg), u = _mm512_add_ps(accB[t], bu);
+                    if (f->d13 && f->slot_ad[slot0 + t] >= 0) {
+                        const float *d = f->d13 + (size_t)(slot0 + t) * 2 * I + 16 * p;
+                        g = _mm512_add_ps(g, _mm512_loadu_ps(d));
+                        u = _mm512_add_ps(u, _mm512_loadu_ps(d + I));
+                    }
+                    __m512 a = activate(L, g, u);
                     __m256bh h = _mm512_cvtneps_pbh(a);
                     _mm256_storeu_si256((__m256i *)(f->act + (size_t)(slot0 + t) * I + 16 * p), (__m256i)h);
                 }

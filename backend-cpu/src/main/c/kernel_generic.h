@@ -128,10 +128,11 @@ static void G(gemm1)(const moe_fwd *f, int e, int p0, int p1) {
                 G(pair_group)(L, rec, srec, nkb, nt, xs, acc);
                 for (int t = 0; t < nt; t++) {
                     uint16_t *dst = f->act + (size_t)(slot0 + t) * I + 16 * p;
+                    const float *d = f->d13 && f->slot_ad[slot0 + t] >= 0 ? f->d13 + (size_t)(slot0 + t) * 2 * I : NULL;
                     for (int l = 0; l < 16; l++) {
                         int i = 16 * p + l;
-                        float g = acc[t][l] + L->bg[(size_t)e * I + i];
-                        float u = acc[t][16 + l] + L->bu[(size_t)e * I + i];
+                        float g = acc[t][l] + L->bg[(size_t)e * I + i] + (d ? d[i] : 0.0f);
+                        float u = acc[t][16 + l] + L->bu[(size_t)e * I + i] + (d ? d[I + i] : 0.0f);
                         dst[l] = moe_f32_to_bf16(G(act_f)(L->act, g, u, L->alpha, L->limit));
                     }
                 }

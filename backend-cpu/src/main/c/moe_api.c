@@ -353,6 +353,10 @@ EXPORT void moe_cpu_layer_destroy(void *layer) {
     }
     moe_pool_release(L->pool);
     free_weights(L);
+    for (int i = 0; i < L->lora_slots; i++) {
+        moe_lora_free(L->lora[i]);
+    }
+    free(L->lora);
     free(L->ws);
     free(L);
 }
@@ -520,6 +524,7 @@ typedef struct {
     void *out;
     int out_dtype;
     int next1, next2; /* shared positions of the guided schedule */
+    int nextl1, nextl2; /* shared positions of the LoRA jobs */
 } fwd_job;
 
 static void job_convert(void *p, int tid, int n) {
@@ -589,6 +594,15 @@ static void job_gemm2(void *p, int tid, int n) {
             memset(j->f.acc + (size_t)t * H + h0, 0, (size_t)(h1 - h0) * sizeof(float));
         }
         j->k->gemm2(&j->f, q0, q1);
+        for (int k = 0; k < j->f.nl; k++) { /* LoRA down terms of the rows this piece owns */
+            int sl = j->f.lslots[k];
+            float w = j->f.slot_w[sl];
+            float *dst = j->f.acc + (size_t)j->f.slot_tok[sl] * H;
+            const float *d = j->f.d2 + (size_t)sl * H;
+            for (int h = h0; h < h1; h++) {
+                dst[h] += w * d[h];
+            }
+        }
         if (j->out_dtype == DT_BF16) {
             uint16_t *o = j->out;
             for (int t = 0; t < T; t++) {
@@ -598,6 +612,16 @@ static void job_gemm2(void *p, int tid, int n) {
             }
         }
     }
+}
+
+static void job_lora1(void *p, int tid, int n) {
+    fwd_job *j = p;
+    moe_lora_w13(&j->f, &j->nextl1, tid, n);
+}
+
+static void job_lora2(void *p, int tid, int n) {
+    fwd_job *j = p;
+    moe_lora_w2(&j->f, &j->nextl2, tid, n);
 }
 
 static int ensure_ws(moe_layer *L, size_t bytes) {
@@ -618,7 +642,8 @@ static inline float logit_at(const void *l, int dtype, size_t i) {
 
 EXPORT int32_t moe_cpu_layer_forward(void *layer, int32_t T, const void *hidden, int32_t hidden_dtype,
                                      int32_t routing_kind, const void *logits, int32_t logits_dtype,
-                                     const int32_t *ids, const float *weights, void *out, int32_t out_dtype) {
+                                     const int32_t *ids, const float *weights, void *out, int32_t out_dtype,
+                                     const int32_t *adapter_ids) {
     moe_layer *L = layer;
     if (!L) {
         return fail(tls_error, MOE_EINVAL, "moe_cpu_layer_forward: layer is NULL");
@@ -644,6 +669,19 @@ EXPORT int32_t moe_cpu_layer_forward(void *layer, int32_t T, const void *hidden,
     }
     int E = L->E, K = L->K, H = L->H, I = L->I;
     size_t S = (size_t)T * K;
+    if (adapter_ids && !L->lora) {
+        return fail(L->error, MOE_EINVAL, "moe_cpu_layer_forward: adapter ids given but no LoRA slots are configured");
+    }
+    for (int t = 0; adapter_ids && t < T; t++) {
+        int a = adapter_ids[t];
+        if (a < -1 || a >= L->lora_slots || (a >= 0 && !L->lora[a])) {
+            return fail(L->error, MOE_ERANGE, "moe_cpu_layer_forward: adapter id %d of token %d is outside [-1, %d) "
+                        "or names an empty slot", a, t, L->lora_slots);
+        }
+    }
+    int nthreads = moe_pool_threads(L->pool);
+    int scratch_len = MOE_LORA_NB * (H > I ? H : I) + MOE_LORA_NB * 2 * 512;
+    size_t max_items = S + (size_t)E * (L->lora_slots > 0 ? L->lora_slots : 1);
     size_t o_cnt = 0;
     size_t o_off = o_cnt + ALIGN64((size_t)E * 4);
     size_t o_tok = o_off + ALIGN64((size_t)(E + 1) * 4);
@@ -654,7 +692,12 @@ EXPORT int32_t moe_cpu_layer_forward(void *layer, int32_t T, const void *hidden,
     size_t o_act = o_selw + ALIGN64(S * 4);
     size_t o_x = o_act + ALIGN64(S * I * 2);
     size_t o_acc = o_x + (hidden_dtype == DT_F32 ? ALIGN64((size_t)T * H * 2) : 0);
-    size_t total = o_acc + (out_dtype == DT_BF16 ? ALIGN64((size_t)T * H * 4) : 0);
+    size_t o_lora = o_acc + (out_dtype == DT_BF16 ? ALIGN64((size_t)T * H * 4) : 0);
+    size_t o_lad = o_lora, o_le = o_lad + ALIGN64(S * 4), o_ls = o_le + ALIGN64(S * 4);
+    size_t o_d13 = o_ls + ALIGN64(S * 4), o_d2 = o_d13 + ALIGN64(S * 2 * I * 4);
+    size_t o_items = o_d2 + ALIGN64(S * H * 4);
+    size_t o_scr = o_items + ALIGN64(max_items * 8);
+    size_t total = adapter_ids ? o_scr + ALIGN64((size_t)nthreads * scratch_len * 4) : o_lora;
     if (ensure_ws(L, total) != 0) {
         return fail(L->error, MOE_ENOMEM, "moe_cpu_layer_forward: out of memory for a %zu-byte workspace (T=%d)",
                     total, T);
@@ -771,7 +814,53 @@ EXPORT int32_t moe_cpu_layer_forward(void *layer, int32_t T, const void *hidden,
             moe_pool_run(L->pool, job_convert, &j);
         }
     }
+    if (adapter_ids) {
+        int32_t *slot_ad = (int32_t *)(ws + o_lad), *slot_e = (int32_t *)(ws + o_le), *lslots = (int32_t *)(ws + o_ls);
+        int32_t *items = (int32_t *)(ws + o_items);
+        int nl = 0, nitems = 0;
+        for (int e = 0; e < E; e++) {
+            for (int s = off[e]; s < off[e + 1]; s++) {
+                slot_e[s] = e;
+                slot_ad[s] = adapter_ids[slot_tok[s]];
+            }
+        }
+        /* slots grouped by (expert, adapter), each group cut into items of at most MOE_LORA_NB */
+        for (int e = 0; e < E; e++) {
+            if (off[e + 1] == off[e]) {
+                continue;
+            }
+            for (int a = 0; a < L->lora_slots; a++) {
+                int first = nl;
+                for (int s = off[e]; s < off[e + 1]; s++) {
+                    if (slot_ad[s] == a) {
+                        lslots[nl++] = s;
+                    }
+                }
+                for (int b = first; b < nl; b += MOE_LORA_NB) {
+                    items[2 * nitems] = b;
+                    items[2 * nitems + 1] = nl - b < MOE_LORA_NB ? nl - b : MOE_LORA_NB;
+                    nitems++;
+                }
+            }
+        }
+        if (nl > 0) {
+            j.f.slot_ad = slot_ad;
+            j.f.slot_e = slot_e;
+            j.f.lslots = lslots;
+            j.f.nl = nl;
+            j.f.items = items;
+            j.f.nitems = nitems;
+            j.f.d13 = (float *)(ws + o_d13);
+            j.f.d2 = (float *)(ws + o_d2);
+            j.f.scratch = (float *)(ws + o_scr);
+            j.f.scratch_len = scratch_len;
+            moe_pool_run(L->pool, job_lora1, &j);
+        }
+    }
     moe_pool_run(L->pool, job_gemm1, &j);
+    if (j.f.nl > 0) {
+        moe_pool_run(L->pool, job_lora2, &j);
+    }
     moe_pool_run(L->pool, job_gemm2, &j);
     return MOE_OK;
 }

@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MOE_CPU_ABI_VERSION 4
+#define MOE_CPU_ABI_VERSION 5
 
 enum { ISA_SCALAR = 0, ISA_AVX2 = 1, ISA_AVX512_BF16 = 2 };
 enum { WFMT_MXFP4 = 0, WFMT_BF16 = 1 };
@@ -56,6 +56,16 @@ int moe_pool_threads(const moe_pool *pool);
  * Safe from several threads at once: the jobs run one after the other, each on all workers. */
 void moe_pool_run(moe_pool *pool, moe_job_fn job, void *ctx);
 
+/* One resident LoRA adapter, in float, per expert (see lora.c):
+ *   a13 [E][2r][H]  gate A rows, then up A rows
+ *   b13 [E][2r][I]  gate B transposed (row q = column q of gate B), then up B transposed
+ *   a2  [E][r][I], b2 [E][r][H] (down B transposed) */
+typedef struct moe_lora {
+    int rank;
+    float scaling;
+    float *a13, *b13, *a2, *b2;
+} moe_lora;
+
 typedef struct moe_layer {
     int E, K, H, I, wfmt, act, has_bias, isa;
     float alpha, limit;
@@ -69,6 +79,9 @@ typedef struct moe_layer {
     float *b2;         /* [E][H] */
     size_t rec1_stride_e, rec2_stride_e; /* bytes per expert in w13 / w2 */
     moe_pool *pool;
+    /* LoRA: slots (NULL entries are empty) and the largest rank */
+    int lora_slots, lora_max_rank;
+    moe_lora **lora;
     /* per-forward workspace, grown as needed */
     void *ws;
     size_t ws_bytes;
@@ -88,7 +101,25 @@ typedef struct moe_fwd {
     float *acc;             /* [T][H] fp32 accumulation (the output itself when it is F32) */
     const int32_t *active;  /* experts with tokens, ascending */
     int nactive;
+    /* LoRA (all NULL / 0 without adapters in this call) */
+    const int32_t *slot_ad; /* [T*K] adapter of each slot, -1 none */
+    const int32_t *slot_e;  /* [T*K] expert of each slot */
+    const int32_t *lslots;  /* slots with an adapter, grouped by (expert, adapter) */
+    int nl;
+    const int32_t *items;   /* [nitems][2]: first index into lslots, count (<= MOE_LORA_NB), one group each */
+    int nitems;
+    float *d13;             /* [T*K][2I]: gate delta [0, I), up delta [I, 2I) */
+    float *d2;              /* [T*K][H] */
+    float *scratch;         /* [threads][scratch_len]: NB rows of max(H, I), then NB x 2 x 512 */
+    int scratch_len;
 } moe_fwd;
+
+#define MOE_LORA_NB 8 /* slots of one (expert, adapter) group per work item */
+
+/* lora.c: the low-rank terms beside the base kernels (each takes its slots from *pos) */
+void moe_lora_w13(const moe_fwd *f, int *pos, int tid, int threads);
+void moe_lora_w2(const moe_fwd *f, int *pos, int tid, int threads);
+void moe_lora_free(moe_lora *a);
 
 /* Kernels of one ISA, called on chunks that threads take from a shared counter (so a thread
  * that is descheduled delays nothing but its own chunk). */

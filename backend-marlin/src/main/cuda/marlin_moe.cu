@@ -121,7 +121,7 @@ __device__ __forceinline__ void moe_gemm_body(
     const uint8_t* __restrict__ Bq, const uint8_t* __restrict__ Bs, const float* __restrict__ bias,
     int N_real, int N_pad, int K_pad, int splits,
     void* __restrict__ out, int out_stride, const float* __restrict__ topk_w,
-    int act, float alpha, float limit, float acc_scale) {
+    int act, float alpha, float limit, float acc_scale, const float* __restrict__ lora_add) {
     using C = TileCfg<MB, MW, NW, KW, STAGES, G>;
     constexpr int M = C::M;
     extern __shared__ __align__(128) uint8_t smem[];
@@ -309,6 +309,10 @@ __device__ __forceinline__ void moe_gemm_body(
                 float4 b = *reinterpret_cast<const float4*>(bias_e + p2 * 2);
                 v.x += b.x; v.y += b.y; v.z += b.z; v.w += b.w;
             }
+            if (lora_add) {  // LoRA gate/up term of this row (by sorted position), before the activation
+                float4 d = *reinterpret_cast<const float4*>(lora_add + (size_t)(tile * M + r) * N_pad + nt * NTILE + p2 * 2);
+                v.x += d.x; v.y += d.y; v.z += d.z; v.w += d.w;
+            }
             float o0 = act_apply(act, v.x, v.y, alpha, limit);
             float o1 = act_apply(act, v.z, v.w, alpha, limit);
             __nv_bfloat162 o = __floats2bfloat162_rn(o0, o1);
@@ -324,6 +328,7 @@ __device__ __forceinline__ void moe_gemm_body(
             if (id < 0 || n >= N_real) continue;
             float v = cs[r * C::C_STRIDE + c] * acc_scale;
             if (bias_e) v += bias_e[c];
+            if (lora_add && split == 0) v += lora_add[(size_t)(tile * M + r) * N_pad + n];  // LoRA down term
             float w = topk_w ? __ldg(topk_w + id) : 1.0f;
             atomicAdd(accum + (size_t)(id / a_div) * out_stride + n, w * v);
         }
@@ -334,10 +339,10 @@ __device__ __forceinline__ void moe_gemm_body(
     const __nv_bfloat16 *A, int a_stride, int a_div, int a_by_pos, int K_real, const int *sorted_ids,    \
         const int *tile_expert, const int *num_tiles, const uint8_t *Bq, const uint8_t *Bs,              \
         const float *bias, int N_real, int N_pad, int K_pad, int splits, void *out, int out_stride,      \
-        const float *topk_w, int act, float alpha, float limit, float acc_scale
+        const float *topk_w, int act, float alpha, float limit, float acc_scale, const float *lora_add
 #define GEMM_ARGS                                                                                        \
     A, a_stride, a_div, a_by_pos, K_real, sorted_ids, tile_expert, num_tiles, Bq, Bs, bias, N_real,      \
-        N_pad, K_pad, splits, out, out_stride, topk_w, act, alpha, limit, acc_scale
+        N_pad, K_pad, splits, out, out_stride, topk_w, act, alpha, limit, acc_scale, lora_add
 
 #define DEFINE_GEMM(NAME, MB, MW, NW, KW, ST, G, G2)                                                     \
     extern "C" __global__ void __launch_bounds__(128 * G) NAME(GEMM_PARAMS) {                             \
@@ -427,7 +432,7 @@ __device__ __forceinline__ void moe_gemv_body(
     const uint8_t* __restrict__ Bq, const uint8_t* __restrict__ Bs, const float* __restrict__ bias,
     int N_real, int N_pad, int K_pad, int splits,
     void* __restrict__ out, int out_stride, const float* __restrict__ topk_w,
-    int act, float alpha, float limit, float acc_scale) {
+    int act, float alpha, float limit, float acc_scale, const float* __restrict__ lora_add) {
     constexpr int M = GEMV_M;
     __shared__ __align__(16) float red[W][M][NTILE];
     __shared__ int s_ids[M];
@@ -560,6 +565,11 @@ __device__ __forceinline__ void moe_gemv_body(
                 gt += bias_e[2 * p];
                 up += bias_e[2 * p + 1];
             }
+            if (lora_add) {
+                const float* d = lora_add + (size_t)(tile * M + r) * N_pad + nt * NTILE + 2 * p;
+                gt += d[0];
+                up += d[1];
+            }
             inter[(size_t)(tile * M + r) * out_stride + nt * (NTILE / 2) + p] =
                 __float2bfloat16_rn(act_apply(act, gt, up, alpha, limit));
         }
@@ -576,6 +586,7 @@ __device__ __forceinline__ void moe_gemv_body(
             for (int w = 0; w < W; w++) v += red[w][r][c];
             v *= acc_scale;
             if (bias_e) v += bias_e[c];
+            if (lora_add && split == 0) v += lora_add[(size_t)(tile * M + r) * N_pad + n];
             const float wt = topk_w ? __ldg(topk_w + id) : 1.0f;
             atomicAdd(accum + (size_t)(id / a_div) * out_stride + n, wt * v);
         }
@@ -593,6 +604,122 @@ __device__ __forceinline__ void moe_gemv_body(
     }
 DEFINE_GEMV(moe_gemm1_m8, MOE_GEMV_WARPS, MOE_GEMV_DEPTH, false)
 DEFINE_GEMV(moe_gemm2_m8, MOE_GEMV_WARPS, MOE_GEMV_DEPTH, true)
+
+// ---------------------------------------------------------------------------------------------
+// LoRA (multi-adapter): per sorted row (tile * M + r) of an active tile, the token's adapter
+// (adapter_ids[id / topk], -1 or an empty slot: none) and the tile's expert pick the factors.
+//   shrink: U[pos][q] = A[q] . x_row      (w13: q < 2r, gate A rows then up A rows; w2: q < r)
+//   expand: D[pos][n] = scaling * B[n] . U[pos][uoff..uoff+r)   for n < N_pad (0 past N_real and for
+//           rows without adapter); w13: n interleaves gate (even) and up (odd), uoff = (n & 1) * r.
+// The GEMM epilogues add D (lora_add) before the activation (GEMM1) and before the routing weight
+// (GEMM2). The slot table is read on the device, so a CUDA graph replays with the adapters loaded
+// at replay time. Factors are BF16, device layouts (one slot):
+//   a13 [El][2r][H], b13 [El][2I][r] (row 2c = gate B row c, 2c+1 = up B row c),
+//   a2 [El][r][I], b2 [El][H][r].
+// ---------------------------------------------------------------------------------------------
+struct LoraSlot {
+    const __nv_bfloat16* a13;
+    const __nv_bfloat16* b13;
+    const __nv_bfloat16* a2;
+    const __nv_bfloat16* b2;
+    int rank;  // 0: empty
+    float scaling;
+};
+
+// The tile's rows, read once per block into shared memory (the id -> token -> adapter -> slot chain is
+// three dependent loads; done by M threads at once rather than once per row by every thread):
+// s_slot[r] = the slot, -1 without adapter (or an empty / out-of-range slot), -2 for a padding row.
+#define LORA_M_MAX 128
+__device__ __forceinline__ void lora_rows(const int* __restrict__ sorted_ids, int tile, int M,
+                                          const int* __restrict__ adapter_ids, int topk, int slots,
+                                          const LoraSlot* __restrict__ table, int* s_id, int* s_slot) {
+    for (int r = threadIdx.x; r < M; r += blockDim.x) {
+        const int id = __ldg(sorted_ids + tile * M + r);
+        int slot = -2;
+        if (id >= 0) {
+            const int a = __ldg(adapter_ids + id / topk);
+            slot = (a >= 0 && a < slots && table[a].rank > 0) ? a : -1;
+        }
+        s_id[r] = id;
+        s_slot[r] = slot;
+    }
+    __syncthreads();
+}
+
+// grid (ceil(q_max / 8), tiles_max), 256 threads: warp w computes U[pos][blockIdx.x * 8 + w] for
+// every row of the tile. K (H or I) is a multiple of 32; x and A rows are 16-byte aligned; M <= 128.
+extern "C" __global__ void __launch_bounds__(256) moe_lora_shrink(
+    const __nv_bfloat16* __restrict__ X, int x_stride, int x_by_pos, int K, const int* __restrict__ sorted_ids,
+    const int* __restrict__ tile_expert, const int* __restrict__ num_tiles, int M, const int* __restrict__ adapter_ids,
+    int topk, int slots, const LoraSlot* __restrict__ table, int which, float* __restrict__ U, int u_stride) {
+    __shared__ int s_id[LORA_M_MAX];
+    __shared__ int s_slot[LORA_M_MAX];
+    const int tile = blockIdx.y;
+    if (tile >= __ldg(num_tiles)) return;  // uniform over the block
+    const int e = __ldg(tile_expert + tile);
+    lora_rows(sorted_ids, tile, M, adapter_ids, topk, slots, table, s_id, s_slot);
+    const int q = blockIdx.x * 8 + (threadIdx.x >> 5);
+    const int lane = threadIdx.x & 31;
+    if (q >= u_stride) return;  // after the barrier
+    for (int r = 0; r < M; r++) {
+        const int slot = s_slot[r];
+        if (slot < 0) continue;
+        const LoraSlot* s = table + slot;
+        const int Q = which == 0 ? 2 * s->rank : s->rank;
+        if (q >= Q) continue;
+        const int pos = tile * M + r;
+        const __nv_bfloat16* a = (which == 0 ? s->a13 : s->a2) + ((size_t)e * Q + q) * K;
+        const __nv_bfloat16* x = X + (size_t)(x_by_pos ? pos : s_id[r] / topk) * x_stride;
+        float sum = 0.f;
+#pragma unroll 4
+        for (int k = lane * 8; k < K; k += 256) {
+            uint4 av = *reinterpret_cast<const uint4*>(a + k);
+            uint4 xv = *reinterpret_cast<const uint4*>(x + k);
+            const __nv_bfloat162* ap = reinterpret_cast<const __nv_bfloat162*>(&av);
+            const __nv_bfloat162* xp = reinterpret_cast<const __nv_bfloat162*>(&xv);
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                float2 af = __bfloat1622float2(ap[j]);
+                float2 xf = __bfloat1622float2(xp[j]);
+                sum += af.x * xf.x + af.y * xf.y;
+            }
+        }
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+        if (lane == 0) U[(size_t)pos * u_stride + q] = sum;
+    }
+}
+
+// grid (ceil(N_pad / 256), tiles_max), 256 threads: thread n writes D[pos][n] for every row of the tile.
+extern "C" __global__ void __launch_bounds__(256) moe_lora_expand(
+    const int* __restrict__ sorted_ids, const int* __restrict__ tile_expert, const int* __restrict__ num_tiles, int M,
+    const int* __restrict__ adapter_ids, int topk, int slots, const LoraSlot* __restrict__ table, int which,
+    const float* __restrict__ U, int u_stride, int N_real, int N_pad, float* __restrict__ D) {
+    __shared__ int s_id[LORA_M_MAX];
+    __shared__ int s_slot[LORA_M_MAX];
+    const int tile = blockIdx.y;
+    if (tile >= __ldg(num_tiles)) return;  // uniform over the block
+    const int e = __ldg(tile_expert + tile);
+    lora_rows(sorted_ids, tile, M, adapter_ids, topk, slots, table, s_id, s_slot);
+    const int n = blockIdx.x * 256 + threadIdx.x;
+    if (n >= N_pad) return;  // after the barrier
+    for (int r = 0; r < M; r++) {
+        const int slot = s_slot[r];
+        if (slot == -2) continue;  // padding: no GEMM epilogue reads this row
+        const int pos = tile * M + r;
+        float v = 0.f;
+        if (slot >= 0 && n < N_real) {
+            const LoraSlot* s = table + slot;
+            const int rank = s->rank;
+            const __nv_bfloat16* b = (which == 0 ? s->b13 : s->b2) + ((size_t)e * N_real + n) * rank;
+            const float* u = U + (size_t)pos * u_stride + (which == 0 ? (n & 1) * rank : 0);
+#pragma unroll 8
+            for (int q = 0; q < rank; q++) v += __bfloat162float(b[q]) * u[q];
+            v *= s->scaling;
+        }
+        D[(size_t)pos * N_pad + n] = v;
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // routing: one warp per token. Top-k of the logits (ties -> lower index), softmax over the k; or

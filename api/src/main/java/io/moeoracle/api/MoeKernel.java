@@ -11,6 +11,8 @@ import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.DeviceTensor;
 import io.moeoracle.api.tensor.ForwardArgs;
+import io.moeoracle.api.tensor.LoraAdapter;
+import io.moeoracle.api.tensor.LoraArgs;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
@@ -26,6 +28,14 @@ import io.moeoracle.api.tensor.Tensor;
  * dispatched per local expert, {@code [E_local, maxTokens, H]} with per-expert counts, as expert
  * parallelism delivers them). Calling the other format's forward throws {@link BadInputException}.
  * A host never needs a backend's own kernel type.
+ *
+ * <p><b>LoRA.</b> When the spec has {@code lora} on, the kernel holds {@code spec().adapterSlots()}
+ * adapter slots. {@link #loadAdapter} fills or replaces a slot at any time after creation (before
+ * or after {@code prepare}, without re-preparing the base weights), {@link #unloadAdapter} empties
+ * it, and {@link #forward(Tensor, Routing, Tensor, Tensor)} takes one adapter index per token
+ * ({@code -1}: none), so one forward serves requests for different adapters. The plain
+ * {@link #forward(Tensor, Routing, Tensor)} runs every token without an adapter. Like
+ * {@code prepare}, loading never overlaps a forward on the same kernel.
  *
  * <p><b>Thread safety</b> (every implementation, checked by the conformance kit):
  * <ul>
@@ -104,6 +114,66 @@ public interface MoeKernel extends AutoCloseable {
      * @throws NativeFailureException when a native call fails
      */
     void forward(Tensor hidden, Routing routing, Tensor out);
+
+    /**
+     * Runs the layer with LoRA adapters: as {@link #forward(Tensor, Routing, Tensor)}, with the
+     * adapter of slot {@code adapterIds[t]} added to each chosen expert's projections for token t
+     * (see {@link LoraAdapter}); tokens with index {@code -1} get the base layer alone.
+     *
+     * @param hidden {@code [T, H]} BF16 or F32, host or this kernel's device
+     * @param routing router logits or precomputed top-k
+     * @param adapterIds {@code [T]} I32, host or this kernel's device; on the device an index that is
+     *     out of range or names an empty slot counts as {@code -1}
+     * @param out {@code [T, H]} BF16 or F32, host or this kernel's device
+     * @throws KernelStateException before {@link #prepare}, or after {@link #close}
+     * @throws BadInputException as for the plain forward; when the spec has no LoRA; when a host index
+     *     is outside {@code [-1, adapterSlots)} or names an empty slot
+     * @throws NativeFailureException when a native call fails
+     */
+    default void forward(Tensor hidden, Routing routing, Tensor adapterIds, Tensor out) {
+        throw LoraArgs.noLora(providerId(), spec(), "forward with adapter ids");
+    }
+
+    /**
+     * Loads an adapter into a slot, replacing what the slot held. The base weights stay as prepared.
+     *
+     * @param slot in {@code [0, spec().adapterSlots())}
+     * @param adapter the adapter, validated against {@link #spec()} ({@link LoraAdapter#validate})
+     * @throws BadInputException when the spec has no LoRA, the slot is out of range, or the adapter
+     *     does not fit the spec (shapes, rank above {@code maxLoraRank})
+     * @throws KernelStateException after {@link #close}
+     * @throws NativeFailureException when the upload fails natively
+     */
+    default void loadAdapter(int slot, LoraAdapter adapter) {
+        throw LoraArgs.noLora(providerId(), spec(), "loadAdapter");
+    }
+
+    /**
+     * Empties a slot (idempotent); tokens that name it afterwards are rejected (host indices) or run
+     * without an adapter (device indices).
+     *
+     * @param slot in {@code [0, spec().adapterSlots())}
+     * @throws BadInputException when the spec has no LoRA or the slot is out of range
+     * @throws KernelStateException after {@link #close}
+     */
+    default void unloadAdapter(int slot) {
+        throw LoraArgs.noLora(providerId(), spec(), "unloadAdapter");
+    }
+
+    /**
+     * Records one LoRA forward over these exact tensors for cheap replay; the replay reads the
+     * adapter ids' current contents and the adapters loaded at replay time.
+     *
+     * @param hidden as for {@link #forward(Tensor, Routing, Tensor, Tensor)}, on this kernel's device
+     * @param routing likewise
+     * @param adapterIds likewise
+     * @param out likewise
+     * @return the recording, or empty when this kernel cannot record
+     */
+    default java.util.Optional<CapturedForward> capture(Tensor hidden, Routing routing, Tensor adapterIds,
+                                                        Tensor out) {
+        return java.util.Optional.empty();
+    }
 
     /**
      * Runs every local expert on its own batch of tokens (the {@link ActivationFormat#BATCHED}

@@ -44,8 +44,15 @@ final class SpecOptions {
     @Option(names = "--no-bias", description = "the layer has no biases")
     boolean noBias;
 
-    @Option(names = "--lora", description = "LoRA adapters are applied to the experts")
+    @Option(names = "--lora", description = "LoRA adapters are applied to the experts (rank and slots: --lora-rank,"
+            + " --lora-slots; defaults 16 and 4)")
     boolean lora;
+
+    @Option(names = "--lora-rank", paramLabel = "R", description = "largest LoRA rank (implies --lora)")
+    Integer loraRank;
+
+    @Option(names = "--lora-slots", paramLabel = "N", description = "resident LoRA adapters (implies --lora)")
+    Integer loraSlots;
 
     @Option(names = "--batched", description = "batched (expert-parallel) activation format")
     boolean batched;
@@ -95,7 +102,10 @@ final class SpecOptions {
         b.quant(scheme);
         if (activationFunction != null) b.activation(Activation.parse(activationFunction));
         if (noBias) b.hasBias(false);
-        if (lora) b.lora(true);
+        if (lora || loraRank != null || loraSlots != null) {
+            b.lora(loraRank == null ? MoeLayerSpec.DEFAULT_LORA_RANK : loraRank,
+                    loraSlots == null ? MoeLayerSpec.DEFAULT_ADAPTER_SLOTS : loraSlots);
+        }
         if (batched) b.activationFormat(ActivationFormat.BATCHED);
         if (epSize != null || epRank != null) {
             b.expertParallel(epSize == null ? 1 : epSize, epRank == null ? 0 : epRank);

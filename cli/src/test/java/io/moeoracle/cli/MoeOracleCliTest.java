@@ -48,6 +48,20 @@ class MoeOracleCliTest {
         }
 
         @Test
+        @DisplayName("--lora: a GPU backend (marlin) on a simulated H100, cpu on an AVX-512 CPU; rank and slots carried")
+        void loraChoosesMarlinOnH100AndCpuOnAvx512() {
+            Outcome gpu = cli("explain", "--model", "gpt-oss-120b", "--quant", "mxfp4", "--lora", "--device", "sim:sm_90");
+            assertThat(gpu.code()).as(gpu.out() + gpu.err()).isZero();
+            assertThat(gpu.out()).contains("chosen: marlin");
+            assertThat(gpu.out().replaceAll("\\s+", " ")).contains("LoRA up to rank 16 in 4 slots");
+            Outcome cpu = cli("explain", "--model", "gpt-oss-120b", "--quant", "mxfp4", "--lora", "--lora-rank", "64",
+                    "--lora-slots", "2", "--device", "sim:cpu-avx512", "--json");
+            assertThat(cpu.code()).as(cpu.out() + cpu.err()).isZero();
+            assertThat(cpu.out()).contains("\"lora\":true,\"maxLoraRank\":64,\"adapterSlots\":2")
+                    .contains("\"winner\":\"cpu\"");
+        }
+
+        @Test
         @DisplayName("on an AVX-512 CPU, cpu is chosen and emulation is listed below it")
         void cpuChosenEmulationBelow() {
             Outcome o = cli("explain", "--model", "gpt-oss-20b", "--quant", "mxfp4", "--device", "sim:cpu-avx512");

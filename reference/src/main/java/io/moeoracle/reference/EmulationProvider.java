@@ -13,6 +13,8 @@ import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.WeightFormat;
 import io.moeoracle.api.tensor.ForwardArgs;
 import io.moeoracle.api.tensor.HostTensor;
+import io.moeoracle.api.tensor.LoraAdapter;
+import io.moeoracle.api.tensor.LoraArgs;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
@@ -72,12 +74,9 @@ public final class EmulationProvider implements MoeKernelProvider {
             return SupportVerdict.unsupported("the reference takes the standard [T, H] token layout, not "
                     + spec.activationFormat(), "use activationFormat STANDARD (undo the expert-parallel dispatch)");
         }
-        if (spec.lora()) {
-            return SupportVerdict.unsupported("the reference does not apply LoRA adapters",
-                    "merge the adapters into the expert weights, or pick a backend with LoRA support");
-        }
         ActivationType act = activationType(spec, device);
-        String how = act.isQuantized() ? ", " + act + " activations emulated" : "";
+        String how = (act.isQuantized() ? ", " + act + " activations emulated" : "")
+                + (spec.lora() ? ", LoRA up to rank " + spec.maxLoraRank() + " in " + spec.adapterSlots() + " slots" : "");
         return SupportVerdict.supported("pure-Java float64 reference on the host CPU" + how
                 + " (device " + device.id() + " is not used); slow: for checking, not serving");
     }
@@ -99,14 +98,17 @@ public final class EmulationProvider implements MoeKernelProvider {
 
     /**
      * Keeps the canonical weights and runs {@link ReferenceMoe} on every forward. Thread-safe without
-     * locks: a forward reads the weights once, and {@code close} frees nothing a running forward uses
-     * (the canonical tensors belong to the caller).
+     * locks: a forward reads the weights and the adapters once, and {@code close} frees nothing a
+     * running forward uses (the canonical tensors belong to the caller). LoRA adapters are kept by
+     * reference like the weights: the caller keeps their tensors alive while they are loaded.
      */
     private static final class EmulationKernel implements MoeKernel {
         private final MoeLayerSpec spec;
         private final DeviceInfo device;
         private volatile MoeWeights weights;
         private volatile boolean closed;
+        private final java.util.concurrent.ConcurrentHashMap<Integer, LoraAdapter> adapters =
+                new java.util.concurrent.ConcurrentHashMap<>();
 
         EmulationKernel(MoeLayerSpec spec, DeviceInfo device) {
             this.spec = spec;
@@ -142,7 +144,37 @@ public final class EmulationProvider implements MoeKernelProvider {
         }
 
         @Override
+        public void loadAdapter(int slot, LoraAdapter adapter) {
+            open();
+            LoraArgs.checkSlot(ID, spec, slot);
+            adapter.validate(spec);
+            adapters.put(slot, adapter);
+        }
+
+        @Override
+        public void unloadAdapter(int slot) {
+            open();
+            LoraArgs.checkSlot(ID, spec, slot);
+            adapters.remove(slot);
+        }
+
+        @Override
+        public void forward(Tensor hidden, Routing routing, Tensor adapterIds, Tensor out) {
+            java.util.Map<Integer, LoraAdapter> now = java.util.Map.copyOf(adapters);
+            MoeWeights w = checked(hidden, routing, out);
+            int tokens = Math.toIntExact(hidden.dim(0));
+            LoraArgs.checkIds(ID, spec, adapterIds, tokens, now::containsKey);
+            ReferenceMoe.forward(spec, w, host(hidden, "hidden"), routing,
+                    new LoraInput(now, host(adapterIds, "adapter ids")), host(out, "out"));
+        }
+
+        @Override
         public void forward(Tensor hidden, Routing routing, Tensor out) {
+            MoeWeights w = checked(hidden, routing, out);
+            ReferenceMoe.forward(spec, w, host(hidden, "hidden"), routing, host(out, "out"));
+        }
+
+        private MoeWeights checked(Tensor hidden, Routing routing, Tensor out) {
             open();
             MoeWeights w = weights;
             if (w == null) {
@@ -157,7 +189,7 @@ public final class EmulationProvider implements MoeKernelProvider {
                 }
             }
             ForwardArgs.checkIds(spec, routing);
-            ReferenceMoe.forward(spec, w, host(hidden, "hidden"), routing, host(out, "out"));
+            return w;
         }
 
         private static HostTensor host(Tensor t, String name) {
@@ -178,6 +210,7 @@ public final class EmulationProvider implements MoeKernelProvider {
         public void close() {
             closed = true;
             weights = null;
+            adapters.clear();
         }
 
         @Override

@@ -6,6 +6,7 @@ import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.WeightFormat;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
+import io.moeoracle.api.tensor.LoraAdapter;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
 import java.lang.foreign.Arena;
@@ -232,6 +233,51 @@ public final class RandomMoe {
                 piece.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, q, table[rnd.nextInt(64)]);
             }
         });
+    }
+
+    /**
+     * A random LoRA adapter for this rank's experts: A factors N(0, 1/fan-in), B factors
+     * N(0, 0.25^2/r), scaling 2 (PEFT's {@code lora_alpha = 2r}), so the low-rank terms are a sizable
+     * fraction of the base projections and a kernel that drops or misplaces one fails a comparison.
+     *
+     * @param spec the layer
+     * @param rank r
+     * @param seed the seed (use distinct seeds for distinct adapters)
+     * @param arena owner of the memory
+     * @return an adapter that passes {@code validate(spec)} when {@code rank <= spec.maxLoraRank()}
+     */
+    public static LoraAdapter lora(MoeLayerSpec spec, int rank, long seed, Arena arena) {
+        long e = spec.localExperts();
+        long h = spec.hiddenSize();
+        long i = spec.intermediateSize();
+        double bStd = 0.25 / Math.sqrt(rank);
+        return new LoraAdapter("random-" + seed + "-r" + rank, rank, 2.0,
+                gaussianBf16(arena, seed, 20, 1 / Math.sqrt(h), e, rank, h),
+                gaussianBf16(arena, seed, 21, bStd, e, i, rank),
+                gaussianBf16(arena, seed, 22, 1 / Math.sqrt(h), e, rank, h),
+                gaussianBf16(arena, seed, 23, bStd, e, i, rank),
+                gaussianBf16(arena, seed, 24, 1 / Math.sqrt(i), e, rank, i),
+                gaussianBf16(arena, seed, 25, bStd, e, h, rank));
+    }
+
+    /**
+     * Random per-token adapter indices in {@code [-1, slots)}, every value present when
+     * {@code tokens > slots}.
+     *
+     * @param tokens T
+     * @param slots resident adapters
+     * @param seed the seed
+     * @param arena owner of the memory
+     * @return I32 {@code [T]}
+     */
+    public static HostTensor adapterIds(int tokens, int slots, long seed, Arena arena) {
+        HostTensor t = HostTensor.allocate(arena, DType.I32, tokens);
+        SplittableRandom r = new SplittableRandom(seed * 31 + 26);
+        for (int j = 0; j < tokens; j++) {
+            int v = j <= slots ? j - 1 : r.nextInt(slots + 1) - 1;
+            t.data().setAtIndex(ValueLayout.JAVA_INT, j, v);
+        }
+        return t;
     }
 
     private static HostTensor gaussianBf16(Arena arena, long seed, int stream, double std, long... shape) {

@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 
+// over 400 lines: the layer's per-call work stays in one place with the math the class comment states
 /**
  * The pure-Java float64 reference of one MoE layer in the canonical layout: the ground truth
  * every backend is compared with. Slow by design (scalar float64), but parallel over experts.
@@ -37,6 +38,11 @@ import java.util.stream.IntStream;
  *       the reduction dimension and dequantized before the product; with
  *       {@link ActivationType#FP8_PER_TOKEN}, to E4M3 with one float scale {@code amax/448} per
  *       token row.</li>
+ *   <li>LoRA ({@link LoraInput}): for a token with adapter index {@code a >= 0}, each chosen
+ *       expert's gate/up pre-activation gets {@code scaling * B (A x)} of adapter {@code a}'s gate and
+ *       up factors (added after the bias, before the activation), and its output
+ *       {@code scaling * downB (downA act)} (before the routing weight); {@code x} and {@code act}
+ *       are the GEMM inputs as the base GEMMs see them (quantized when the activations are).</li>
  *   <li>A NaN scale (E8M0 0xFF) decodes to NaN weights, which propagate: exactly the output rows
  *       of tokens routed to the affected expert become NaN (all of the row for a w13 scale, one
  *       column for a w2 scale).</li>
@@ -83,7 +89,44 @@ public final class ReferenceMoe {
     public static void forward(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing, HostTensor out,
                                Mxfp8.ScaleRule mxfp8Scales) {
         ForwardArgs.check(spec, hidden, routing, out);
-        run(spec, w, hidden, routing, (i, v) -> Elements.set(out, i, v), mxfp8Scales);
+        run(spec, w, hidden, routing, (i, v) -> Elements.set(out, i, v), mxfp8Scales, Optional.empty());
+    }
+
+    /**
+     * Runs the layer with LoRA adapters (see the class comment).
+     *
+     * @param spec the layer, with {@code lora} on
+     * @param w canonical weights of this rank's experts
+     * @param hidden {@code [T, H]} F32 or BF16
+     * @param routing logits or top-k, host tensors
+     * @param lora the resident adapters and the per-token indices
+     * @param out {@code [T, H]} F32 or BF16; every element is written
+     * @throws BadInputException on any mismatch, an adapter that does not fit the spec, or an index
+     *     naming no given adapter; before computing
+     */
+    public static void forward(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing, LoraInput lora,
+                               HostTensor out) {
+        ForwardArgs.check(spec, hidden, routing, out);
+        run(spec, w, hidden, routing, (i, v) -> Elements.set(out, i, v), Mxfp8.ScaleRule.OCP_FLOOR, Optional.of(lora));
+    }
+
+    /**
+     * As {@link #forward(MoeLayerSpec, MoeWeights, HostTensor, Routing, LoraInput, HostTensor)},
+     * returning the float64 output {@code [T * H]} unrounded.
+     *
+     * @param spec the layer, with {@code lora} on
+     * @param w canonical weights of this rank's experts
+     * @param hidden {@code [T, H]} F32 or BF16
+     * @param routing logits or top-k, host tensors
+     * @param lora the resident adapters and the per-token indices
+     * @return the output, {@code T * H} doubles
+     */
+    public static double[] forward(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing,
+                                   LoraInput lora) {
+        int tokens = ForwardArgs.check(spec, hidden, routing, hidden);
+        double[] out = new double[Math.multiplyExact(tokens, spec.hiddenSize())];
+        run(spec, w, hidden, routing, (i, v) -> out[(int) i] = v, Mxfp8.ScaleRule.OCP_FLOOR, Optional.of(lora));
+        return out;
     }
 
     /**
@@ -100,7 +143,7 @@ public final class ReferenceMoe {
     public static double[] forward(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing) {
         int tokens = ForwardArgs.check(spec, hidden, routing, hidden);
         double[] out = new double[Math.multiplyExact(tokens, spec.hiddenSize())];
-        run(spec, w, hidden, routing, (i, v) -> out[(int) i] = v, Mxfp8.ScaleRule.OCP_FLOOR);
+        run(spec, w, hidden, routing, (i, v) -> out[(int) i] = v, Mxfp8.ScaleRule.OCP_FLOOR, Optional.empty());
         return out;
     }
 
@@ -110,13 +153,10 @@ public final class ReferenceMoe {
     }
 
     private static void run(MoeLayerSpec spec, MoeWeights w, HostTensor hidden, Routing routing, Sink out,
-                            Mxfp8.ScaleRule mxfp8Scales) {
+                            Mxfp8.ScaleRule mxfp8Scales, Optional<LoraInput> lora) {
         int tokens = Math.toIntExact(hidden.dim(0));
-        if (spec.lora()) {
-            throw new BadInputException("the reference does not apply LoRA adapters, but the spec has lora=true;"
-                    + " merge the adapters into the expert weights first");
-        }
         w.validate(spec);
+        int[] tokenAdapter = lora.isPresent() ? lora.get().validate(spec, tokens) : null;
         TopKRouting.Selection sel = switch (routing) {
             case Routing.Logits l -> TopKRouting.select(host(l.logits(), "router logits"), spec.topK());
             case Routing.TopK k -> {
@@ -124,7 +164,8 @@ public final class ReferenceMoe {
                 yield readTopK(tokens, spec.topK(), host(k.ids(), "top-k ids"), host(k.weights(), "top-k weights"));
             }
         };
-        Layer layer = new Layer(spec, w, mxfp8Scales);
+        Layer layer = new Layer(spec, w, mxfp8Scales, lora.map(LoraInput::adapters).orElse(java.util.Map.of()),
+                tokenAdapter);
         int h = spec.hiddenSize();
         int chunk = (int) Math.max(1, Math.min(tokens, CHUNK_BUDGET / ((long) h * (spec.topK() + 1))));
         for (int t0 = 0; t0 < tokens; t0 += chunk) {
@@ -162,9 +203,14 @@ public final class ReferenceMoe {
         private final Optional<HostTensor> b2;
         private final ActivationType actType;
         private final Mxfp8.ScaleRule mxfp8Scales;
+        private final java.util.Map<Integer, io.moeoracle.api.tensor.LoraAdapter> adapters;
+        private final int[] tokenAdapter; // null: no LoRA in this call
 
-        Layer(MoeLayerSpec spec, MoeWeights w, Mxfp8.ScaleRule mxfp8Scales) {
+        Layer(MoeLayerSpec spec, MoeWeights w, Mxfp8.ScaleRule mxfp8Scales,
+              java.util.Map<Integer, io.moeoracle.api.tensor.LoraAdapter> adapters, int[] tokenAdapter) {
             this.spec = spec;
+            this.adapters = adapters;
+            this.tokenAdapter = tokenAdapter;
             this.mxfp8Scales = java.util.Objects.requireNonNull(mxfp8Scales, "mxfp8Scales");
             this.h = spec.hiddenSize();
             this.inter = spec.intermediateSize();
@@ -221,10 +267,11 @@ public final class ReferenceMoe {
                 Staged[] staged = new Staged[b1 - b0];
                 for (int q = b0; q < b1; q++) {
                     int e = touched[q];
-                    staged[q - b0] = new Staged(e, w13.stage(e), w2.stage(e), bias(b13, e, 2 * inter), bias(b2, e, h));
+                    staged[q - b0] = new Staged(e, w13.stage(e), w2.stage(e), bias(b13, e, 2 * inter), bias(b2, e, h),
+                            loraTerms(e, slotOf, count[e], count[e + 1], k, t0));
                 }
                 Arrays.stream(staged).parallel()
-                        .forEach(st -> expert(st, slotOf, count[st.expert], count[st.expert + 1], k, x, y));
+                        .forEach(st -> expert(st, slotOf, count[st.expert], count[st.expert + 1], k, x, y, t0));
             }
             double[] acc = new double[h];
             for (int i = 0; i < n; i++) {
@@ -267,7 +314,30 @@ public final class ReferenceMoe {
             }
         }
 
-        private void expert(Staged st, int[] slotOf, int from, int to, int k, double[] x, double[][] y) {
+        /** The adapters this expert's tokens use, by slot (null where unused), decoded on this thread. */
+        private LoraTerms[] loraTerms(int e, int[] slotOf, int from, int to, int k, int t0) {
+            if (tokenAdapter == null) {
+                return null;
+            }
+            LoraTerms[] terms = new LoraTerms[spec.adapterSlots()];
+            for (int a = from; a < to; a++) {
+                int ad = tokenAdapter[t0 + slotOf[a] / k];
+                if (ad >= 0 && terms[ad] == null) {
+                    terms[ad] = new LoraTerms(adapters.get(ad), e, h, inter);
+                }
+            }
+            return terms;
+        }
+
+        private LoraTerms terms(Staged st, int row, int t0) {
+            if (st.lora == null) {
+                return null;
+            }
+            int ad = tokenAdapter[t0 + row];
+            return ad >= 0 ? st.lora[ad] : null;
+        }
+
+        private void expert(Staged st, int[] slotOf, int from, int to, int k, double[] x, double[][] y, int t0) {
             int n = to - from;
             int[] rowsOfX = new int[n];
             for (int a = 0; a < n; a++) {
@@ -281,6 +351,12 @@ public final class ReferenceMoe {
             double[][] g = new double[n][2 * inter];
             gemm(st.w13, 2 * inter, h, xs, g);
             addBias(g, st.bias13);
+            for (int a = 0; a < n; a++) {
+                LoraTerms lt = terms(st, rowsOfX[a], t0);
+                if (lt != null) {
+                    lt.addW13(xs[a], g[a]);
+                }
+            }
             // activation, then GEMM 2: out[n, H] = act[n, I] W2^T + b2
             double[][] act = new double[n][inter];
             for (int a = 0; a < n; a++) {
@@ -292,6 +368,12 @@ public final class ReferenceMoe {
             double[][] out = new double[n][h];
             gemm(st.w2, h, inter, act, out);
             addBias(out, st.bias2);
+            for (int a = 0; a < n; a++) {
+                LoraTerms lt = terms(st, rowsOfX[a], t0);
+                if (lt != null) {
+                    lt.addW2(act[a], out[a]);
+                }
+            }
             for (int a = 0; a < n; a++) {
                 y[slotOf[from + a]] = out[a]; // distinct slots per expert: no two threads write one
             }
@@ -310,7 +392,8 @@ public final class ReferenceMoe {
         }
 
         /** One expert's weights and biases copied to the heap. */
-        private record Staged(int expert, ExpertRows.Staged w13, ExpertRows.Staged w2, double[] bias13, double[] bias2) {
+        private record Staged(int expert, ExpertRows.Staged w13, ExpertRows.Staged w2, double[] bias13, double[] bias2,
+                              LoraTerms[] lora) {
         }
 
         private static double[] bias(Optional<HostTensor> b, int e, int len) {

@@ -61,10 +61,9 @@ class EmulationProviderTest {
     void rejectsWhatTheReferenceCannotDoWithReasonAndRemedy() {
         MoeLayerSpec[] bad = {
             SPEC.toBuilder().quant(new QuantScheme(WeightFormat.NVFP4, io.moeoracle.api.spec.ActivationType.AUTO)).build(),
-            SPEC.toBuilder().lora(true).build(),
             SPEC.toBuilder().activationFormat(ActivationFormat.BATCHED).build(),
         };
-        String[] reasons = {"nvfp4", "LoRA", "BATCHED"};
+        String[] reasons = {"nvfp4", "BATCHED"};
         for (int i = 0; i < bad.length; i++) {
             SupportVerdict v = provider.isSupported(bad[i], CPU);
             assertThat(v).isInstanceOf(SupportVerdict.Unsupported.class);

@@ -311,9 +311,11 @@ class ReferenceMoeTest {
             HostTensor out2 = HostTensor.allocate(arena, DType.F32, 2, 32);
             assertThatThrownBy(() -> ReferenceMoe.forward(spec, w, hidden, Routing.topK(ids, wt), out2))
                     .hasMessageContaining("top-k id 7");
-            MoeLayerSpec lora = spec.toBuilder().lora(true).build();
-            assertThatThrownBy(() -> ReferenceMoe.forward(lora, w, hidden, Routing.logits(logits), out2))
-                    .hasMessageContaining("LoRA");
+            MoeLayerSpec lora = spec.toBuilder().lora(4, 2).build();
+            HostTensor adapterIds = HostTensor.allocate(arena, DType.I32, 2);
+            adapterIds.data().setAtIndex(ValueLayout.JAVA_INT, 1, 1);
+            assertThatThrownBy(() -> ReferenceMoe.forward(lora, w, hidden, Routing.logits(logits),
+                    new LoraInput(java.util.Map.of(), adapterIds), out2)).hasMessageContaining("empty slot");
             MoeLayerSpec wrong = spec.toBuilder().intermediateSize(64).build();
             assertThatThrownBy(() -> ReferenceMoe.forward(wrong, w, hidden, Routing.logits(logits), out2))
                     .hasMessageContaining("w13");

@@ -15,7 +15,12 @@ import java.util.Optional;
  * @param activation the gated activation between the GEMMs
  * @param hasBias whether both GEMMs add a per-expert bias
  * @param activationFormat standard or batched token layout
- * @param lora whether LoRA adapters are applied to the expert GEMMs
+ * @param lora whether LoRA adapters are applied to the expert GEMMs; true exactly when
+ *     {@code adapterSlots > 0}
+ * @param maxLoraRank the largest rank of an adapter the kernel must take (0 without LoRA; 1 to
+ *     {@link #MAX_LORA_RANK} with it)
+ * @param adapterSlots how many adapters are resident at once (0 without LoRA; 1 to
+ *     {@link #MAX_ADAPTER_SLOTS} with it): a token's adapter index lies in {@code [-1, adapterSlots)}
  * @param expertParallelSize number of expert-parallel ranks (1 = none)
  * @param expertParallelRank this rank, in {@code [0, expertParallelSize)}
  * @param maxTokensPerCall the most tokens one forward call may carry
@@ -31,6 +36,8 @@ public record MoeLayerSpec(
         boolean hasBias,
         ActivationFormat activationFormat,
         boolean lora,
+        int maxLoraRank,
+        int adapterSlots,
         int expertParallelSize,
         int expertParallelRank,
         int maxTokensPerCall,
@@ -40,6 +47,14 @@ public record MoeLayerSpec(
     public static final int MAX_EXPERTS = 1 << 16;
     /** The largest hidden or intermediate size accepted. */
     public static final int MAX_DIM = 1 << 17;
+    /** The largest LoRA rank accepted. */
+    public static final int MAX_LORA_RANK = 512;
+    /** The most resident adapters accepted. */
+    public static final int MAX_ADAPTER_SLOTS = 1024;
+    /** The LoRA rank {@link Builder#lora(boolean) lora(true)} asks for when none is given. */
+    public static final int DEFAULT_LORA_RANK = 16;
+    /** The adapter slots {@link Builder#lora(boolean) lora(true)} asks for when none are given. */
+    public static final int DEFAULT_ADAPTER_SLOTS = 4;
 
     /** Checks every rule; see the class comment. */
     public MoeLayerSpec {
@@ -77,6 +92,14 @@ public record MoeLayerSpec(
                     + " must be between 0 and expertParallelSize-1 (" + (expertParallelSize - 1) + ")");
         }
         range("maxTokensPerCall", maxTokensPerCall, 1, 1 << 24);
+        if (lora) {
+            range("maxLoraRank", maxLoraRank, 1, MAX_LORA_RANK);
+            range("adapterSlots", adapterSlots, 1, MAX_ADAPTER_SLOTS);
+        } else if (maxLoraRank != 0 || adapterSlots != 0) {
+            throw new InvalidSpecException(maxLoraRank != 0 ? "maxLoraRank" : "adapterSlots",
+                    "maxLoraRank " + maxLoraRank + " and adapterSlots " + adapterSlots
+                            + " must be 0 when lora is false; set lora=true to serve adapters");
+        }
         requestedBackend.ifPresent(id -> {
             if (id.isBlank()) {
                 throw new InvalidSpecException("requestedBackend", "requestedBackend must not be blank");
@@ -104,14 +127,14 @@ public record MoeLayerSpec(
     public Builder toBuilder() {
         return new Builder().experts(experts).topK(topK).hiddenSize(hiddenSize)
                 .intermediateSize(intermediateSize).quant(quant).activation(activation).hasBias(hasBias)
-                .activationFormat(activationFormat).lora(lora).expertParallel(expertParallelSize, expertParallelRank)
+                .activationFormat(activationFormat).lora(maxLoraRank, adapterSlots).expertParallel(expertParallelSize, expertParallelRank)
                 .maxTokensPerCall(maxTokensPerCall).requestedBackend(requestedBackend.orElse(null));
     }
 
     /** @return a one-line summary for logs and tables */
     public String describe() {
         return "E=" + experts + " top" + topK + " H=" + hiddenSize + " I=" + intermediateSize + " " + quant
-                + " " + activation + (hasBias ? " bias" : "") + (lora ? " lora" : "")
+                + " " + activation + (hasBias ? " bias" : "") + (lora ? " lora(r<=" + maxLoraRank + " x" + adapterSlots + ")" : "")
                 + (activationFormat == ActivationFormat.BATCHED ? " batched" : "")
                 + (expertParallelSize > 1 ? " ep=" + expertParallelRank + "/" + expertParallelSize : "");
     }
@@ -126,7 +149,8 @@ public record MoeLayerSpec(
         private Activation activation = Activation.SWIGLU_OAI;
         private boolean hasBias = true;
         private ActivationFormat activationFormat = ActivationFormat.STANDARD;
-        private boolean lora;
+        private int maxLoraRank;
+        private int adapterSlots;
         private int expertParallelSize = 1;
         private int expertParallelRank;
         private int maxTokensPerCall = 8192;
@@ -151,8 +175,32 @@ public record MoeLayerSpec(
         public Builder hasBias(boolean v) { hasBias = v; return this; }
         /** @param v the token layout @return this */
         public Builder activationFormat(ActivationFormat v) { activationFormat = v; return this; }
-        /** @param v whether LoRA is on @return this */
-        public Builder lora(boolean v) { lora = v; return this; }
+        /**
+         * Turns LoRA on with {@link #DEFAULT_LORA_RANK} and {@link #DEFAULT_ADAPTER_SLOTS} (keeping a
+         * rank and slot count set before), or off.
+         *
+         * @param v whether LoRA is on
+         * @return this
+         */
+        public Builder lora(boolean v) {
+            if (!v) {
+                maxLoraRank = 0;
+                adapterSlots = 0;
+            } else if (adapterSlots == 0) {
+                maxLoraRank = DEFAULT_LORA_RANK;
+                adapterSlots = DEFAULT_ADAPTER_SLOTS;
+            }
+            return this;
+        }
+
+        /**
+         * Sets the LoRA capacity; {@code (0, 0)} turns LoRA off.
+         *
+         * @param maxRank the largest adapter rank
+         * @param slots resident adapters
+         * @return this
+         */
+        public Builder lora(int maxRank, int slots) { maxLoraRank = maxRank; adapterSlots = slots; return this; }
         /** @param size ranks @param rank this rank @return this */
         public Builder expertParallel(int size, int rank) { expertParallelSize = size; expertParallelRank = rank; return this; }
         /** @param v most tokens per call @return this */
@@ -167,7 +215,7 @@ public record MoeLayerSpec(
             if (hiddenSize < 0) throw new InvalidSpecException("hiddenSize", "hiddenSize is required");
             if (intermediateSize < 0) throw new InvalidSpecException("intermediateSize", "intermediateSize is required");
             return new MoeLayerSpec(experts, topK, hiddenSize, intermediateSize, quant, activation, hasBias,
-                    activationFormat, lora, expertParallelSize, expertParallelRank, maxTokensPerCall,
+                    activationFormat, adapterSlots > 0 || maxLoraRank > 0, maxLoraRank, adapterSlots, expertParallelSize, expertParallelRank, maxTokensPerCall,
                     Optional.ofNullable(requestedBackend));
         }
     }

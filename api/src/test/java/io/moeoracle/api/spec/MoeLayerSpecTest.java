@@ -120,7 +120,7 @@ class MoeLayerSpecTest {
     @Test
     void nullPartsAreRejected() {
         assertThatThrownBy(() -> new MoeLayerSpec(8, 2, 64, 64, null, Activation.SILU, false,
-                ActivationFormat.STANDARD, false, 1, 0, 16, Optional.empty()))
+                ActivationFormat.STANDARD, false, 0, 0, 1, 0, 16, Optional.empty()))
                 .isInstanceOf(NullPointerException.class).hasMessage("quant");
         assertThatThrownBy(() -> gptOss120b().activation(null).build())
                 .isInstanceOf(NullPointerException.class).hasMessage("activation");

@@ -11,6 +11,8 @@ import io.moeoracle.api.spec.WeightFormat;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.ForwardArgs;
 import io.moeoracle.api.tensor.HostTensor;
+import io.moeoracle.api.tensor.LoraAdapter;
+import io.moeoracle.api.tensor.LoraArgs;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
@@ -27,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * layer owns one workspace). The worker threads are not the kernel's: every kernel of the process
  * shares one native pool sized to the cores, and forwards of several kernels take turns on it
  * ({@link MoeCpuNative#sharedPools()}). Takes {@link HostTensor}s only; heap segments are copied to
- * native memory around the call.
+ * native memory around the call. LoRA adapters are copied into the native layer (fp32) on
+ * {@link #loadAdapter}; their tensors may be released afterwards.
  */
 public final class CpuMoeKernel implements MoeKernel {
     private static final Logger LOG = LoggerFactory.getLogger(CpuMoeKernel.class);
@@ -39,6 +42,7 @@ public final class CpuMoeKernel implements MoeKernel {
     private final ReentrantLock lock = new ReentrantLock();
     private MemorySegment layer;
     private boolean prepared;
+    private final boolean[] loaded;
 
     CpuMoeKernel(MoeCpuNative nat, MoeLayerSpec spec, DeviceInfo device, CpuIsa isa, int threads) {
         this.nat = nat;
@@ -61,6 +65,15 @@ public final class CpuMoeKernel implements MoeKernel {
                 : MoeCpuNative.WFMT_BF16;
         this.layer = nat.layerCreate(spec.experts(), spec.topK(), spec.hiddenSize(), spec.intermediateSize(), wfmt, act,
                 alpha, limit, spec.hasBias(), isa.code(), threads);
+        this.loaded = new boolean[spec.adapterSlots()];
+        if (spec.lora()) {
+            try {
+                nat.lora().configure(layer, spec.adapterSlots(), spec.maxLoraRank());
+            } catch (RuntimeException e) {
+                nat.layerDestroy(layer);
+                throw e;
+            }
+        }
         LOG.debug("cpu kernel for {} on {}: {} with {} threads", spec.describe(), device.id(), isa, threads);
     }
 
@@ -156,7 +169,49 @@ public final class CpuMoeKernel implements MoeKernel {
     }
 
     @Override
+    public void loadAdapter(int slot, LoraAdapter adapter) {
+        lock.lock();
+        try {
+            ensureOpen("loadAdapter");
+            LoraArgs.checkSlot(CpuMoeProvider.ID, spec, slot);
+            adapter.validate(spec);
+            try (Arena arena = Arena.ofConfined()) {
+                nat.lora().load(layer, slot, adapter.rank(), (float) adapter.scaling(),
+                        nativeCopy(adapter.gateA(), arena), nativeCopy(adapter.gateB(), arena),
+                        nativeCopy(adapter.upA(), arena), nativeCopy(adapter.upB(), arena),
+                        nativeCopy(adapter.downA(), arena), nativeCopy(adapter.downB(), arena));
+            }
+            loaded[slot] = true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void unloadAdapter(int slot) {
+        lock.lock();
+        try {
+            ensureOpen("unloadAdapter");
+            LoraArgs.checkSlot(CpuMoeProvider.ID, spec, slot);
+            nat.lora().unload(layer, slot);
+            loaded[slot] = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void forward(Tensor hidden, Routing routing, Tensor adapterIds, Tensor out) {
+        run(hidden, routing, java.util.Objects.requireNonNull(adapterIds, "adapterIds"), out);
+    }
+
+    @Override
     public void forward(Tensor hidden, Routing routing, Tensor out) {
+        run(hidden, routing, null, out);
+    }
+
+    /** One forward; {@code adapterIds} null: no LoRA. */
+    private void run(Tensor hidden, Routing routing, Tensor adapterIds, Tensor out) {
         lock.lock();
         try {
             ensureOpen("forward");
@@ -174,10 +229,15 @@ public final class CpuMoeKernel implements MoeKernel {
             }
             int tokens = ForwardArgs.check(spec, hidden, routing, out);
             ForwardArgs.checkIds(spec, routing);
+            if (adapterIds != null) {
+                host("adapter ids", adapterIds);
+                LoraArgs.checkIds(CpuMoeProvider.ID, spec, adapterIds, tokens, s -> loaded[s]);
+            }
             if (tokens == 0) {
                 return;
             }
             try (Arena arena = Arena.ofConfined()) {
+                MemorySegment ids = adapterIds == null ? MemorySegment.NULL : nativeCopy((HostTensor) adapterIds, arena);
                 MemorySegment hs = nativeCopy(h, arena);
                 boolean outHeap = !o.data().isNative();
                 MemorySegment os = outHeap ? arena.allocate(o.byteSize(), 64) : o.data();
@@ -185,11 +245,11 @@ public final class CpuMoeKernel implements MoeKernel {
                     case Routing.Logits l -> {
                         HostTensor lt = (HostTensor) l.logits();
                         nat.layerForward(layer, tokens, hs, code(h.dtype()), 0, nativeCopy(lt, arena), code(lt.dtype()),
-                                MemorySegment.NULL, MemorySegment.NULL, os, code(o.dtype()));
+                                MemorySegment.NULL, MemorySegment.NULL, os, code(o.dtype()), ids);
                     }
                     case Routing.TopK k -> nat.layerForward(layer, tokens, hs, code(h.dtype()), 1, MemorySegment.NULL,
                             MoeCpuNative.DT_F32, nativeCopy((HostTensor) k.ids(), arena),
-                            nativeCopy((HostTensor) k.weights(), arena), os, code(o.dtype()));
+                            nativeCopy((HostTensor) k.weights(), arena), os, code(o.dtype()), ids);
                 }
                 if (outHeap) {
                     MemorySegment.copy(os, 0, o.data(), 0, o.byteSize());

@@ -91,9 +91,10 @@ public final class CpuMoeProvider implements MoeKernelProvider, RooflineProbe {
             return SupportVerdict.unsupported("the batched (expert-parallel) activation format is not implemented by cpu",
                     "use the standard activation format");
         }
-        if (spec.lora()) {
-            return SupportVerdict.unsupported("LoRA adapters are not supported by cpu",
-                    "merge the adapters into the expert weights, or use the emulation backend");
+        if (spec.lora() && device.memoryBytes() > 0 && loraBytes(spec) > device.memoryBytes() / 2) {
+            return SupportVerdict.unsupported("cpu keeps LoRA factors in fp32: " + spec.adapterSlots() + " slots of rank "
+                    + spec.maxLoraRank() + " need up to " + (loraBytes(spec) >> 20) + " MiB, more than half of "
+                    + device.describe() + "'s memory", "use fewer adapter slots or a lower maxLoraRank");
         }
         if (spec.expertParallelSize() != 1) {
             return SupportVerdict.unsupported("expert parallelism (size " + spec.expertParallelSize()
@@ -120,7 +121,14 @@ public final class CpuMoeProvider implements MoeKernelProvider, RooflineProbe {
             }
         }
         return SupportVerdict.supported((w.kind() == WeightFormat.Kind.MXFP4 ? "MXFP4 decoded in registers" : "BF16 weights")
-                + ", BF16 activations, " + isaPhrase(isa, device) + (device.simulated() ? "" : ", " + threads() + " threads"));
+                + ", BF16 activations, " + isaPhrase(isa, device) + (device.simulated() ? "" : ", " + threads() + " threads")
+                + (spec.lora() ? ", LoRA up to rank " + spec.maxLoraRank() + " in " + spec.adapterSlots() + " slots" : ""));
+    }
+
+    /** @return the most bytes the resident LoRA factors take (fp32, every slot at the largest rank) */
+    static long loraBytes(MoeLayerSpec spec) {
+        long perExpert = (long) spec.maxLoraRank() * 3 * ((long) spec.hiddenSize() + spec.intermediateSize()) * 4;
+        return perExpert * spec.localExperts() * spec.adapterSlots();
     }
 
     /** Names the kernel set that runs, and why it is not the AVX-512 one on an AVX-512 CPU without BF16. */

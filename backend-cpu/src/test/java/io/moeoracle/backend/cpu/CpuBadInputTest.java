@@ -162,7 +162,7 @@ class CpuBadInputTest {
         try {
             var seg = arena.allocate(64 * 4);
             assertThatThrownBy(() -> n.layerForward(layer, 1, seg, 0, 0, seg, 0, java.lang.foreign.MemorySegment.NULL,
-                    java.lang.foreign.MemorySegment.NULL, seg, 0))
+                    java.lang.foreign.MemorySegment.NULL, seg, 0, java.lang.foreign.MemorySegment.NULL))
                     .isInstanceOf(CpuNativeException.class).hasMessageContaining("moe_cpu_layer_forward")
                     .hasMessageContaining("not prepared");
         } finally {

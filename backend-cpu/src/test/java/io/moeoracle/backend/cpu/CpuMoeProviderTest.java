@@ -69,7 +69,10 @@ class CpuMoeProviderTest {
         assertThat(reason(gptOss.toBuilder().quant(new QuantScheme(WeightFormat.NVFP4, ActivationType.BF16)).build()))
                 .contains("nvfp4");
         assertThat(reason(gptOss.toBuilder().activationFormat(ActivationFormat.BATCHED).build())).contains("batched");
-        assertThat(reason(gptOss.toBuilder().lora(true).build())).contains("LoRA");
+        assertThat(reason(gptOss.toBuilder().lora(512, 1024).build())).contains("LoRA factors in fp32");
+        assertThat(provider.isSupported(gptOss.toBuilder().lora(16, 4).build(), HOST))
+                .isInstanceOfSatisfying(SupportVerdict.Supported.class,
+                        v -> assertThat(v.note()).contains("LoRA up to rank 16 in 4 slots"));
         assertThat(reason(gptOss.toBuilder().expertParallel(2, 0).build())).contains("expert parallelism");
         assertThat(reason(gptOss.toBuilder().quant(QuantScheme.BF16).hiddenSize(100).build())).contains("multiples of 32");
     }

@@ -10,6 +10,8 @@ import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.DeviceTensor;
+import io.moeoracle.api.tensor.LoraAdapter;
+import io.moeoracle.api.tensor.LoraArgs;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaDevice;
@@ -45,6 +47,8 @@ public abstract sealed class MarlinKernel implements MoeKernel permits StandardM
     final MarlinWeights weights;
     final MarlinLaunches launches;
     final MarlinStaging staging;
+    /** The adapters and their launches; null when the spec has no LoRA. */
+    final MarlinLora lora;
     final int el;
     volatile boolean prepared;
     volatile boolean closed;
@@ -62,6 +66,7 @@ public abstract sealed class MarlinKernel implements MoeKernel permits StandardM
         this.weights = new MarlinWeights(context, stream, spec);
         this.launches = new MarlinLaunches(spec, device, context, stream, module, sms, scratch, weights);
         this.staging = new MarlinStaging(device, scratch, launches);
+        this.lora = spec.lora() ? new MarlinLora(context, stream, spec) : null;
     }
 
     /**
@@ -159,6 +164,23 @@ public abstract sealed class MarlinKernel implements MoeKernel permits StandardM
     }
 
     @Override
+    public synchronized void loadAdapter(int slot, LoraAdapter adapter) {
+        checkOpen();
+        LoraArgs.checkSlot(providerId, spec, slot);
+        adapter.validate(spec);
+        context.ensureCurrent();
+        lora.load(slot, adapter);
+    }
+
+    @Override
+    public synchronized void unloadAdapter(int slot) {
+        checkOpen();
+        LoraArgs.checkSlot(providerId, spec, slot);
+        context.ensureCurrent();
+        lora.unload(slot);
+    }
+
+    @Override
     public boolean isPrepared() {
         return prepared;
     }
@@ -198,6 +220,9 @@ public abstract sealed class MarlinKernel implements MoeKernel permits StandardM
             stream.synchronize();
             weights.free();
             scratch.free();
+            if (lora != null) {
+                lora.free(true);
+            }
             stream.close();
             launches.close();
         } finally {

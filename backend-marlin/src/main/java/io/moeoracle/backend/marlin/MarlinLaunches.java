@@ -87,7 +87,7 @@ final class MarlinLaunches implements AutoCloseable {
     /** Looks up every function and reads the tile configurations the image was built with. */
     void loadFunctions(int smemOptin) {
         for (String name : new String[] {"moe_route", "moe_align", "moe_route_align", "moe_finalize", "moe_zero",
-                "moe_f32_to_bf16", "moe_repack_mxfp4"}) {
+                "moe_f32_to_bf16", "moe_repack_mxfp4", "moe_lora_shrink", "moe_lora_expand"}) {
             functions.put(name, module.function(name));
         }
         try (DeviceBuffer cfg = context.allocate(3 * 4); Arena arena = Arena.ofConfined()) {
@@ -163,23 +163,35 @@ final class MarlinLaunches implements AutoCloseable {
     }
 
     void launchGemms(Arena arena, MarlinPlan plan, long hidden, int aDiv, long topkW) {
+        launchGemm1(arena, plan, hidden, aDiv, 0L);
+        launchGemm2(arena, plan, aDiv, topkW, 0L);
+    }
+
+    /** GEMM1 (+ bias, + the LoRA gate/up terms at {@code loraAdd} when not 0, + activation) into the intermediate. */
+    void launchGemm1(Arena arena, MarlinPlan plan, long hidden, int aDiv, long loraAdd) {
         int mi = mIndex(plan.m());
-        int smem = gemmSmem[mi];
-        int threads = gemmThreads[mi];
         long b13p = weights.b13 == null ? 0 : weights.b13.address();
-        long b2p = weights.b2 == null ? 0 : weights.b2.address();
         int h = spec.hiddenSize();
         int i = spec.intermediateSize();
-        launch("moe_gemm1_m" + plan.m(), new LaunchConfig(2 * ip / MarlinLayout.TILE, plan.tilesMax(), 1, threads, 1, 1,
-                smem), KernelArgs.builder().pointer(hidden).i32(h).i32(aDiv).i32(0).i32(h).pointer(scratch.sorted)
-                .pointer(scratch.tileExpert).pointer(scratch.numTiles).pointer(weights.q13).pointer(weights.sc13)
-                .pointer(b13p).i32(2 * i).i32(2 * ip).i32(hp).i32(1).pointer(scratch.inter).i32(ip).pointer(0L)
-                .i32(act).f32(alpha).f32(limit).f32(Math.scalb(1f, weights.x13)).build(arena));
+        launch("moe_gemm1_m" + plan.m(), new LaunchConfig(2 * ip / MarlinLayout.TILE, plan.tilesMax(), 1,
+                gemmThreads[mi], 1, 1, gemmSmem[mi]), KernelArgs.builder().pointer(hidden).i32(h).i32(aDiv).i32(0)
+                .i32(h).pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles)
+                .pointer(weights.q13).pointer(weights.sc13).pointer(b13p).i32(2 * i).i32(2 * ip).i32(hp).i32(1)
+                .pointer(scratch.inter).i32(ip).pointer(0L).i32(act).f32(alpha).f32(limit)
+                .f32(Math.scalb(1f, weights.x13)).pointer(loraAdd).build(arena));
+    }
+
+    /** GEMM2 (+ bias, + the LoRA down terms at {@code loraAdd} when not 0, times the routing weight) into acc. */
+    void launchGemm2(Arena arena, MarlinPlan plan, int aDiv, long topkW, long loraAdd) {
+        int mi = mIndex(plan.m());
+        long b2p = weights.b2 == null ? 0 : weights.b2.address();
+        int h = spec.hiddenSize();
         launch("moe_gemm2_m" + plan.m(), new LaunchConfig(hp / MarlinLayout.TILE, plan.tilesMax(), plan.splits(),
-                threads, 1, 1, smem), KernelArgs.builder().pointer(scratch.inter).i32(ip).i32(aDiv).i32(1).i32(ip)
-                .pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles).pointer(weights.q2)
-                .pointer(weights.sc2).pointer(b2p).i32(h).i32(hp).i32(ip).i32(plan.splits()).pointer(scratch.acc)
-                .i32(h).pointer(topkW).i32(act).f32(alpha).f32(limit).f32(Math.scalb(1f, weights.x2)).build(arena));
+                gemmThreads[mi], 1, 1, gemmSmem[mi]), KernelArgs.builder().pointer(scratch.inter).i32(ip).i32(aDiv)
+                .i32(1).i32(ip).pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles)
+                .pointer(weights.q2).pointer(weights.sc2).pointer(b2p).i32(h).i32(hp).i32(ip).i32(plan.splits())
+                .pointer(scratch.acc).i32(h).pointer(topkW).i32(act).f32(alpha).f32(limit)
+                .f32(Math.scalb(1f, weights.x2)).pointer(loraAdd).build(arena));
     }
 
     void launchFinalize(Arena arena, long n, long out, boolean outBf16) {

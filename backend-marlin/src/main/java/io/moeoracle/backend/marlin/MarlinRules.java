@@ -18,6 +18,8 @@ final class MarlinRules {
     static final int PRIORITY = Priority.VENDOR_TUNED;
     /** The alignment kernel keeps one counter per local expert in shared memory. */
     static final int MAX_LOCAL_EXPERTS = 1024;
+    /** The largest LoRA rank the shrink/expand kernels take (the expand loops over the rank per thread). */
+    static final int MAX_LORA_RANK = 256;
 
     private MarlinRules() {
     }
@@ -48,10 +50,6 @@ final class MarlinRules {
             return SupportVerdict.unsupported(id + " keeps activations in BF16 (W4A16); " + act
                     + " activations need FP8 tensor cores", "use flashinfer or --activation bf16");
         }
-        if (spec.lora()) {
-            return SupportVerdict.unsupported(id + " does not implement LoRA adapters on the expert GEMMs",
-                    "turn LoRA off or use a backend that declares LoRA support");
-        }
         if (spec.activationFormat() != format) {
             return format == ActivationFormat.STANDARD
                     ? SupportVerdict.unsupported("marlin takes the standard token layout [T, H]; the spec asks for "
@@ -69,6 +67,22 @@ final class MarlinRules {
                 || rows * (long) MarlinLayout.pad(Math.max(spec.hiddenSize(), spec.intermediateSize())) >= (1L << 32)) {
             return SupportVerdict.unsupported(id + " indexes rows with 32-bit offsets; maxTokensPerCall "
                     + spec.maxTokensPerCall() + " is too large for this layer", "lower maxTokensPerCall");
+        }
+        if (spec.lora()) {
+            if (format == ActivationFormat.BATCHED) {
+                return SupportVerdict.unsupported(id + " does not implement LoRA adapters (the batched format has no"
+                        + " per-token adapter index)", "use marlin with the standard format for LoRA");
+            }
+            if (spec.maxLoraRank() > MAX_LORA_RANK) {
+                return SupportVerdict.unsupported(id + " runs LoRA ranks up to " + MAX_LORA_RANK + "; the spec asks for "
+                        + spec.maxLoraRank(), "use a lower maxLoraRank, or the cpu or emulation backend");
+            }
+            long need = MarlinLora.adapterBytes(spec) * spec.adapterSlots() + MarlinLora.scratchBytes(spec, rows);
+            if (device.memoryBytes() > 0 && need > device.memoryBytes() / 4) {
+                return SupportVerdict.unsupported(id + " would hold " + (need >> 20) + " MiB of LoRA factors and"
+                        + " scratch, more than a quarter of " + device.describe() + "'s memory",
+                        "use fewer adapter slots, a lower maxLoraRank or a smaller maxTokensPerCall");
+            }
         }
         StringBuilder note = new StringBuilder("MXFP4 decoded to BF16 in registers, BF16 mma.sync tensor cores "
                 + "(FP32 accumulate), routing and alignment on the GPU, CUDA graph capture");
@@ -88,6 +102,10 @@ final class MarlinRules {
             return SupportVerdict.unsupported("kernel image not built: " + MarlinImage.RESOURCE
                     + " is missing from the jar (nvcc was not found when backend-marlin was built)",
                     "rebuild backend-marlin where nvcc (CUDA 12.8+) is installed, or use another backend");
+        }
+        if (spec.lora()) {
+            note.append("; LoRA up to rank ").append(spec.maxLoraRank()).append(" in ").append(spec.adapterSlots())
+                    .append(" slots (shrink/expand kernels, terms added in the GEMM epilogues)");
         }
         device.address(DeviceAddress.Cuda.class).filter(a -> !device.simulated() && !a.id().equals(device.id()))
                 .ifPresent(a -> note.append("; launched through ").append(a.id()).append(" (the same GPU)"));

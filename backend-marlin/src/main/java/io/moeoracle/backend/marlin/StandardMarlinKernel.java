@@ -7,6 +7,7 @@ import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.ForwardArgs;
 import io.moeoracle.api.tensor.HostTensor;
+import io.moeoracle.api.tensor.LoraArgs;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
 import io.moeoracle.driver.cuda.CudaContext;
@@ -21,7 +22,10 @@ import java.util.Optional;
  * routing (top-k + softmax, or given top-k), alignment (rows sorted by expert, padded to the M
  * tile), GEMM1 (+ bias + activation), GEMM2 (+ bias, times the routing weight, summed over the
  * top-k by FP32 atomics) and the conversion to the output type. Decode-sized calls fuse routing
- * and alignment into one launch.
+ * and alignment into one launch. With LoRA ({@link #forward(Tensor, Routing, Tensor, Tensor)}), four
+ * launches more ({@link MarlinLora}): shrink and expand of the gate/up terms before GEMM1, whose
+ * epilogue adds them before the activation, and of the down terms before GEMM2, whose epilogue adds
+ * them before the routing weight.
  */
 public final class StandardMarlinKernel extends MarlinKernel {
 
@@ -33,14 +37,33 @@ public final class StandardMarlinKernel extends MarlinKernel {
     @Override
     void reserveScratch() {
         scratch.ensure(spec.maxTokensPerCall(), (long) spec.maxTokensPerCall() * spec.topK(), spec.maxTokensPerCall());
+        if (lora != null) {
+            lora.reserve((long) spec.maxTokensPerCall() * spec.topK(), spec.maxTokensPerCall());
+        }
     }
 
     @Override
     public void forward(Tensor hidden, Routing routing, Tensor out) {
+        run(hidden, routing, null, out);
+    }
+
+    @Override
+    public void forward(Tensor hidden, Routing routing, Tensor adapterIds, Tensor out) {
+        if (lora == null) {
+            throw LoraArgs.noLora(providerId, spec, "forward with adapter ids");
+        }
+        run(hidden, routing, java.util.Objects.requireNonNull(adapterIds, "adapterIds"), out);
+    }
+
+    /** One forward; {@code adapterIds} null: without LoRA. */
+    private void run(Tensor hidden, Routing routing, Tensor adapterIds, Tensor out) {
         checkOpen();
         requirePrepared();
         int t = ForwardArgs.check(spec, hidden, routing, out);
         ForwardArgs.checkIds(spec, routing);
+        if (adapterIds != null) {
+            staging.checkResidence("adapter ids", adapterIds);
+        }
         staging.checkResidence("hidden", hidden);
         staging.checkResidence("out", out);
         switch (routing) {
@@ -53,13 +76,19 @@ public final class StandardMarlinKernel extends MarlinKernel {
         synchronized (this) {
             checkOpen();
             context.ensureCurrent();
+            if (adapterIds != null) {
+                LoraArgs.checkIds(providerId, spec, adapterIds, t, lora::isLoaded); // under the lock: slots stay put
+            }
             if (t == 0) {
                 return;
             }
-            if (MarlinStaging.usesStaging(hidden, out, routing instanceof Routing.Logits l ? new Tensor[] {l.logits()}
-                    : new Tensor[] {((Routing.TopK) routing).ids(), ((Routing.TopK) routing).weights()})) {
+            Tensor ad = adapterIds == null ? hidden : adapterIds;
+            if (MarlinStaging.usesStaging(hidden, out, routing instanceof Routing.Logits l
+                    ? new Tensor[] {l.logits(), ad} : new Tensor[] {((Routing.TopK) routing).ids(),
+                        ((Routing.TopK) routing).weights(), ad})) {
                 stream.synchronize(); // staging buffers may still feed the previous call
             }
+            long adapterPtr = adapterIds == null ? 0 : MarlinStaging.in(adapterIds, lora.stageIds);
             long hiddenPtr = staging.hidden(hidden, t * (long) spec.hiddenSize(), true);
             long logits = 0;
             int logitsBf16 = 0;
@@ -76,7 +105,7 @@ public final class StandardMarlinKernel extends MarlinKernel {
                 }
             }
             long outPtr = staging.out(out);
-            enqueue(t, hiddenPtr, logits, logitsBf16, ids, weightsPtr, outPtr, out.dtype() == DType.BF16);
+            enqueue(t, hiddenPtr, logits, logitsBf16, ids, weightsPtr, outPtr, out.dtype() == DType.BF16, adapterPtr);
             if (out instanceof HostTensor h) {
                 stream.synchronize();
                 scratch.stageOut.copyToHost(h.data());
@@ -86,9 +115,28 @@ public final class StandardMarlinKernel extends MarlinKernel {
 
     @Override
     public Optional<CapturedForward> capture(Tensor hidden, Routing routing, Tensor out) {
+        return record(hidden, routing, null, out);
+    }
+
+    @Override
+    public Optional<CapturedForward> capture(Tensor hidden, Routing routing, Tensor adapterIds, Tensor out) {
+        if (lora == null) {
+            throw LoraArgs.noLora(providerId, spec, "capture with adapter ids");
+        }
+        return record(hidden, routing, java.util.Objects.requireNonNull(adapterIds, "adapterIds"), out);
+    }
+
+    private Optional<CapturedForward> record(Tensor hidden, Routing routing, Tensor adapterIds, Tensor out) {
         checkOpen();
         requirePrepared();
         int t = ForwardArgs.check(spec, hidden, routing, out);
+        final long a0;
+        if (adapterIds != null) {
+            LoraArgs.checkIds(providerId, spec, adapterIds, t, s -> true);
+            a0 = staging.requireDevice("adapter ids", adapterIds).address();
+        } else {
+            a0 = 0;
+        }
         staging.requireDevice("hidden", hidden);
         staging.requireDevice("out", out);
         long logits = 0;
@@ -123,7 +171,7 @@ public final class StandardMarlinKernel extends MarlinKernel {
                 if (f32) {
                     launches.convertHidden(hid.address(), t * (long) spec.hiddenSize());
                 }
-                enqueue(t, hiddenPtr, l0, lb, i0, w0, outPtr, out.dtype() == DType.BF16);
+                enqueue(t, hiddenPtr, l0, lb, i0, w0, outPtr, out.dtype() == DType.BF16, a0);
             });
             return Optional.of(replay(graph));
         }
@@ -131,7 +179,7 @@ public final class StandardMarlinKernel extends MarlinKernel {
 
     /** Queues the standard forward on the kernel's stream; every pointer is a device address. */
     private void enqueue(int t, long hidden, long logits, int logitsBf16, long ids, long weightsPtr, long out,
-                         boolean outBf16) {
+                         boolean outBf16, long adapterIds) {
         long rows = (long) t * spec.topK();
         MarlinPlan plan = launches.plan(rows, t);
         int h = spec.hiddenSize();
@@ -142,7 +190,14 @@ public final class StandardMarlinKernel extends MarlinKernel {
                 launches.launchRoute(arena, logits, logitsBf16, ids, weightsPtr, t);
                 launches.launchAlign(arena, scratch.topkIds.address(), (int) rows, 0, 0, plan.m());
             }
-            launches.launchGemms(arena, plan, hidden, spec.topK(), scratch.topkW.address());
+            if (adapterIds == 0) {
+                launches.launchGemms(arena, plan, hidden, spec.topK(), scratch.topkW.address());
+            } else {
+                long d13 = lora.enqueueW13(arena, launches, plan, scratch, hidden, adapterIds);
+                launches.launchGemm1(arena, plan, hidden, spec.topK(), d13);
+                long d2 = lora.enqueueW2(arena, launches, plan, scratch, adapterIds);
+                launches.launchGemm2(arena, plan, spec.topK(), scratch.topkW.address(), d2);
+            }
             launches.launchFinalize(arena, (long) t * h, out, outBf16);
         }
     }

@@ -77,11 +77,18 @@ class MarlinProviderTest {
     }
 
     @Test
-    void rejectsBf16WeightsAndLora() {
+    void rejectsBf16WeightsAndJudgesLoraRankSlotsAndFormat() {
         SupportVerdict bf16 = marlin.isSupported(gptOss120b().quant(QuantScheme.BF16).build(), SM90);
         assertThat(((SupportVerdict.Unsupported) bf16).reason()).contains("MXFP4 weights only");
-        SupportVerdict lora = marlin.isSupported(gptOss120b().lora(true).build(), SM90);
-        assertThat(((SupportVerdict.Unsupported) lora).reason()).contains("LoRA");
+        SupportVerdict lora = marlin.isSupported(gptOss120b().lora(16, 4).build(), SM90);
+        assertThat(((SupportVerdict.Supported) lora).note()).contains("LoRA up to rank 16 in 4 slots");
+        SupportVerdict big = marlin.isSupported(gptOss120b().lora(512, 4).build(), SM90);
+        assertThat(((SupportVerdict.Unsupported) big).reason()).contains("LoRA ranks up to 256");
+        SupportVerdict many = marlin.isSupported(gptOss120b().lora(256, 1024).build(), SM90);
+        assertThat(((SupportVerdict.Unsupported) many).reason()).contains("MiB of LoRA factors");
+        SupportVerdict batchedLora = batched.isSupported(gptOss120b().activationFormat(ActivationFormat.BATCHED)
+                .expertParallel(4, 1).maxTokensPerCall(1024).lora(16, 4).build(), SM90);
+        assertThat(((SupportVerdict.Unsupported) batchedLora).reason()).contains("LoRA");
     }
 
     @Test
@@ -145,7 +152,7 @@ class MarlinProviderTest {
 
     @Test
     void createRefusesUnsupportedSpecsBeforeTouchingTheDriver() {
-        assertThatThrownBy(() -> marlin.create(gptOss120b().lora(true).build(), SM90))
+        assertThatThrownBy(() -> marlin.create(gptOss120b().lora(512, 1).build(), SM90))
                 .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("LoRA");
     }
 

@@ -214,6 +214,8 @@ public record Explanation(MoeLayerSpec spec, DeviceInfo device, Optional<Request
         s.put("hasBias", spec.hasBias());
         s.put("activationFormat", spec.activationFormat().name().toLowerCase(Locale.ROOT));
         s.put("lora", spec.lora());
+        s.put("maxLoraRank", spec.maxLoraRank());
+        s.put("adapterSlots", spec.adapterSlots());
         s.put("expertParallelSize", spec.expertParallelSize());
         s.put("expertParallelRank", spec.expertParallelRank());
         s.put("maxTokensPerCall", spec.maxTokensPerCall());

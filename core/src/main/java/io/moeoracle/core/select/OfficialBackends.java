@@ -43,7 +43,8 @@ final class OfficialBackends {
      * @param archs the device architectures: {@code sm_NN+}, a list, a prefix ending in {@code *}, or {@code *}
      * @param weights the weight formats it reads (lower-case kind names)
      * @param activations the activation types it runs
-     * @param formats the activation formats ({@code standard}, {@code batched})
+     * @param formats the activation formats ({@code standard}, {@code batched}), plus {@code lora} when it
+     *     runs LoRA adapters
      * @param priority the priority it declares for such a device
      * @param wouldRun what it would run, for the explanation
      */
@@ -72,7 +73,7 @@ final class OfficialBackends {
                 return false;
             }
             String format = spec.activationFormat() == ActivationFormat.BATCHED ? "batched" : "standard";
-            return formats.contains(format) && !spec.lora();
+            return formats.contains(format) && (!spec.lora() || formats.contains("lora"));
         }
 
         /** @return the activation type it would run the spec with */

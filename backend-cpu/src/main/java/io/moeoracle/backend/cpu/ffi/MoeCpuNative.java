@@ -13,6 +13,7 @@ import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+// a little over 400 lines: one handle per C function in one place; the LoRA calls live in CpuLoraNative
 /**
  * The downcalls into {@code libmoeoracle_cpu}: one {@link MethodHandle} per C function, each
  * return code checked and turned into a {@link CpuNativeException} naming the call, its arguments
@@ -22,7 +23,7 @@ import org.slf4j.LoggerFactory;
 @SuppressWarnings("restricted")
 public final class MoeCpuNative {
     /** The ABI version this Java code was written against; the library reports its own. */
-    public static final int ABI_VERSION = 4;
+    public static final int ABI_VERSION = 5;
 
     /** Weight format code: MXFP4. */
     public static final int WFMT_MXFP4 = 0;
@@ -61,6 +62,7 @@ public final class MoeCpuNative {
     private final MethodHandle layerForward;
     private final MethodHandle probeReadBandwidth;
     private final MethodHandle probeDotPeak;
+    private final CpuLoraNative lora;
 
     private MoeCpuNative(NativeLibraryLoader.Loaded lib) {
         SymbolLookup l = lib.lookup();
@@ -76,7 +78,8 @@ public final class MoeCpuNative {
         layerThreads = handle(l, "moe_cpu_layer_threads", FunctionDescriptor.of(I, A));
         sharedPools = handle(l, "moe_cpu_shared_pools", FunctionDescriptor.of(I));
         layerPrepare = handle(l, "moe_cpu_layer_prepare", FunctionDescriptor.of(I, A, A, A, A, I, A, A, A, I));
-        layerForward = handle(l, "moe_cpu_layer_forward", FunctionDescriptor.of(I, A, I, A, I, I, A, I, A, A, A, I));
+        layerForward = handle(l, "moe_cpu_layer_forward", FunctionDescriptor.of(I, A, I, A, I, I, A, I, A, A, A, I, A));
+        lora = new CpuLoraNative(l, this::layerError);
         probeReadBandwidth = handle(l, "moe_cpu_probe_read_bandwidth", FunctionDescriptor.of(D, I, I, J, I));
         probeDotPeak = handle(l, "moe_cpu_probe_dot_peak", FunctionDescriptor.of(D, I, I, J, I));
     }
@@ -324,14 +327,15 @@ public final class MoeCpuNative {
      * @param weights [T, k] F32 or NULL
      * @param out [T, H]
      * @param outDtype dtype code
+     * @param adapterIds [T] I32 adapter per token, or NULL without LoRA
      */
     public void layerForward(MemorySegment layer, int tokens, MemorySegment hidden, int hiddenDtype, int routingKind,
                              MemorySegment logits, int logitsDtype, MemorySegment ids, MemorySegment weights,
-                             MemorySegment out, int outDtype) {
+                             MemorySegment out, int outDtype, MemorySegment adapterIds) {
         int rc;
         try {
             rc = (int) layerForward.invokeExact(layer, tokens, hidden, hiddenDtype, routingKind, logits, logitsDtype,
-                    ids, weights, out, outDtype);
+                    ids, weights, out, outDtype, adapterIds);
         } catch (Throwable t) {
             throw rethrow("moe_cpu_layer_forward", t);
         }
@@ -384,7 +388,12 @@ public final class MoeCpuNative {
         return r;
     }
 
-    private static RuntimeException rethrow(String call, Throwable t) {
+    /** @return the LoRA downcalls */
+    public CpuLoraNative lora() {
+        return lora;
+    }
+
+    static RuntimeException rethrow(String call, Throwable t) {
         if (t instanceof RuntimeException re) {
             return re;
         }
