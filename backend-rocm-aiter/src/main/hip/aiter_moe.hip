@@ -89,7 +89,8 @@ extern "C" __global__ void moe_align(const int* ids, int slots, int first, int E
 }
 
 // One block of 256 threads per row: E4M3 codes with one FP32 scale amax/FP8_MAX per row (a zero or
-// NaN row keeps scale 1). in: [rows, L] F32 (in_f32 != 0) or BF16. When num_blocks is not null only
+// NaN row keeps scale 1); each code is that of the exact quotient v/scale (moe_div_to_e4m3), as the
+// float64 reference rounds it. in: [rows, L] F32 (in_f32 != 0) or BF16. When num_blocks is not null only
 // rows below *num_blocks * MOE_BM are done (the padded intermediate).
 extern "C" __global__ void moe_quant_rows(const void* in, int in_f32, int L, const int* num_blocks,
                                           u8* out, float* scales) {
@@ -119,7 +120,7 @@ extern "C" __global__ void moe_quant_rows(const void* in, int in_f32, int L, con
   if (tid == 0) scales[row] = scale;
   for (int c = tid; c < L; c += 256) {
     float v = in_f32 ? ((const float*)in)[base + c] : moe_bf16_to_f(((const u16*)in)[base + c]);
-    out[base + c] = moe_f_to_e4m3(v / scale);
+    out[base + c] = moe_div_to_e4m3(v, scale);  // the exact quotient's code, as the reference
   }
 }
 

@@ -32,6 +32,7 @@ typedef unsigned char u8;
 #define MOE_ATOMIC_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 #define MOE_EXPF(x) expf(x)
 #define MOE_RINTF(x) rintf(x)
+#define MOE_FMAF(x, y, z) fmaf((x), (y), (z))
 #if defined(MOE_EMU_WAVE64)
 // the HIP code path (wave64, the MFMA tile multiplies) with MFMA emulated from its documented layout
 #define MOE_WAVE 64
@@ -57,6 +58,7 @@ typedef unsigned char u8;
 #define MOE_ATOMIC_ADD(p, v) atomicAdd((p), (v))
 #define MOE_EXPF(x) __expf(x)
 #define MOE_RINTF(x) rintf(x)
+#define MOE_FMAF(x, y, z) __fmaf_rn((x), (y), (z))
 // mma.sync m16n8k16 fragments: two 16-row halves x four 8-column groups, 4 floats each
 #define MOE_ACC_ROW(j, lane) (((j) / 16) * 16 + ((lane) >> 2) + 8 * (((j) % 4) / 2))
 #define MOE_ACC_COL(j, lane) ((((j) / 4) % 4) * 8 + 2 * ((lane) & 3) + ((j) % 2))
@@ -79,6 +81,7 @@ typedef unsigned char u8;
 #define MOE_ATOMIC_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 #define MOE_EXPF(x) __builtin_expf(x)
 #define MOE_RINTF(x) __builtin_rintf(x)
+#define MOE_FMAF(x, y, z) __builtin_fmaf((x), (y), (z))
 // v_mfma_f32_32x32x8 / 32x32x16 output: lane l owns column l%32, rows 8*(j/4) + 4*(l/32) + j%4
 #define MOE_ACC_ROW(j, lane) (8 * ((j) / 4) + 4 * ((lane) / 32) + ((j) % 4))
 #define MOE_ACC_COL(j, lane) ((lane) % 32)
@@ -136,8 +139,18 @@ static __device__ inline u8 moe_e2m1_to_e4m3(unsigned c) {
   return (u8)(mag[c & 7u] | ((c & 8u) ? 0x80 : 0));
 #endif
 }
-/** float to E4M3, round to nearest even, saturating at the format's maximum (as api's Mxfp8.encodeElement) */
-static __device__ inline u8 moe_f_to_e4m3(float v) {
+/** round y >= 0 (< 2^23) to an integer, nearest; an exact half goes up for dir > 0, down for dir < 0,
+ *  to even for dir == 0 */
+static __device__ inline int moe_round_half(float y, int dir) {
+  int f = (int)y;                        // floor, y >= 0
+  if (dir != 0 && y - (float)f == 0.5f)  // exact
+    return dir > 0 ? f + 1 : f;
+  return (int)MOE_RINTF(y);
+}
+/** float to E4M3, round to nearest, saturating at the format's maximum (as api's Mxfp8.encodeElement).
+ *  A value exactly halfway between two codes goes to the larger magnitude for dir > 0, the smaller
+ *  for dir < 0, the even code for dir == 0 (ties to even). */
+static __device__ inline u8 moe_f_to_e4m3_dir(float v, int dir) {
   if (moe_isnan(v)) return (u8)MOE_FP8_NAN;
   unsigned sign = (moe_f2u(v) >> 24) & 0x80u;
   float x = moe_u2f(moe_f2u(v) & 0x7FFFFFFFu);
@@ -147,9 +160,9 @@ static __device__ inline u8 moe_f_to_e4m3(float v) {
   int e = (int)((moe_f2u(x) >> 23) & 0xFF) - 127;
   if (e < minNormalExp) {
     // subnormal steps of 2^(minNormalExp - 3)
-    code = (int)MOE_RINTF(x * moe_u2f((unsigned)(127 + 3 - minNormalExp) << 23));
+    code = moe_round_half(x * moe_u2f((unsigned)(127 + 3 - minNormalExp) << 23), dir);
   } else {
-    int r = (int)MOE_RINTF(x * moe_u2f((unsigned)(127 + 3 - e) << 23));  // 8..16
+    int r = moe_round_half(x * moe_u2f((unsigned)(127 + 3 - e) << 23), dir);  // 8..16
     code = ((e + MOE_FP8_BIAS) << 3) + (r - 8);
   }
   if (code > MOE_FP8_MAXCODE) code = MOE_FP8_MAXCODE;
@@ -157,6 +170,23 @@ static __device__ inline u8 moe_f_to_e4m3(float v) {
   if (code == 0) sign = 0;
 #endif
   return (u8)(sign | (unsigned)code);
+}
+/** float to E4M3, round to nearest even, saturating at the format's maximum (as api's Mxfp8.encodeElement) */
+static __device__ inline u8 moe_f_to_e4m3(float v) { return moe_f_to_e4m3_dir(v, 0); }
+/**
+ * E4M3 code of the exact quotient v / scale (scale > 0, finite), rounded once, as the reference does
+ * in float64. The FP32 quotient q alone is not enough: it is rounded already, and it often lands
+ * exactly on a midpoint between two E4M3 codes when the exact quotient does not — for v a BF16 value
+ * and scale = amax/448 rounded to FP32, 448 v / amax is a short fraction (e.g. 84 = 448 * 3/16, the
+ * midpoint of 80 and 88), so ties-to-even on q picks a code one step from the exact quotient's in
+ * about one element of a thousand. The FMA remainder v - q*scale (exact sign) says on which side of
+ * q the exact quotient lies, and that side decides such a tie.
+ */
+static __device__ inline u8 moe_div_to_e4m3(float v, float scale) {
+  float q = v / scale;
+  float r = MOE_FMAF(-q, scale, v);
+  int dir = (r == 0.0f || q == 0.0f) ? 0 : (((r > 0.0f) == (q > 0.0f)) ? 1 : -1);
+  return moe_f_to_e4m3_dir(q, dir);
 }
 /** E4M3 code to float (used by the CUDA build's FP8 tile multiply, which widens to BF16) */
 static __device__ inline float moe_e4m3_to_f(u8 b) {

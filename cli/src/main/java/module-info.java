@@ -6,6 +6,9 @@ module io.moeoracle.cli {
     requires io.moeoracle.measure;
     requires info.picocli;
     requires org.slf4j;
+    requires java.desktop;
+    requires org.jfree.jfreechart;
+    requires org.jfree.svg;
 
     opens io.moeoracle.cli to info.picocli;
 }

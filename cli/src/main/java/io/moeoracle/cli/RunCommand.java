@@ -122,8 +122,8 @@ final class RunCommand implements Callable<Integer> {
                     w = RandomMoe.weights(s, runSeed, arena);
                 }
             }
-            try (Progress _ = new Progress(out, "preparing weights for " + kernel.providerId())) {
-                kernel.prepare(w);
+            try (Progress progress = new Progress(out, "preparing weights for " + kernel.providerId())) {
+                kernel.prepare(w, progress);
             }
             HostTensor hidden = RandomMoe.hidden(tokens, s.hiddenSize(), DType.F32, runSeed + 1, arena);
             // the checkpoint's router picks the experts (router() names the tensor when it is missing), or random logits

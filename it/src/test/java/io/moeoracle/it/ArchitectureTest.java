@@ -116,7 +116,7 @@ class ArchitectureTest {
     static final ArchRule cliDependsOnCoreReferenceBench = classes().that().resideInAPackage("io.moeoracle.cli..")
             .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "io.moeoracle.api..",
                     "io.moeoracle.core..", "io.moeoracle.reference..", "io.moeoracle.bench..", "io.moeoracle.measure..",
-                    "io.moeoracle.cli..", "picocli..", "org.slf4j..")
+                    "io.moeoracle.cli..", "picocli..", "org.slf4j..", "org.jfree..")
             .because("the CLI names no backend and no driver: they are found at run time");
 
     @ArchTest

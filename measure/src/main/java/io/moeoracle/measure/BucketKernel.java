@@ -2,6 +2,7 @@ package io.moeoracle.measure;
 
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.MoeKernelProvider;
+import io.moeoracle.api.ProgressListener;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.LoraAdapter;
@@ -131,6 +132,20 @@ public final class BucketKernel implements MoeKernel {
         }
         LOG.info("measured kernel prepared {} kernel(s) holding about {} MiB of weights", kernels.size(),
                 preparedBytes() >> 20);
+    }
+
+    /** Prepares each kept kernel in turn; each one's progress is reported as its share of the whole. */
+    @Override
+    public void prepare(MoeWeights weights, ProgressListener progress) {
+        Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(progress, "progress");
+        int i = 0;
+        int n = kernels.size();
+        for (Map.Entry<String, MoeKernel> e : kernels.entrySet()) {
+            int done = i++;
+            e.getValue().prepare(weights, (f, stage) -> progress.progress((done + f) / n, e.getKey() + ": " + stage));
+        }
+        LOG.info("measured kernel prepared {} kernel(s) holding about {} MiB of weights", n, preparedBytes() >> 20);
     }
 
     @Override

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
  * through moe_port.h's emulation target (lanes as threads, the warp's mma.sync emulated from the
  * PTX fragment layout) and compares six layers (SwiGLU-OAI/SiLU/GELU, biases, a hot expert, an
  * expert-parallel rank, BF16 and FP8 activations) with a float64 MoE written from the definition;
- * relative L2 at most 1e-2 each; and the FP8 E4M3 encoder against its definition (nearest code, ties
- * to even, saturating). Run twice: the CUDA code path (warp 32, mma.sync) and the HIP code path
+ * relative L2 at most 1e-2 each; the FP8 E4M3 encoder against its definition (nearest code, ties
+ * to even, saturating); and the quantizer's E4M3 of a quotient against the exact quotient's code. Run twice: the CUDA code path (warp 32, mma.sync) and the HIP code path
  * (wave 64, the MFMA tile multiplies, MFMA emulated from AMD's documented operand layouts; needs
  * clang for its vector types). Needs a C++20 compiler ($CXX, g++, clang++-22, clang++); without one a
  * run skips (fails under -Dmoe.test.strict=true).
@@ -56,7 +56,7 @@ class AiterCpuEmulationTest {
         String out = run(List.of(exe.toString()), -1);
         System.err.print(out);
         assertThat(out).contains(flags.isEmpty() ? "(wave 32)" : "(wave 64)");
-        assertThat(out.lines().filter(l -> l.endsWith(" ok")).count()).as(compileLog + out).isEqualTo(7);
+        assertThat(out.lines().filter(l -> l.endsWith(" ok")).count()).as(compileLog + out).isEqualTo(8);
         assertThat(out).doesNotContain("FAIL", "NaN");
     }
 
