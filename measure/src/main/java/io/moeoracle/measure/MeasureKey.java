@@ -68,19 +68,28 @@ public record MeasureKey(String deviceName, String deviceUuid, String driver, Ma
 
     /**
      * The version of the jar a class came from: the module's version, else the manifest's
-     * implementation version, else the jar file's name, size and time (a rebuilt jar is another
-     * jar), else {@code classes} for a folder.
+     * implementation version; for a SNAPSHOT or no version, also the jar file's name, size and time
+     * (a rebuilt jar is another jar), or {@code classes} for a folder.
      *
      * @param c the class
      * @return its jar's version
      */
     static String jarVersion(Class<?> c) {
+        String v = null;
         if (c.getModule().getDescriptor() != null && c.getModule().getDescriptor().rawVersion().isPresent()) {
-            return c.getModule().getDescriptor().rawVersion().get();
+            v = c.getModule().getDescriptor().rawVersion().get();
+        } else if (c.getPackage() != null && c.getPackage().getImplementationVersion() != null) {
+            v = c.getPackage().getImplementationVersion();
         }
-        if (c.getPackage() != null && c.getPackage().getImplementationVersion() != null) {
-            return c.getPackage().getImplementationVersion();
+        if (v != null && !v.endsWith("-SNAPSHOT")) {
+            return v;
         }
+        // no version, or a SNAPSHOT (the same version across rebuilds): the jar file itself tells them apart
+        String file = jarFile(c);
+        return v == null ? file : v + " (" + file + ")";
+    }
+
+    private static String jarFile(Class<?> c) {
         try {
             var src = c.getProtectionDomain().getCodeSource();
             if (src != null && src.getLocation() != null) {
@@ -90,7 +99,7 @@ public record MeasureKey(String deviceName, String deviceUuid, String driver, Ma
                 }
             }
         } catch (Exception e) {
-            // no location we can read: the class's name stands in
+            // no location we can read: "classes" stands in
         }
         return "classes";
     }

@@ -42,14 +42,17 @@ class MeasuredSelectionPolicyTest {
     @TempDir
     Path cache;
 
-    /** {@code small}: 200 µs a token; {@code large}: 1 ms a call; {@code wrong}: instant but zeros. */
-    private final SpeedProvider small = new SpeedProvider("small", t -> 200_000L * t, false);
-    private final SpeedProvider large = new SpeedProvider("large", t -> 1_000_000L, false);
+    /**
+     * {@code small}: 500 µs a token; {@code large}: 2 ms a call (twice apart at T = 2 and T = 8, so a
+     * loaded build machine does not swap them); {@code wrong}: instant but zeros.
+     */
+    private final SpeedProvider small = new SpeedProvider("small", t -> 500_000L * t, false);
+    private final SpeedProvider large = new SpeedProvider("large", t -> 2_000_000L, false);
     private final SpeedProvider wrong = new SpeedProvider("wrong", t -> 0L, true);
     private final SpeedProvider none = new SpeedProvider("none", t -> 0L, false, false);
 
     private MeasureSettings settings() {
-        return new MeasureSettings(cache, List.of(1, 2, 8), 1, 7, 0.05, 2);
+        return new MeasureSettings(cache, List.of(1, 2, 8), 1, 9, 0.05, 2);
     }
 
     private MoeKernelSelector selector(MeasuredSelectionPolicy policy) {
@@ -130,7 +133,7 @@ class MeasuredSelectionPolicyTest {
 
     @Test
     void oneKernelWhenTheSettingAllowsOne() {
-        MeasuredSelectionPolicy policy = new MeasuredSelectionPolicy(new MeasureSettings(cache, List.of(1, 2, 8), 1, 7,
+        MeasuredSelectionPolicy policy = new MeasuredSelectionPolicy(new MeasureSettings(cache, List.of(1, 2, 8), 1, 9,
                 0.05, 1));
         Selection s = selector(policy).select(SPEC, CPU);
         try (var kernel = (BucketKernel) policy.createKernel(s)) {
