@@ -3,8 +3,12 @@ module io.moeoracle.cli {
     requires io.moeoracle.core;
     requires io.moeoracle.reference;
     requires io.moeoracle.bench;
+    requires io.moeoracle.measure;
     requires info.picocli;
     requires org.slf4j;
+    requires java.desktop;
+    requires org.jfree.jfreechart;
+    requires org.jfree.svg;
 
     opens io.moeoracle.cli to info.picocli;
 }

@@ -19,6 +19,7 @@ module io.moeoracle.core {
     uses io.moeoracle.api.MoeKernelProvider;
     uses io.moeoracle.api.DeviceProbe;
     uses io.moeoracle.api.device.SimulatedDeviceCatalogue;
+    uses io.moeoracle.core.select.SelectionPolicyFactory;
 
     provides io.moeoracle.api.DeviceProbe with io.moeoracle.core.device.CpuDeviceProbe;
 }

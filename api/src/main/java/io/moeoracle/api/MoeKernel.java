@@ -81,6 +81,23 @@ public interface MoeKernel extends AutoCloseable {
      */
     void prepare(MoeWeights weights);
 
+    /**
+     * {@link #prepare(MoeWeights)} that tells {@code progress} how far it has come, for hosts that
+     * show a progress bar while a large checkpoint is converted. Same contract otherwise. The default
+     * reports only the end (fraction 1, after {@code prepare} returned); a backend whose preparation
+     * takes long overrides it and reports its stages.
+     *
+     * @param weights canonical weights of the local experts, validated against {@link #spec()}
+     * @param progress hears the fraction done; {@link ProgressListener#NONE} for nobody
+     * @throws BadInputException when they do not match the spec
+     * @throws KernelStateException when closed
+     * @throws NativeFailureException when the upload or conversion fails natively
+     */
+    default void prepare(MoeWeights weights, ProgressListener progress) {
+        prepare(weights);
+        progress.progress(1.0, "prepared");
+    }
+
     /** @return whether {@link #prepare} has completed */
     boolean isPrepared();
 

@@ -2,6 +2,7 @@ package io.moeoracle.bench;
 
 import io.moeoracle.api.CapturedForward;
 import io.moeoracle.api.MoeKernel;
+import io.moeoracle.api.ProgressListener;
 import io.moeoracle.api.RooflineProbe;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.WeightFormat;
@@ -45,22 +46,43 @@ public final class MoeBenchmark {
      * @return the result
      */
     public static BenchResult run(BenchConfig config) {
+        return run(config, ProgressListener.NONE);
+    }
+
+    /**
+     * Runs the benchmark, telling {@code progress} how far the sweep has come. The steps, counted
+     * equally: the ceilings before, weights and {@code prepare} (with the kernel's own progress inside
+     * it), one per token count, the ceilings after.
+     *
+     * @param config what to run
+     * @param progress hears the fraction of steps done
+     * @return the result
+     */
+    public static BenchResult run(BenchConfig config, ProgressListener progress) {
         MoeLayerSpec spec = config.spec();
+        int steps = config.tokenCounts().size() + 3;
+        progress.progress(0, "measuring the device's ceilings");
         Optional<RooflineProbe.Ceilings> before = measure(config, "before");
         List<Timing> timings = new ArrayList<>();
         try (Arena arena = Arena.ofShared(); MoeKernel kernel = config.provider().create(spec, config.device())) {
+            progress.progress(1.0 / steps, "generating random weights");
             LOG.info("generating random weights for {}", spec.describe());
             var weights = RandomMoe.weights(spec, config.seed(), arena);
             long t0 = System.nanoTime();
-            kernel.prepare(weights);
+            kernel.prepare(weights, (f, stage) -> progress.progress((1 + Math.clamp(f, 0, 1)) / steps, stage));
             LOG.info("prepare took {} ms", (System.nanoTime() - t0) / 1_000_000);
+            int done = 2;
             for (int tokens : config.tokenCounts()) {
+                progress.progress((double) done / steps, "timing T=" + tokens);
                 timings.add(time(config, kernel, tokens));
+                done++;
             }
         }
         // measured before and after the timed calls; the better of each is the ceiling, so a
         // probe disturbed by another process cannot make the kernel look closer to its floor
+        progress.progress((steps - 1.0) / steps, "measuring the device's ceilings again");
         Optional<RooflineProbe.Ceilings> after = measure(config, "after");
+        progress.progress(1.0, "done");
         Optional<RooflineProbe.Ceilings> ceilings = before.map(b -> after.map(a -> best(b, a)).orElse(b));
         List<BenchRow> rows = timings.stream().map(t -> row(t, ceilings)).toList();
         BenchResult result = new BenchResult(config.provider().id(), config.device().id(), config.device().describe(),

@@ -100,4 +100,23 @@ class MoeBenchmarkTest {
             assertThat(Files.readString(json.get(0))).contains("\"tokens\": 16").contains("\"bytesPerSecond\": 5.00000e+10");
         }
     }
+
+    @Test
+    void progressClimbsFromZeroToOneThroughEveryTokenCount() {
+        MoeLayerSpec spec = MoeLayerSpec.builder().experts(8).topK(2).hiddenSize(64).intermediateSize(64).build();
+        List<Double> fractions = new java.util.ArrayList<>();
+        List<String> stages = new java.util.ArrayList<>();
+        MoeBenchmark.run(BenchConfig.builder(new SleepyProvider(), DEVICE, spec).tokenCounts(List.of(1, 4, 16))
+                .warmupIterations(1).iterations(2).seed(1).build(), (f, stage) -> {
+                    fractions.add(f);
+                    stages.add(stage);
+                });
+        assertThat(fractions.getFirst()).isZero();
+        assertThat(fractions.getLast()).isEqualTo(1.0);
+        assertThat(fractions).isSorted();
+        // the default prepare reports its end, scaled into the prepare step (2 of 6 steps done)
+        assertThat(stages).containsSubsequence("generating random weights", "prepared", "timing T=1", "timing T=4",
+                "timing T=16", "done");
+        assertThat(fractions.get(stages.indexOf("prepared"))).isCloseTo(2.0 / 6, within(1e-12));
+    }
 }

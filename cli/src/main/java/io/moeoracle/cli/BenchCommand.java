@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -45,8 +46,15 @@ final class BenchCommand implements Callable<Integer> {
             description = "auto or a probed device (cpu, cuda:0, ...); default ${DEFAULT-VALUE}")
     String device;
 
-    @Option(names = "--backend", paramLabel = "ID", description = "insist on this backend")
-    String backend;
+    @Option(names = "--backend", paramLabel = "ID[,ID...]", split = ",",
+            description = "insist on this backend; several (comma-separated) are timed one after the other on the same "
+                    + "data; 'all-supported' times every backend that supports the layer on the device")
+    List<String> backends = List.of();
+
+    @Option(names = "--plot", paramLabel = "FILE",
+            description = "draw the runs (time per forward and ratio to the roofline against T, log-log) into FILE.png or "
+                    + "FILE.svg, with a markdown table in FILE.md beside it")
+    Path plot;
 
     @Option(names = "--iterations", paramLabel = "N", defaultValue = "30", description = "timed calls per T; default ${DEFAULT-VALUE}")
     int iterations;
@@ -70,40 +78,76 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
+        if (plot != null) {
+            BenchPlot.format(plot); // a bad extension fails before anything is timed
+        }
         if (layer.model == null && layer.config == null && layer.experts == null) {
             layer.model = "gpt-oss-20b";
         }
-        MoeLayerSpec s = layer.toSpec(backend);
         int maxT = Collections.max(tokens);
-        if (s.maxTokensPerCall() < maxT) {
-            s = s.toBuilder().maxTokensPerCall(maxT).build();
-        }
-        Selection selection = KernelChoice.onRealDevice(root, s, device, "benchmark");
-        DeviceInfo d = selection.device();
-        out.println("layer:   " + s.describe());
-        out.println("device:  " + d.describe());
-        out.println("backend: " + selection.winner().id());
-        out.flush();
-        BenchConfig config = BenchConfig.builder(selection.winner(), d, s)
-                .tokenCounts(tokens).iterations(iterations).warmupIterations(warmup)
-                .seed(seed != null ? seed : System.nanoTime()).activationDtype(DType.BF16).build();
-        BenchResult result = MoeBenchmark.run(config);
-        out.println();
-        out.print(result.toTable());
-        if (!noSave) {
-            Path file;
-            if (json != null) {
-                if (json.getParent() != null) {
-                    Files.createDirectories(json.getParent());
-                }
-                Files.writeString(json, result.toJson());
-                file = json;
-            } else {
-                file = result.writeJson(resultsDir);
+        List<Selection> selections = KernelChoice.forBenchmark(root, backendSpecs(maxT), allSupported(), device);
+        long runSeed = seed != null ? seed : System.nanoTime();
+        List<BenchResult> results = new ArrayList<>();
+        for (Selection selection : selections) {
+            MoeLayerSpec s = selection.spec();
+            DeviceInfo d = selection.device();
+            out.println("layer:   " + s.describe());
+            out.println("device:  " + d.describe());
+            out.println("backend: " + selection.winner().id());
+            out.flush();
+            BenchConfig config = BenchConfig.builder(selection.winner(), d, s)
+                    .tokenCounts(tokens).iterations(iterations).warmupIterations(warmup)
+                    .seed(runSeed).activationDtype(DType.BF16).build();
+            BenchResult result;
+            try (Progress progress = new Progress(out, "benchmarking " + selection.winner().id())) {
+                result = MoeBenchmark.run(config, progress);
             }
-            out.println("wrote " + file);
+            results.add(result);
+            out.println();
+            out.print(result.toTable());
+            if (!noSave) {
+                out.println("wrote " + save(result, selections.size() > 1));
+            }
+            out.println();
+            out.flush();
+        }
+        if (plot != null) {
+            Path md = BenchPlot.write(results, plot);
+            out.print(BenchPlot.markdown(results));
+            out.println("wrote " + plot + " and " + md);
         }
         out.flush();
         return 0;
+    }
+
+    /** @return one spec per --backend value (a spec with no backend when none or 'all-supported' was given) */
+    private List<MoeLayerSpec> backendSpecs(int maxT) {
+        List<String> ids = backends.isEmpty() || backends.equals(List.of(KernelChoice.ALL_SUPPORTED))
+                ? java.util.Collections.singletonList(null) : backends;
+        if (backends.size() > 1 && backends.contains(KernelChoice.ALL_SUPPORTED)) {
+            throw new CliErrors.UsageException("--backend all-supported stands alone; it cannot be listed with ids");
+        }
+        List<MoeLayerSpec> specs = new ArrayList<>();
+        for (String id : ids) {
+            MoeLayerSpec s = layer.toSpec(id);
+            specs.add(s.maxTokensPerCall() < maxT ? s.toBuilder().maxTokensPerCall(maxT).build() : s);
+        }
+        return specs;
+    }
+
+    private Path save(BenchResult result, boolean several) throws IOException {
+        if (json == null) {
+            return result.writeJson(resultsDir);
+        }
+        Path file = several ? BenchPlot.sibling(json, "-" + result.backend() + ".json") : json;
+        if (file.toAbsolutePath().getParent() != null) {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+        }
+        Files.writeString(file, result.toJson());
+        return file;
+    }
+
+    boolean allSupported() {
+        return backends.equals(List.of(KernelChoice.ALL_SUPPORTED));
     }
 }

@@ -1,8 +1,10 @@
 package io.moeoracle.cli;
 
 import io.moeoracle.core.discovery.ProviderRegistry;
-import io.moeoracle.core.select.DefaultSelectionPolicy;
+import io.moeoracle.api.MoeKernel;
 import io.moeoracle.core.select.MoeKernelSelector;
+import io.moeoracle.core.select.Selection;
+import io.moeoracle.core.select.SelectionPolicy;
 import io.moeoracle.core.select.SelectionSettings;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -22,6 +24,11 @@ public final class MoeOracleCli implements Runnable {
 
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Option(names = "--policy", paramLabel = "NAME", scope = CommandLine.ScopeType.INHERIT,
+            description = "selection policy: default (priorities) or measured (times every candidate on this device;"
+                    + " cached, see moe.measure.*); default: moe.policy, else default")
+    String policy;
 
     private final Plugins plugins;
     private MoeKernelSelector selector;
@@ -76,9 +83,19 @@ public final class MoeOracleCli implements Runnable {
     MoeKernelSelector selector() {
         if (selector == null) {
             ProviderRegistry registry = plugins.addTo(ProviderRegistry.builder().addDefaultSources()).build();
-            selector = new MoeKernelSelector(registry, new DefaultSelectionPolicy(), SelectionSettings.fromSystem());
+            SelectionPolicy p = policy == null ? SelectionPolicy.fromSystem() : SelectionPolicy.named(policy);
+            selector = new MoeKernelSelector(registry, p, SelectionSettings.fromSystem());
         }
         return selector;
+    }
+
+    /**
+     * @param selection the selector's answer
+     * @return its kernel; under the measured policy, one that runs each call on its bucket's winner
+     */
+    MoeKernel createKernel(Selection selection) {
+        return selector().policy() instanceof io.moeoracle.measure.MeasuredSelectionPolicy m
+                ? m.createKernel(selection) : selection.createKernel();
     }
 
     /** @return a table renderer for this terminal, showing plugin jars by path */

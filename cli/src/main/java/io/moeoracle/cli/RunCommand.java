@@ -106,7 +106,7 @@ final class RunCommand implements Callable<Integer> {
         out.flush();
 
         long runSeed = seed != null ? seed : System.nanoTime();
-        try (Arena arena = Arena.ofShared(); MoeKernel kernel = selection.createKernel()) {
+        try (Arena arena = Arena.ofShared(); MoeKernel kernel = root.createKernel(selection)) {
             MoeWeights w;
             GptOssLayerLoader.Layer loaded = null;
             try (Progress _ = new Progress(out, weights != null ? "mapping " + weights : "generating random weights")) {
@@ -122,8 +122,8 @@ final class RunCommand implements Callable<Integer> {
                     w = RandomMoe.weights(s, runSeed, arena);
                 }
             }
-            try (Progress _ = new Progress(out, "preparing weights for " + kernel.providerId())) {
-                kernel.prepare(w);
+            try (Progress progress = new Progress(out, "preparing weights for " + kernel.providerId())) {
+                kernel.prepare(w, progress);
             }
             HostTensor hidden = RandomMoe.hidden(tokens, s.hiddenSize(), DType.F32, runSeed + 1, arena);
             // the checkpoint's router picks the experts (router() names the tensor when it is missing), or random logits

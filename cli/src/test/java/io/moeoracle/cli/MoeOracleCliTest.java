@@ -252,4 +252,39 @@ class MoeOracleCliTest {
         assertThat(o.code()).as(o.err()).isZero();
         assertThat(o.out()).contains("cpu:").contains("sim:sm_90");
     }
+
+    @Nested
+    @DisplayName("--policy")
+    class Policy {
+        @Test
+        @DisplayName("measured times the candidates on the CPU and shows the times beside the verdicts")
+        void measuredOnTheCpu(@org.junit.jupiter.api.io.TempDir java.nio.file.Path cache) {
+            System.setProperty("moe.measure.cacheDir", cache.toString());
+            try {
+                Outcome o = cli("explain", "--policy", "measured", "--experts", "8", "--top-k", "2", "--hidden", "128",
+                        "--intermediate", "96", "--max-tokens", "4", "--device", "cpu");
+                assertThat(o.code()).as(o.err() + o.out()).isZero();
+                assertThat(o.out()).contains("measured (", "T=1", "T=4", "µs*", "reference error");
+                assertThat(cache.toFile().list()).anyMatch(n -> n.startsWith("measured-") && n.endsWith(".json"));
+            } finally {
+                System.clearProperty("moe.measure.cacheDir");
+            }
+        }
+
+        @Test
+        @DisplayName("measured refuses a simulated device, saying what to use instead")
+        void measuredRefusesSimulated() {
+            Outcome o = cli("explain", "--policy", "measured", "--model", "gpt-oss-20b", "--device", "sim:sm_90");
+            assertThat(o.code()).isNotZero();
+            assertThat(o.err()).contains("simulated device", "--policy default");
+        }
+
+        @Test
+        @DisplayName("an unknown policy is an error naming the known ones")
+        void unknown() {
+            Outcome o = cli("explain", "--policy", "fastest-guess", "--model", "gpt-oss-20b", "--device", "cpu");
+            assertThat(o.code()).isNotZero();
+            assertThat(o.err()).contains("no selection policy named 'fastest-guess'", "measured");
+        }
+    }
 }

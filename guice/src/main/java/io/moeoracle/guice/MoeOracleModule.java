@@ -11,7 +11,6 @@ import com.google.inject.multibindings.OptionalBinder;
 import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.core.device.DeviceRegistry;
 import io.moeoracle.core.discovery.ProviderRegistry;
-import io.moeoracle.core.select.DefaultSelectionPolicy;
 import io.moeoracle.core.select.MoeKernelSelector;
 import io.moeoracle.core.select.SelectionPolicy;
 import io.moeoracle.core.select.SelectionSettings;
@@ -28,8 +27,8 @@ import java.util.Set;
  * }</pre>
  * A bound provider whose id a ServiceLoader provider also has (its jar is on the class path too)
  * replaces that one: the host's configured instance wins, and the system properties stay the
- * defaults of the discovered providers only. Also binds {@link ProviderRegistry}, {@link SelectionPolicy} (default
- * {@link DefaultSelectionPolicy}), {@link SelectionSettings} (default: from system properties and
+ * defaults of the discovered providers only. Also binds {@link ProviderRegistry}, {@link SelectionPolicy} (default: the one
+ * {@code moe.policy} names, {@code DefaultSelectionPolicy} when unset), {@link SelectionSettings} (default: from system properties and
  * environment) and {@link DeviceRegistry}, all singletons.
  */
 @SuppressWarnings("exports") // Guice types in the signatures: hosts using this module require Guice themselves
@@ -67,7 +66,7 @@ public final class MoeOracleModule extends AbstractModule {
     @Override
     protected void configure() {
         providers(binder());
-        policy(binder()).setDefault().toInstance(new DefaultSelectionPolicy());
+        policy(binder()).setDefault().toInstance(SelectionPolicy.fromSystem());
         settings(binder()).setDefault().toProvider(SelectionSettings::fromSystem).in(Singleton.class);
 
         Provider<Set<MoeKernelProvider>> bound = getProvider(PROVIDERS);

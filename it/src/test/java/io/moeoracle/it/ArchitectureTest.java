@@ -49,6 +49,15 @@ class ArchitectureTest {
             .because("the harness times any provider through the SPI; it needs no selector");
 
     @ArchTest
+    static final ArchRule measureDependsOnCoreReferenceBenchAndSlf4j = classes().that()
+            .resideInAPackage("io.moeoracle.measure..")
+            .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "io.moeoracle.api..",
+                    "io.moeoracle.core..", "io.moeoracle.reference..", "io.moeoracle.bench..", "io.moeoracle.measure..",
+                    "org.slf4j..")
+            .because("the measured policy runs candidates through the harness and checks them against the reference;"
+                    + " core finds it through ServiceLoader and never names it");
+
+    @ArchTest
     static final ArchRule tckDependsOnApiReferenceAndJUnit = classes().that().resideInAPackage("io.moeoracle.tck..")
             .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "io.moeoracle.api..",
                     "io.moeoracle.reference..", "io.moeoracle.tck..", "org.junit..", "org.opentest4j..")
@@ -106,15 +115,15 @@ class ArchitectureTest {
     @ArchTest
     static final ArchRule cliDependsOnCoreReferenceBench = classes().that().resideInAPackage("io.moeoracle.cli..")
             .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "io.moeoracle.api..",
-                    "io.moeoracle.core..", "io.moeoracle.reference..", "io.moeoracle.bench..", "io.moeoracle.cli..",
-                    "picocli..", "org.slf4j..")
+                    "io.moeoracle.core..", "io.moeoracle.reference..", "io.moeoracle.bench..", "io.moeoracle.measure..",
+                    "io.moeoracle.cli..", "picocli..", "org.slf4j..", "org.jfree..")
             .because("the CLI names no backend and no driver: they are found at run time");
 
     @ArchTest
     static final ArchRule everyPackageHasARowInTheTable = classes().that().resideInAPackage("io.moeoracle..")
             .should().resideInAnyPackage("io.moeoracle.api..", "io.moeoracle.core..", "io.moeoracle.reference..",
-                    "io.moeoracle.bench..", "io.moeoracle.guice..", "io.moeoracle.nativeload..", "io.moeoracle.driver..",
-                    "io.moeoracle.backend..",
+                    "io.moeoracle.bench..", "io.moeoracle.measure..", "io.moeoracle.guice..", "io.moeoracle.nativeload..",
+                    "io.moeoracle.driver..", "io.moeoracle.backend..",
                     "io.moeoracle.cli..", "io.moeoracle.tck..")
             .because("a new module gets a row in docs/architecture.md and a rule in this class");
 

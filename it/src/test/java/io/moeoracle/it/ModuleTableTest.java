@@ -28,7 +28,8 @@ class ModuleTableTest {
     private static final Path ROOT = Path.of("..");
     /** Third-party compile dependencies a row may name, by the words the table uses for them. */
     private static final Map<String, String> LIBRARY_WORDS = Map.of(
-            "slf4j-api", "SLF4J API", "guice", "Guice", "picocli", "picocli", "junit-jupiter-api", "JUnit");
+            "slf4j-api", "SLF4J API", "guice", "Guice", "picocli", "picocli", "junit-jupiter-api", "JUnit",
+            "jfreechart", "JFreeChart", "org.jfree.svg", "JFreeSVG");
     private static final Pattern TICKED = Pattern.compile("`([^`]+)`");
 
     /** One row of the architecture table. */

@@ -11,6 +11,7 @@ import io.moeoracle.core.select.SelectionSettings;
 import io.moeoracle.driver.cuda.ffi.CudaSettings;
 import io.moeoracle.driver.hip.ffi.HipSettings;
 import io.moeoracle.driver.opencl.ffi.OpenClSettings;
+import io.moeoracle.measure.MeasureSettings;
 import io.moeoracle.nativeload.NativeSettings;
 import io.moeoracle.tck.TckSettings;
 import java.io.IOException;
@@ -46,10 +47,10 @@ class SettingsTest {
     /** Each module's one settings class. A new one is added here (the source scan fails until it is). */
     private static final List<Class<?>> SETTINGS_CLASSES = List.of(SelectionSettings.class, NativeSettings.class,
             CudaSettings.class, HipSettings.class, OpenClSettings.class, CpuSettings.class, XpuSettings.class,
-            AiterSettings.class, CliSettings.class, TckSettings.class);
+            AiterSettings.class, CliSettings.class, TckSettings.class, MeasureSettings.class);
 
     /** Properties of the JDK (and one of slf4j-simple, which the CLI only checks the user did not set). */
-    static final Set<String> STANDARD_PROPERTIES = Set.of("os.arch", "os.name", "java.io.tmpdir", "user.home",
+    static final Set<String> STANDARD_PROPERTIES = Set.of("os.arch", "os.name", "os.version", "java.io.tmpdir", "user.home",
             "user.name", "java.library.path", "java.home", "java.class.path", "java.vm.vendor", "java.vendor",
             "java.version", "line.separator", "file.separator", "path.separator",
             "org.slf4j.simpleLogger.defaultLogLevel");

@@ -1,6 +1,7 @@
 package io.moeoracle.backend.cpu;
 
 import io.moeoracle.api.MoeKernel;
+import io.moeoracle.api.ProgressListener;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.error.KernelStateException;
@@ -109,22 +110,36 @@ public final class CpuMoeKernel implements MoeKernel {
 
     @Override
     public void prepare(MoeWeights weights) {
+        prepare(weights, ProgressListener.NONE);
+    }
+
+    /**
+     * Reports by bytes: the copies of heap tensors into native memory (none for a mapped checkpoint),
+     * then the native repacking as the rest; the native call itself is one step.
+     */
+    @Override
+    public void prepare(MoeWeights weights, ProgressListener progress) {
         lock.lock();
         try {
             ensureOpen("prepare");
             weights.validate(spec);
             boolean mx = spec.quant().weights().kind() == WeightFormat.Kind.MXFP4;
+            double total = 2.0 * (weights.w13().byteSize() + weights.w2().byteSize());
+            progress.progress(0, "copying weights to native memory");
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment w13 = nativeCopy(weights.w13(), arena);
+                progress.progress(weights.w13().byteSize() / total, "copying weights to native memory");
                 MemorySegment w2 = nativeCopy(weights.w2(), arena);
                 MemorySegment w13s = mx ? nativeCopy(weights.w13Scales().orElseThrow(), arena) : MemorySegment.NULL;
                 MemorySegment w2s = mx ? nativeCopy(weights.w2Scales().orElseThrow(), arena) : MemorySegment.NULL;
                 MemorySegment b13 = bias(weights.w13Bias(), arena);
                 MemorySegment b2 = bias(weights.w2Bias(), arena);
+                progress.progress(0.5, "repacking expert weights");
                 nat.layerPrepare(layer, w13, w13s, b13, dtypeCode(weights.w13Bias()), w2, w2s, b2,
                         dtypeCode(weights.w2Bias()));
             }
             prepared = true;
+            progress.progress(1.0, "prepared");
         } finally {
             lock.unlock();
         }

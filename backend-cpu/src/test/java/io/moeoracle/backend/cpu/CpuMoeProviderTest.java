@@ -136,4 +136,23 @@ class CpuMoeProviderTest {
         assertThat(c.flopsPerSecond()).isBetween(1e8, 1e14);
         assertThat(c.bandwidthMethod()).contains("64 MiB");
     }
+
+    @Test
+    void prepareReportsItsStagesFromZeroToOne() {
+        MoeLayerSpec small = gptOss.toBuilder().hiddenSize(64).intermediateSize(64).experts(4).build();
+        java.util.List<Double> fractions = new java.util.ArrayList<>();
+        java.util.List<String> stages = new java.util.ArrayList<>();
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined();
+             MoeKernel k = provider.create(small, HOST)) {
+            k.prepare(io.moeoracle.reference.RandomMoe.weights(small, 3, arena), (f, stage) -> {
+                fractions.add(f);
+                stages.add(stage);
+            });
+            assertThat(k.isPrepared()).isTrue();
+        }
+        assertThat(fractions.getFirst()).isZero();
+        assertThat(fractions.getLast()).isEqualTo(1.0);
+        assertThat(fractions).isSorted().hasSizeGreaterThanOrEqualTo(4);
+        assertThat(stages).containsSubsequence("copying weights to native memory", "repacking expert weights", "prepared");
+    }
 }

@@ -82,10 +82,10 @@ public final class MoeKernelSelector {
 
     /**
      * @return a selector over the discovered providers ({@link ProviderRegistry#discover()}), the
-     *     default policy and the overrides of this JVM ({@link SelectionSettings#fromSystem()})
+     *     policy {@code moe.policy} names ({@link SelectionPolicy#fromSystem()}, the default one when unset) and the overrides of this JVM ({@link SelectionSettings#fromSystem()})
      */
     public static MoeKernelSelector create() {
-        return new MoeKernelSelector(ProviderRegistry.discover(), new DefaultSelectionPolicy(),
+        return new MoeKernelSelector(ProviderRegistry.discover(), SelectionPolicy.fromSystem(),
                 SelectionSettings.fromSystem());
     }
 
@@ -230,7 +230,9 @@ public final class MoeKernelSelector {
         }
         List<Candidate> policyOrder;
         try {
-            policyOrder = policy.order(List.copyOf(candidates.values()), spec, device);
+            Map<String, MoeKernelProvider> providers = new LinkedHashMap<>();
+            byId.forEach((id, rp) -> providers.put(id, rp.provider()));
+            policyOrder = policy.order(List.copyOf(candidates.values()), Map.copyOf(providers), spec, device);
         } catch (RuntimeException e) {
             throw new MoeOracleException("the selection policy " + policy.getClass().getName() + " failed to order the"
                     + " backends for " + spec.describe() + " on " + device.describe() + ": " + ServiceScan.describe(e)
@@ -284,10 +286,27 @@ public final class MoeKernelSelector {
             }
         }
         rows.addAll(notAsked);
+        rows.replaceAll(r -> candidates.containsKey(r.providerId()) ? remarked(r, spec, device) : r);
         rows.addAll(VerdictRows.unavailableRows(registry));
         Explanation e = new Explanation(spec, device, Optional.empty(), rows,
                 VerdictRows.notInstalledRows(registry, spec, device, rows));
         return new Decision(e, Optional.ofNullable(winner), Optional.empty());
+    }
+
+    /** The row with the policy's remark (e.g. measured times) after its reason. */
+    private Explanation.Row remarked(Explanation.Row r, MoeLayerSpec spec, DeviceInfo device) {
+        Optional<String> remark;
+        try {
+            remark = policy.remark(r.providerId(), spec, device);
+        } catch (RuntimeException e) {
+            remark = Optional.of("(the policy's remark failed: " + ServiceScan.describe(e) + ")");
+        }
+        if (remark == null || remark.isEmpty() || remark.get().isBlank()) {
+            return r;
+        }
+        String reason = r.reason().isBlank() ? remark.get() : r.reason() + "; " + remark.get();
+        return new Explanation.Row(r.rank(), r.providerId(), r.priority(), r.activationType(), r.status(), reason,
+                r.remedy(), r.host(), r.source());
     }
 
     private static void log(Decision d) {

@@ -43,6 +43,10 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
     public static final Setting SIMULATED_DEVICES = Setting.property("moe.devices.simulated", "",
             "files of more simulated devices for --device sim:NAME, separated like a class path (format:"
                     + " docs/writing-a-backend.md)");
+    /** Which selection policy {@link SelectionPolicy#fromSystem()} gives: {@code default} or a named one. */
+    public static final Setting POLICY = Setting.propertyOrEnv("moe.policy", "MOE_POLICY", "default",
+            "the selection policy: default (priorities) or measured (time every candidate on this device, needs"
+                    + " moe-oracle-measure; results cached, see moe.measure.*)");
     private static final int DEFAULT_CACHE_SIZE = 1024;
     private static final int MAX_CACHE_SIZE = 1 << 24;
 
@@ -77,7 +81,7 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
 
     /** @return every setting core reads */
     public static List<Setting> all() {
-        return List.of(BACKEND, PRIORITY, EXCLUDE, CACHE_SIZE, SIMULATED_DEVICES);
+        return List.of(BACKEND, PRIORITY, EXCLUDE, CACHE_SIZE, SIMULATED_DEVICES, POLICY);
     }
 
     /** @return the overrides from the system properties and the environment of this JVM */
