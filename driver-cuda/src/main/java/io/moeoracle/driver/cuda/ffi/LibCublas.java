@@ -1,5 +1,6 @@
 package io.moeoracle.driver.cuda.ffi;
 
+import io.moeoracle.nativeload.ffi.NativeLibrary;
 import static io.moeoracle.driver.cuda.ffi.LibCuda.INT;
 import static io.moeoracle.driver.cuda.ffi.LibCuda.PTR;
 

@@ -1,5 +1,6 @@
 package io.moeoracle.driver.cuda.ffi;
 
+import io.moeoracle.nativeload.ffi.NativeLibrary;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.ValueLayout;

@@ -1,5 +1,6 @@
 package io.moeoracle.driver.hip.ffi;
 
+import io.moeoracle.nativeload.ffi.NativeLibrary;
 import io.moeoracle.nativeload.ffi.NativeLibraryLoader;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemoryLayout;

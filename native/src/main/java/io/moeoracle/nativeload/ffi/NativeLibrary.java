@@ -1,7 +1,7 @@
-package io.moeoracle.driver.cuda.ffi;
+package io.moeoracle.nativeload.ffi;
 
 import io.moeoracle.nativeload.NativeLibraryException;
-import io.moeoracle.nativeload.ffi.NativeLibraryLoader;
+
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -15,7 +15,8 @@ import java.util.Optional;
  * One opened shared library, or the reason it could not be opened. Never throws while loading:
  * a missing library or symbol yields a method handle that throws {@link NativeUnavailableError}
  * when called, so the classes holding {@code static final} handles always initialize and the
- * facade reports the cause through {@code CudaDriver.unavailabilityCause()}.
+ * facade reports the cause (e.g. {@code CudaDriver.unavailabilityCause()}). Shared by the drivers
+ * (libcuda, cuBLAS, libamdhip64).
  */
 public final class NativeLibrary {
     static final Linker LINKER = Linker.nativeLinker();

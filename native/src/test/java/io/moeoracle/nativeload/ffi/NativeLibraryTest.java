@@ -1,4 +1,4 @@
-package io.moeoracle.driver.cuda.ffi;
+package io.moeoracle.nativeload.ffi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

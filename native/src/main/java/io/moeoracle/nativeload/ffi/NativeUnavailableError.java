@@ -1,10 +1,11 @@
-package io.moeoracle.driver.cuda.ffi;
+package io.moeoracle.nativeload.ffi;
 
 import java.io.Serial;
 
 /**
  * Thrown by a downcall whose library or symbol could not be found. The facade never lets it escape
- * when {@code CudaDriver.load()} is used: the driver refuses to load first, naming the cause.
+ * when a driver facade is loaded (e.g. {@code CudaDriver.load()}): the driver refuses to load first,
+ * naming the cause.
  */
 public final class NativeUnavailableError extends LinkageError {
     @Serial
