@@ -84,7 +84,9 @@ public final class MoeBenchmark {
         Optional<RooflineProbe.Ceilings> after = measure(config, "after");
         progress.progress(1.0, "done");
         Optional<RooflineProbe.Ceilings> ceilings = before.map(b -> after.map(a -> best(b, a)).orElse(b));
-        boolean fp8 = spec.quant().activations().isQuantized();
+        // FP8 / MXFP8 activations (asked for, or what the provider does under 'auto'): the FP8 rate is the compute ceiling
+        boolean fp8 = spec.quant().activations().isQuantized()
+                || config.provider().activationType(spec, config.device()).isQuantized();
         List<BenchRow> rows = timings.stream().map(t -> row(t, ceilings, fp8)).toList();
         BenchResult result = new BenchResult(config.provider().id(), config.device().id(), config.device().describe(),
                 spec.describe(), config.activationDtype().toString(), config.warmupIterations(), config.iterations(),
