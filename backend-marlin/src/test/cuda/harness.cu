@@ -315,7 +315,8 @@ static void forward(const DevLayer& d, const Scratch& s, const Call& c, cudaStre
     dim3 g1(N1p / 64, tiles, 1);
     v.g1<<<g1, v.threads, v.smem, st>>>((const __nv_bfloat16*)c.hidden, sp.H, batched ? 1 : sp.k, 0, sp.H, s.sorted,
                                       s.tile_e, s.ntiles, d.q13, d.sc13, d.b13, 2 * sp.I, N1p, d.Hp, 1, s.inter,
-                                      d.Ip, nullptr, sp.act, 1.702f, 7.0f, std::ldexp(1.0f, d.x13));
+                                      d.Ip, nullptr, sp.act, 1.702f, 7.0f, std::ldexp(1.0f, d.x13), nullptr, nullptr,
+                                      nullptr, nullptr, 0);
     stage_mark(3, st);
     if (g_stop_after == 3) return;
     int nk2 = d.Ip / 64;
@@ -331,7 +332,8 @@ static void forward(const DevLayer& d, const Scratch& s, const Call& c, cudaStre
     dim3 g2(d.Hp / 64, tiles, splits);
     v.g2<<<g2, v.threads, v.smem, st>>>((const __nv_bfloat16*)s.inter, d.Ip, batched ? 1 : sp.k, 1, d.Ip, s.sorted,
                                       s.tile_e, s.ntiles, d.q2, d.sc2, d.b2, sp.H, d.Hp, d.Ip, splits, s.acc, sp.H,
-                                      batched ? nullptr : s.topk_w, sp.act, 1.702f, 7.0f, std::ldexp(1.0f, d.x2));
+                                      batched ? nullptr : s.topk_w, sp.act, 1.702f, 7.0f, std::ldexp(1.0f, d.x2), nullptr,
+                                      nullptr, nullptr, nullptr, 0);
     stage_mark(4, st);
     if (g_stop_after == 4) return;
     long n = acc_rows * sp.H;

@@ -87,7 +87,7 @@ final class MarlinLaunches implements AutoCloseable {
     /** Looks up every function and reads the tile configurations the image was built with. */
     void loadFunctions(int smemOptin) {
         for (String name : new String[] {"moe_route", "moe_align", "moe_route_align", "moe_finalize", "moe_zero",
-                "moe_f32_to_bf16", "moe_repack_mxfp4", "moe_lora_shrink", "moe_lora_expand"}) {
+                "moe_f32_to_bf16", "moe_repack_mxfp4", "moe_lora_shrink"}) {
             functions.put(name, module.function(name));
         }
         try (DeviceBuffer cfg = context.allocate(3 * 4); Arena arena = Arena.ofConfined()) {
@@ -163,12 +163,15 @@ final class MarlinLaunches implements AutoCloseable {
     }
 
     void launchGemms(Arena arena, MarlinPlan plan, long hidden, int aDiv, long topkW) {
-        launchGemm1(arena, plan, hidden, aDiv, 0L);
-        launchGemm2(arena, plan, aDiv, topkW, 0L);
+        launchGemm1(arena, plan, hidden, aDiv, MarlinLora.Terms.NONE);
+        launchGemm2(arena, plan, aDiv, topkW, MarlinLora.Terms.NONE);
     }
 
-    /** GEMM1 (+ bias, + the LoRA gate/up terms at {@code loraAdd} when not 0, + activation) into the intermediate. */
-    void launchGemm1(Arena arena, MarlinPlan plan, long hidden, int aDiv, long loraAdd) {
+    /**
+     * GEMM1 (+ bias, + the LoRA gate/up expand, + activation) into the intermediate; with LoRA its epilogue
+     * also adds the down shrink of its columns into {@code lora.u2()}.
+     */
+    void launchGemm1(Arena arena, MarlinPlan plan, long hidden, int aDiv, MarlinLora.Terms lora) {
         int mi = mIndex(plan.m());
         long b13p = weights.b13 == null ? 0 : weights.b13.address();
         int h = spec.hiddenSize();
@@ -178,11 +181,12 @@ final class MarlinLaunches implements AutoCloseable {
                 .i32(h).pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles)
                 .pointer(weights.q13).pointer(weights.sc13).pointer(b13p).i32(2 * i).i32(2 * ip).i32(hp).i32(1)
                 .pointer(scratch.inter).i32(ip).pointer(0L).i32(act).f32(alpha).f32(limit)
-                .f32(Math.scalb(1f, weights.x13)).pointer(loraAdd).build(arena));
+                .f32(Math.scalb(1f, weights.x13)).pointer(lora.table()).pointer(lora.rowSlot()).pointer(lora.u13())
+                .pointer(lora.u2()).i32(lora.rmax()).build(arena));
     }
 
-    /** GEMM2 (+ bias, + the LoRA down terms at {@code loraAdd} when not 0, times the routing weight) into acc. */
-    void launchGemm2(Arena arena, MarlinPlan plan, int aDiv, long topkW, long loraAdd) {
+    /** GEMM2 (+ bias, + the LoRA down expand, times the routing weight) into acc. */
+    void launchGemm2(Arena arena, MarlinPlan plan, int aDiv, long topkW, MarlinLora.Terms lora) {
         int mi = mIndex(plan.m());
         long b2p = weights.b2 == null ? 0 : weights.b2.address();
         int h = spec.hiddenSize();
@@ -191,7 +195,8 @@ final class MarlinLaunches implements AutoCloseable {
                 .i32(1).i32(ip).pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles)
                 .pointer(weights.q2).pointer(weights.sc2).pointer(b2p).i32(h).i32(hp).i32(ip).i32(plan.splits())
                 .pointer(scratch.acc).i32(h).pointer(topkW).i32(act).f32(alpha).f32(limit)
-                .f32(Math.scalb(1f, weights.x2)).pointer(loraAdd).build(arena));
+                .f32(Math.scalb(1f, weights.x2)).pointer(lora.table()).pointer(lora.rowSlot()).pointer(lora.u13())
+                .pointer(lora.u2()).i32(lora.rmax()).build(arena));
     }
 
     void launchFinalize(Arena arena, long n, long out, boolean outBf16) {
