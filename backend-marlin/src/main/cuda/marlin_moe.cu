@@ -121,7 +121,7 @@ __device__ __forceinline__ float bf_lo(uint32_t w) { return __uint_as_float(w <<
 __device__ __forceinline__ float bf_hi(uint32_t w) { return __uint_as_float(w & 0xFFFF0000u); }
 
 // sum over q < rp of b[q] * u[q]; rp a multiple of 8, b and u 16-byte aligned
-__device__ __noinline__ float lora_dot(const __nv_bfloat16* __restrict__ b, const float* __restrict__ u, int rp) {
+__device__ __forceinline__ float lora_dot(const __nv_bfloat16* __restrict__ b, const float* __restrict__ u, int rp) {
     float s0 = 0.f, s1 = 0.f;
     for (int q = 0; q < rp; q += 8) {
         const uint4 bv = __ldg(reinterpret_cast<const uint4*>(b + q));
@@ -173,13 +173,52 @@ __device__ __forceinline__ float4 lora_expand13(const LoraSlot* __restrict__ ls,
     return make_float4(sc * g0, sc * u0, sc * g1, sc * u1);
 }
 
-// GEMM1 epilogue, after the activation: U2[pos][q] += A2[e][q][c0 .. c0 + 32) . o_r for every row r of
-// the tile with an adapter; o_r[2j] (j < 32) holds the row's BF16-rounded activation of column c0 + j.
-template <int THREADS>
-__device__ __forceinline__ void lora_shrink2_partial(const float* o, int o_stride, const int* s_slot, int M, int tile,
-                                                     int e, int c0, int I_real, const LoraSlot* __restrict__ table,
-                                                     float* __restrict__ U2, int rmax) {
-    for (int it = threadIdx.x; it < M * rmax; it += THREADS) {
+// The epilogue parts below are separate (non-inlined) functions, called once per block with the tile in
+// shared memory, so that the GEMM main loops compile as without LoRA (inlined into the epilogue loops,
+// they changed the register allocation of the whole kernel and slowed the base M=16 GEMMs by ~12%).
+// c: the reduced FP32 accumulator tile, row r at c + r * c_stride, 64 columns; the terms are added
+// pre-divided by acc_scale (a power of two, so exactly), before the epilogue's scale, bias and activation.
+
+// GEMM1: + scaling * B13[e][n] . U13[pos] for the tile's 64 interleaved gate/up columns n0 .. n0 + 63
+__device__ __noinline__ void lora_expand13_tile(float* c, int c_stride, const int* s_slot, int M, int tile, int e,
+                                                int n0, int N_real, float inv_scale,
+                                                const LoraSlot* __restrict__ table, const float* __restrict__ U13,
+                                                int rmax) {
+    for (int it = threadIdx.x; it < M * 16; it += blockDim.x) {
+        const int r = it >> 4, c4 = (it & 15) * 4;
+        const int s = s_slot[r];
+        if (s < 0) continue;
+        const float4 d = lora_expand13(table + s, e, N_real, n0 + c4, U13 + (size_t)(tile * M + r) * 2 * rmax);
+        float* p = c + r * c_stride + c4;
+        p[0] += d.x * inv_scale;
+        p[1] += d.y * inv_scale;
+        p[2] += d.z * inv_scale;
+        p[3] += d.w * inv_scale;
+    }
+}
+
+// GEMM2: + scaling * B2[e][n] . U2[pos] for the tile's columns n0 .. n0 + 63 below N_real
+__device__ __noinline__ void lora_expand2_tile(float* c, int c_stride, const int* s_slot, int M, int tile, int e,
+                                               int n0, int N_real, float inv_scale, const LoraSlot* __restrict__ table,
+                                               const float* __restrict__ U2, int rmax) {
+    for (int it = threadIdx.x; it < M * NTILE; it += blockDim.x) {
+        const int r = it >> 6, col = it & 63;
+        const int s = s_slot[r];
+        if (s < 0 || n0 + col >= N_real) continue;
+        const LoraSlot* ls = table + s;
+        const int rp = ls->rank;
+        c[r * c_stride + col] += inv_scale * ls->scaling *
+            lora_dot(ls->b2 + ((size_t)e * N_real + n0 + col) * rp, U2 + (size_t)(tile * M + r) * rmax, rp);
+    }
+}
+
+// GEMM1, after the activation: U2[pos][q] += A2[e][q][c0 .. c0 + 32) . o_r for every row r of the tile
+// with an adapter; o_r[2j] (j < 32, o_r = o + r * o_stride) holds the row's BF16-rounded activation of
+// intermediate column c0 + j.
+__device__ __noinline__ void lora_shrink2_partial(const float* o, int o_stride, const int* s_slot, int M, int tile,
+                                                  int e, int c0, int I_real, const LoraSlot* __restrict__ table,
+                                                  float* __restrict__ U2, int rmax) {
+    for (int it = threadIdx.x; it < M * rmax; it += blockDim.x) {
         const int r = it / rmax, q = it - r * rmax;
         const int s = s_slot[r];
         if (s < 0) continue;
@@ -417,6 +456,11 @@ __device__ __forceinline__ void moe_gemm_body(
         __nv_bfloat16* inter = reinterpret_cast<__nv_bfloat16*>(out);
         const float* bias_e = bias ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
         const bool lora = lora_table != nullptr && nt * NTILE < N_real;  // uniform over the block
+        if (lora) {  // LoRA gate/up term, before the activation
+            lora_expand13_tile(cs, C::C_STRIDE, s_slot, M, tile, e, nt * NTILE, N_real, 1.0f / acc_scale, lora_table,
+                               lora_u13, lora_rmax);
+            __syncthreads();
+        }
         for (int i = threadIdx.x; i < M * 16; i += C::THREADS_ALL) {
             int r = i >> 4, p2 = (i & 15) * 2;  // two pairs per thread
             if (s_ids[r] < 0) continue;
@@ -426,12 +470,6 @@ __device__ __forceinline__ void moe_gemm_body(
             if (bias_e) {
                 float4 b = *reinterpret_cast<const float4*>(bias_e + p2 * 2);
                 v.x += b.x; v.y += b.y; v.z += b.z; v.w += b.w;
-            }
-            const int slot = lora ? s_slot[r] : -1;
-            if (slot >= 0) {  // LoRA gate/up term, before the activation
-                float4 d = lora_expand13(lora_table + slot, e, N_real, nt * NTILE + p2 * 2,
-                                         lora_u13 + (size_t)(tile * M + r) * 2 * lora_rmax);
-                v.x += d.x; v.y += d.y; v.z += d.z; v.w += d.w;
             }
             float o0 = act_apply(act, v.x, v.y, alpha, limit);
             float o1 = act_apply(act, v.z, v.w, alpha, limit);
@@ -444,12 +482,17 @@ __device__ __forceinline__ void moe_gemm_body(
         }
         if (lora) {
             __syncthreads();
-            lora_shrink2_partial<C::THREADS_ALL>(cs, C::C_STRIDE, s_slot, M, tile, e, nt * (NTILE / 2), N_real / 2,
-                                                 lora_table, lora_u2, lora_rmax);
+            lora_shrink2_partial(cs, C::C_STRIDE, s_slot, M, tile, e, nt * (NTILE / 2), N_real / 2, lora_table, lora_u2,
+                                 lora_rmax);
         }
     } else {
         float* accum = reinterpret_cast<float*>(out);
         const float* bias_e = (bias && split == 0) ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
+        if (lora_table && split == 0) {  // LoRA down term, before the routing weight
+            lora_expand2_tile(cs, C::C_STRIDE, s_slot, M, tile, e, nt * NTILE, N_real, 1.0f / acc_scale, lora_table,
+                              lora_u2, lora_rmax);
+            __syncthreads();
+        }
         for (int i = threadIdx.x; i < M * NTILE; i += C::THREADS_ALL) {
             int r = i >> 6, c = i & 63;
             int id = s_ids[r];
@@ -457,11 +500,6 @@ __device__ __forceinline__ void moe_gemm_body(
             if (id < 0 || n >= N_real) continue;
             float v = cs[r * C::C_STRIDE + c] * acc_scale;
             if (bias_e) v += bias_e[c];
-            if (lora_table && split == 0 && s_slot[r] >= 0) {  // LoRA down term, before the routing weight
-                const LoraSlot* ls = lora_table + s_slot[r];
-                v += ls->scaling * lora_dot(ls->b2 + ((size_t)e * N_real + n) * ls->rank,
-                                            lora_u2 + (size_t)(tile * M + r) * lora_rmax, ls->rank);
-            }
             float w = topk_w ? __ldg(topk_w + id) : 1.0f;
             atomicAdd(accum + (size_t)(id / a_div) * out_stride + n, w * v);
         }
@@ -691,6 +729,11 @@ __device__ __forceinline__ void moe_gemv_body(
         __nv_bfloat16* inter = reinterpret_cast<__nv_bfloat16*>(out);
         const float* bias_e = bias ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
         const bool lora = lora_table != nullptr && nt * NTILE < N_real;  // uniform over the block
+        if (lora) {  // LoRA gate/up term, before the activation: into warp 0's partial tile
+            lora_expand13_tile(&red[0][0][0], NTILE, s_slot, M, tile, e, nt * NTILE, N_real, 1.0f / acc_scale,
+                               lora_table, lora_u13, lora_rmax);
+            __syncthreads();
+        }
         for (int i = threadIdx.x; i < M * (NTILE / 2); i += 32 * W) {
             const int r = i / (NTILE / 2), p = i % (NTILE / 2);
             if (s_ids[r] < 0) continue;
@@ -707,27 +750,23 @@ __device__ __forceinline__ void moe_gemv_body(
                 gt += bias_e[2 * p];
                 up += bias_e[2 * p + 1];
             }
-            const int slot = lora ? s_slot[r] : -1;
-            if (slot >= 0) {  // LoRA gate/up term, before the activation
-                const LoraSlot* ls = lora_table + slot;
-                const int rp = ls->rank;
-                const __nv_bfloat16* b = ls->b13 + ((size_t)e * N_real + nt * NTILE + 2 * p) * rp;
-                const float* u = lora_u13 + (size_t)(tile * M + r) * 2 * lora_rmax;
-                gt += ls->scaling * lora_dot(b, u, rp);
-                up += ls->scaling * lora_dot(b + rp, u + rp, rp);
-            }
             const __nv_bfloat16 o = __float2bfloat16_rn(act_apply(act, gt, up, alpha, limit));
             inter[(size_t)(tile * M + r) * out_stride + nt * (NTILE / 2) + p] = o;
             if (lora) red[0][r][2 * p] = __bfloat162float(o);  // only this thread reads red[*][r][2p]
         }
         if (lora) {
             __syncthreads();
-            lora_shrink2_partial<32 * W>(&red[0][0][0], NTILE, s_slot, M, tile, e, nt * (NTILE / 2), N_real / 2,
-                                         lora_table, lora_u2, lora_rmax);
+            lora_shrink2_partial(&red[0][0][0], NTILE, s_slot, M, tile, e, nt * (NTILE / 2), N_real / 2, lora_table,
+                                 lora_u2, lora_rmax);
         }
     } else {
         float* accum = reinterpret_cast<float*>(out);
         const float* bias_e = (bias && split == 0) ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
+        if (lora_table && split == 0) {  // LoRA down term, before the routing weight: into warp 0's partial tile
+            lora_expand2_tile(&red[0][0][0], NTILE, s_slot, M, tile, e, nt * NTILE, N_real, 1.0f / acc_scale,
+                              lora_table, lora_u2, lora_rmax);
+            __syncthreads();
+        }
         for (int i = threadIdx.x; i < M * NTILE; i += 32 * W) {
             const int r = i / NTILE, c = i % NTILE;
             const int id = s_ids[r];
@@ -738,11 +777,6 @@ __device__ __forceinline__ void moe_gemv_body(
             for (int w = 0; w < W; w++) v += red[w][r][c];
             v *= acc_scale;
             if (bias_e) v += bias_e[c];
-            if (lora_table && split == 0 && s_slot[r] >= 0) {  // LoRA down term, before the routing weight
-                const LoraSlot* ls = lora_table + s_slot[r];
-                v += ls->scaling * lora_dot(ls->b2 + ((size_t)e * N_real + n) * ls->rank,
-                                            lora_u2 + (size_t)(tile * M + r) * lora_rmax, ls->rank);
-            }
             const float wt = topk_w ? __ldg(topk_w + id) : 1.0f;
             atomicAdd(accum + (size_t)(id / a_div) * out_stride + n, wt * v);
         }
