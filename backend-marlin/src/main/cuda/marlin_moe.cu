@@ -173,9 +173,10 @@ __device__ __forceinline__ float4 lora_expand13(const LoraSlot* __restrict__ ls,
     return make_float4(sc * g0, sc * u0, sc * g1, sc * u1);
 }
 
-// The epilogue parts below are separate (non-inlined) functions, called once per block with the tile in
-// shared memory, so that the GEMM main loops compile as without LoRA (inlined into the epilogue loops,
-// they changed the register allocation of the whole kernel and slowed the base M=16 GEMMs by ~12%).
+// Every GEMM exists twice: NAME without LoRA code (LORA = false: compiled as before LoRA existed; with the
+// LoRA epilogue in the same kernel, ptxas allocated the M=16 main loop differently and the base GEMMs
+// ran ~12% slower on an H100) and NAME_lora. The epilogue parts below are separate (non-inlined)
+// functions, called once per block with the tile in shared memory.
 // c: the reduced FP32 accumulator tile, row r at c + r * c_stride, 64 columns; the terms are added
 // pre-divided by acc_scale (a power of two, so exactly), before the epilogue's scale, bias and activation.
 
@@ -266,7 +267,7 @@ struct TileCfg {
     static_assert(MW * NW * KW == 4, "4 warps");
 };
 
-template <int MB, int MW, int NW, int KW, int STAGES, int G, bool GEMM2>
+template <int MB, int MW, int NW, int KW, int STAGES, int G, bool GEMM2, bool LORA>
 __device__ __forceinline__ void moe_gemm_body(
     const __nv_bfloat16* __restrict__ A, int a_stride, int a_div, int a_by_pos, int K_real,
     const int* __restrict__ sorted_ids, const int* __restrict__ tile_expert, const int* __restrict__ num_tiles,
@@ -305,7 +306,7 @@ __device__ __forceinline__ void moe_gemm_body(
         int id = __ldg(sorted_ids + tile * M + r);
         s_ids[r] = id;
         s_arow[r] = id < 0 ? -1 : (a_by_pos ? tile * M + r : id / a_div);
-        s_slot[r] = lora_table ? __ldg(lora_row_slot + tile * M + r) : -1;
+        s_slot[r] = LORA ? __ldg(lora_row_slot + tile * M + r) : -1;
     }
     __syncthreads();
 
@@ -455,7 +456,7 @@ __device__ __forceinline__ void moe_gemm_body(
         // gate/up pairs -> activation -> bf16 intermediate row (by sorted position)
         __nv_bfloat16* inter = reinterpret_cast<__nv_bfloat16*>(out);
         const float* bias_e = bias ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
-        const bool lora = lora_table != nullptr && nt * NTILE < N_real;  // uniform over the block
+        const bool lora = LORA && nt * NTILE < N_real;  // uniform over the block
         if (lora) {  // LoRA gate/up term, before the activation
             lora_expand13_tile(cs, C::C_STRIDE, s_slot, M, tile, e, nt * NTILE, N_real, 1.0f / acc_scale, lora_table,
                                lora_u13, lora_rmax);
@@ -488,7 +489,7 @@ __device__ __forceinline__ void moe_gemm_body(
     } else {
         float* accum = reinterpret_cast<float*>(out);
         const float* bias_e = (bias && split == 0) ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
-        if (lora_table && split == 0) {  // LoRA down term, before the routing weight
+        if (LORA && split == 0) {  // LoRA down term, before the routing weight
             lora_expand2_tile(cs, C::C_STRIDE, s_slot, M, tile, e, nt * NTILE, N_real, 1.0f / acc_scale, lora_table,
                               lora_u2, lora_rmax);
             __syncthreads();
@@ -519,7 +520,10 @@ __device__ __forceinline__ void moe_gemm_body(
 
 #define DEFINE_GEMM(NAME, MB, MW, NW, KW, ST, G, G2)                                                     \
     extern "C" __global__ void __launch_bounds__(128 * G) NAME(GEMM_PARAMS) {                             \
-        moe_gemm_body<MB, MW, NW, KW, ST, G, G2>(GEMM_ARGS);                                             \
+        moe_gemm_body<MB, MW, NW, KW, ST, G, G2, false>(GEMM_ARGS);                                      \
+    }                                                                                                    \
+    extern "C" __global__ void __launch_bounds__(128 * G) NAME##_lora(GEMM_PARAMS) {                      \
+        moe_gemm_body<MB, MW, NW, KW, ST, G, G2, true>(GEMM_ARGS);                                       \
     }                                                                                                    \
     extern "C" __global__ void NAME##_config(int* o) {                                                   \
         o[0] = TileCfg<MB, MW, NW, KW, ST, G>::SMEM;                                                     \
@@ -598,7 +602,7 @@ struct GemvChunk {
     uint32_t x[4][2];  // B fragments (token g, k = 16s + 2tg + {0,1} and + {8,9})
 };
 
-template <int W, int D, bool GEMM2>
+template <int W, int D, bool GEMM2, bool LORA>
 __device__ __forceinline__ void moe_gemv_body(
     const __nv_bfloat16* __restrict__ A, int a_stride, int a_div, int a_by_pos, int K_real,
     const int* __restrict__ sorted_ids, const int* __restrict__ tile_expert, const int* __restrict__ num_tiles,
@@ -640,7 +644,7 @@ __device__ __forceinline__ void moe_gemv_body(
     const uint32_t* xa = reinterpret_cast<const uint32_t*>(A + arow * a_stride) + tg;  // k = 2tg
     if (threadIdx.x < M) {
         s_ids[threadIdx.x] = __ldg(sorted_ids + tile * M + threadIdx.x);
-        s_slot[threadIdx.x] = lora_table ? __ldg(lora_row_slot + tile * M + threadIdx.x) : -1;
+        s_slot[threadIdx.x] = LORA ? __ldg(lora_row_slot + tile * M + threadIdx.x) : -1;
     }
 
     // warp w takes chunks kc0 + w, kc0 + w + W, ...
@@ -728,7 +732,7 @@ __device__ __forceinline__ void moe_gemv_body(
     if constexpr (!GEMM2) {
         __nv_bfloat16* inter = reinterpret_cast<__nv_bfloat16*>(out);
         const float* bias_e = bias ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
-        const bool lora = lora_table != nullptr && nt * NTILE < N_real;  // uniform over the block
+        const bool lora = LORA && nt * NTILE < N_real;  // uniform over the block
         if (lora) {  // LoRA gate/up term, before the activation: into warp 0's partial tile
             lora_expand13_tile(&red[0][0][0], NTILE, s_slot, M, tile, e, nt * NTILE, N_real, 1.0f / acc_scale,
                                lora_table, lora_u13, lora_rmax);
@@ -762,7 +766,7 @@ __device__ __forceinline__ void moe_gemv_body(
     } else {
         float* accum = reinterpret_cast<float*>(out);
         const float* bias_e = (bias && split == 0) ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
-        if (lora_table && split == 0) {  // LoRA down term, before the routing weight: into warp 0's partial tile
+        if (LORA && split == 0) {  // LoRA down term, before the routing weight: into warp 0's partial tile
             lora_expand2_tile(&red[0][0][0], NTILE, s_slot, M, tile, e, nt * NTILE, N_real, 1.0f / acc_scale,
                               lora_table, lora_u2, lora_rmax);
             __syncthreads();
@@ -785,7 +789,10 @@ __device__ __forceinline__ void moe_gemv_body(
 
 #define DEFINE_GEMV(NAME, W, D, G2)                                                                      \
     extern "C" __global__ void __launch_bounds__(32 * W, MOE_GEMV_MIN_BLOCKS) NAME(GEMM_PARAMS) {         \
-        moe_gemv_body<W, D, G2>(GEMM_ARGS);                                                              \
+        moe_gemv_body<W, D, G2, false>(GEMM_ARGS);                                                       \
+    }                                                                                                    \
+    extern "C" __global__ void __launch_bounds__(32 * W, MOE_GEMV_MIN_BLOCKS) NAME##_lora(GEMM_PARAMS) {  \
+        moe_gemv_body<W, D, G2, true>(GEMM_ARGS);                                                        \
     }                                                                                                    \
     extern "C" __global__ void NAME##_config(int* o) {                                                   \
         o[0] = 0;                                                                                        \
