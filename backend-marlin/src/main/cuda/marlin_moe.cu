@@ -518,11 +518,14 @@ __device__ __forceinline__ void moe_gemm_body(
         N_pad, K_pad, splits, out, out_stride, topk_w, act, alpha, limit, acc_scale, lora_table,         \
         lora_row_slot, lora_u13, lora_u2, lora_rmax
 
-#define DEFINE_GEMM(NAME, MB, MW, NW, KW, ST, G, G2)                                                     \
+// LB: the blocks per multiprocessor the _lora kernel is compiled for (what its shared memory allows
+// anyway). Without it ptxas held the M=16 _lora kernels to 64 registers and rematerialized values in
+// the main loop (161 instead of 145 SASS instructions per iteration on sm_90a: +19% GEMM1 time at T=256).
+#define DEFINE_GEMM(NAME, MB, MW, NW, KW, ST, G, G2, LB)                                                 \
     extern "C" __global__ void __launch_bounds__(128 * G) NAME(GEMM_PARAMS) {                             \
         moe_gemm_body<MB, MW, NW, KW, ST, G, G2, false>(GEMM_ARGS);                                      \
     }                                                                                                    \
-    extern "C" __global__ void __launch_bounds__(128 * G) NAME##_lora(GEMM_PARAMS) {                      \
+    extern "C" __global__ void __launch_bounds__(128 * G, LB) NAME##_lora(GEMM_PARAMS) {                  \
         moe_gemm_body<MB, MW, NW, KW, ST, G, G2, true>(GEMM_ARGS);                                       \
     }                                                                                                    \
     extern "C" __global__ void NAME##_config(int* o) {                                                   \
@@ -551,14 +554,17 @@ __device__ __forceinline__ void moe_gemm_body(
 #define CFG_M128 8, 2, 2, 1, 4, 1
 #endif
 #define DEFINE_GEMM_(...) DEFINE_GEMM(__VA_ARGS__)
-DEFINE_GEMM_(moe_gemm1_m16, CFG_M16, false)
-DEFINE_GEMM_(moe_gemm1_m32, CFG_M32, false)
-DEFINE_GEMM_(moe_gemm1_m64, CFG_M64, false)
-DEFINE_GEMM_(moe_gemm1_m128, CFG_M128, false)
-DEFINE_GEMM_(moe_gemm2_m16, CFG_M16, true)
-DEFINE_GEMM_(moe_gemm2_m32, CFG_M32, true)
-DEFINE_GEMM_(moe_gemm2_m64, CFG_M64, true)
-DEFINE_GEMM_(moe_gemm2_m128, CFG_M128, true)
+#ifndef LORA_LB_M16
+#define LORA_LB_M16 6
+#endif
+DEFINE_GEMM_(moe_gemm1_m16, CFG_M16, false, LORA_LB_M16)
+DEFINE_GEMM_(moe_gemm1_m32, CFG_M32, false, 4)
+DEFINE_GEMM_(moe_gemm1_m64, CFG_M64, false, 4)
+DEFINE_GEMM_(moe_gemm1_m128, CFG_M128, false, 3)
+DEFINE_GEMM_(moe_gemm2_m16, CFG_M16, true, LORA_LB_M16)
+DEFINE_GEMM_(moe_gemm2_m32, CFG_M32, true, 4)
+DEFINE_GEMM_(moe_gemm2_m64, CFG_M64, true, 4)
+DEFINE_GEMM_(moe_gemm2_m128, CFG_M128, true, 3)
 
 // ---------------------------------------------------------------------------------------------
 // Decode path (M = 8): a GEMV-style kernel over the same tile layout, for tiles of at most 8 rows.
@@ -804,22 +810,36 @@ DEFINE_GEMV(moe_gemm2_m8, MOE_GEMV_WARPS, MOE_GEMV_DEPTH, true)
 
 // ---------------------------------------------------------------------------------------------
 // LoRA shrink of the gate/up input (see the LoRA section above); one launch before GEMM1.
-// grid (ceil(2 * rmax / 8), tiles_max, ceil(M / 16)), 256 threads: block z takes rows 16z .. 16z + 15
-// of the tile, warp w output q = 8 * blockIdx.x + w for each of them (one dot product of length K = H per
-// warp and row: lanes over K, 16-byte loads, LORA_SHRINK_UNROLL of them in flight per operand; the A row
-// is read from memory once per block and from L1 for the block's other rows of the same adapter).
-// Blocks with blockIdx.x == 0 also write row_slot and zero the U2 rows that GEMM1 accumulates into.
-// K is a multiple of 32; x and A rows are 16-byte aligned.
+// grid (ceil(2 * rmax / (8 * QW)), tiles_max, ceil(M / 16)), 256 threads: block z takes rows 16z .. 16z + 15
+// of the tile, warp w the QW outputs q = (8 * blockIdx.x + w) * QW + j (j < QW) for each of them: per row,
+// lanes over K with 16-byte loads, the x chunks loaded once for the QW dot products (U chunks in flight per
+// operand). moe_lora_shrink (QW = 4, U = 3) reads a quarter of the x rows from L2 that QW = 1 does (at T=256
+// on the 120b layer QW = 1 moved ~380 MB from L2: the kernel's bound); moe_lora_shrink_q1 (QW = 1, U = 6)
+// keeps 4x the warps on the one or two rows per tile of decode calls (M = 8). Blocks with blockIdx.x == 0
+// also write row_slot and zero the U2 rows that GEMM1 accumulates into. K is a multiple of 32; x and A rows
+// are 16-byte aligned.
 // ---------------------------------------------------------------------------------------------
 #define LORA_ROWS 16
-#ifndef LORA_SHRINK_UNROLL
-#define LORA_SHRINK_UNROLL 6
-#endif
-extern "C" __global__ void __launch_bounds__(256) moe_lora_shrink(
-    const __nv_bfloat16* __restrict__ X, int K, const int* __restrict__ sorted_ids, const int* __restrict__ tile_expert,
-    const int* __restrict__ num_tiles, int M, const int* __restrict__ adapter_ids, int topk, int slots,
-    const LoraSlot* __restrict__ table, int rmax, float* __restrict__ U13, float* __restrict__ U2,
-    int* __restrict__ row_slot) {
+__device__ __forceinline__ void dot8_bf16(const uint4& a, const uint4& x, float& s0, float& s1) {
+    s0 = fmaf(bf_lo(a.x), bf_lo(x.x), s0);
+    s1 = fmaf(bf_hi(a.x), bf_hi(x.x), s1);
+    s0 = fmaf(bf_lo(a.y), bf_lo(x.y), s0);
+    s1 = fmaf(bf_hi(a.y), bf_hi(x.y), s1);
+    s0 = fmaf(bf_lo(a.z), bf_lo(x.z), s0);
+    s1 = fmaf(bf_hi(a.z), bf_hi(x.z), s1);
+    s0 = fmaf(bf_lo(a.w), bf_lo(x.w), s0);
+    s1 = fmaf(bf_hi(a.w), bf_hi(x.w), s1);
+}
+
+#define LORA_SHRINK_PARAMS                                                                               \
+    const __nv_bfloat16 *__restrict__ X, int K, const int *__restrict__ sorted_ids,                      \
+        const int *__restrict__ tile_expert, const int *__restrict__ num_tiles, int M,                   \
+        const int *__restrict__ adapter_ids, int topk, int slots, const LoraSlot *__restrict__ table,    \
+        int rmax, float *__restrict__ U13, float *__restrict__ U2, int *__restrict__ row_slot
+#define LORA_SHRINK_ARGS X, K, sorted_ids, tile_expert, num_tiles, M, adapter_ids, topk, slots, table, rmax, U13, U2, row_slot
+
+template <int QW, int U>
+__device__ __forceinline__ void lora_shrink_body(LORA_SHRINK_PARAMS) {
     __shared__ int s_tok[LORA_ROWS];
     __shared__ int s_slot[LORA_ROWS];
     const int tile = blockIdx.y;
@@ -846,45 +866,61 @@ extern "C" __global__ void __launch_bounds__(256) moe_lora_shrink(
             if (s_slot[rr] >= 0) U2[(size_t)(tile * M + r0 + rr) * rmax + (i - rr * rmax)] = 0.f;
         }
     }
-    const int q = blockIdx.x * 8 + (threadIdx.x >> 5);
+    const int q0 = (blockIdx.x * 8 + (threadIdx.x >> 5)) * QW;
     const int lane = threadIdx.x & 31;
     for (int rr = 0; rr < nr; rr++) {
         const int slot = s_slot[rr];
         if (slot < 0) continue;
         const LoraSlot* ls = table + slot;
         const int rp = ls->rank;
-        if (q >= 2 * rp) continue;  // uniform over the warp
-        const __nv_bfloat16* a = ls->a13 + ((size_t)e * 2 * rp + q) * K;
+        const int nq = min(QW, 2 * rp - q0);  // this warp's outputs for the row's adapter
+        if (nq <= 0) continue;                 // uniform over the warp
+        const __nv_bfloat16* a = ls->a13 + ((size_t)e * 2 * rp + q0) * K;
         const __nv_bfloat16* x = X + (size_t)s_tok[rr] * K;
-        float s0 = 0.f, s1 = 0.f;
-        for (int k0 = lane * 8; k0 < K; k0 += 256 * LORA_SHRINK_UNROLL) {
-            uint4 av[LORA_SHRINK_UNROLL], xv[LORA_SHRINK_UNROLL];
+        float s0[QW], s1[QW];
 #pragma unroll
-            for (int u = 0; u < LORA_SHRINK_UNROLL; u++) {
+        for (int j = 0; j < QW; j++) s0[j] = s1[j] = 0.f;
+        for (int k0 = lane * 8; k0 < K; k0 += 256 * U) {
+            uint4 xv[U];
+            int kk[U];
+#pragma unroll
+            for (int u = 0; u < U; u++) {
                 // past K: load a valid chunk (no branch around the load) and zero the x operand
                 const int k = k0 + 256 * u;
-                const int kk = k < K ? k : K - 8;
-                av[u] = __ldg(reinterpret_cast<const uint4*>(a + kk));
-                xv[u] = __ldg(reinterpret_cast<const uint4*>(x + kk));
+                kk[u] = k < K ? k : K - 8;
+                xv[u] = __ldg(reinterpret_cast<const uint4*>(x + kk[u]));
                 if (k >= K) xv[u] = make_uint4(0u, 0u, 0u, 0u);
             }
 #pragma unroll
-            for (int u = 0; u < LORA_SHRINK_UNROLL; u++) {
-                s0 = fmaf(bf_lo(av[u].x), bf_lo(xv[u].x), s0);
-                s1 = fmaf(bf_hi(av[u].x), bf_hi(xv[u].x), s1);
-                s0 = fmaf(bf_lo(av[u].y), bf_lo(xv[u].y), s0);
-                s1 = fmaf(bf_hi(av[u].y), bf_hi(xv[u].y), s1);
-                s0 = fmaf(bf_lo(av[u].z), bf_lo(xv[u].z), s0);
-                s1 = fmaf(bf_hi(av[u].z), bf_hi(xv[u].z), s1);
-                s0 = fmaf(bf_lo(av[u].w), bf_lo(xv[u].w), s0);
-                s1 = fmaf(bf_hi(av[u].w), bf_hi(xv[u].w), s1);
+            for (int j = 0; j < QW; j++) {
+                if (j < nq) {
+                    uint4 av[U];
+#pragma unroll
+                    for (int u = 0; u < U; u++)
+                        av[u] = __ldg(reinterpret_cast<const uint4*>(a + (size_t)j * K + kk[u]));
+#pragma unroll
+                    for (int u = 0; u < U; u++) dot8_bf16(av[u], xv[u], s0[j], s1[j]);
+                }
             }
         }
-        float sum = s0 + s1;
 #pragma unroll
-        for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
-        if (lane == 0) U13[(size_t)(tile * M + r0 + rr) * 2 * rmax + q] = sum;
+        for (int j = 0; j < QW; j++) {
+            if (j < nq) {
+                float sum = s0[j] + s1[j];
+#pragma unroll
+                for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+                if (lane == 0) U13[(size_t)(tile * M + r0 + rr) * 2 * rmax + q0 + j] = sum;
+            }
+        }
     }
+}
+
+extern "C" __global__ void __launch_bounds__(256) moe_lora_shrink(LORA_SHRINK_PARAMS) {
+    lora_shrink_body<4, 3>(LORA_SHRINK_ARGS);
+}
+
+extern "C" __global__ void __launch_bounds__(256) moe_lora_shrink_q1(LORA_SHRINK_PARAMS) {
+    lora_shrink_body<1, 6>(LORA_SHRINK_ARGS);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ final class MarlinLaunches implements AutoCloseable {
     /** Looks up every function and reads the tile configurations the image was built with. */
     void loadFunctions(int smemOptin) {
         for (String name : new String[] {"moe_route", "moe_align", "moe_route_align", "moe_finalize", "moe_zero",
-                "moe_f32_to_bf16", "moe_repack_mxfp4", "moe_lora_shrink"}) {
+                "moe_f32_to_bf16", "moe_repack_mxfp4", "moe_lora_shrink", "moe_lora_shrink_q1"}) {
             functions.put(name, module.function(name));
         }
         try (DeviceBuffer cfg = context.allocate(3 * 4); Arena arena = Arena.ofConfined()) {

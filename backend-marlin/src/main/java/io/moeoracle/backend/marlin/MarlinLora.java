@@ -28,7 +28,7 @@ final class MarlinLora {
     static final int THREADS = 256;
     /** Rows of a tile per shrink block ({@code LORA_ROWS} in marlin_moe.cu): grid z covers the M tile. */
     static final int SHRINK_ROWS = 16;
-    /** Warps (outputs q) per shrink block. */
+    /** Warps per shrink block. */
     static final int SHRINK_WARPS = THREADS / 32;
     /** Device layouts pad every rank to a multiple of this (16-byte vector loads of BF16 rows). */
     static final int RANK_ALIGN = 8;
@@ -162,17 +162,31 @@ final class MarlinLora {
      * and zeroed down-shrink rows; returns what the GEMM epilogues need for the rest.
      */
     Terms enqueueShrink(Arena arena, MarlinLaunches l, MarlinPlan plan, MarlinScratch s, long hidden, long ids) {
-        l.launch("moe_lora_shrink", shrinkGrid(rmax, plan.tilesMax(), plan.m()), KernelArgs.builder().pointer(hidden)
+        l.launch(shrinkKernel(plan.m()), shrinkGrid(rmax, plan.tilesMax(), plan.m()), KernelArgs.builder().pointer(hidden)
                 .i32(h).pointer(s.sorted).pointer(s.tileExpert).pointer(s.numTiles).i32(plan.m()).pointer(ids)
                 .i32(spec.topK()).i32(slots).pointer(table).i32(rmax).pointer(u13).pointer(u2).pointer(rowSlot)
                 .build(arena));
         return new Terms(table.address(), rowSlot.address(), u13.address(), u2.address(), rmax);
     }
 
-    /** One warp per gate/up shrink output ({@code 2 * rmax} of them), tile, and {@link #SHRINK_ROWS} rows of it. */
+    /**
+     * @return outputs per warp of the shrink for M tile {@code m}: 1 for the decode tiles (M = 8, one or two
+     *     rows per tile: more warps per row), else 4 (the x row read once for four outputs)
+     */
+    static int shrinkOutputsPerWarp(int m) {
+        return m <= 8 ? 1 : 4;
+    }
+
+    /** @return the shrink kernel for M tile {@code m} ({@code moe_lora_shrink_q1} or {@code moe_lora_shrink}) */
+    static String shrinkKernel(int m) {
+        return shrinkOutputsPerWarp(m) == 1 ? "moe_lora_shrink_q1" : "moe_lora_shrink";
+    }
+
+    /** {@link #shrinkOutputsPerWarp} gate/up outputs ({@code 2 * rmax}) per warp, per tile and {@link #SHRINK_ROWS} rows. */
     static LaunchConfig shrinkGrid(int rmax, int tiles, int m) {
-        return new LaunchConfig((2 * rmax + SHRINK_WARPS - 1) / SHRINK_WARPS, tiles,
-                (m + SHRINK_ROWS - 1) / SHRINK_ROWS, THREADS, 1, 1, 0);
+        int perBlock = SHRINK_WARPS * shrinkOutputsPerWarp(m);
+        return new LaunchConfig((2 * rmax + perBlock - 1) / perBlock, tiles, (m + SHRINK_ROWS - 1) / SHRINK_ROWS,
+                THREADS, 1, 1, 0);
     }
 
     /** {@code [El][2rp][H]}: per expert the gate A rows, zero rows up to rp, the up A rows, zero rows. */

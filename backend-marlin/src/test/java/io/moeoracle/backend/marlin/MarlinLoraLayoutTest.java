@@ -119,13 +119,21 @@ class MarlinLoraLayoutTest {
         for (int rmax : new int[] {8, 16, 64, 256}) {
             for (int m : MarlinPlan.M_TILES) {
                 LaunchConfig c = MarlinLora.shrinkGrid(rmax, 37, m);
-                assertThat((long) c.gridX() * MarlinLora.SHRINK_WARPS).isGreaterThanOrEqualTo(2L * rmax);
-                assertThat((long) (c.gridX() - 1) * MarlinLora.SHRINK_WARPS).isLessThan(2L * rmax);
+                int perBlock = MarlinLora.SHRINK_WARPS * MarlinLora.shrinkOutputsPerWarp(m);
+                assertThat((long) c.gridX() * perBlock).isGreaterThanOrEqualTo(2L * rmax);
+                assertThat((long) (c.gridX() - 1) * perBlock).isLessThan(2L * rmax);
                 assertThat(c.gridY()).isEqualTo(37);
                 assertThat(c.gridZ() * MarlinLora.SHRINK_ROWS).isGreaterThanOrEqualTo(m);
                 assertThat((c.gridZ() - 1) * MarlinLora.SHRINK_ROWS).isLessThan(m);
                 assertThat(c.blockX()).isEqualTo(MarlinLora.THREADS);
             }
+        }
+        assertThat(MarlinLora.shrinkKernel(8)).isEqualTo("moe_lora_shrink_q1");
+        assertThat(MarlinLora.shrinkKernel(16)).isEqualTo("moe_lora_shrink");
+        for (int m : MarlinPlan.M_TILES) {
+            assertThat(2 * MarlinLora.RANK_ALIGN % MarlinLora.shrinkOutputsPerWarp(m))
+                    .as("2 * padded rank is a multiple of the outputs per warp (M %d): no warp straddles an adapter's end", m)
+                    .isZero();
         }
     }
 
