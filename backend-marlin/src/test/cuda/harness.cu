@@ -4,8 +4,8 @@
 //        -I../../main/cuda harness.cu -o harness
 // Run:   ./harness test | ./harness bench [json-path]
 // profile knobs (env): PROFILE_T=1,8,32 and PROFILE_M=16,8 (comma lists; 0 = auto), PROFILE_LORA=1 (each
-// size also with LoRA: LORA_RANK, default 16, LORA_SLOTS, default 4, token t on slot t % slots; LORA_QW=1:
-// the one-output-per-warp shrink at every M), PROFILE_STAGES=1
+// size also with LoRA: LORA_RANK, default 16, LORA_SLOTS, default 4, token t on slot t % slots; LORA_QW=4:
+// the four-outputs-per-warp shrink for M >= 16), PROFILE_STAGES=1
 // (graph replays of the forward cut after routing/alignment, GEMM1, GEMM2), M8_MAX (rows per
 // expert up to which auto picks the M=8 GEMV kernels, default 4 as MarlinPlan), GEMV_SPLITS (GEMM2
 // split-K override for M=8).
@@ -366,9 +366,9 @@ static void forward(const DevLayer& d, const Scratch& s, const Call& c, cudaStre
     }
     const bool lo = g_lora.on && !batched;
     if (lo) {  // timed with the alignment stage
-        // as MarlinLora: 1 output per warp for M = 8, else 4 (LORA_QW=1 forces 1)
-        static const bool q1_always = getenv("LORA_QW") && atoi(getenv("LORA_QW")) == 1;
-        const int qw = (M <= 8 || q1_always) ? 1 : 4;
+        // as MarlinLora: 1 output per warp (LORA_QW=4: the 4-output kernel for M >= 16)
+        static const bool q4 = getenv("LORA_QW") && atoi(getenv("LORA_QW")) == 4;
+        const int qw = (M > 8 && q4) ? 4 : 1;
         dim3 gs((2 * g_lora.rmax + 8 * qw - 1) / (8 * qw), tiles, (M + 15) / 16);
         (qw == 1 ? moe_lora_shrink_q1 : moe_lora_shrink)<<<gs, 256, 0, st>>>((const __nv_bfloat16*)c.hidden, sp.H, s.sorted, s.tile_e, s.ntiles, M,
                                             g_lora.ids, sp.k, g_lora.slots, g_lora.table, g_lora.rmax, g_lora.u13,

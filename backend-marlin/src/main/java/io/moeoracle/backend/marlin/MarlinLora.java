@@ -170,11 +170,12 @@ final class MarlinLora {
     }
 
     /**
-     * @return outputs per warp of the shrink for M tile {@code m}: 1 for the decode tiles (M = 8, one or two
-     *     rows per tile: more warps per row), else 4 (the x row read once for four outputs)
+     * @return outputs per warp of the shrink for M tile {@code m}: 1 ({@code moe_lora_shrink_q1}) at every M.
+     *     The 4-output kernel reads a quarter of the x rows from L2 but, with a quarter of the warps, was
+     *     latency-bound at T=256 on an H100 (127 µs against 84); it stays in the image for the harness.
      */
     static int shrinkOutputsPerWarp(int m) {
-        return m <= 8 ? 1 : 4;
+        return 1;
     }
 
     /** @return the shrink kernel for M tile {@code m} ({@code moe_lora_shrink_q1} or {@code moe_lora_shrink}) */

@@ -129,7 +129,7 @@ class MarlinLoraLayoutTest {
             }
         }
         assertThat(MarlinLora.shrinkKernel(8)).isEqualTo("moe_lora_shrink_q1");
-        assertThat(MarlinLora.shrinkKernel(16)).isEqualTo("moe_lora_shrink");
+        assertThat(MarlinLora.shrinkKernel(16)).isEqualTo("moe_lora_shrink_q1");
         for (int m : MarlinPlan.M_TILES) {
             assertThat(2 * MarlinLora.RANK_ALIGN % MarlinLora.shrinkOutputsPerWarp(m))
                     .as("2 * padded rank is a multiple of the outputs per warp (M %d): no warp straddles an adapter's end", m)
