@@ -108,14 +108,14 @@ __device__ __forceinline__ float act_apply(int act, float g, float u, float alph
 // LoRA (multi-adapter). Per sorted row pos = tile * M + r of an active tile, the token's adapter
 // (adapter_ids[id / topk]; -1, out of range or an empty slot: none) and the tile's expert e pick the
 // factors; rp is the slot's rank padded to a multiple of 8 (zero rows/columns, so the padding adds 0).
-//   moe_lora_shrink (one launch, before GEMM1):  U13[pos][q] = A13[e][q] . x_row  (q < 2rp: gate A rows,
+//   moe_lora_shrink_q1 (one launch, before GEMM1):  U13[pos][q] = A13[e][q] . x_row  (q < 2rp: gate A rows,
 //       then up A rows); also row_slot[pos] (the slot, -1 without adapter, -2 padding) and U2[pos][*] = 0
 //   GEMM1 epilogue, before the activation: + scaling * B13[e][n] . U13[pos][(n & 1) * rp ..) for its 64
 //       columns (n interleaves gate and up as w13 does); after it, the tile's 32 activations (BF16-rounded,
 //       as GEMM2 reads them) times A2[e][q][its 32 columns] are added into U2[pos][q] with atomics
 //   GEMM2 epilogue (split 0), before the routing weight: + scaling * B2[e][n] . U2[pos][0..rp)
 // The slot table is read on the device, so a CUDA graph replays with the adapters loaded at replay
-// time. Factors are BF16, device layouts of one slot: a13 [El][2rp][H], b13 [El][2I][rp] (row 2c = gate
+// time. The GEMMs run as their _lora instantiations. Factors are BF16, device layouts of one slot: a13 [El][2rp][H], b13 [El][2I][rp] (row 2c = gate
 // B row c, 2c+1 = up B row c), a2 [El][rp][I], b2 [El][H][rp]. U13 rows hold 2 * rmax floats, U2 rows
 // rmax (rmax = the spec's largest rank, padded likewise). Without LoRA the GEMMs get lora_table = null.
 // ---------------------------------------------------------------------------------------------
