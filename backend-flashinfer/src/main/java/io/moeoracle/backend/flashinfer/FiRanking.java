@@ -1,0 +1,116 @@
+package io.moeoracle.backend.flashinfer;
+
+import io.moeoracle.api.Priority;
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.device.Vendor;
+import io.moeoracle.api.spec.MoeLayerSpec;
+import java.util.List;
+
+/**
+ * Where the two flashinfer providers rank, in one place with the measurements the rule rests on.
+ *
+ * <p>{@code flashinfer-bf16} (sm_90 only) competes with {@code marlin} (200) and {@code triton}
+ * (150, measured slower than marlin at every T). Like triton's rule, the spec's
+ * {@code maxTokensPerCall} picks the token-count bucket: above {@link #bf16AheadAboveTokens()}
+ * (the largest measured T at which marlin was still faster) flashinfer-bf16 ranks ahead of marlin
+ * ({@link Priority#PREFERRED}), else just behind it. Without a side-by-side measurement it never
+ * takes the default ({@link Priority}: "not stealing the default").
+ *
+ * <p>{@code flashinfer-mxfp8} quantizes activations, so under {@code --activation auto} it must come
+ * only after the BF16-activation backends of equal priority (the selector's tie rule): it declares
+ * the priority of the best BF16 backend on the device ({@code max(marlin, flashinfer-bf16)} on
+ * sm_90, marlin's on sm_89) and never more, so with {@code auto} a BF16 backend wins wherever one
+ * runs, and with {@code --activation mxfp8} flashinfer-mxfp8 is the one that supports the layer.
+ * Through PTX on newer GPUs (not validated) it ranks lower still.
+ */
+final class FiRanking {
+    /** marlin's priority (backend-marlin's MarlinRules.PRIORITY): the reference point. */
+    static final int MARLIN_PRIORITY = Priority.VENDOR_TUNED;
+    /** Measured faster than marlin in this bucket: the preferred band. */
+    static final int AHEAD_OF_MARLIN = Priority.PREFERRED;
+    /** Not measured faster: just behind marlin, ahead of triton (150). */
+    static final int BEHIND_MARLIN = Priority.VENDOR_TUNED - 10;
+    /** flashinfer-mxfp8 through PTX on a generation it was not validated on. */
+    static final int PTX_UNVALIDATED = Priority.VENDOR_TUNED - 50;
+
+    /**
+     * One side-by-side measurement: the gpt-oss-120b layer (E=128, top-4, H=I=2880), graph replays,
+     * the three backends in the same device call.
+     *
+     * @param tokens T
+     * @param flashinferUs flashinfer-bf16, microseconds
+     * @param marlinUs marlin, microseconds
+     * @param tritonUs triton, microseconds (NaN when not measured)
+     */
+    record Measurement(int tokens, double flashinferUs, double marlinUs, double tritonUs) {
+    }
+
+    /** Where the measurements below come from. */
+    static final String SOURCE = "not measured yet: no side-by-side run of flashinfer-bf16, marlin and triton";
+
+    /** The side-by-side measurements (H100 80GB HBM3), ascending T; empty until the bench has run. */
+    static final List<Measurement> H100 = List.of();
+
+    private FiRanking() {
+    }
+
+    /**
+     * @return the largest measured T at which marlin was faster than flashinfer-bf16 (flashinfer-bf16
+     *     ranks ahead for specs whose maxTokensPerCall exceeds it); {@link Integer#MAX_VALUE} when
+     *     nothing was measured or marlin was faster at the largest measured T
+     */
+    static int bf16AheadAboveTokens() {
+        return aheadAbove(H100);
+    }
+
+    static int aheadAbove(List<Measurement> measured) {
+        if (measured.isEmpty() || measured.getLast().flashinferUs() >= measured.getLast().marlinUs()) {
+            return Integer.MAX_VALUE;
+        }
+        int above = 0;
+        for (Measurement m : measured) {
+            if (m.flashinferUs() >= m.marlinUs()) {
+                above = m.tokens();
+            }
+        }
+        return above;
+    }
+
+    static boolean bf16AheadOfMarlin(MoeLayerSpec spec, DeviceInfo device) {
+        return sm(device) == FiRules.SM_WGMMA && spec.maxTokensPerCall() > bf16AheadAboveTokens();
+    }
+
+    /** @return flashinfer-bf16's priority (only sm_90 runs it; elsewhere its verdict refuses) */
+    static int bf16Priority(MoeLayerSpec spec, DeviceInfo device) {
+        return bf16AheadOfMarlin(spec, device) ? AHEAD_OF_MARLIN : BEHIND_MARLIN;
+    }
+
+    /** @return flashinfer-mxfp8's priority: never above the best BF16-activation backend on the device */
+    static int mxfp8Priority(MoeLayerSpec spec, DeviceInfo device) {
+        int sm = sm(device);
+        if (sm > FiRules.SM_WGMMA) {
+            return PTX_UNVALIDATED;
+        }
+        return sm == FiRules.SM_WGMMA ? Math.max(MARLIN_PRIORITY, bf16Priority(spec, device)) : MARLIN_PRIORITY;
+    }
+
+    /** @return the priority and why, for the verdict's note */
+    static String note(MoeLayerSpec spec, DeviceInfo device, boolean fp8) {
+        if (fp8) {
+            int p = mxfp8Priority(spec, device);
+            return "priority " + p + (p == PTX_UNVALIDATED ? ", below marlin: through PTX, not validated here"
+                    : ", equal to the best BF16-activation backend here, so --activation auto prefers BF16 activations");
+        }
+        int p = bf16Priority(spec, device);
+        if (bf16AheadOfMarlin(spec, device)) {
+            return "priority " + p + ", ahead of marlin: maxTokensPerCall " + spec.maxTokensPerCall() + " > "
+                    + bf16AheadAboveTokens() + " (" + SOURCE + ")";
+        }
+        return "priority " + p + ", behind marlin (" + MARLIN_PRIORITY + ")" + (H100.isEmpty() ? ": " + SOURCE
+                : ": marlin measured faster up to T=" + bf16AheadAboveTokens() + " (" + SOURCE + ")");
+    }
+
+    private static int sm(DeviceInfo device) {
+        return device.vendor() == Vendor.NVIDIA ? device.smVersion().orElse(0) : 0;
+    }
+}
