@@ -16,12 +16,11 @@ import java.util.List;
  * ({@link Priority#PREFERRED}), else just behind it. Without a side-by-side measurement it never
  * takes the default ({@link Priority}: "not stealing the default").
  *
- * <p>{@code flashinfer-mxfp8} quantizes activations, so under {@code --activation auto} it must come
- * only after the BF16-activation backends of equal priority (the selector's tie rule): it declares
- * the priority of the best BF16 backend on the device ({@code max(marlin, flashinfer-bf16)} on
- * sm_90, marlin's on sm_89) and never more, so with {@code auto} a BF16 backend wins wherever one
- * runs, and with {@code --activation mxfp8} flashinfer-mxfp8 is the one that supports the layer.
- * Through PTX on newer GPUs (not validated) it ranks lower still.
+ * <p>{@code flashinfer-mxfp8} quantizes activations; only it runs {@code --activation mxfp8}, so its
+ * priority matters only under {@code auto}, where the selector puts BF16-activation backends of equal
+ * priority first. It declares flashinfer-bf16's priority on sm_90 (so {@code auto} takes
+ * flashinfer-bf16, or marlin where marlin ranks ahead of both), just behind marlin on sm_89 (not
+ * measured against it) and lower still through PTX on newer GPUs (not validated there).
  */
 final class FiRanking {
     /** marlin's priority (backend-marlin's MarlinRules.PRIORITY): the reference point. */
@@ -85,21 +84,25 @@ final class FiRanking {
         return bf16AheadOfMarlin(spec, device) ? AHEAD_OF_MARLIN : BEHIND_MARLIN;
     }
 
-    /** @return flashinfer-mxfp8's priority: never above the best BF16-activation backend on the device */
+    /** @return flashinfer-mxfp8's priority: flashinfer-bf16's on sm_90, so that {@code auto} prefers BF16 there */
     static int mxfp8Priority(MoeLayerSpec spec, DeviceInfo device) {
         int sm = sm(device);
         if (sm > FiRules.SM_WGMMA) {
             return PTX_UNVALIDATED;
         }
-        return sm == FiRules.SM_WGMMA ? Math.max(MARLIN_PRIORITY, bf16Priority(spec, device)) : MARLIN_PRIORITY;
+        return sm == FiRules.SM_WGMMA ? bf16Priority(spec, device) : BEHIND_MARLIN;
     }
 
     /** @return the priority and why, for the verdict's note */
     static String note(MoeLayerSpec spec, DeviceInfo device, boolean fp8) {
         if (fp8) {
             int p = mxfp8Priority(spec, device);
-            return "priority " + p + (p == PTX_UNVALIDATED ? ", below marlin: through PTX, not validated here"
-                    : ", equal to the best BF16-activation backend here, so --activation auto prefers BF16 activations");
+            if (p == PTX_UNVALIDATED) {
+                return "priority " + p + ", below marlin: through PTX, not validated here";
+            }
+            return "priority " + p + (sm(device) == FiRules.SM_WGMMA ? ", flashinfer-bf16's, so that --activation auto"
+                    + " prefers BF16 activations (the selector's tie rule)" : ", behind marlin (" + MARLIN_PRIORITY
+                    + "): not measured against it here");
         }
         int p = bf16Priority(spec, device);
         if (bf16AheadOfMarlin(spec, device)) {
