@@ -66,7 +66,7 @@ public final class FiKernel implements MoeKernel {
         var module = context.loadModule(image);
         this.stream = context.createStream();
         this.scratch = new FiScratch(context, spec, fp8);
-        this.weights = new FiWeights(context, stream, spec, providerId);
+        this.weights = new FiWeights(context, stream, spec, providerId, family);
         this.launches = new FiLaunches(spec, family, context, stream, module, sms, scratch);
         this.staging = new FiStaging(device, providerId, scratch);
     }
@@ -194,13 +194,17 @@ public final class FiKernel implements MoeKernel {
         return launches;
     }
 
-    /** @return the device's copy of the repacked w13 (or w2) weights and scales; for tests */
-    byte[][] deviceLayout(boolean w13) {
+    /** @return {@code fi_repack_mxfp4}'s padded layout of the w13 (or w2) weights and scales of {@code w}; for tests */
+    byte[][] paddedLayout(MoeWeights w, boolean w13) {
         synchronized (this) {
-            requirePrepared();
+            checkOpen();
             context.ensureCurrent();
-            stream.synchronize();
-            return weights.layout(w13);
+            int h = spec.hiddenSize();
+            int i = spec.intermediateSize();
+            return w13 ? weights.paddedLayout(launches, w.w13(), w.w13Scales().orElseThrow(), 2 * i, h,
+                    2 * FiLayout.pad(i), FiLayout.pad(h))
+                    : weights.paddedLayout(launches, w.w2(), w.w2Scales().orElseThrow(), h, i, FiLayout.pad(h),
+                    FiLayout.pad(i));
         }
     }
 

@@ -103,6 +103,7 @@ final class FiLaunches implements AutoCloseable {
         if (family.fp8()) {
             functions.put(QUANT, module.function(QUANT));
         }
+        family.repack().ifPresent(r -> functions.put(r, module.function(r)));
         int[] found = new int[FiPlan.M_PROBE.length];
         int n = 0;
         try (DeviceBuffer cfg = context.allocate(FiConfig.INTS * 4); Arena arena = Arena.ofConfined()) {
@@ -274,6 +275,15 @@ final class FiLaunches implements AutoCloseable {
             launch("fi_repack_mxfp4", LaunchConfig.covering(qBytes, 256), KernelArgs.builder().pointer(blocks)
                     .pointer(scales).i32(el).i32(nReal).i32(kReal).i32(nPad).i32(kPad).pointer(q).pointer(s)
                     .build(arena));
+        }
+    }
+
+    /** The family's own repack from the padded layout ({@code fi_bf16_repack}: ABI.md's signature for it). */
+    void familyRepack(long qIn, long sIn, int nPad, int kPad, long qOut, long sOut) {
+        String name = family.repack().orElseThrow();
+        try (Arena arena = Arena.ofConfined()) {
+            launch(name, LaunchConfig.covering(family.repackThreads(el, nPad, kPad), 256), KernelArgs.builder()
+                    .pointer(qIn).pointer(sIn).i32(el).i32(nPad).i32(kPad).pointer(qOut).pointer(sOut).build(arena));
         }
     }
 

@@ -19,16 +19,11 @@ import java.lang.foreign.ValueLayout;
  * padded FP32. Callers hold the kernel's lock.
  */
 final class FiWeights {
-    /**
-     * The largest E8M0 weight scale code prepare takes (ABI.md): a dequantized value (at most 6)
-     * times 2^(code-127) must stay finite in BF16 with room for the sums, 6 * 2^123 < 3.4e38.
-     */
-    static final int MAX_SCALE_CODE = 250;
-
     private final CudaContext context;
     private final CudaStream stream;
     private final MoeLayerSpec spec;
     private final String providerId;
+    private final FiFamily family;
     private final int el;
     private final int hp;
     private final int ip;
@@ -40,11 +35,12 @@ final class FiWeights {
     DeviceBuffer b13;
     DeviceBuffer b2;
 
-    FiWeights(CudaContext context, CudaStream stream, MoeLayerSpec spec, String providerId) {
+    FiWeights(CudaContext context, CudaStream stream, MoeLayerSpec spec, String providerId, FiFamily family) {
         this.context = context;
         this.stream = stream;
         this.spec = spec;
         this.providerId = providerId;
+        this.family = family;
         this.el = spec.localExperts();
         this.hp = FiLayout.pad(spec.hiddenSize());
         this.ip = FiLayout.pad(spec.intermediateSize());
@@ -59,10 +55,11 @@ final class FiWeights {
         for (boolean w13 : new boolean[] {true, false}) {
             HostTensor s = (w13 ? weights.w13Scales() : weights.w2Scales()).orElseThrow();
             int max = FiLayout.maxScaleCode(s.data());
-            if (max > MAX_SCALE_CODE) {
+            int limit = family.maxScaleCode();
+            if (max > limit) {
                 throw new BadInputException((w13 ? "w13Scales" : "w2Scales") + " holds E8M0 code " + max + " (2^"
-                        + (max - 127) + "); " + providerId + " takes codes up to " + MAX_SCALE_CODE + " (2^"
-                        + (MAX_SCALE_CODE - 127) + ") so that dequantized weights stay finite: rescale the checkpoint"
+                        + (max - 127) + "); " + providerId + " (" + family + " kernels) takes codes up to " + limit
+                        + " (2^" + (limit - 127) + ") so that dequantized weights stay finite: rescale the checkpoint"
                         + " or use marlin");
             }
         }
@@ -79,12 +76,12 @@ final class FiWeights {
         long scalesMax = Math.max(sc13.byteSize(), sc2.byteSize());
         try (DeviceBuffer tb = context.allocate(Math.max(1, blocksMax));
              DeviceBuffer ts = context.allocate(Math.max(1, scalesMax))) {
-            q13 = context.allocate(FiLayout.weightBytes(el, 2 * ip, hp));
-            s13 = context.allocate(FiLayout.scaleBytes(el, 2 * ip, hp));
-            repack(launches, tb, ts, weights.w13(), sc13, 2 * i, h, 2 * ip, hp, q13, s13);
-            q2 = context.allocate(FiLayout.weightBytes(el, hp, ip));
-            s2 = context.allocate(FiLayout.scaleBytes(el, hp, ip));
-            repack(launches, tb, ts, weights.w2(), sc2, h, i, hp, ip, q2, s2);
+            DeviceBuffer[] w13 = repack(launches, tb, ts, weights.w13(), sc13, 2 * i, h, 2 * ip, hp);
+            q13 = w13[0];
+            s13 = w13[1];
+            DeviceBuffer[] w2 = repack(launches, tb, ts, weights.w2(), sc2, h, i, hp, ip);
+            q2 = w2[0];
+            s2 = w2[1];
             stream.synchronize();
         }
         if (spec.hasBias()) {
@@ -93,12 +90,60 @@ final class FiWeights {
         }
     }
 
-    private void repack(FiLaunches launches, DeviceBuffer tb, DeviceBuffer ts, HostTensor blocks, HostTensor scales,
-                        int nReal, int kReal, int nPad, int kPad, DeviceBuffer q, DeviceBuffer s) {
+    /**
+     * Canonical blocks and scales -> the padded layout of ABI.md ({@code fi_repack_mxfp4}) -> the family's
+     * own layout when it has one (then the padded copy is freed).
+     *
+     * @return the weights and scales the GEMMs read
+     */
+    private DeviceBuffer[] repack(FiLaunches launches, DeviceBuffer tb, DeviceBuffer ts, HostTensor blocks,
+                                  HostTensor scales, int nReal, int kReal, int nPad, int kPad) {
         stream.synchronize(); // the temporaries may still feed the previous repack
         tb.copyFromHost(blocks.data());
         ts.copyFromHost(scales.data());
-        launches.repack(tb.address(), ts.address(), nReal, kReal, nPad, kPad, q.address(), s.address(), q.byteSize());
+        DeviceBuffer q = context.allocate(FiLayout.weightBytes(el, nPad, kPad));
+        DeviceBuffer s = null;
+        DeviceBuffer fq = null;
+        try {
+            s = context.allocate(FiLayout.scaleBytes(el, nPad, kPad));
+            launches.repack(tb.address(), ts.address(), nReal, kReal, nPad, kPad, q.address(), s.address(), q.byteSize());
+            if (family.repack().isEmpty()) {
+                return new DeviceBuffer[] {q, s};
+            }
+            fq = context.allocate(q.byteSize());
+            DeviceBuffer fs = context.allocate(family.scaleBytes(el, nPad, kPad));
+            launches.familyRepack(q.address(), s.address(), nPad, kPad, fq.address(), fs.address());
+            stream.synchronize();
+            q.close();
+            s.close();
+            return new DeviceBuffer[] {fq, fs};
+        } catch (RuntimeException e) {
+            for (DeviceBuffer b : new DeviceBuffer[] {q, s, fq}) {
+                if (b != null) {
+                    b.close();
+                }
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Repacks canonical weights into the padded layout of ABI.md only (what every family starts from), for
+     * the test that compares it with {@link FiLayout#repack}.
+     *
+     * @return the padded weights and scales, copied to the host
+     */
+    byte[][] paddedLayout(FiLaunches launches, HostTensor blocks, HostTensor scales, int nReal, int kReal, int nPad,
+                          int kPad) {
+        try (DeviceBuffer tb = context.allocate(blocks.byteSize()); DeviceBuffer ts = context.allocate(scales.byteSize());
+             DeviceBuffer q = context.allocate(FiLayout.weightBytes(el, nPad, kPad));
+             DeviceBuffer s = context.allocate(FiLayout.scaleBytes(el, nPad, kPad))) {
+            tb.copyFromHost(blocks.data());
+            ts.copyFromHost(scales.data());
+            launches.repack(tb.address(), ts.address(), nReal, kReal, nPad, kPad, q.address(), s.address(), q.byteSize());
+            stream.synchronize();
+            return new byte[][] {q.toByteArray(), s.toByteArray()};
+        }
     }
 
     private DeviceBuffer uploadBias(HostTensor bias, int n, int nPad) {
@@ -116,12 +161,6 @@ final class FiWeights {
             b.copyFromHost(f);
             return b;
         }
-    }
-
-    /** @return the repacked w13 (or w2) weights and scales, copied to the host; for tests */
-    byte[][] layout(boolean w13) {
-        return w13 ? new byte[][] {q13.toByteArray(), s13.toByteArray()}
-                : new byte[][] {q2.toByteArray(), s2.toByteArray()};
     }
 
     void free() {

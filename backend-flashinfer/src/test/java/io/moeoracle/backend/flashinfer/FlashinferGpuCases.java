@@ -318,7 +318,7 @@ abstract class FlashinferGpuCases {
     }
 
     @Test
-    void deviceRepackEqualsTheJavaLayout() {
+    void devicePaddedRepackEqualsTheJavaLayout() {
         MoeLayerSpec spec = MoeLayerSpec.builder().experts(4).topK(2).hiddenSize(160).intermediateSize(96)
                 .quant(scheme()).maxTokensPerCall(16).build();
         try (Arena arena = Arena.ofShared(); FiKernel kernel = create(spec)) {
@@ -334,7 +334,7 @@ abstract class FlashinferGpuCases {
                 var q = arena.allocate(FiLayout.weightBytes(4, nPad, kPad));
                 var s = arena.allocate(FiLayout.scaleBytes(4, nPad, kPad));
                 FiLayout.repack(blocks.data(), scales.data(), 4, nReal, kReal, nPad, kPad, q, s);
-                byte[][] dev = kernel.deviceLayout(w13);
+                byte[][] dev = kernel.paddedLayout(w, w13);
                 assertThat(dev[0]).as(w13 ? "w13" : "w2").isEqualTo(q.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
                 assertThat(dev[1]).as(w13 ? "w13 scales" : "w2 scales")
                         .isEqualTo(s.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
@@ -344,8 +344,9 @@ abstract class FlashinferGpuCases {
 
     /**
      * E8M0 weight scales at the ends prepare takes, applied exactly: every w13 scale 2^-127 (code 0) with
-     * the hidden state scaled by 2^115, every w2 scale 2^123 (code 250, ABI.md's limit) with the hidden
-     * state scaled by 2^-55 and zero biases; code 251 is refused before anything is launched.
+     * the hidden state scaled by 2^115, every w2 scale at the family's limit (254, or ABI.md's 250) with
+     * the hidden state scaled by 2^-55 and zero biases; a code above the limit is refused before anything
+     * is launched.
      */
     @Test
     void scaleCodesUpToTheLimitRunExactlyAndAboveItAreRefused() {
@@ -357,7 +358,7 @@ abstract class FlashinferGpuCases {
                 if (w13Low) {
                     w.w13Scales().orElseThrow().data().fill((byte) 0);
                 } else {
-                    w.w2Scales().orElseThrow().data().fill((byte) FiWeights.MAX_SCALE_CODE);
+                    w.w2Scales().orElseThrow().data().fill((byte) kernel.family().maxScaleCode());
                     w.w13Bias().ifPresent(b -> b.data().fill((byte) 0));
                     w.w2Bias().ifPresent(b -> b.data().fill((byte) 0));
                 }
@@ -377,13 +378,16 @@ abstract class FlashinferGpuCases {
                 HostTensor ref = HostTensor.allocate(arena, DType.F32, t, 256);
                 ReferenceMoe.forward(spec, w, hidden, routing, ref);
                 double err = RelativeError.l2(out, ref);
-                log.info("{}: relL2 {}", w13Low ? "w13 scales all code 0" : "w2 scales all code 250", err);
+                log.info("{}: relL2 {}", w13Low ? "w13 scales all code 0" : "w2 scales all code "
+                        + kernel.family().maxScaleCode(), err);
                 assertThat(err).isLessThanOrEqualTo(TOLERANCE);
-                if (!w13Low) {
-                    w.w2Scales().orElseThrow().data().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 5, (byte) 251);
+                int limit = kernel.family().maxScaleCode();
+                if (!w13Low && limit < 254) {
+                    w.w2Scales().orElseThrow().data().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 5, (byte) (limit + 1));
                     org.assertj.core.api.Assertions.assertThatThrownBy(() -> kernel.prepare(w))
                             .isInstanceOf(io.moeoracle.api.error.BadInputException.class)
-                            .hasMessageContaining("w2Scales").hasMessageContaining("251").hasMessageContaining("250");
+                            .hasMessageContaining("w2Scales").hasMessageContaining(String.valueOf(limit + 1))
+                            .hasMessageContaining(String.valueOf(limit));
                 }
             }
         }
