@@ -10,11 +10,14 @@ package io.moeoracle.backend.flashinfer;
  * @param bn columns per CTA tile ({@code o[3]})
  * @param persistentPerSm CTAs per SM of a persistent launch, 0 when not persistent ({@code o[4]})
  * @param cluster thread-block cluster size, 1 = none ({@code o[5]}); compiled into the kernel
+ * @param f32Intermediate GEMM1 writes the intermediate as F32 rather than BF16 ({@code o[6] == 1}; a
+ *     kernel that writes six ints leaves the zero Java put there: BF16)
  * @param residentPerSm CTAs that fit on one SM at once ({@code cuOccupancyMaxActiveBlocksPerMultiprocessor})
  */
-record FiConfig(int smem, int threads, int m, int bn, int persistentPerSm, int cluster, int residentPerSm) {
-    /** Ints a {@code _config} kernel writes. */
-    static final int INTS = 6;
+record FiConfig(int smem, int threads, int m, int bn, int persistentPerSm, int cluster, boolean f32Intermediate,
+                int residentPerSm) {
+    /** Ints Java reads from a {@code _config} kernel (zeroed before the launch). */
+    static final int INTS = 8;
 
     /** @return whether the kernel walks its work list itself over a grid of {@code SMs * persistentPerSm} */
     boolean persistent() {

@@ -52,6 +52,8 @@ public final class FiKernel implements MoeKernel {
     private final FiLaunches launches;
     private final FiStaging staging;
     private final boolean fp8;
+    /** GEMM1 writes an F32 intermediate (read from the image's configuration; the quantizer then reads F32). */
+    private boolean f32Inter;
     private volatile boolean prepared;
     private volatile boolean closed;
 
@@ -95,6 +97,7 @@ public final class FiKernel implements MoeKernel {
         try {
             k = new FiKernel(providerId, fp8, family, spec, device, context, image, cuda.multiprocessorCount());
             k.launches.loadFunctions(cuda.maxSharedMemoryPerBlockOptin());
+            k.f32Inter = k.launches.f32Intermediate();
             LOG.debug("{}: {} kernels (M {}) loaded on {} for {}", providerId, family,
                     java.util.Arrays.toString(k.launches.offered()), device.describe(), spec.describe());
             return k;
@@ -136,7 +139,7 @@ public final class FiKernel implements MoeKernel {
         context.ensureCurrent();
         prepared = false;
         weights.upload(w, launches);
-        scratch.ensure(spec.maxTokensPerCall(), launches.offered());
+        scratch.ensure(spec.maxTokensPerCall(), launches.offered(), launches.f32Intermediate());
         prepared = true;
         LOG.debug("{}: prepared {}", providerId, spec.describe());
     }
@@ -308,7 +311,7 @@ public final class FiKernel implements MoeKernel {
                 launches.quantize(arena, hidden, hiddenBf16, h, 0L, 1, t, h, hp, scratch.hiddenQ.address(),
                         scratch.hiddenS.address());
                 launches.gemm1(arena, plan, weights, scratch.hiddenQ.address(), scratch.hiddenS.address(), hp);
-                launches.quantize(arena, scratch.inter.address(), true, ip, scratch.numTiles.address(), plan.m(),
+                launches.quantize(arena, scratch.inter.address(), !f32Inter, ip, scratch.numTiles.address(), plan.m(),
                         (long) plan.tilesMax() * plan.m(), spec.intermediateSize(), ip, scratch.interQ.address(),
                         scratch.interS.address());
                 launches.gemm2(arena, plan, weights, scratch.interQ.address(), scratch.interS.address());

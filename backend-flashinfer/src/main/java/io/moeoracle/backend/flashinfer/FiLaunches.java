@@ -145,15 +145,16 @@ final class FiLaunches implements AutoCloseable {
     private FiConfig readConfig(CudaFunction g, int m, DeviceBuffer cfg, MemorySegment host, Arena arena,
                                 int smemOptin) {
         String name = g.name() + "_config";
+        cfg.fill((byte) 0);
         module.function(name).launch(LaunchConfig.of(1, 1), stream, KernelArgs.builder().pointer(cfg).build(arena));
         stream.synchronize();
         cfg.copyToHost(host);
         int[] o = host.toArray(ValueLayout.JAVA_INT);
-        if (o[2] != m || o[1] <= 0 || o[1] > 1024 || o[3] <= 0 || o[4] < 0 || o[5] < 1) {
+        if (o[2] != m || o[1] <= 0 || o[1] > 1024 || o[3] <= 0 || o[4] < 0 || o[5] < 1 || o[6] < 0 || o[6] > 1) {
             throw new NativeFailureException(name, "", "reports " + Arrays.toString(o), name + " reports "
-                    + Arrays.toString(o) + " (smem, threads, M, BN, CTAs per SM, cluster); expected M=" + m + ", 1..1024"
-                    + " threads, BN > 0: the jar's kernel image does not match this class: rebuild backend-flashinfer",
-                    null);
+                    + Arrays.toString(o) + " (smem, threads, M, BN, CTAs per SM, cluster, F32 intermediate); expected M="
+                    + m + ", 1..1024 threads, BN > 0, cluster >= 1, 0 or 1: the jar's kernel image does not match this"
+                    + " class: rebuild backend-flashinfer", null);
         }
         if (o[0] > smemOptin) {
             throw new NativeFailureException(name, "", "needs " + o[0] + " bytes of shared memory per block",
@@ -164,7 +165,20 @@ final class FiLaunches implements AutoCloseable {
             g.setMaxDynamicSharedMemory(o[0]);
         }
         int resident = g.maxActiveBlocksPerMultiprocessor(o[1], o[0]);
-        return new FiConfig(o[0], o[1], o[2], o[3], o[4], o[5], resident);
+        return new FiConfig(o[0], o[1], o[2], o[3], o[4], o[5], o[6] == 1, resident);
+    }
+
+    /** @return whether the family's GEMM1 writes an F32 intermediate (every M tile must agree) */
+    boolean f32Intermediate() {
+        boolean f32 = configs.get(family.kernel(1, offered[0])).f32Intermediate();
+        for (int m : offered) {
+            if (configs.get(family.kernel(1, m)).f32Intermediate() != f32) {
+                throw new NativeFailureException(family.kernel(1, m) + "_config", "", "intermediate type differs",
+                        "the " + family + " GEMM1 kernels disagree on the intermediate's type (o[6]): rebuild"
+                        + " backend-flashinfer with a consistent image", null);
+            }
+        }
+        return f32;
     }
 
     /** @return the M tiles the family offers on this device, ascending */

@@ -24,6 +24,7 @@ final class FiScratch {
     DeviceBuffer tileExpert;
     DeviceBuffer numTiles;
     DeviceBuffer acc;
+    /** GEMM1's output {@code [sorted][Ip]}: BF16, or F32 where the family's configuration says so. */
     DeviceBuffer inter;
     /** BF16 activations: F32 input converted (bf16 provider), or host BF16 input staged. */
     DeviceBuffer hiddenBf16;
@@ -47,7 +48,8 @@ final class FiScratch {
     }
 
     /**
-     * Device bytes of the scratch for maxTokensPerCall (the verdict's memory check uses it too).
+     * Device bytes of the scratch for maxTokensPerCall (the verdict's memory check uses it too, with an
+     * F32 intermediate for the FP8 provider: the larger of the two).
      *
      * @param spec the layer
      * @param offered the M values the sorted-row list must hold
@@ -56,14 +58,14 @@ final class FiScratch {
      */
     static long bytes(MoeLayerSpec spec, int[] offered, boolean fp8) {
         long b = 0;
-        for (long x : sizes(spec, spec.maxTokensPerCall(), offered, fp8)) {
+        for (long x : sizes(spec, spec.maxTokensPerCall(), offered, fp8, fp8)) {
             b += Math.max(256, x);
         }
         return b;
     }
 
     /** Sizes in the order of {@link #ensure}'s allocations. */
-    private static long[] sizes(MoeLayerSpec spec, long tokens, int[] offered, boolean fp8) {
+    private static long[] sizes(MoeLayerSpec spec, long tokens, int[] offered, boolean fp8, boolean f32Inter) {
         int el = spec.localExperts();
         int h = spec.hiddenSize();
         int hp = FiLayout.pad(h);
@@ -71,7 +73,7 @@ final class FiScratch {
         long rows = tokens * spec.topK();
         long sortedLen = FiPlan.sortedRowsMax(rows, el, offered);
         return new long[] {rows * 4, rows * 4, sortedLen * 4, FiPlan.tileListMax(rows, el, offered) * 4, 4,
-                tokens * h * 4, sortedLen * ip * 2, tokens * h * 2,
+                tokens * h * 4, sortedLen * ip * (f32Inter ? 4 : 2), tokens * h * 2,
                 fp8 ? tokens * hp : 0, fp8 ? tokens * hp / FiLayout.BLOCK : 0,
                 fp8 ? sortedLen * ip : 0, fp8 ? sortedLen * ip / FiLayout.BLOCK : 0,
                 tokens * spec.experts() * 4, Math.max(rows, el) * 4, rows * 4, tokens * h * 4};
@@ -82,13 +84,14 @@ final class FiScratch {
      *
      * @param tokens T
      * @param offered the M values the family offers
+     * @param f32Inter whether GEMM1 writes an F32 intermediate (else BF16)
      */
-    void ensure(long tokens, int[] offered) {
+    void ensure(long tokens, int[] offered, boolean f32Inter) {
         if (tokens <= tokensCap) {
             return;
         }
         free();
-        long[] s = sizes(spec, tokens, offered, fp8);
+        long[] s = sizes(spec, tokens, offered, fp8, f32Inter);
         int i = 0;
         topkIds = alloc(s[i++]);
         topkW = alloc(s[i++]);

@@ -13,11 +13,11 @@ class FiPlanTest {
     static final int[] WIDE = {64, 128};
 
     static IntFunction<FiConfig> tiles(int bn, int residentPerSm) {
-        return m -> new FiConfig(64 * 1024, 256, m, bn, 0, 1, residentPerSm);
+        return m -> new FiConfig(64 * 1024, 256, m, bn, 0, 1, false, residentPerSm);
     }
 
     static IntFunction<FiConfig> persistent(int perSm) {
-        return m -> new FiConfig(160 * 1024, 384, m, 128, perSm, 1, perSm);
+        return m -> new FiConfig(160 * 1024, 384, m, 128, perSm, 1, false, perSm);
     }
 
     @Test
