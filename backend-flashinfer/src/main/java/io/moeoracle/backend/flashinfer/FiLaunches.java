@@ -1,5 +1,6 @@
 package io.moeoracle.backend.flashinfer;
 
+import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.error.NativeFailureException;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
@@ -186,8 +187,15 @@ final class FiLaunches implements AutoCloseable {
         return offered.clone();
     }
 
+    /**
+     * @throws BadInputException when the call needs more M tiles than a grid holds (before any launch)
+     */
     FiPlan plan(long rows, int tokens) {
-        return FiPlan.of(rows, el, offered, forcedM, m -> configs.get(family.kernel(2, m)), hp, ip, sms, tokens);
+        try {
+            return FiPlan.of(rows, el, offered, forcedM, m -> configs.get(family.kernel(2, m)), hp, ip, sms, tokens);
+        } catch (IllegalArgumentException e) {
+            throw new BadInputException(tokens + " tokens: " + e.getMessage(), e);
+        }
     }
 
     /** Forces the M tile for later calls, or 0 to choose by size. */
