@@ -13,9 +13,10 @@ package io.moeoracle.backend.flashinfer;
  * @param f32Intermediate GEMM1 writes the intermediate as F32 rather than BF16 ({@code o[6] == 1}; a
  *     kernel that writes six ints leaves the zero Java put there: BF16)
  * @param residentPerSm CTAs that fit on one SM at once ({@code cuOccupancyMaxActiveBlocksPerMultiprocessor})
+ * @param minKPerSplit K columns GEMM2 keeps per split at least, 0 when the kernel never splits K (its family's)
  */
 record FiConfig(int smem, int threads, int m, int bn, int persistentPerSm, int cluster, boolean f32Intermediate,
-                int residentPerSm) {
+                int residentPerSm, int minKPerSplit) {
     /** Ints Java reads from a {@code _config} kernel (zeroed before the launch). */
     static final int INTS = 8;
 

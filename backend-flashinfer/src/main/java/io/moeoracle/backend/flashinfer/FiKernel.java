@@ -21,6 +21,7 @@ import io.moeoracle.driver.cuda.CudaGraph;
 import io.moeoracle.driver.cuda.CudaStream;
 import io.moeoracle.driver.cuda.CudaTensor;
 import java.lang.foreign.Arena;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,7 +58,7 @@ public final class FiKernel implements MoeKernel {
     private volatile boolean prepared;
     private volatile boolean closed;
 
-    private FiKernel(String providerId, boolean fp8, FiFamily family, MoeLayerSpec spec, DeviceInfo device,
+    private FiKernel(String providerId, boolean fp8, List<FiFamily> families, MoeLayerSpec spec, DeviceInfo device,
                      CudaContext context, byte[] image, int sms) {
         this.providerId = providerId;
         this.fp8 = fp8;
@@ -68,13 +69,13 @@ public final class FiKernel implements MoeKernel {
         var module = context.loadModule(image);
         this.stream = context.createStream();
         this.scratch = new FiScratch(context, spec, fp8);
-        this.weights = new FiWeights(context, stream, spec, providerId, family);
-        this.launches = new FiLaunches(spec, family, context, stream, module, sms, scratch);
+        this.weights = new FiWeights(context, stream, spec, providerId, families.getFirst());
+        this.launches = new FiLaunches(spec, families, context, stream, module, sms, scratch);
         this.staging = new FiStaging(device, providerId, scratch);
     }
 
     /**
-     * Creates a kernel on a real CUDA device: loads the fatbin, probes the family's kernels and reads
+     * Creates a kernel on a real CUDA device: loads the fatbin, probes the families' kernels and reads
      * their configurations.
      *
      * @param providerId the provider that creates it
@@ -91,14 +92,14 @@ public final class FiKernel implements MoeKernel {
         byte[] image = FiImage.bytes().orElseThrow(() -> new UnsupportedSpecException(providerId,
                 spec.describe() + " on " + device.describe(), "kernel image not built: " + FiImage.RESOURCE
                 + " is missing from the backend-flashinfer jar", "rebuild backend-flashinfer where nvcc exists"));
-        FiFamily family = FiRules.family(fp8, device.smVersion().orElse(0), FlashinferSettings.fp8Mma());
+        List<FiFamily> families = FiRules.families(fp8, device.smVersion().orElse(0), FlashinferSettings.fp8Mma());
         CudaContext context = cuda.retainPrimaryContext();
         FiKernel k = null;
         try {
-            k = new FiKernel(providerId, fp8, family, spec, device, context, image, cuda.multiprocessorCount());
+            k = new FiKernel(providerId, fp8, families, spec, device, context, image, cuda.multiprocessorCount());
             k.launches.loadFunctions(cuda.maxSharedMemoryPerBlockOptin());
             k.f32Inter = k.launches.f32Intermediate();
-            LOG.debug("{}: {} kernels (M {}) loaded on {} for {}", providerId, family,
+            LOG.debug("{}: {} kernels (M {}) loaded on {} for {}", providerId, families,
                     java.util.Arrays.toString(k.launches.offered()), device.describe(), spec.describe());
             return k;
         } catch (RuntimeException e) {
@@ -128,7 +129,7 @@ public final class FiKernel implements MoeKernel {
 
     @Override
     public String toString() {
-        return providerId + " kernel (" + launches.family() + ") for " + spec.describe() + " on " + device.describe();
+        return providerId + " kernel (" + launches.families() + ") for " + spec.describe() + " on " + device.describe();
     }
 
     @Override
@@ -162,19 +163,19 @@ public final class FiKernel implements MoeKernel {
         stream.synchronize();
     }
 
-    /** Forces the M tile (one the family offers) for later calls, or 0 to choose by size; for tests and benchmarks. */
+    /** Forces the M tile (one the families offer) for later calls, or 0 to choose by size; for tests and benchmarks. */
     void forceM(int m) {
         launches.forceM(m);
     }
 
-    /** @return the M tiles the loaded family offers */
+    /** @return the M tiles the loaded families offer */
     int[] offeredM() {
         return launches.offered();
     }
 
-    /** @return the GEMM family this kernel runs */
-    FiFamily family() {
-        return launches.family();
+    /** @return the GEMM families this kernel runs, preferred first */
+    List<FiFamily> families() {
+        return launches.families();
     }
 
     /** @return the plan a call of {@code tokens} tokens gets */
@@ -308,12 +309,13 @@ public final class FiKernel implements MoeKernel {
                 launches.align(arena, (int) rows, plan.m());
             }
             if (fp8) {
-                launches.quantize(arena, hidden, hiddenBf16, h, 0L, 1, t, h, hp, scratch.hiddenQ.address(),
+                String quantizer = launches.familyFor(plan.m()).quantizer();
+                launches.quantize(arena, quantizer, hidden, hiddenBf16, h, 0L, 1, t, h, hp, scratch.hiddenQ.address(),
                         scratch.hiddenS.address());
                 launches.gemm1(arena, plan, weights, scratch.hiddenQ.address(), scratch.hiddenS.address(), hp);
-                launches.quantize(arena, scratch.inter.address(), !f32Inter, ip, scratch.numTiles.address(), plan.m(),
-                        (long) plan.tilesMax() * plan.m(), spec.intermediateSize(), ip, scratch.interQ.address(),
-                        scratch.interS.address());
+                launches.quantize(arena, quantizer, scratch.inter.address(), !f32Inter, ip, scratch.numTiles.address(),
+                        plan.m(), (long) plan.tilesMax() * plan.m(), spec.intermediateSize(), ip,
+                        scratch.interQ.address(), scratch.interS.address());
                 launches.gemm2(arena, plan, weights, scratch.interQ.address(), scratch.interS.address());
             } else {
                 long a = hidden;

@@ -17,15 +17,18 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The loaded image of one flashinfer kernel and every launch of a forward (ABI.md): routing,
- * alignment, the MXFP8 quantizer, the two GEMMs of the kernel's family, the final conversion, the
- * F32-to-BF16 conversion and the weight repack. The family's M tiles are found by probing the image
- * and their {@code _config} read once. Every launch goes to the kernel's stream; callers hold the
- * kernel's lock. (Routing, alignment and finalize launch as in backend-marlin's MarlinLaunches:
- * backends may not depend on each other, so the few lines are repeated.)
+ * alignment, the MXFP8 quantizers, the two GEMMs, the final conversion, the F32-to-BF16 conversion
+ * and the weight repacks. The kernel runs one or more GEMM families (FP8 on Hopper: the wgmma kernels
+ * for the M tiles they offer, the mma.sync ones for the others; they share one weight layout); their
+ * M tiles are found by probing the image and each {@code _config} read once. Every launch goes to the
+ * kernel's stream; callers hold the kernel's lock. (Routing, alignment and finalize launch as in
+ * backend-marlin's MarlinLaunches: backends may not depend on each other, so the few lines repeat.)
  */
 final class FiLaunches implements AutoCloseable {
     private static final int ACT_SWIGLU_OAI = 0;
@@ -34,12 +37,13 @@ final class FiLaunches implements AutoCloseable {
     private static final int DEFAULT_SMEM_LIMIT = 48 * 1024;
     private static final String[] SHARED = {"fi_route", "fi_align", "fi_route_align", "fi_finalize", "fi_zero",
         "fi_f32_to_bf16", "fi_repack_mxfp4"};
-    static final String QUANT = "fi_quant_mxfp8";
-    /** Threads per CTA of the quantizer (one CTA per row, ABI.md). */
-    static final int QUANT_THREADS = 256;
+    /** Threads per CTA of the quantizers (one CTA per row: fi_fp8.cuh). */
+    static final int QUANT_THREADS = 128;
 
     private final MoeLayerSpec spec;
-    private final FiFamily family;
+    private final List<FiFamily> families;
+    /** The family that runs each offered M tile. */
+    private final Map<Integer, FiFamily> byM = new TreeMap<>();
     private final CudaContext context;
     private final CudaStream stream;
     private final CudaModule module;
@@ -58,10 +62,13 @@ final class FiLaunches implements AutoCloseable {
     private int forcedM;
 
     /** Takes the loaded image (closed by {@link #close}); {@link #loadFunctions} must follow. */
-    FiLaunches(MoeLayerSpec spec, FiFamily family, CudaContext context, CudaStream stream, CudaModule module, int sms,
-               FiScratch scratch) {
+    FiLaunches(MoeLayerSpec spec, List<FiFamily> families, CudaContext context, CudaStream stream, CudaModule module,
+               int sms, FiScratch scratch) {
         this.spec = spec;
-        this.family = family;
+        this.families = List.copyOf(families);
+        if (families.stream().map(FiFamily::repack).distinct().count() != 1) {
+            throw new IllegalArgumentException("families " + families + " need different weight layouts");
+        }
         this.context = context;
         this.stream = stream;
         this.module = module;
@@ -91,8 +98,8 @@ final class FiLaunches implements AutoCloseable {
     }
 
     /**
-     * Looks up the shared kernels, probes the family's M tiles (both GEMMs must exist) and reads
-     * their configurations.
+     * Looks up the shared kernels, probes the families' M tiles (both GEMMs must exist; the first family
+     * listed that has an M runs it) and reads their configurations.
      *
      * @param smemOptin the device's opt-in shared memory per block
      * @throws NativeFailureException when the image lacks a kernel or a configuration is unusable
@@ -101,35 +108,36 @@ final class FiLaunches implements AutoCloseable {
         for (String name : SHARED) {
             functions.put(name, module.function(name));
         }
-        if (family.fp8()) {
-            functions.put(QUANT, module.function(QUANT));
+        for (FiFamily f : families) {
+            if (f.fp8()) {
+                functions.put(f.quantizer(), module.function(f.quantizer()));
+                functions.put(FiFamily.EXACT_QUANTIZER, module.function(FiFamily.EXACT_QUANTIZER));
+            }
+            functions.put(f.repack(), module.function(f.repack()));
         }
-        family.repack().ifPresent(r -> functions.put(r, module.function(r)));
-        int[] found = new int[FiPlan.M_PROBE.length];
-        int n = 0;
         try (DeviceBuffer cfg = context.allocate(FiConfig.INTS * 4); Arena arena = Arena.ofConfined()) {
             MemorySegment host = arena.allocate(FiConfig.INTS * 4L, 4);
             for (int m : FiPlan.M_PROBE) {
-                CudaFunction g1 = find(family.kernel(1, m));
-                CudaFunction g2 = find(family.kernel(2, m));
-                if (g1 == null || g2 == null) {
-                    continue;
+                for (FiFamily f : families) {
+                    CudaFunction g1 = byM.containsKey(m) ? null : find(f.kernel(1, m));
+                    CudaFunction g2 = g1 == null ? null : find(f.kernel(2, m));
+                    if (g2 == null) {
+                        continue;
+                    }
+                    for (CudaFunction g : new CudaFunction[] {g1, g2}) {
+                        configs.put(g.name(), readConfig(g, f, m, cfg, host, arena, smemOptin));
+                        functions.put(g.name(), g);
+                    }
+                    byM.put(m, f);
                 }
-                for (CudaFunction g : new CudaFunction[] {g1, g2}) {
-                    FiConfig c = readConfig(g, m, cfg, host, arena, smemOptin);
-                    configs.put(g.name(), c);
-                    functions.put(g.name(), g);
-                }
-                found[n++] = m;
             }
         }
-        if (n == 0) {
-            throw new NativeFailureException("cuModuleGetFunction", family.kernel(1, 0) + "<M>", "not found",
-                    "the kernel image has no " + family.kernel(1, 0).replace("_m0", "_m<M>") + " / gemm2 kernels for M in "
-                    + Arrays.toString(FiPlan.M_PROBE) + ": the jar's image was built without them; rebuild"
-                    + " backend-flashinfer", null);
+        if (byM.isEmpty()) {
+            throw new NativeFailureException("cuModuleGetFunction", families.getFirst().kernel(1, 0), "not found",
+                    "the kernel image has no GEMM kernels of " + families + " for M in " + Arrays.toString(FiPlan.M_PROBE)
+                    + ": the jar's image was built without them; rebuild backend-flashinfer", null);
         }
-        offered = Arrays.copyOf(found, n);
+        offered = byM.keySet().stream().mapToInt(Integer::intValue).toArray();
     }
 
     private CudaFunction find(String name) {
@@ -143,7 +151,7 @@ final class FiLaunches implements AutoCloseable {
         }
     }
 
-    private FiConfig readConfig(CudaFunction g, int m, DeviceBuffer cfg, MemorySegment host, Arena arena,
+    private FiConfig readConfig(CudaFunction g, FiFamily f, int m, DeviceBuffer cfg, MemorySegment host, Arena arena,
                                 int smemOptin) {
         String name = g.name() + "_config";
         cfg.fill((byte) 0);
@@ -166,20 +174,38 @@ final class FiLaunches implements AutoCloseable {
             g.setMaxDynamicSharedMemory(o[0]);
         }
         int resident = g.maxActiveBlocksPerMultiprocessor(o[1], o[0]);
-        return new FiConfig(o[0], o[1], o[2], o[3], o[4], o[5], o[6] == 1, resident);
+        return new FiConfig(o[0], o[1], o[2], o[3], o[4], o[5], o[6] == 1, resident, f.minKPerSplit());
     }
 
-    /** @return whether the family's GEMM1 writes an F32 intermediate (every M tile must agree) */
+    /** @return whether GEMM1 writes an F32 intermediate (every offered M tile must agree) */
     boolean f32Intermediate() {
-        boolean f32 = configs.get(family.kernel(1, offered[0])).f32Intermediate();
+        boolean f32 = gemmConfig(1, offered[0]).f32Intermediate();
         for (int m : offered) {
-            if (configs.get(family.kernel(1, m)).f32Intermediate() != f32) {
-                throw new NativeFailureException(family.kernel(1, m) + "_config", "", "intermediate type differs",
-                        "the " + family + " GEMM1 kernels disagree on the intermediate's type (o[6]): rebuild"
+            if (gemmConfig(1, m).f32Intermediate() != f32) {
+                throw new NativeFailureException(familyFor(m).kernel(1, m) + "_config", "", "intermediate type differs",
+                        "the GEMM1 kernels of " + families + " disagree on the intermediate's type (o[6]): rebuild"
                         + " backend-flashinfer with a consistent image", null);
             }
         }
         return f32;
+    }
+
+    /** @return the family that runs M tile {@code m} */
+    FiFamily familyFor(int m) {
+        FiFamily f = byM.get(m);
+        if (f == null) {
+            throw new IllegalArgumentException("M tile " + m + " is not one of " + Arrays.toString(offered));
+        }
+        return f;
+    }
+
+    private FiConfig gemmConfig(int gemm, int m) {
+        return configs.get(familyFor(m).kernel(gemm, m));
+    }
+
+    /** @return the families this kernel runs, in the order they were preferred */
+    List<FiFamily> families() {
+        return families;
     }
 
     /** @return the M tiles the family offers on this device, ascending */
@@ -192,7 +218,7 @@ final class FiLaunches implements AutoCloseable {
      */
     FiPlan plan(long rows, int tokens) {
         try {
-            return FiPlan.of(rows, el, offered, forcedM, m -> configs.get(family.kernel(2, m)), hp, ip, sms, tokens);
+            return FiPlan.of(rows, el, offered, forcedM, m -> gemmConfig(2, m), hp, ip, sms, tokens);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(tokens + " tokens: " + e.getMessage(), e);
         }
@@ -200,9 +226,8 @@ final class FiLaunches implements AutoCloseable {
 
     /** Forces the M tile for later calls, or 0 to choose by size. */
     void forceM(int m) {
-        if (m != 0 && Arrays.binarySearch(offered, m) < 0) {
-            throw new IllegalArgumentException("M tile " + m + " is not one of " + family + "'s "
-                    + Arrays.toString(offered));
+        if (m != 0) {
+            familyFor(m);
         }
         forcedM = m;
     }
@@ -229,12 +254,13 @@ final class FiLaunches implements AutoCloseable {
 
     /**
      * MXFP8-quantizes rows of {@code in} (F32 or BF16, row stride {@code inStride} elements) into
-     * {@code q [rows][kPad]} E4M3 and {@code s [rows][kPad/32]} E8M0; rows = {@code min(*rowsDev * rowsMul,
-     * rowsMax)}, or {@code rowsMax} when {@code rowsDev} is 0.
+     * {@code q [rows][kPad]} E4M3 and {@code s [rows][kPad/32]} E8M0 with {@code quantizer} (the exact one,
+     * or the wgmma family's folded one); rows = {@code min(*rowsDev * rowsMul, rowsMax)}, or {@code rowsMax}
+     * when {@code rowsDev} is 0.
      */
-    void quantize(Arena arena, long in, boolean inBf16, int inStride, long rowsDev, int rowsMul, long rowsMax,
-                  int kReal, int kPad, long q, long s) {
-        launch(QUANT, LaunchConfig.of((int) rowsMax, QUANT_THREADS), KernelArgs.builder().pointer(in)
+    void quantize(Arena arena, String quantizer, long in, boolean inBf16, int inStride, long rowsDev, int rowsMul,
+                  long rowsMax, int kReal, int kPad, long q, long s) {
+        launch(quantizer, LaunchConfig.of((int) rowsMax, QUANT_THREADS), KernelArgs.builder().pointer(in)
                 .i32(inBf16 ? 1 : 0).i32(inStride).pointer(rowsDev).i32(rowsMul).i32((int) rowsMax).i32(kReal)
                 .i32(kPad).pointer(q).pointer(s).build(arena));
     }
@@ -246,7 +272,7 @@ final class FiLaunches implements AutoCloseable {
      * @param aScales E8M0 {@code [T][Hp/32]} (FP8 families), else 0
      */
     void gemm1(Arena arena, FiPlan plan, FiWeights w, long a, long aScales, int aStride) {
-        String name = family.kernel(1, plan.m());
+        String name = familyFor(plan.m()).kernel(1, plan.m());
         FiConfig c = configs.get(name);
         gemm(arena, name, c, grid(c, 2 * ip, 1, plan), a, aScales, aStride, 0, spec.hiddenSize(), w.q13, w.s13,
                 w.b13, 2 * spec.intermediateSize(), 2 * ip, hp, 1, scratch.inter.address(), ip, 0L);
@@ -254,7 +280,7 @@ final class FiLaunches implements AutoCloseable {
 
     /** GEMM2 (+ bias, times the routing weight, top-k sum by FP32 atomics) into the accumulator {@code [T][H]}. */
     void gemm2(Arena arena, FiPlan plan, FiWeights w, long a, long aScales) {
-        String name = family.kernel(2, plan.m());
+        String name = familyFor(plan.m()).kernel(2, plan.m());
         FiConfig c = configs.get(name);
         gemm(arena, name, c, grid(c, hp, plan.splits(), plan), a, aScales, ip, 1, spec.intermediateSize(), w.q2, w.s2,
                 w.b2, spec.hiddenSize(), hp, ip, plan.splits(), scratch.acc.address(), spec.hiddenSize(),
@@ -300,12 +326,20 @@ final class FiLaunches implements AutoCloseable {
         }
     }
 
-    /** The family's own repack from the padded layout ({@code fi_bf16_repack}: ABI.md's signature for it). */
-    void familyRepack(long qIn, long sIn, int nPad, int kPad, long qOut, long sOut) {
-        String name = family.repack().orElseThrow();
+    /**
+     * The families' repack from the padded layout: {@code fi_bf16_repack(q, s, El, N_pad, K_pad, q', s')}, or
+     * {@code fi_fp8_repack(..., lossy)} which also counts (into {@code lossy}, two ints) the tiles and rows
+     * whose scales span more binades than the wgmma path keeps exactly.
+     */
+    void familyRepack(long qIn, long sIn, int nPad, int kPad, long qOut, long sOut, long lossy) {
+        FiFamily f = families.getFirst();
         try (Arena arena = Arena.ofConfined()) {
-            launch(name, LaunchConfig.covering(family.repackThreads(el, nPad, kPad), 256), KernelArgs.builder()
-                    .pointer(qIn).pointer(sIn).i32(el).i32(nPad).i32(kPad).pointer(qOut).pointer(sOut).build(arena));
+            KernelArgs.Builder b = KernelArgs.builder().pointer(qIn).pointer(sIn).i32(el).i32(nPad).i32(kPad)
+                    .pointer(qOut).pointer(sOut);
+            if (f.fp8()) {
+                b.pointer(lossy);
+            }
+            launch(f.repack(), f.repackLaunch(el, nPad, kPad), b.build(arena));
         }
     }
 
@@ -315,11 +349,6 @@ final class FiLaunches implements AutoCloseable {
             throw new IllegalStateException("kernel " + name + " was not loaded from the fatbin");
         }
         f.launch(config, stream, args);
-    }
-
-    /** @return the family this kernel's GEMMs come from */
-    FiFamily family() {
-        return family;
     }
 
     /** Unloads the module. */

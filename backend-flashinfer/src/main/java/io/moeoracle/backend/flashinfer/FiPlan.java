@@ -88,11 +88,12 @@ record FiPlan(int m, int tilesMax, int splits, boolean fusedRouting) {
             throw new IllegalArgumentException(rows + " token-expert rows need " + tiles + " tiles of " + m
                     + " rows, more than a grid holds (" + MAX_GRID_Y + "); pass fewer tokens per call");
         }
-        // split GEMM2's K while the CTAs of the tiles likely in use still fit in one wave
+        // split GEMM2's K while the CTAs of the tiles likely in use still fit in one wave, each split
+        // keeping the family's minimum of K (none for families that never split)
         long expectedTiles = Math.max(Math.min(localExperts, rows), (rows + m - 1) / m);
         long ctas = Math.max(1, expectedTiles * c.nTiles(hiddenPad));
         long resident = (long) Math.max(1, c.persistent() ? c.persistentPerSm() : c.residentPerSm()) * sms;
-        int maxSplits = Math.max(1, Math.min(MAX_SPLITS, interPad / (2 * FiLayout.PAD)));
+        int maxSplits = c.minKPerSplit() <= 0 ? 1 : Math.max(1, Math.min(MAX_SPLITS, interPad / c.minKPerSplit()));
         int splits = (int) Math.max(1, Math.min(maxSplits, resident / ctas));
         return new FiPlan(m, (int) tiles, splits, tokens <= FUSED_ROUTING_MAX_TOKENS);
     }

@@ -8,11 +8,12 @@ import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.WeightFormat;
+import java.util.List;
 import java.util.OptionalInt;
 
 /**
  * What the flashinfer kernels can run, as verdicts that name what is missing, for both providers;
- * which kernel family runs on a device ({@link #family}). Where they rank: {@link FiRanking}.
+ * which kernel families run on a device ({@link #families}). Where they rank: {@link FiRanking}.
  */
 final class FiRules {
     /** wgmma (warpgroup MMA) exists on sm_90a only: neither on Ada nor on Blackwell (tcgen05 there). */
@@ -163,33 +164,43 @@ final class FiRules {
     }
 
     /**
-     * The GEMM family that runs on a device of compute capability {@code sm}.
+     * The GEMM families that run on a device of compute capability {@code sm}, preferred first: a call's
+     * M tile goes to the first family that offers it. MXFP8 on sm_90: the wgmma kernels, and the
+     * mma.sync ones for the M tiles wgmma does not offer (both read one weight layout); mma-sync or
+     * wgmma alone when the setting says so; mma.sync elsewhere.
      *
      * @param fp8 the MXFP8 provider
      * @param sm compute capability (e.g. 90)
      * @param choice the {@link FlashinferSettings#FP8_MMA} setting
-     * @return the family
+     * @return the families, preferred first
      */
-    static FiFamily family(boolean fp8, int sm, FlashinferSettings.Fp8Mma choice) {
+    static List<FiFamily> families(boolean fp8, int sm, FlashinferSettings.Fp8Mma choice) {
         if (!fp8) {
-            return FiFamily.BF16;
+            return List.of(FiFamily.BF16);
         }
-        return sm == SM_WGMMA && choice != FlashinferSettings.Fp8Mma.MMA_SYNC ? FiFamily.FP8_WGMMA
-                : FiFamily.FP8_MMA_SYNC;
+        if (sm != SM_WGMMA || choice == FlashinferSettings.Fp8Mma.MMA_SYNC) {
+            return List.of(FiFamily.FP8_MMA_SYNC);
+        }
+        return choice == FlashinferSettings.Fp8Mma.WGMMA ? List.of(FiFamily.FP8_WGMMA)
+                : List.of(FiFamily.FP8_WGMMA, FiFamily.FP8_MMA_SYNC);
     }
 
     private static String note(MoeLayerSpec spec, DeviceInfo device, boolean fp8, int sm) {
         StringBuilder note = new StringBuilder();
         if (fp8) {
-            FiFamily f = family(true, sm, FlashinferSettings.fp8Mma());
+            List<FiFamily> fs = families(true, sm, FlashinferSettings.fp8Mma());
             note.append("activations quantized to MXFP8 on the GPU (OCP rule, as api's Mxfp8), MXFP4 widened to E4M3, ")
-                    .append(f.mma()).append(", each 32-wide K block scaled by both E8M0 scales in FP32");
+                    .append(fs.getFirst().mma()).append(fs.size() > 1 ? " for the M tiles it offers, "
+                            + fs.get(1).mma() + " for the others" : "")
+                    .append(", each 32-wide K block's partial sum scaled by both E8M0 scales in FP32")
+                    .append(fs.contains(FiFamily.FP8_WGMMA) ? " (wgmma: scales folded to one exponent per 128 K,"
+                            + " exact unless values fall into E4M3 subnormals)" : "");
             if (sm > SM_WGMMA) {
                 note.append("; runs through PTX (compute_89, JIT-compiled by the driver), not validated on this"
                         + " generation");
             }
         } else {
-            note.append("MXFP4 dequantized once per tile into shared memory, wgmma BF16 (FP32 accumulate)");
+            note.append("MXFP4 decoded to BF16 once per CTA into the wgmma operand, wgmma BF16 (FP32 accumulate)");
         }
         note.append(", bias and ").append(spec.activation()).append(" fused in GEMM1, routing weight and top-k sum in"
                 + " GEMM2; routing and alignment on the GPU, CUDA graph capture");

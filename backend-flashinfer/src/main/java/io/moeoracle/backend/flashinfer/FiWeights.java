@@ -12,13 +12,18 @@ import io.moeoracle.driver.cuda.DeviceBuffer;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One layer's weights on the device in the layout of ABI.md ({@link FiLayout}): the canonical MXFP4
- * blocks and scales are uploaded and repacked on the GPU ({@code fi_repack_mxfp4}), biases widened to
- * padded FP32. Callers hold the kernel's lock.
+ * One layer's weights on the device: the canonical MXFP4 blocks and scales are uploaded, repacked on
+ * the GPU into the padded layout of ABI.md ({@code fi_repack_mxfp4}, {@link FiLayout}) and from there
+ * into the layout the GEMM families read ({@code fi_bf16_repack} or {@code fi_fp8_repack}); biases are
+ * widened to padded FP32. Callers hold the kernel's lock.
  */
 final class FiWeights {
+    private static final Logger LOG = LoggerFactory.getLogger(FiWeights.class);
+
     private final CudaContext context;
     private final CudaStream stream;
     private final MoeLayerSpec spec;
@@ -57,10 +62,10 @@ final class FiWeights {
             int max = FiLayout.maxScaleCode(s.data());
             int limit = family.maxScaleCode();
             if (max > limit) {
-                throw new BadInputException((w13 ? "w13Scales" : "w2Scales") + " holds E8M0 code " + max + " (2^"
-                        + (max - 127) + "); " + providerId + " (" + family + " kernels) takes codes up to " + limit
-                        + " (2^" + (limit - 127) + ") so that dequantized weights stay finite: rescale the checkpoint"
-                        + " or use marlin");
+                throw new BadInputException((w13 ? "w13Scales" : "w2Scales") + " holds E8M0 code " + max
+                        + (max == 255 ? " (NaN)" : " (2^" + (max - 127) + ")") + "; " + providerId + " (" + family
+                        + " kernels) takes codes up to " + limit + " (2^" + (limit - 127) + "): fix the checkpoint's"
+                        + " scales");
             }
         }
     }
@@ -107,13 +112,24 @@ final class FiWeights {
         try {
             s = context.allocate(FiLayout.scaleBytes(el, nPad, kPad));
             launches.repack(tb.address(), ts.address(), nReal, kReal, nPad, kPad, q.address(), s.address(), q.byteSize());
-            if (family.repack().isEmpty()) {
-                return new DeviceBuffer[] {q, s};
+            fq = context.allocate(family.repackedWeightBytes(el, nPad, kPad));
+            DeviceBuffer fs = context.allocate(family.repackedScaleBytes(el, nPad, kPad));
+            try (DeviceBuffer lossy = context.allocate(8)) {
+                lossy.fill((byte) 0);
+                launches.familyRepack(q.address(), s.address(), nPad, kPad, fq.address(), fs.address(), lossy.address());
+                stream.synchronize();
+                if (family.fp8()) {
+                    java.nio.ByteBuffer counts = java.nio.ByteBuffer.wrap(lossy.toByteArray())
+                            .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    int tiles = counts.getInt(0);
+                    int rows = counts.getInt(4);
+                    if (tiles != 0 || rows != 0) {
+                        LOG.debug("{}: {} x {} weights: {} tile-groups folded per row, {} row-groups whose blocks span"
+                                + " more than 14 binades (the wgmma kernels round their smallest blocks)", providerId,
+                                nPad, kPad, tiles, rows);
+                    }
+                }
             }
-            fq = context.allocate(q.byteSize());
-            DeviceBuffer fs = context.allocate(family.scaleBytes(el, nPad, kPad));
-            launches.familyRepack(q.address(), s.address(), nPad, kPad, fq.address(), fs.address());
-            stream.synchronize();
             q.close();
             s.close();
             return new DeviceBuffer[] {fq, fs};

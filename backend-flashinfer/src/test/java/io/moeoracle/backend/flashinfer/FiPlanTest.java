@@ -13,11 +13,11 @@ class FiPlanTest {
     static final int[] WIDE = {64, 128};
 
     static IntFunction<FiConfig> tiles(int bn, int residentPerSm) {
-        return m -> new FiConfig(64 * 1024, 256, m, bn, 0, 1, false, residentPerSm);
+        return m -> new FiConfig(64 * 1024, 256, m, bn, 0, 1, false, residentPerSm, 512);
     }
 
     static IntFunction<FiConfig> persistent(int perSm) {
-        return m -> new FiConfig(160 * 1024, 384, m, 128, perSm, 1, false, perSm);
+        return m -> new FiConfig(160 * 1024, 384, m, 128, perSm, 1, false, perSm, 0);
     }
 
     @Test
@@ -51,7 +51,7 @@ class FiPlanTest {
         FiPlan t1 = FiPlan.of(4, 128, ALL, 0, tiles(128, 2), 2880, 2880, 132, 1);
         assertThat(t1.m()).isEqualTo(8);
         assertThat(t1.fusedRouting()).isTrue();
-        assertThat(t1.splits()).isBetween(2, FiPlan.MAX_SPLITS);
+        assertThat(t1.splits()).isBetween(2, 2880 / 512);
         assertThat(t1.tilesMax()).isEqualTo((int) FiPlan.tilesMax(4, 128, 8));
         FiPlan t4096 = FiPlan.of(4096 * 4, 128, ALL, 0, tiles(128, 1), 2880, 2880, 132, 4096);
         assertThat(t4096.m()).isEqualTo(128);
@@ -61,10 +61,12 @@ class FiPlanTest {
 
     @Test
     void splitsStayWithinKAndTheCap() {
-        // I padded to 64: one K chunk, no split possible
-        assertThat(FiPlan.of(4, 128, ALL, 0, tiles(64, 16), 2880, 64, 132, 1).splits()).isEqualTo(1);
-        assertThat(FiPlan.of(1, 1, ALL, 0, tiles(64, 16), 64, 4096, 132, 1).splits()).isEqualTo(FiPlan.MAX_SPLITS);
-        assertThat(FiPlan.of(4, 128, ALL, 0, persistent(1), 2880, 2880, 132, 1).splits()).isBetween(1, 8);
+        // at least 512 K columns per split: I = 960 (pad 960) allows one split only
+        assertThat(FiPlan.of(4, 128, ALL, 0, tiles(64, 16), 2880, 960, 132, 1).splits()).isEqualTo(1);
+        assertThat(FiPlan.of(4, 128, ALL, 0, tiles(64, 16), 2880, 1024, 132, 1).splits()).isEqualTo(2);
+        assertThat(FiPlan.of(1, 1, ALL, 0, tiles(64, 16), 64, 8192, 132, 1).splits()).isEqualTo(FiPlan.MAX_SPLITS);
+        // a family that never splits K (the persistent wgmma FP8 kernels)
+        assertThat(FiPlan.of(4, 128, ALL, 0, persistent(1), 2880, 2880, 132, 1).splits()).isEqualTo(1);
     }
 
     @Test

@@ -111,15 +111,15 @@ abstract class FlashinferGpuCases {
             SupportVerdict v = provider().isSupported(spec, device);
             Assumptions.assumeTrue(v.isSupported(), () -> provider().id() + " does not run here: " + v);
             FiKernel k = (FiKernel) provider().create(spec, device);
-            log.info("{}: family {}, M tiles {}", k, k.family(), Arrays.toString(k.offeredM()));
+            log.info("{}: M tiles {}", k, Arrays.toString(k.offeredM()));
             return k;
         });
     }
 
-    /** The family this class must run on this device. */
-    FiFamily expectedFamily() {
+    /** The families this class must run on this device. */
+    List<FiFamily> expectedFamilies() {
         int sm = device.smVersion().orElse(0);
-        return FiRules.family(fp8(), sm, FlashinferSettings.parseFp8Mma(fp8Mma().isEmpty() ? "auto" : fp8Mma()));
+        return FiRules.families(fp8(), sm, FlashinferSettings.parseFp8Mma(fp8Mma().isEmpty() ? "auto" : fp8Mma()));
     }
 
     /**
@@ -225,7 +225,7 @@ abstract class FlashinferGpuCases {
                 .activation(act).hasBias(rnd.nextInt(4) != 0).expertParallel(ep, ep == 2 ? rnd.nextInt(2) : 0)
                 .maxTokensPerCall(300).build();
         try (Arena arena = Arena.ofShared(); FiKernel kernel = create(spec)) {
-            assertThat(kernel.family()).isEqualTo(expectedFamily());
+            assertThat(kernel.families()).isEqualTo(expectedFamilies());
             MoeWeights w = RandomMoe.weights(spec, rnd.nextLong(), arena);
             kernel.prepare(w);
             int[] offered = kernel.offeredM();
@@ -237,7 +237,8 @@ abstract class FlashinferGpuCases {
             DType od = rnd.nextBoolean() ? DType.BF16 : DType.F32;
             double[] err = runCase(kernel, w, t, logits, rnd.nextInt(3) == 0, dev, hd, od, 300);
             String what = "T=" + t + (logits ? " logits" : " top-k") + (dev ? " device" : " host") + " hidden " + hd
-                    + " out " + od + " M=" + (forced == 0 ? "auto (" + kernel.plan(t).m() + ")" : forced);
+                    + " out " + od + " M=" + (forced == 0 ? "auto (" + kernel.plan(t).m() + ")" : forced)
+                    + " " + kernel.launches().familyFor(forced == 0 ? kernel.plan(t).m() : forced);
             log.info("{} {}: {}", spec.describe(), what, errors(err));
             assertThat(err[0]).as(spec.describe() + " " + what).isLessThanOrEqualTo(TOLERANCE);
         }
@@ -273,7 +274,7 @@ abstract class FlashinferGpuCases {
                 kernel.forceM(m);
                 for (int t : new int[] {1, 256}) {
                     double[] err = runCase(kernel, w, t, true, false, true, DType.BF16, DType.F32, 64);
-                    log.info("{} T={} M={}: {}", spec.describe(), t, m, errors(err));
+                    log.info("{} T={} M={} ({}): {}", spec.describe(), t, m, kernel.launches().familyFor(m), errors(err));
                     assertThat(err[0]).as("T=%d M=%d", t, m).isLessThanOrEqualTo(TOLERANCE);
                 }
             }
@@ -358,7 +359,7 @@ abstract class FlashinferGpuCases {
                 if (w13Low) {
                     w.w13Scales().orElseThrow().data().fill((byte) 0);
                 } else {
-                    w.w2Scales().orElseThrow().data().fill((byte) kernel.family().maxScaleCode());
+                    w.w2Scales().orElseThrow().data().fill((byte) kernel.families().getFirst().maxScaleCode());
                     w.w13Bias().ifPresent(b -> b.data().fill((byte) 0));
                     w.w2Bias().ifPresent(b -> b.data().fill((byte) 0));
                 }
@@ -379,9 +380,9 @@ abstract class FlashinferGpuCases {
                 ReferenceMoe.forward(spec, w, hidden, routing, ref);
                 double err = RelativeError.l2(out, ref);
                 log.info("{}: relL2 {}", w13Low ? "w13 scales all code 0" : "w2 scales all code "
-                        + kernel.family().maxScaleCode(), err);
+                        + kernel.families().getFirst().maxScaleCode(), err);
                 assertThat(err).isLessThanOrEqualTo(TOLERANCE);
-                int limit = kernel.family().maxScaleCode();
+                int limit = kernel.families().getFirst().maxScaleCode();
                 if (!w13Low && limit < 254) {
                     w.w2Scales().orElseThrow().data().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 5, (byte) (limit + 1));
                     org.assertj.core.api.Assertions.assertThatThrownBy(() -> kernel.prepare(w))

@@ -146,7 +146,7 @@ class FlashinferMxfp8GpuTest extends FlashinferGpuCases {
             dq.fill((byte) 0x5A);
             ds.fill((byte) 0x5A);
             dn.fillInt(counted);
-            kernel.launches().quantize(a, dIn.address(), bf16, stride, rowsFromDevice ? dn.address() : 0L, rowsMul,
+            kernel.launches().quantize(a, FiFamily.EXACT_QUANTIZER, dIn.address(), bf16, stride, rowsFromDevice ? dn.address() : 0L, rowsMul,
                     rows, kReal, kPad, dq.address(), ds.address());
             kernel.synchronize();
             byte[] q = dq.toByteArray();

@@ -20,11 +20,18 @@ class FlashinferSettingsTest {
 
     @Test
     void familyPerDeviceAndChoice() {
-        assertThat(FiRules.family(false, 90, FlashinferSettings.Fp8Mma.MMA_SYNC)).isEqualTo(FiFamily.BF16);
-        assertThat(FiRules.family(true, 90, FlashinferSettings.Fp8Mma.AUTO)).isEqualTo(FiFamily.FP8_WGMMA);
-        assertThat(FiRules.family(true, 90, FlashinferSettings.Fp8Mma.MMA_SYNC)).isEqualTo(FiFamily.FP8_MMA_SYNC);
-        assertThat(FiRules.family(true, 89, FlashinferSettings.Fp8Mma.AUTO)).isEqualTo(FiFamily.FP8_MMA_SYNC);
-        assertThat(FiRules.family(true, 100, FlashinferSettings.Fp8Mma.AUTO)).isEqualTo(FiFamily.FP8_MMA_SYNC);
+        assertThat(FiRules.families(false, 90, FlashinferSettings.Fp8Mma.MMA_SYNC)).containsExactly(FiFamily.BF16);
+        assertThat(FiRules.families(true, 90, FlashinferSettings.Fp8Mma.AUTO))
+                .containsExactly(FiFamily.FP8_WGMMA, FiFamily.FP8_MMA_SYNC);
+        assertThat(FiRules.families(true, 90, FlashinferSettings.Fp8Mma.WGMMA)).containsExactly(FiFamily.FP8_WGMMA);
+        assertThat(FiRules.families(true, 90, FlashinferSettings.Fp8Mma.MMA_SYNC))
+                .containsExactly(FiFamily.FP8_MMA_SYNC);
+        assertThat(FiRules.families(true, 89, FlashinferSettings.Fp8Mma.AUTO)).containsExactly(FiFamily.FP8_MMA_SYNC);
+        assertThat(FiRules.families(true, 100, FlashinferSettings.Fp8Mma.AUTO)).containsExactly(FiFamily.FP8_MMA_SYNC);
+        assertThat(FiFamily.FP8_WGMMA.quantizer()).isEqualTo("fi_quant_mxfp8f");
+        assertThat(FiFamily.FP8_MMA_SYNC.quantizer()).isEqualTo(FiFamily.EXACT_QUANTIZER);
+        assertThat(FiFamily.BF16.fp8()).isFalse();
+        assertThat(FiFamily.FP8_WGMMA.repack()).isEqualTo(FiFamily.FP8_MMA_SYNC.repack());
         assertThat(FiFamily.FP8_WGMMA.kernel(2, 64)).isEqualTo("fi_fp8w_gemm2_m64");
         assertThat(FiFamily.BF16.kernel(1, 128)).isEqualTo("fi_bf16_gemm1_m128");
         assertThat(FiFamily.FP8_MMA_SYNC.kernel(1, 16)).isEqualTo("fi_fp8_gemm1_m16");
