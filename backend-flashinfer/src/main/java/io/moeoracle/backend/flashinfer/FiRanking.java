@@ -13,8 +13,9 @@ import java.util.List;
  * (150, measured slower than marlin at every T). Like triton's rule, the spec's
  * {@code maxTokensPerCall} picks the token-count bucket: above {@link #bf16AheadAboveTokens()}
  * (the largest measured T at which marlin was still faster) flashinfer-bf16 ranks ahead of marlin
- * ({@link Priority#PREFERRED}), else just behind it. Without a side-by-side measurement it never
- * takes the default ({@link Priority}: "not stealing the default").
+ * ({@link Priority#PREFERRED}), else just behind it (and ahead of triton, measured slower than
+ * flashinfer-bf16 at every T). Where nothing was measured faster it never takes the default
+ * ({@link Priority}: "not stealing the default").
  *
  * <p>{@code flashinfer-mxfp8} quantizes activations; only it runs {@code --activation mxfp8}, so its
  * priority matters only under {@code auto}, where the selector puts BF16-activation backends of equal
@@ -45,10 +46,21 @@ final class FiRanking {
     }
 
     /** Where the measurements below come from. */
-    static final String SOURCE = "not measured yet: no side-by-side run of flashinfer-bf16, marlin and triton";
+    static final String SOURCE = "H100 80GB HBM3, gpt-oss-120b layer, graph replays: flashinfer-bf16 v1 and marlin"
+            + " in their C++ harnesses (backend-flashinfer/results/bf16-v1-bench-H100.txt, backend-marlin/NOTES.md),"
+            + " triton from BENCHMARKS.md; not yet one side-by-side run";
 
-    /** The side-by-side measurements (H100 80GB HBM3), ascending T; empty until the bench has run. */
-    static final List<Measurement> H100 = List.of();
+    /**
+     * The measurements (H100 80GB HBM3, T = 1 .. 4096, ascending; flashinfer-bf16 at its best M tile per T
+     * without a hot expert). marlin was faster at every T (1.1-1.4x), triton slower than both.
+     */
+    static final List<Measurement> H100 = List.of(
+            new Measurement(1, 48.1, 44.2, 145.3),
+            new Measurement(8, 207.8, 151.6, 632.4),
+            new Measurement(32, 519.4, 392.1, 1652.5),
+            new Measurement(256, 1054.0, 725.0, 2649.3),
+            new Measurement(1024, 2120.6, 1487.0, 3183.1),
+            new Measurement(4096, 5440.8, 3944.0, 6898.6));
 
     private FiRanking() {
     }
@@ -109,8 +121,12 @@ final class FiRanking {
             return "priority " + p + ", ahead of marlin: maxTokensPerCall " + spec.maxTokensPerCall() + " > "
                     + bf16AheadAboveTokens() + " (" + SOURCE + ")";
         }
-        return "priority " + p + ", behind marlin (" + MARLIN_PRIORITY + ")" + (H100.isEmpty() ? ": " + SOURCE
-                : ": marlin measured faster up to T=" + bf16AheadAboveTokens() + " (" + SOURCE + ")");
+        if (H100.isEmpty() || bf16AheadAboveTokens() == Integer.MAX_VALUE) {
+            return "priority " + p + ", behind marlin (" + MARLIN_PRIORITY + "), ahead of triton: marlin measured faster"
+                    + " at every T" + (H100.isEmpty() ? "" : " up to " + H100.getLast().tokens()) + " (" + SOURCE + ")";
+        }
+        return "priority " + p + ", behind marlin (" + MARLIN_PRIORITY + "): marlin measured faster up to T="
+                + bf16AheadAboveTokens() + ", and maxTokensPerCall is " + spec.maxTokensPerCall() + " (" + SOURCE + ")";
     }
 
     private static int sm(DeviceInfo device) {
