@@ -406,7 +406,7 @@ __device__ __forceinline__ void fi_mma_epilogue(const float* red, const int* s_i
                                                 const float* __restrict__ topk_w, int a_div, int act, float alpha,
                                                 float limit, const float* __restrict__ lora_add) {
     if constexpr (!GEMM2) {
-        __nv_bfloat16* inter = reinterpret_cast<__nv_bfloat16*>(out);
+        float* inter = reinterpret_cast<float*>(out);  // F32: quantized once, from FP32 (ABI.md)
         const float* bias_e = bias ? bias + (size_t)e * N_pad + nt * NT : nullptr;
         const int np = ncols / 2;
         for (int i = threadIdx.x; i < M * np; i += nthreads) {
@@ -428,8 +428,7 @@ __device__ __forceinline__ void fi_mma_epilogue(const float* red, const int* s_i
                 gt += la[0];
                 up += la[1];
             }
-            inter[(size_t)(tile * M + r) * out_stride + nt * (NT / 2) + p] =
-                __float2bfloat16_rn(fi_act_apply(act, gt, up, alpha, limit));
+            inter[(size_t)(tile * M + r) * out_stride + nt * (NT / 2) + p] = fi_act_apply(act, gt, up, alpha, limit);
         }
     } else {
         float* accum = reinterpret_cast<float*>(out);
@@ -697,8 +696,9 @@ __device__ __forceinline__ void fi_fp8_tile_body(FI_FP8_PARAMS) {
                                      N_real, N_pad, out, out_stride, topk_w, a_div, act, alpha, limit, lora_add);
 }
 
-#define FI_DEFINE_GEMV(NAME, SL, MT, W, G2)                                                              \
-    extern "C" __global__ void __launch_bounds__(32 * W) NAME(FI_FP8_PARAMS) {                          \
+#define FI_DEFINE_GEMV(NAME, SL, MT, W, G2) FI_DEFINE_GEMV_B(NAME, SL, MT, W, G2, 1)
+#define FI_DEFINE_GEMV_B(NAME, SL, MT, W, G2, MINB)                                                      \
+    extern "C" __global__ void __launch_bounds__(32 * W, MINB) NAME(FI_FP8_PARAMS) {                    \
         fi_fp8_gemv_body<SL, MT, W, G2>(FI_FP8_ARGS);                                                   \
     }                                                                                                   \
     extern "C" __global__ void NAME##_config(int* o) {                                                  \

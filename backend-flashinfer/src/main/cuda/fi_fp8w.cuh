@@ -143,7 +143,8 @@ __device__ __forceinline__ void fi_fp8w_body(FI_FP8_PARAMS) {
     const int total = my_items * G;
 
     if (wg == 0) {
-        asm volatile("setmaxnreg.dec.sync.aligned.u32 64;\n");
+        // the pool must balance: 384 x 168 at launch = 128 x 56 + 256 x 224 (else .inc blocks forever)
+        asm volatile("setmaxnreg.dec.sync.aligned.u32 56;\n");
         // ------------------------------------ producer ------------------------------------
         const uint32_t* Wsr = reinterpret_cast<const uint32_t*>(Bs);
         // issue cursor
@@ -323,7 +324,7 @@ __device__ __forceinline__ void fi_fp8w_body(FI_FP8_PARAMS) {
                 if (id < 0) continue;
                 const int pos = h ? pos1 : pos0;
                 if constexpr (!GEMM2) {
-                    __nv_bfloat16* inter = reinterpret_cast<__nv_bfloat16*>(out) + (size_t)pos * out_stride;
+                    float* inter = reinterpret_cast<float*>(out) + (size_t)pos * out_stride;
 #pragma unroll
                     for (int jn = 0; jn < 16; jn++) {
                         const int n = n0 + 8 * jn + 2 * t4;
@@ -339,7 +340,7 @@ __device__ __forceinline__ void fi_fp8w_body(FI_FP8_PARAMS) {
                             gt += la.x;
                             up += la.y;
                         }
-                        inter[n >> 1] = __float2bfloat16_rn(fi_act_apply(act, gt, up, alpha, limit));
+                        inter[n >> 1] = fi_act_apply(act, gt, up, alpha, limit);
                     }
                 } else {
                     float* dst = reinterpret_cast<float*>(out) + (size_t)(id / a_div) * out_stride;

@@ -798,6 +798,120 @@ static void bench(uint64_t seed, std::vector<int> Ts) {
         }
 }
 
+
+// ------------------------------------------------------------------------------------------------
+// probe: GEMM1 alone for experimental configurations (not part of the image; see NOTES-bf16.md)
+// ------------------------------------------------------------------------------------------------
+struct Probe {
+    const char* name;
+    GemmFn fn;
+    int M, smem, threads, bn;
+};
+#define FBX(NAME, ...)                                                                                  \
+    typedef Fb16Cfg<__VA_ARGS__> NAME##_cfg;                                                           \
+    extern "C" __global__ void __launch_bounds__(NAME##_cfg::THREADS, NAME##_cfg::MINB) NAME(FB16_PARAMS) { \
+        FB16_BODY(NAME##_cfg, true)                                                                     \
+    }
+#define FBX_ROW(NAME) {#NAME, NAME, NAME##_cfg::M, NAME##_cfg::SMEM, NAME##_cfg::THREADS, NAME##_cfg::BN}
+//  M  C FR KB ST PW NSTEP REG MINB NACC DBG
+FBX(p8_base, 8, 1, 1, 4, 4, 1, 8, false, 4, 1, 0)
+FBX(p8_acc2, 8, 1, 1, 4, 4, 1, 8, false, 4, 2, 0)
+FBX(p8_acc4, 8, 1, 1, 4, 4, 1, 8, false, 4, 4, 0)
+FBX(p8_nomma, 8, 1, 1, 4, 4, 1, 8, false, 4, 1, 1)
+FBX(p8_noact, 8, 1, 1, 4, 4, 1, 8, false, 4, 1, 2)
+FBX(p8_noload, 8, 1, 1, 4, 4, 1, 8, false, 4, 1, 6)
+FBX(p8_nothing, 8, 1, 1, 4, 4, 1, 8, false, 4, 1, 7)
+FBX(p8_kb2st8, 8, 1, 1, 2, 8, 1, 8, false, 4, 4, 0)
+FBX(p8_st8, 8, 1, 1, 4, 8, 1, 8, false, 2, 4, 0)
+FBX(p32_base, 32, 2, 1, 2, 4, 1, 8, false, 2, 1, 0)
+FBX(p32_acc4, 32, 2, 1, 2, 4, 1, 8, false, 2, 4, 0)
+FBX(p32_nomma, 32, 2, 1, 2, 4, 1, 8, false, 2, 1, 1)
+FBX(p32_noload, 32, 2, 1, 2, 4, 1, 8, false, 2, 1, 6)
+FBX(p64_base, 64, 2, 2, 1, 6, 4, 16, true, 1, 1, 0)
+FBX(p64_acc2, 64, 2, 2, 1, 6, 4, 16, true, 1, 2, 0)
+FBX(p128_base, 128, 2, 2, 1, 5, 4, 32, true, 1, 1, 0)
+FBX(p128_nomma, 128, 2, 2, 1, 5, 4, 32, true, 1, 1, 1)
+FBX(p128_noact, 128, 2, 2, 1, 5, 4, 32, true, 1, 1, 2)
+FBX(p128_noload, 128, 2, 2, 1, 5, 4, 32, true, 1, 1, 6)
+FBX(p128_nothing, 128, 2, 2, 1, 5, 4, 32, true, 1, 1, 7)
+static Probe g_probes[] = {FBX_ROW(p8_base),    FBX_ROW(p8_acc2),    FBX_ROW(p8_acc4),    FBX_ROW(p8_nomma),
+                           FBX_ROW(p8_noact),   FBX_ROW(p8_noload),  FBX_ROW(p8_nothing), FBX_ROW(p8_kb2st8),
+                           FBX_ROW(p8_st8),     FBX_ROW(p32_base),   FBX_ROW(p32_acc4),   FBX_ROW(p32_nomma),
+                           FBX_ROW(p32_noload), FBX_ROW(p64_base),   FBX_ROW(p64_acc2),   FBX_ROW(p128_base),
+                           FBX_ROW(p128_nomma), FBX_ROW(p128_noact), FBX_ROW(p128_noload), FBX_ROW(p128_nothing)};
+
+static void probe(uint64_t seed) {
+    Spec sp{128, 4, 2880, 2880, 0, true, 128, 0};
+    Weights w;
+    make_weights(sp, seed, w);
+    DevLayer d;
+    upload(sp, w, d);
+    Scratch s;
+    alloc_scratch(d, 4096L * sp.k, 4096, s);
+    cudaStream_t st;
+    CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+    cudaEvent_t e0, e1;
+    CK(cudaEventCreate(&e0));
+    CK(cudaEventCreate(&e1));
+    for (auto& p : g_probes) CK(cudaFuncSetAttribute((const void*)p.fn, cudaFuncAttributeMaxDynamicSharedMemorySize, p.smem));
+    for (int T : {1, 256, 4096}) {
+        std::mt19937_64 g(seed + T);
+        std::normal_distribution<float> nd(0.f, 1.f);
+        std::vector<uint16_t> hid((size_t)T * sp.H);
+        for (auto& x : hid) x = f2bf(nd(g));
+        std::vector<float> lg((size_t)T * sp.E);
+        for (auto& x : lg) x = nd(g);
+        uint16_t* dh;
+        float* dl;
+        CK(cudaMalloc(&dh, hid.size() * 2));
+        CK(cudaMalloc(&dl, lg.size() * 4));
+        CK(cudaMemcpy(dh, hid.data(), hid.size() * 2, cudaMemcpyHostToDevice));
+        CK(cudaMemcpy(dl, lg.data(), lg.size() * 4, cudaMemcpyHostToDevice));
+        for (int M : {8, 32, 64, 128}) {
+            if ((T == 1 && M != 8) || (T == 256 && M > 32) || (T == 4096 && M < 64)) continue;
+            Call c{dh, dl, nullptr, nullptr, nullptr, T, nullptr, 1, M, nullptr, nullptr};
+            forward(d, s, c, st, 1);  // route + align for this M
+            CK(cudaStreamSynchronize(st));
+            long tiles = max_tiles((long)T * sp.k, sp.El, M);
+            for (auto& p : g_probes) {
+                if (p.M != M) continue;
+                int N1p = 2 * d.Ip;
+                dim3 g1((N1p / 64 + p.bn / 64 - 1) / (p.bn / 64), (unsigned)tiles, 1);
+                cudaGraph_t gr;
+                cudaGraphExec_t ge;
+                CK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
+                p.fn<<<g1, p.threads, p.smem, st>>>(dh, nullptr, sp.H, sp.k, 0, sp.H, s.sorted, s.tile_e, s.ntiles, d.q13,
+                                                    d.sc13, d.b13, 2 * sp.I, N1p, d.Hp, 1, s.inter, d.Ip, nullptr, sp.act,
+                                                    1.702f, 7.0f, nullptr);
+                CK(cudaStreamEndCapture(st, &gr));
+                CK(cudaGraphInstantiate(&ge, gr, 0));
+                cudaGraphDestroy(gr);
+                for (int i = 0; i < 3; i++) CK(cudaGraphLaunch(ge, st));
+                CK(cudaStreamSynchronize(st));
+                CK(cudaGetLastError());
+                int reps = T == 4096 ? 10 : 50;
+                std::vector<float> tv;
+                for (int r = 0; r < 5; r++) {
+                    CK(cudaEventRecord(e0, st));
+                    for (int i = 0; i < reps; i++) CK(cudaGraphLaunch(ge, st));
+                    CK(cudaEventRecord(e1, st));
+                    CK(cudaEventSynchronize(e1));
+                    float ms;
+                    CK(cudaEventElapsedTime(&ms, e0, e1));
+                    tv.push_back(ms * 1000 / reps);
+                }
+                int per_sm = 0;
+                CK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, (const void*)p.fn, p.threads, p.smem));
+                printf("probe T=%-5d %-12s M=%-3d CTAs/SM=%d gemm1 %9.1f us\n", T, p.name, M, per_sm, median(tv));
+                fflush(stdout);
+                cudaGraphExecDestroy(ge);
+            }
+        }
+        cudaFree(dh);
+        cudaFree(dl);
+    }
+}
+
 int main(int argc, char** argv) {
     init_variants();
     uint64_t seed = std::random_device{}();
@@ -820,6 +934,10 @@ int main(int argc, char** argv) {
             for (const char* q = argv[2]; *q;) { Ts.push_back(atoi(q)); while (*q && *q != ',') q++; if (*q) q++; }
         }
         bench(seed, Ts);
+        return 0;
+    }
+    if (mode == "probe") {
+        probe(seed);
         return 0;
     }
     if (mode == "one") {  // one forward at the 120b shape (for ncu): one <T> [M]

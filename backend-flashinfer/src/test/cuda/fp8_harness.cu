@@ -15,6 +15,9 @@
 
 #include <cuda_runtime.h>
 #include <omp.h>
+#include <unistd.h>
+
+#include <chrono>
 
 #include <algorithm>
 #include <cmath>
@@ -47,6 +50,16 @@ extern "C" __global__ void __launch_bounds__(128) h_quantf_sw(const void* in, in
                                                               int K_real, int K_pad, uint8_t* q, uint8_t* s) {
     fi_quant_body<4, false>(in, in_bf16, in_stride, rows_dev, rows_mul, rows_max, K_real, K_pad, q, s);
 }
+
+// alternative decode shapes, measured beside the exported ones
+FI_DEFINE_GEMV(h_g1_m8_s2, 2, 1, 4, false)
+FI_DEFINE_GEMV(h_g2_m8_s2, 2, 1, 4, true)
+FI_DEFINE_GEMV(h_g1_m8_w8, 4, 1, 8, false)
+FI_DEFINE_GEMV(h_g2_m8_w8, 4, 1, 8, true)
+FI_DEFINE_GEMV_B(h_g1_m8_b3, 4, 1, 4, false, 3)
+FI_DEFINE_GEMV_B(h_g2_m8_b3, 4, 1, 4, true, 3)
+FI_DEFINE_GEMV(h_g1_m16_s2, 2, 2, 4, false)
+FI_DEFINE_GEMV(h_g2_m16_s2, 2, 2, 4, true)
 
 static float bf2f(uint16_t b) {
     uint32_t u = (uint32_t)b << 16;
@@ -321,6 +334,7 @@ static double act_ref(int act, double g, double u) {
 
 // expert e applied to x (H) -> y (H); quant: MXFP8 quantize-dequantize of both GEMM inputs;
 // l1 / l2: LoRA deltas of this (token, expert) row (GEMM1 [2I], GEMM2 [H]) or null
+static bool g_ref_bf16_mid = false;  // diagnosis: round the intermediate to BF16 before its quantization
 static void expert_ref(const Spec& sp, const Weights& w, int e, const float* xin, bool quant, const float* l1,
                        const float* l2, double* y) {
     size_t H = sp.H, I = sp.I;
@@ -348,6 +362,8 @@ static void expert_ref(const Spec& sp, const Weights& w, int e, const float* xin
         }
         inter[i] = act_ref(sp.act, gu[0], gu[1]);
     }
+    if (g_ref_bf16_mid)
+        for (auto& v : inter) v = bf2f(f2bf((float)v));
     if (quant) qdq(inter.data(), (int)I);
     for (size_t n = 0; n < H; n++) {
         const uint8_t* row = &w.w2[((size_t)e * H + n) * I / 2];
@@ -468,6 +484,10 @@ static void init_variants() {
     add("mma32", 32, false, fi_fp8_gemm1_m32, fi_fp8_gemm2_m32, fi_fp8_gemm1_m32_config);
     add("mma64", 64, false, fi_fp8_gemm1_m64, fi_fp8_gemm2_m64, fi_fp8_gemm1_m64_config);
     add("wg128", 128, true, fi_fp8w_gemm1_m128, fi_fp8w_gemm2_m128, fi_fp8w_gemm1_m128_config);
+    add("mma8s2", 8, false, h_g1_m8_s2, h_g2_m8_s2, h_g1_m8_s2_config);
+    add("mma8w8", 8, false, h_g1_m8_w8, h_g2_m8_w8, h_g1_m8_w8_config);
+    add("mma8b3", 8, false, h_g1_m8_b3, h_g2_m8_b3, h_g1_m8_b3_config);
+    add("mma16s2", 16, false, h_g1_m16_s2, h_g2_m16_s2, h_g1_m16_s2_config);
 }
 static const Variant& variant(const std::string& n) {
     for (auto& v : g_variants)
@@ -488,7 +508,7 @@ static std::string mma_for(long rows, int El) {
 struct Scratch {
     int *topk_ids, *sorted, *tile_e, *ntiles;
     float *topk_w, *acc;
-    uint16_t* inter;
+    float* inter;  // F32 intermediate (the FP8 family's GEMM1 output)
     uint8_t *qh, *sh, *qi, *si;
     long rows_cap;  // sorted rows capacity
 };
@@ -506,7 +526,7 @@ static void alloc_scratch(const DevLayer& d, long T, Scratch& s) {
     CK(cudaMalloc(&s.tile_e, tiles * 4));
     CK(cudaMalloc(&s.ntiles, 4));
     CK(cudaMalloc(&s.acc, T * d.Hp * 4));
-    CK(cudaMalloc(&s.inter, (size_t)rows * d.Ip * 2));
+    CK(cudaMalloc(&s.inter, (size_t)rows * d.Ip * 4));
     CK(cudaMalloc(&s.qh, (size_t)T * d.Hp));
     CK(cudaMalloc(&s.sh, (size_t)T * d.Hp / 32));
     CK(cudaMalloc(&s.qi, (size_t)rows * d.Ip));
@@ -517,7 +537,7 @@ static void free_scratch(Scratch& s) {
     cudaFree(s.acc); cudaFree(s.inter); cudaFree(s.qh); cudaFree(s.sh); cudaFree(s.qi); cudaFree(s.si);
 }
 static void poison_scratch(const DevLayer& d, long T, const Scratch& s) {
-    CK(cudaMemset(s.inter, 0xFF, (size_t)s.rows_cap * d.Ip * 2));
+    CK(cudaMemset(s.inter, 0xFF, (size_t)s.rows_cap * d.Ip * 4));
     CK(cudaMemset(s.qh, 0x7F, (size_t)T * d.Hp));
     CK(cudaMemset(s.sh, 0xFF, (size_t)T * d.Hp / 32));
     CK(cudaMemset(s.qi, 0x7F, (size_t)s.rows_cap * d.Ip));
@@ -549,7 +569,7 @@ static int gemm2_splits(const DevLayer& d, const Variant& v, long rows) {
         return (int)std::max<long>(1, std::min<long>(G / 4, (2L * d.sms) / std::max(1L, ctas)));
     }
     long ctas = est_tiles * (d.Hp / v.cfg[3]);
-    int max_s = std::max(1, G / 8);  // at least 2 groups per warp
+    int max_s = std::max(1, G / (2 * (v.cfg[1] / 32)));  // at least 2 groups per warp
     return (int)std::max<long>(1, std::min<long>(max_s, (4L * d.sms) / std::max(1L, ctas)));
 }
 static void forward(const DevLayer& d, const Scratch& s, const Call& c, const Variant& v, cudaStream_t st) {
@@ -579,7 +599,7 @@ static void forward(const DevLayer& d, const Scratch& s, const Call& c, const Va
     mark(3, st);
     if (g_stop_after == 3) return;
     (v.wg ? fi_quant_mxfp8f : fi_quant_mxfp8)<<<(unsigned)(tiles * M), 128, 0, st>>>(
-        s.inter, 1, d.Ip, s.ntiles, M, (int)(tiles * M), sp.I, d.Ip, s.qi, s.si);
+        s.inter, 0, d.Ip, s.ntiles, M, (int)(tiles * M), sp.I, d.Ip, s.qi, s.si);
     mark(4, st);
     int splits = gemm2_splits(d, v, rows);
     dim3 g2 = v.wg ? dim3(d.sms * v.cfg[4]) : dim3(((d.Hp + v.cfg[3] - 1) / v.cfg[3]) * splits, (unsigned)tiles);
@@ -591,6 +611,30 @@ static void forward(const DevLayer& d, const Scratch& s, const Call& c, const Va
     long n = (long)c.T * d.Hp;
     fi_finalize<<<(unsigned)((n / 4 + 255) / 256), 256, 0, st>>>(s.acc, c.out, 0, n);
     mark(6, st);
+}
+
+// a kernel that never finishes (a pipeline deadlock) must not eat the device call: poll, then die
+static void sync_or_die(cudaStream_t st, const char* what, double seconds = 20.0) {
+    cudaEvent_t ev;
+    CK(cudaEventCreateWithFlags(&ev, cudaEventDisableTiming));
+    CK(cudaEventRecord(ev, st));
+    auto t0 = std::chrono::steady_clock::now();
+    for (;;) {
+        cudaError_t q = cudaEventQuery(ev);
+        if (q == cudaSuccess) break;
+        if (q != cudaErrorNotReady) {
+            printf("CUDA error in %s: %s\n", what, cudaGetErrorString(q));
+            fflush(stdout);
+            _exit(4);
+        }
+        if (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() > seconds) {
+            printf("HANG in %s (no completion after %.0f s)\n", what, seconds);
+            fflush(stdout);
+            _exit(3);
+        }
+        usleep(200);
+    }
+    CK(cudaEventDestroy(ev));
 }
 
 static void topk_ref(const float* lg, int E, int k, int* ids, float* w) {
@@ -668,7 +712,7 @@ static double run_case(const Spec& sp, int T, bool use_logits, bool hot, bool lo
     Call c{dh, use_logits ? dl : nullptr, use_logits ? nullptr : di, dw, T, dout, dl1, dl2};
     forward(d, s, c, v, 0);
     CK(cudaGetLastError());
-    CK(cudaDeviceSynchronize());
+    sync_or_die(0, vname.c_str());
     std::vector<float> got((size_t)T * d.Hp);
     CK(cudaMemcpy(got.data(), dout, got.size() * 4, cudaMemcpyDeviceToHost));
     // row id -> sorted position (for the LoRA rows)
@@ -745,12 +789,15 @@ static double run_case(const Spec& sp, int T, bool use_logits, bool hot, bool lo
     return relq;
 }
 
-static void tests(uint64_t seed, const std::string& fam, bool big) {
+static std::vector<std::string> family(const std::string& fam) {
+    if (fam == "wg") return {"wg128"};
+    return {"mma8", "mma16", "mma32", "mma64"};
+}
+static void small_tests(uint64_t seed, const std::string& fam) {
     printf("seed %llu family %s\n", (unsigned long long)seed, fam.c_str());
     std::mt19937_64 g(seed);
     int Ts[] = {1, 7, 64, 300};
-    std::vector<std::string> vs = fam == "wg" ? std::vector<std::string>{"wg128"}
-                                              : std::vector<std::string>{"mma8", "mma16", "mma32", "mma64"};
+    std::vector<std::string> vs = family(fam);
     for (int i = 0; i < 24; i++) {
         Spec sp;
         int Es[] = {4, 8, 16, 32, 64};
@@ -779,21 +826,15 @@ static void tests(uint64_t seed, const std::string& fam, bool big) {
         run_case(sp, 64, false, false, false, vn, seed + 50, 64);
     }
     g_scale_lo = 121; g_scale_span = 4;
-    if (big) {  // gpt-oss-120b layer
-        Spec sp{128, 4, 2880, 2880, 0, true, 128, 0};
-        Weights w;
-        DevLayer d;
-        make_weights(sp, seed + 100, w);
-        upload(sp, w, d);
-        printf("gpt-oss-120b weights: lossy tile-groups %d, lossy row-groups %d\n", d.lossy[0], d.lossy[1]);
-        for (int T : {1, 7, 64, 300, 4096}) {
-            std::string vn = fam == "wg" ? "wg128" : mma_for((long)T * 4, 128);
-            run_case(sp, T, true, false, false, vn, seed + 200 + T, 16, &w, &d);
-        }
-        run_case(sp, 300, true, true, false, fam == "wg" ? "wg128" : mma_for(1200, 128), seed + 301, 16, &w, &d);
-        run_case(sp, 4096, true, true, false, fam == "wg" ? "wg128" : "mma64", seed + 302, 16, &w, &d);
-        free_layer(d);
+}
+static const Spec kOss{128, 4, 2880, 2880, 0, true, 128, 0};  // gpt-oss-120b layer
+static void big_tests(uint64_t seed, const std::string& fam, const Weights& w, DevLayer& d) {
+    for (int T : {1, 7, 64, 300, 4096}) {
+        std::string vn = fam == "wg" ? "wg128" : mma_for((long)T * 4, 128);
+        run_case(kOss, T, true, false, false, vn, seed + 200 + T, 16, &w, &d);
     }
+    run_case(kOss, 300, true, true, false, fam == "wg" ? "wg128" : mma_for(1200, 128), seed + 301, 16, &w, &d);
+    run_case(kOss, 4096, true, true, false, fam == "wg" ? "wg128" : "mma64", seed + 302, 16, &w, &d);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -817,7 +858,7 @@ static std::vector<std::string> split_list(const char* e, std::vector<std::strin
     return v;
 }
 
-static void bench(uint64_t seed) {
+static void bench(uint64_t seed, DevLayer& d) {
     cudaStream_t st;
     CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
     cudaEvent_t ev[8];
@@ -844,12 +885,7 @@ static void bench(uint64_t seed) {
     CK(cudaGetDeviceProperties(&p, 0));
     printf("device %s, %d SMs; copy bandwidth %.0f GB/s (D2D 2 GiB, read+write)\n", p.name, p.multiProcessorCount, bw / 1e9);
 
-    Spec sp{128, 4, 2880, 2880, 0, true, 128, 0};
-    Weights w;
-    make_weights(sp, seed, w);
-    DevLayer d;
-    upload(sp, w, d);
-    printf("gpt-oss-120b weights: lossy tile-groups %d, lossy row-groups %d\n", d.lossy[0], d.lossy[1]);
+    const Spec& sp = kOss;
     int Tmax = 4096;
     Scratch s;
     alloc_scratch(d, Tmax, s);
@@ -886,15 +922,18 @@ static void bench(uint64_t seed) {
         float* dout;
         CK(cudaMalloc(&dout, (size_t)T * d.Hp * 4));
         std::vector<std::string> vl;
+        const std::string fam = getenv("BENCH_FAM") ? getenv("BENCH_FAM") : "all";
         if (getenv("BENCH_V")) {
             vl = split_list(getenv("BENCH_V"), {});
         } else if (T <= 8) {
-            vl = {"mma8", "mma16", "wg128"};
+            vl = {"mma8", "mma16"};
         } else if (T <= 32) {
-            vl = {"mma8", "mma16", "mma32", "wg128"};
+            vl = {"mma8", "mma16", "mma32"};
         } else {
-            vl = {"mma16", "mma32", "mma64", "wg128"};
+            vl = {"mma16", "mma32", "mma64"};
         }
+        if (fam == "wg") vl = {"wg128"};
+        else if (fam == "all" && !getenv("BENCH_V")) vl.push_back("wg128");
         for (const auto& vn : vl) {
             const Variant& v = variant(vn);
             // stage times (stream launches with events between the stages)
@@ -903,7 +942,7 @@ static void bench(uint64_t seed) {
             for (int i = 0; i < 12; i++) {
                 Call c{dh[i % rot], dl[i % rot], nullptr, nullptr, T, dout, nullptr, nullptr};
                 forward(d, s, c, v, st);
-                CK(cudaEventSynchronize(ev[6]));
+                sync_or_die(st, vn.c_str());
                 for (int k = 0; k < 6 && i >= 2; k++) {
                     float ms;
                     CK(cudaEventElapsedTime(&ms, ev[k], ev[k + 1]));
@@ -928,7 +967,7 @@ static void bench(uint64_t seed) {
                 CK(cudaEventRecord(ev[0], st));
                 CK(cudaGraphLaunch(ge[i % rot], st));
                 CK(cudaEventRecord(ev[1], st));
-                CK(cudaEventSynchronize(ev[1]));
+                sync_or_die(st, vn.c_str());
                 float ms;
                 CK(cudaEventElapsedTime(&ms, ev[0], ev[1]));
                 if (i >= 8) tg.push_back(ms * 1000);
@@ -948,7 +987,6 @@ static void bench(uint64_t seed) {
         cudaFree(dout);
     }
     free_scratch(s);
-    free_layer(d);
 }
 
 // one GEMM launch of the 120b shape for a profiler: PROF_T tokens, PROF_V variant, PROF_G 1|2
@@ -981,20 +1019,61 @@ static void prof(uint64_t seed) {
     printf("prof done\n");
 }
 
+// CPU only: how far the qdq reference moves when the intermediate is rounded to BF16 first
+static void cpu_double_rounding(uint64_t seed) {
+    std::mt19937_64 g(seed);
+    for (int i = 0; i < 6; i++) {
+        Spec sp{8, 2, 32 * (2 + (int)(g() % 10)), 32 * (2 + (int)(g() % 10)), (int)(g() % 3), true, 8, 0};
+        if (i == 5) sp = Spec{8, 2, 2880, 2880, 0, true, 8, 0};
+        Weights w;
+        make_weights(sp, seed + i, w);
+        std::normal_distribution<float> nd(0.f, 1.f);
+        double num = 0, den = 0;
+        for (int t = 0; t < 8; t++) {
+            std::vector<float> x(sp.H);
+            for (auto& v : x) v = bf2f(f2bf(nd(g)));
+            std::vector<double> a(sp.H), b(sp.H);
+            g_ref_bf16_mid = false;
+            expert_ref(sp, w, t % 8, x.data(), true, nullptr, nullptr, a.data());
+            g_ref_bf16_mid = true;
+            expert_ref(sp, w, t % 8, x.data(), true, nullptr, nullptr, b.data());
+            for (int h = 0; h < sp.H; h++) { num += (a[h] - b[h]) * (a[h] - b[h]); den += a[h] * a[h]; }
+        }
+        g_ref_bf16_mid = false;
+        printf("H=%d I=%d act=%d: qdq reference vs qdq(bf16 intermediate) reference: relL2 %.3e\n", sp.H, sp.I, sp.act,
+               std::sqrt(num / den));
+    }
+}
+
 int main(int argc, char** argv) {
+    setvbuf(stdout, nullptr, _IOLBF, 0);
+    if (argc > 1 && std::string(argv[1]) == "cpuref") {
+        cpu_double_rounding(7);
+        return 0;
+    }
     init_variants();
     uint64_t seed = std::random_device{}();
     if (getenv("SEED")) seed = strtoull(getenv("SEED"), nullptr, 10);
-    std::string mode = argc > 1 ? argv[1] : "test";
+    std::string mode = argc > 1 ? argv[1] : "small";
     if (mode == "quant") {
         quant_tests(seed);
-    } else if (mode == "test") {
-        std::string fam = argc > 2 ? argv[2] : "mma";
-        bool big = argc > 3 && std::string(argv[3]) == "big";
-        tests(seed, fam, big);
-    } else if (mode == "bench") {
-        bench(seed);
-        return 0;
+    } else if (mode == "small") {  // small <fam>...
+        for (int i = 2; i < argc; i++) small_tests(seed, argv[i]);
+    } else if (mode == "big") {  // big [test fams] [bench]: the gpt-oss-120b layer, built once
+        Weights w;
+        DevLayer d;
+        make_weights(kOss, seed + 100, w);
+        upload(kOss, w, d);
+        printf("gpt-oss-120b weights: lossy tile-groups %d, lossy row-groups %d\n", d.lossy[0], d.lossy[1]);
+        bool do_bench = false;
+        for (int i = 2; i < argc; i++) {
+            if (std::string(argv[i]) == "bench") do_bench = true;
+            else big_tests(seed, argv[i], w, d);
+        }
+        printf("%s: %d failures\n", failures ? "FAILED" : "PASSED", failures);
+        if (do_bench) bench(seed, d);
+        free_layer(d);
+        return failures ? 1 : 0;
     } else if (mode == "prof") {
         prof(seed);
         return 0;
