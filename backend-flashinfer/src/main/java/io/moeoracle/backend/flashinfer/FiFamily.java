@@ -71,6 +71,27 @@ enum FiFamily {
         return repack;
     }
 
+    /**
+     * @param m an M tile of this family
+     * @return the most rows per local expert M is chosen for: BF16 by its measured rule (ABI.md: r <= 4: 8,
+     *     r <= 24: 32, r <= 64: 64, else 128); the others M itself (the tile holds the average expert)
+     */
+    int rowsPerExpertBound(int m) {
+        if (this == BF16) {
+            return switch (m) {
+                case 8 -> 4;
+                case 32 -> 24;
+                default -> m;
+            };
+        }
+        return m;
+    }
+
+    /** @return whether GEMM1 writes the intermediate as F32 (the FP8 kernels: quantized once, from FP32) */
+    boolean f32Intermediate() {
+        return fp8();
+    }
+
     /** @return K columns GEMM2 keeps per split at least; 0: the family never splits K */
     int minKPerSplit() {
         return minKPerSplit;

@@ -174,7 +174,8 @@ final class FiLaunches implements AutoCloseable {
             g.setMaxDynamicSharedMemory(o[0]);
         }
         int resident = g.maxActiveBlocksPerMultiprocessor(o[1], o[0]);
-        return new FiConfig(o[0], o[1], o[2], o[3], o[4], o[5], o[6] == 1, resident, f.minKPerSplit());
+        return new FiConfig(o[0], o[1], o[2], o[3], o[4], o[5], o[6] == 1 || f.f32Intermediate(), resident,
+                f.minKPerSplit());
     }
 
     /** @return whether GEMM1 writes an F32 intermediate (every offered M tile must agree) */
@@ -218,7 +219,8 @@ final class FiLaunches implements AutoCloseable {
      */
     FiPlan plan(long rows, int tokens) {
         try {
-            return FiPlan.of(rows, el, offered, forcedM, m -> gemmConfig(2, m), hp, ip, sms, tokens);
+            return FiPlan.of(rows, el, offered, m -> familyFor(m).rowsPerExpertBound(m), forcedM,
+                    m -> gemmConfig(2, m), hp, ip, sms, tokens);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(tokens + " tokens: " + e.getMessage(), e);
         }

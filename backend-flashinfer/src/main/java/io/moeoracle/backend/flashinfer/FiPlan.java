@@ -2,6 +2,7 @@ package io.moeoracle.backend.flashinfer;
 
 import java.util.Arrays;
 import java.util.function.IntFunction;
+import java.util.function.IntUnaryOperator;
 
 /**
  * How one forward call is cut into launches: the M tile (rows of one expert per tile), the bound on
@@ -24,23 +25,29 @@ record FiPlan(int m, int tilesMax, int splits, boolean fusedRouting) {
     static final int MAX_SPLITS = 8;
 
     /**
-     * The M tile: the smallest M the family offers that holds the average local expert's rows in one
-     * tile, so that decode calls pad little and prefill calls get the widest tiles; the largest M when
-     * none does.
+     * The M tile: the first offered M whose bound holds the average local expert's rows (by default the
+     * bound is M itself: the tile holds them), so that decode calls pad little and prefill calls get the
+     * widest tiles; the largest M when none does.
      *
      * @param rows token-expert rows of this call (T * k)
      * @param localExperts E_local
-     * @param offered the family's M values, ascending
+     * @param offered the M values, ascending
+     * @param bound the most rows per expert each M is chosen for (a family's measured rule, or M)
      * @return the M tile
      */
-    static int chooseM(long rows, int localExperts, int[] offered) {
+    static int chooseM(long rows, int localExperts, int[] offered, IntUnaryOperator bound) {
         double perExpert = (double) rows / localExperts;
         for (int m : offered) {
-            if (m >= perExpert) {
+            if (bound.applyAsInt(m) >= perExpert) {
                 return m;
             }
         }
         return offered[offered.length - 1];
+    }
+
+    /** {@link #chooseM(long, int, int[], IntUnaryOperator)} with each M holding up to M rows. */
+    static int chooseM(long rows, int localExperts, int[] offered) {
+        return chooseM(rows, localExperts, offered, m -> m);
     }
 
     /** @return the most M tiles {@code rows} rows can need when each expert's segment is padded to M */
@@ -61,7 +68,8 @@ record FiPlan(int m, int tilesMax, int splits, boolean fusedRouting) {
     /**
      * @param rows token-expert rows of this call (T * k)
      * @param localExperts E_local
-     * @param offered the family's M values, ascending
+     * @param offered the M values, ascending
+     * @param bound the most rows per expert each M is chosen for ({@link #chooseM})
      * @param forcedM an offered M to use, or 0 to choose
      * @param gemm2 GEMM2's configuration for an M
      * @param hiddenPad H padded (GEMM2's N)
@@ -71,9 +79,9 @@ record FiPlan(int m, int tilesMax, int splits, boolean fusedRouting) {
      * @return the plan
      * @throws IllegalArgumentException when even the largest M needs more tiles than a grid holds
      */
-    static FiPlan of(long rows, int localExperts, int[] offered, int forcedM, IntFunction<FiConfig> gemm2,
-                     int hiddenPad, int interPad, int sms, int tokens) {
-        int m = forcedM != 0 ? forcedM : chooseM(rows, localExperts, offered);
+    static FiPlan of(long rows, int localExperts, int[] offered, IntUnaryOperator bound, int forcedM,
+                     IntFunction<FiConfig> gemm2, int hiddenPad, int interPad, int sms, int tokens) {
+        int m = forcedM != 0 ? forcedM : chooseM(rows, localExperts, offered, bound);
         int at = Arrays.binarySearch(offered, m);
         if (at < 0) {
             throw new IllegalArgumentException("M tile " + m + " is not one of the family's " + Arrays.toString(offered));
