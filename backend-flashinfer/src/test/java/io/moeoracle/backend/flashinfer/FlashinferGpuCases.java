@@ -235,10 +235,11 @@ abstract class FlashinferGpuCases {
             boolean dev = rnd.nextBoolean();
             DType hd = rnd.nextBoolean() ? DType.BF16 : DType.F32;
             DType od = rnd.nextBoolean() ? DType.BF16 : DType.F32;
-            double[] err = runCase(kernel, w, t, logits, rnd.nextInt(3) == 0, dev, hd, od, 300);
             String what = "T=" + t + (logits ? " logits" : " top-k") + (dev ? " device" : " host") + " hidden " + hd
                     + " out " + od + " M=" + (forced == 0 ? "auto (" + kernel.plan(t).m() + ")" : forced)
                     + " " + kernel.launches().familyFor(forced == 0 ? kernel.plan(t).m() : forced);
+            log.info("running {} {}", spec.describe(), what); // names the case should a kernel never return
+            double[] err = runCase(kernel, w, t, logits, rnd.nextInt(3) == 0, dev, hd, od, 300);
             log.info("{} {}: {}", spec.describe(), what, errors(err));
             assertThat(err[0]).as(spec.describe() + " " + what).isLessThanOrEqualTo(TOLERANCE);
         }
