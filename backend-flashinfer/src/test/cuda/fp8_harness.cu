@@ -925,12 +925,12 @@ static void bench(uint64_t seed, DevLayer& d) {
         const std::string fam = getenv("BENCH_FAM") ? getenv("BENCH_FAM") : "all";
         if (getenv("BENCH_V")) {
             vl = split_list(getenv("BENCH_V"), {});
-        } else if (T <= 8) {
-            vl = {"mma8", "mma16"};
         } else if (T <= 32) {
-            vl = {"mma8", "mma16", "mma32"};
+            vl = {"mma8"};
+        } else if (T <= 256) {
+            vl = {"mma16"};
         } else {
-            vl = {"mma16", "mma32", "mma64"};
+            vl = {"mma32", "mma64"};
         }
         if (fam == "wg") vl = {"wg128"};
         else if (fam == "all" && !getenv("BENCH_V")) vl.push_back("wg128");
@@ -989,34 +989,39 @@ static void bench(uint64_t seed, DevLayer& d) {
     free_scratch(s);
 }
 
-// one GEMM launch of the 120b shape for a profiler: PROF_T tokens, PROF_V variant, PROF_G 1|2
+// one forward per (T, variant) of the 120b shape, for a profiler: PROF_TV="4096:wg128,1:mma8"
 static void prof(uint64_t seed) {
-    Spec sp{128, 4, 2880, 2880, 0, true, 128, 0};
     Weights w;
-    make_weights(sp, seed, w);
+    make_weights(kOss, seed, w);
     DevLayer d;
-    upload(sp, w, d);
-    int T = getenv("PROF_T") ? atoi(getenv("PROF_T")) : 4096;
-    const Variant& v = variant(getenv("PROF_V") ? getenv("PROF_V") : "wg128");
-    Scratch s;
-    alloc_scratch(d, T, s);
-    std::mt19937_64 g(seed + T);
-    std::normal_distribution<float> nd(0.f, 1.f);
-    std::vector<uint16_t> hid((size_t)T * sp.H);
-    for (auto& x : hid) x = f2bf(nd(g));
-    std::vector<float> lg((size_t)T * sp.E);
-    for (auto& x : lg) x = nd(g);
-    uint16_t* dh;
-    float *dl, *dout;
-    CK(cudaMalloc(&dh, hid.size() * 2));
-    CK(cudaMalloc(&dl, lg.size() * 4));
-    CK(cudaMalloc(&dout, (size_t)T * d.Hp * 4));
-    CK(cudaMemcpy(dh, hid.data(), hid.size() * 2, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(dl, lg.data(), lg.size() * 4, cudaMemcpyHostToDevice));
-    Call c{dh, dl, nullptr, nullptr, T, dout, nullptr, nullptr};
-    for (int i = 0; i < 3; i++) forward(d, s, c, v, 0);
-    CK(cudaDeviceSynchronize());
-    printf("prof done\n");
+    upload(kOss, w, d);
+    std::vector<std::string> tv = split_list(getenv("PROF_TV"), {"4096:wg128"});
+    for (const auto& p : tv) {
+        int T = atoi(p.substr(0, p.find(':')).c_str());
+        const Variant& v = variant(p.substr(p.find(':') + 1));
+        Scratch s;
+        alloc_scratch(d, T, s);
+        std::mt19937_64 g(seed + T);
+        std::normal_distribution<float> nd(0.f, 1.f);
+        std::vector<uint16_t> hid((size_t)T * kOss.H);
+        for (auto& x : hid) x = f2bf(nd(g));
+        std::vector<float> lg((size_t)T * kOss.E);
+        for (auto& x : lg) x = nd(g);
+        uint16_t* dh;
+        float *dl, *dout;
+        CK(cudaMalloc(&dh, hid.size() * 2));
+        CK(cudaMalloc(&dl, lg.size() * 4));
+        CK(cudaMalloc(&dout, (size_t)T * d.Hp * 4));
+        CK(cudaMemcpy(dh, hid.data(), hid.size() * 2, cudaMemcpyHostToDevice));
+        CK(cudaMemcpy(dl, lg.data(), lg.size() * 4, cudaMemcpyHostToDevice));
+        Call c{dh, dl, nullptr, nullptr, T, dout, nullptr, nullptr};
+        forward(d, s, c, v, 0);
+        sync_or_die(0, p.c_str());
+        printf("prof %s done\n", p.c_str());
+        cudaFree(dh); cudaFree(dl); cudaFree(dout);
+        free_scratch(s);
+    }
+    free_layer(d);
 }
 
 // CPU only: how far the qdq reference moves when the intermediate is rounded to BF16 first
