@@ -813,32 +813,25 @@ struct Probe {
         FB16_BODY(NAME##_cfg, true)                                                                     \
     }
 #define FBX_ROW(NAME) {#NAME, NAME, NAME##_cfg::M, NAME##_cfg::SMEM, NAME##_cfg::THREADS, NAME##_cfg::BN}
-//  M  C FR KB ST PW NSTEP REG MINB NACC DBG
-FBX(p8_base, 8, 1, 1, 4, 4, 1, 8, false, 4, 1, 0)
-FBX(p8_acc2, 8, 1, 1, 4, 4, 1, 8, false, 4, 2, 0)
-FBX(p8_acc4, 8, 1, 1, 4, 4, 1, 8, false, 4, 4, 0)
-FBX(p8_nomma, 8, 1, 1, 4, 4, 1, 8, false, 4, 1, 1)
-FBX(p8_noact, 8, 1, 1, 4, 4, 1, 8, false, 4, 1, 2)
-FBX(p8_noload, 8, 1, 1, 4, 4, 1, 8, false, 4, 1, 6)
-FBX(p8_nothing, 8, 1, 1, 4, 4, 1, 8, false, 4, 1, 7)
-FBX(p8_kb2st8, 8, 1, 1, 2, 8, 1, 8, false, 4, 4, 0)
-FBX(p8_st8, 8, 1, 1, 4, 8, 1, 8, false, 2, 4, 0)
-FBX(p32_base, 32, 2, 1, 2, 4, 1, 8, false, 2, 1, 0)
-FBX(p32_acc4, 32, 2, 1, 2, 4, 1, 8, false, 2, 4, 0)
-FBX(p32_nomma, 32, 2, 1, 2, 4, 1, 8, false, 2, 1, 1)
-FBX(p32_noload, 32, 2, 1, 2, 4, 1, 8, false, 2, 1, 6)
-FBX(p64_base, 64, 2, 2, 1, 6, 4, 16, true, 1, 1, 0)
-FBX(p64_acc2, 64, 2, 2, 1, 6, 4, 16, true, 1, 2, 0)
-FBX(p128_base, 128, 2, 2, 1, 5, 4, 32, true, 1, 1, 0)
-FBX(p128_nomma, 128, 2, 2, 1, 5, 4, 32, true, 1, 1, 1)
-FBX(p128_noact, 128, 2, 2, 1, 5, 4, 32, true, 1, 1, 2)
-FBX(p128_noload, 128, 2, 2, 1, 5, 4, 32, true, 1, 1, 6)
-FBX(p128_nothing, 128, 2, 2, 1, 5, 4, 32, true, 1, 1, 7)
-static Probe g_probes[] = {FBX_ROW(p8_base),    FBX_ROW(p8_acc2),    FBX_ROW(p8_acc4),    FBX_ROW(p8_nomma),
-                           FBX_ROW(p8_noact),   FBX_ROW(p8_noload),  FBX_ROW(p8_nothing), FBX_ROW(p8_kb2st8),
-                           FBX_ROW(p8_st8),     FBX_ROW(p32_base),   FBX_ROW(p32_acc4),   FBX_ROW(p32_nomma),
-                           FBX_ROW(p32_noload), FBX_ROW(p64_base),   FBX_ROW(p64_acc2),   FBX_ROW(p128_base),
-                           FBX_ROW(p128_nomma), FBX_ROW(p128_noact), FBX_ROW(p128_noload), FBX_ROW(p128_nothing)};
+//  M  C FR KB ST PW NSTEP REG MINB NACC DBG SYNC
+FBX(p8_wgmma, 8, 1, 1, 4, 4, 1, 8, false, 4, 1, 0, false)
+FBX(p8_sync, 8, 1, 1, 4, 4, 1, 8, false, 4, 1, 0, true)
+FBX(p8_sync_nomma, 8, 1, 1, 4, 4, 1, 8, false, 4, 1, 1, true)
+FBX(p8_sync_noload, 8, 1, 1, 4, 4, 1, 8, false, 4, 1, 6, true)
+FBX(p8_sync_kb2st6, 8, 1, 1, 2, 6, 1, 8, false, 4, 1, 0, true)
+FBX(p8_sync_c2, 8, 2, 1, 4, 4, 1, 8, false, 2, 1, 0, true)
+FBX(p32_wgmma, 32, 2, 1, 2, 4, 1, 8, false, 2, 1, 0, false)
+FBX(p32_sync, 32, 2, 1, 2, 4, 1, 8, false, 2, 1, 0, true)
+FBX(p64_wgmma, 64, 2, 2, 1, 6, 4, 16, true, 1, 1, 0, false)
+FBX(p64_sync, 64, 2, 2, 1, 6, 4, 16, true, 1, 1, 0, true)
+FBX(p128_wgmma, 128, 2, 2, 1, 5, 4, 32, true, 1, 1, 0, false)
+FBX(p128_nomma, 128, 2, 2, 1, 5, 4, 32, true, 1, 1, 1, false)
+FBX(p128_noload, 128, 2, 2, 1, 5, 4, 32, true, 1, 1, 6, false)
+FBX(p128_nothing, 128, 2, 2, 1, 5, 4, 32, true, 1, 1, 7, false)
+static Probe g_probes[] = {FBX_ROW(p8_wgmma),      FBX_ROW(p8_sync),    FBX_ROW(p8_sync_nomma), FBX_ROW(p8_sync_noload),
+                           FBX_ROW(p8_sync_kb2st6), FBX_ROW(p8_sync_c2), FBX_ROW(p32_wgmma),     FBX_ROW(p32_sync),
+                           FBX_ROW(p64_wgmma),     FBX_ROW(p64_sync),   FBX_ROW(p128_wgmma),    FBX_ROW(p128_nomma),
+                           FBX_ROW(p128_noload),   FBX_ROW(p128_nothing)};
 
 static void probe(uint64_t seed) {
     Spec sp{128, 4, 2880, 2880, 0, true, 128, 0};
