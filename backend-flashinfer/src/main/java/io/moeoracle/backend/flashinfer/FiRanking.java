@@ -46,21 +46,22 @@ final class FiRanking {
     }
 
     /** Where the measurements below come from. */
-    static final String SOURCE = "H100 80GB HBM3, gpt-oss-120b layer, graph replays: flashinfer-bf16 v1 and marlin"
-            + " in their C++ harnesses (backend-flashinfer/results/bf16-v1-bench-H100.txt, backend-marlin/NOTES.md),"
+    static final String SOURCE = "H100 80GB HBM3, gpt-oss-120b layer, graph replays: flashinfer-bf16 v3 and marlin"
+            + " in their C++ harnesses (backend-flashinfer/results/bf16-v3-bench-H100.txt, backend-marlin/NOTES.md),"
             + " triton from BENCHMARKS.md; not yet one side-by-side run";
 
     /**
-     * The measurements (H100 80GB HBM3, T = 1 .. 4096, ascending; flashinfer-bf16 at its best M tile per T
-     * without a hot expert). marlin was faster at every T (1.1-1.4x), triton slower than both.
+     * The measurements (H100 80GB HBM3, T = 1 .. 4096, ascending; flashinfer-bf16 at the M tile its rule
+     * picks, without a hot expert): marlin faster from T=8 to 1024 (1.1-1.2x), flashinfer-bf16 faster at
+     * T=4096 (1.27x); triton slower than both everywhere.
      */
     static final List<Measurement> H100 = List.of(
-            new Measurement(1, 48.1, 44.2, 145.3),
-            new Measurement(8, 207.8, 151.6, 632.4),
-            new Measurement(32, 519.4, 392.1, 1652.5),
-            new Measurement(256, 1054.0, 725.0, 2649.3),
-            new Measurement(1024, 2120.6, 1487.0, 3183.1),
-            new Measurement(4096, 5440.8, 3944.0, 6898.6));
+            new Measurement(1, 43.2, 44.2, 145.3),
+            new Measurement(8, 176.1, 151.6, 632.4),
+            new Measurement(32, 449.9, 392.1, 1652.5),
+            new Measurement(256, 1099.2, 725.0, 2649.3),
+            new Measurement(1024, 1673.8, 1487.0, 3183.1),
+            new Measurement(4096, 3114.2, 3944.0, 6898.6));
 
     private FiRanking() {
     }
