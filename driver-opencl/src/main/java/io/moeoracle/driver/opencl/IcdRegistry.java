@@ -1,9 +1,9 @@
 package io.moeoracle.driver.opencl;
 
+import java.io.File;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -94,22 +94,21 @@ public record IcdRegistry(List<Driver> drivers, String source) {
         if (vendors != null && !vendors.isBlank()) {
             Path v = Path.of(vendors.trim());
             // ocl-icd also accepts one .icd file, by path or by name inside the default folder
-            where = Files.isDirectory(v) || v.isAbsolute() || vendors.contains("/") ? v : defaultVendors.resolve(v);
+            where = v.toFile().isDirectory() || v.isAbsolute() || vendors.contains("/") ? v : defaultVendors.resolve(v);
             sources.add("OCL_ICD_VENDORS=" + vendors.trim());
         } else {
             where = defaultVendors;
             sources.add(defaultVendors.toString());
         }
-        if (Files.isDirectory(where)) {
+        // java.io rather than java.nio.file.Files: a fresh JVM lists and reads these sooner without NIO's channels
+        File folder = where.toFile();
+        if (folder.isDirectory()) {
             List<Path> icds = new ArrayList<>();
-            try (DirectoryStream<Path> files = Files.newDirectoryStream(where)) {
-                for (Path f : files) {
-                    if (f.getFileName().toString().endsWith(".icd")) {
-                        icds.add(f);
-                    }
+            String[] names = folder.list(); // null when unreadable: it registers nothing, as for the loaders
+            for (String name : names == null ? new String[0] : names) {
+                if (name.endsWith(".icd")) {
+                    icds.add(where.resolve(name));
                 }
-            } catch (IOException | RuntimeException e) {
-                // an unreadable folder registers nothing, as for the loaders
             }
             Collections.sort(icds);
             for (Path f : icds) {
@@ -118,7 +117,7 @@ public record IcdRegistry(List<Driver> drivers, String source) {
                     out.add(d.get());
                 }
             }
-        } else if (Files.isRegularFile(where)) {
+        } else if (folder.isFile()) {
             Optional<Driver> d = icdFile(where);
             if (d.isPresent()) {
                 out.add(d.get());
@@ -128,8 +127,8 @@ public record IcdRegistry(List<Driver> drivers, String source) {
     }
 
     private static Optional<Driver> icdFile(Path icd) {
-        try {
-            for (String line : Files.readAllLines(icd, StandardCharsets.UTF_8)) {
+        try (FileInputStream in = new FileInputStream(icd.toFile())) {
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
                 String first = line.trim();
                 if (!first.isEmpty()) {
                     return Optional.of(new Driver(icd.toString(), first));

@@ -138,7 +138,7 @@ public final class NativeLibraryLoader {
         for (Path dir : b.libraryPath) {
             for (String name : b.fileNames) {
                 Path candidate = dir.resolve(name);
-                if (Files.isRegularFile(candidate)) {
+                if (candidate.toFile().isFile()) { // java.io: cheaper than NIO's Files in a fresh JVM
                     Optional<Loaded> l = attempt(candidate.toString(), "java.library.path", verifier, failures);
                     if (l.isPresent()) {
                         return l.get();
