@@ -77,6 +77,7 @@ class RecordEqualityTest {
         variants.put("simulated", with(BASE_DEVICE, "simulated", true));
         variants.put("address", with(BASE_DEVICE, "address", new DeviceAddress.Cuda(0, Optional.of("ef01"))));
         variants.put("aliases", BASE_DEVICE.withAliases(List.of()));
+        variants.put("driverVersion", BASE_DEVICE.withDriverVersion("CUDA 13.0"));
         check(BASE_DEVICE, variants, Map.of());
     }
 

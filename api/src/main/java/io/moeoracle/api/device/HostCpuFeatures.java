@@ -55,7 +55,13 @@ public final class HostCpuFeatures {
         Optional<String> meminfo = read(MEMINFO);
         OptionalLong memTotal = meminfo.isPresent() ? memTotal(meminfo.get()) : OptionalLong.empty();
         return describe(System.getProperty("os.arch", "unknown"), cpuinfo, memTotal,
-                Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory());
+                Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory())
+                .withDriverVersion(operatingSystem());
+    }
+
+    /** @return what stands in for the host CPU's driver: the operating system and its version, e.g. {@code Linux 6.8.0} */
+    public static String operatingSystem() {
+        return System.getProperty("os.name", "unknown OS") + " " + System.getProperty("os.version", "");
     }
 
     /**
