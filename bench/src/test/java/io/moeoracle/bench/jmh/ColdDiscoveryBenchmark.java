@@ -6,6 +6,7 @@ import io.moeoracle.core.device.DeviceRegistry;
 import io.moeoracle.core.select.MoeKernelSelector;
 import io.moeoracle.core.select.Selection;
 import io.moeoracle.core.weights.ModelConfig;
+import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -27,27 +28,35 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With {@code -wi 0 -i 1 -f N} each fork measures a JVM that has loaded none of moe-oracle (its
  * class loading, FFM set-up and {@code dlopen} attempts included); with warm-up iterations it
- * measures fresh registries in a warm JVM. {@code hostLoggingReady}: {@code true} initializes SLF4J
- * (the binding found on the class path, here slf4j-simple) before the timed call, as any host that
- * logs has done by the time it asks for a kernel; {@code false} leaves that to moe-oracle's first
- * logger, so the binding's start-up (a class-path scan for SLF4J providers, its configuration) is
- * timed too.
+ * measures fresh registries in a warm JVM. {@code hostWarmed} says what the host did before the
+ * timed call: {@code logging} initialized SLF4J (the binding on the class path, here slf4j-simple),
+ * as any host that logs has by the time it asks for a kernel, which also scanned the class path's
+ * jars for SLF4J's provider; {@code classpath} made one {@link ServiceLoader} lookup (so the jars are
+ * open) but left logging to moe-oracle's first logger; {@code nothing} leaves both to the timed call,
+ * so the first scan of every jar on the class path and SLF4J's start-up are timed too.
  *
  * <p>The cpu backend is not on this class path (its tests use {@code bench}, so {@code bench} cannot
  * use it back); the providers found are the reference's {@code emulation} alone.
  */
 @State(Scope.Benchmark)
 public class ColdDiscoveryBenchmark {
-    /** Whether the host's logging is up before the timed call. */
-    @Param({"true", "false"})
-    public boolean hostLoggingReady;
+    /** What the host did before the timed call: {@code logging}, {@code classpath} or {@code nothing}. */
+    @Param({"logging", "classpath", "nothing"})
+    public String hostWarmed;
 
-    /** Starts the host's logging when asked to. */
+    /** Does what the host did. */
     @Setup(Level.Trial)
     public void host() {
-        if (hostLoggingReady) {
-            LoggerFactory.getILoggerFactory();
+        switch (hostWarmed) {
+            case "logging" -> LoggerFactory.getILoggerFactory();
+            case "classpath" -> ServiceLoader.load(HostService.class).iterator().hasNext();
+            case "nothing" -> { }
+            default -> throw new IllegalArgumentException("hostWarmed is logging, classpath or nothing, not " + hostWarmed);
         }
+    }
+
+    /** A service no jar provides: looking it up reads every jar's {@code META-INF/services}, as any first lookup does. */
+    public interface HostService {
     }
 
     @Benchmark

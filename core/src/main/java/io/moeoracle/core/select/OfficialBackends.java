@@ -5,10 +5,8 @@ import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -118,9 +116,8 @@ final class OfficialBackends {
                         + OfficialBackends.class.getName() + "; the jar is damaged: rebuild or re-download it");
             }
             List<Entry> entries = new ArrayList<>();
-            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
             int lineNo = 0;
-            for (String line = r.readLine(); line != null; line = r.readLine()) {
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
                 lineNo++;
                 if (line.isBlank() || line.stripLeading().startsWith("#")) {
                     continue;
@@ -143,10 +140,20 @@ final class OfficialBackends {
             throw new IllegalStateException(RESOURCE + " line " + lineNo + " has " + f.length
                     + " fields, expected 10: " + line);
         }
-        return new Entry(f[0], f[1], f[2].equals("released"), Vendor.valueOf(f[3].toUpperCase(Locale.ROOT)),
+        return new Entry(f[0], f[1], f[2].equals("released"), vendor(f[3], lineNo),
                 list(f[4]), Set.copyOf(list(f[5])),
                 activationTypes(list(f[6])), Set.copyOf(list(f[7])),
                 Integer.parseInt(f[8]), f[9]);
+    }
+
+    /** A loop over the constants, not {@code Enum.valueOf}: its first call sets up reflection (a cold JVM's first select). */
+    private static Vendor vendor(String name, int lineNo) {
+        for (Vendor v : Vendor.values()) {
+            if (v.name().equalsIgnoreCase(name)) {
+                return v;
+            }
+        }
+        throw new IllegalStateException(RESOURCE + " line " + lineNo + ": no vendor '" + name + "'");
     }
 
     private static List<String> list(String field) {

@@ -1,9 +1,9 @@
 package io.moeoracle.driver.hip.ffi;
 
-import static io.moeoracle.driver.hip.ffi.LibHip.INT;
-import static io.moeoracle.driver.hip.ffi.LibHip.LONG;
-import static io.moeoracle.driver.hip.ffi.LibHip.PTR;
-import static io.moeoracle.driver.hip.ffi.LibHip.result;
+import static io.moeoracle.driver.hip.ffi.HipTypes.INT;
+import static io.moeoracle.driver.hip.ffi.HipTypes.LONG;
+import static io.moeoracle.driver.hip.ffi.HipTypes.PTR;
+import static io.moeoracle.driver.hip.ffi.HipTypes.result;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
