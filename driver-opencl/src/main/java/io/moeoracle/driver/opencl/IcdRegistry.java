@@ -60,11 +60,13 @@ public record IcdRegistry(List<Driver> drivers, String source) {
         // loops and plain I/O, no streams or lambdas, here and below: the OpenCL probe runs in a cold JVM's first
         // discovery, where each lambda costs ~0.2 ms
         Map<String, String> env = new java.util.HashMap<>();
-        for (String name : new String[] {"OCL_ICD_FILENAMES", "OCL_ICD_VENDORS"}) {
-            String v = System.getenv(name);
-            if (v != null) {
-                env.put(name, v);
-            }
+        String filenames = System.getenv("OCL_ICD_FILENAMES");
+        if (filenames != null) {
+            env.put("OCL_ICD_FILENAMES", filenames);
+        }
+        String vendors = System.getenv("OCL_ICD_VENDORS");
+        if (vendors != null) {
+            env.put("OCL_ICD_VENDORS", vendors);
         }
         return read(env, DEFAULT_VENDORS);
     }
