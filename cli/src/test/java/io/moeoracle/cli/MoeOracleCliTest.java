@@ -312,7 +312,8 @@ class MoeOracleCliTest {
     void devices() {
         Outcome o = cli("devices");
         assertThat(o.code()).as(o.err()).isZero();
-        assertThat(o.out()).contains("cpu:").contains("sim:sm_90");
+        assertThat(o.out()).contains("cpu:").contains("sim:sm_90")
+                .contains("driver " + io.moeoracle.api.device.HostCpuFeatures.operatingSystem());
     }
 
     @Nested
