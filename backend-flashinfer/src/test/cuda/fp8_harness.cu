@@ -61,6 +61,8 @@ FI_DEFINE_GEMV_B(h_g2_m8_b3, 4, 1, 4, true, 3)
 FI_DEFINE_GEMV(h_g1_m16_s2, 2, 2, 4, false)
 FI_DEFINE_GEMV(h_g2_m16_s2, 2, 2, 4, true)
 // deeper copy lookahead of the wgmma kernel (exported: FW_D)
+FI_DEFINE_FP8W(h_fw1_d2, false, 2)
+FI_DEFINE_FP8W(h_fw2_d2, true, 2)
 FI_DEFINE_FP8W(h_fw1_d4, false, 4)
 FI_DEFINE_FP8W(h_fw2_d4, true, 4)
 FI_DEFINE_FP8W(h_fw1_d5, false, 5)
@@ -493,6 +495,7 @@ static void init_variants() {
     add("mma8w8", 8, false, h_g1_m8_w8, h_g2_m8_w8, h_g1_m8_w8_config);
     add("mma8b3", 8, false, h_g1_m8_b3, h_g2_m8_b3, h_g1_m8_b3_config);
     add("mma16s2", 16, false, h_g1_m16_s2, h_g2_m16_s2, h_g1_m16_s2_config);
+    add("wg128d2", 128, true, h_fw1_d2, h_fw2_d2, h_fw1_d2_config);
     add("wg128d4", 128, true, h_fw1_d4, h_fw2_d4, h_fw1_d4_config);
     add("wg128d5", 128, true, h_fw1_d5, h_fw2_d5, h_fw1_d5_config);
 }
