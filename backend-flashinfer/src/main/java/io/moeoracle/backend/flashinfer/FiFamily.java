@@ -73,18 +73,23 @@ enum FiFamily {
 
     /**
      * @param m an M tile of this family
-     * @return the most rows per local expert M is chosen for: BF16 by its measured rule (ABI.md, v3 kernels on
-     *     an H100 at gpt-oss-120b: r <= 12: 8, r <= 64: 64, else 128; M=32 was never the fastest, so it is
-     *     chosen only when forced); the others M itself (the tile holds the average expert)
+     * @param wgmmaOffered whether the image offers an FP8 wgmma tile on this device (sm_90a)
+     * @return the most rows per local expert {@code r = T*k/El} M is chosen for, by the measured rules of
+     *     ABI.md (H100, gpt-oss-120b): BF16 (v3) r <= 12: 8, r <= 64: 64, else 128 (M=32 only when
+     *     forced); FP8 mma.sync r <= 4: 8, r <= 12: 16, then the wgmma tile where offered, else (sm_89,
+     *     PTX) r <= 48: 32 and 64 above; FP8 wgmma: M itself
      */
-    int rowsPerExpertBound(int m) {
-        if (this == BF16) {
-            return switch (m) {
-                case 8, 32 -> 12;
-                default -> m;
+    int rowsPerExpertBound(int m, boolean wgmmaOffered) {
+        return switch (this) {
+            case BF16 -> m == 8 || m == 32 ? 12 : m;
+            case FP8_MMA_SYNC -> switch (m) {
+                case 8 -> 4;
+                case 16 -> 12;
+                case 32 -> wgmmaOffered ? 12 : 48;
+                default -> wgmmaOffered ? 12 : m;
             };
-        }
-        return m;
+            case FP8_WGMMA -> m;
+        };
     }
 
     /** @return whether GEMM1 writes the intermediate as F32 (the FP8 kernels: quantized once, from FP32) */

@@ -219,7 +219,12 @@ final class FiLaunches implements AutoCloseable {
      */
     FiPlan plan(long rows, int tokens) {
         try {
-            return FiPlan.of(rows, el, offered, m -> familyFor(m).rowsPerExpertBound(m), forcedM,
+            boolean wgmma = false;
+            for (int m : offered) {
+                wgmma |= familyFor(m) == FiFamily.FP8_WGMMA;
+            }
+            boolean wgmmaOffered = wgmma;
+            return FiPlan.of(rows, el, offered, m -> familyFor(m).rowsPerExpertBound(m, wgmmaOffered), forcedM,
                     m -> gemmConfig(2, m), hp, ip, sms, tokens);
         } catch (IllegalArgumentException e) {
             throw new BadInputException(tokens + " tokens: " + e.getMessage(), e);

@@ -35,12 +35,27 @@ class FiPlanTest {
         assertThat(FiPlan.chooseM(4096 * 4, 128, WIDE)).isEqualTo(128);
         // flashinfer-bf16's measured rule (ABI.md, v3): r <= 12: 8, r <= 64: 64, else 128 (M=32 only when forced)
         int[] bf16 = {8, 32, 64, 128};
-        java.util.function.IntUnaryOperator rule = FiFamily.BF16::rowsPerExpertBound;
+        java.util.function.IntUnaryOperator rule = m -> FiFamily.BF16.rowsPerExpertBound(m, false);
         assertThat(FiPlan.chooseM(4 * 128, 128, bf16, rule)).isEqualTo(8);
         assertThat(FiPlan.chooseM(12 * 128, 128, bf16, rule)).isEqualTo(8);   // T=384 of gpt-oss-120b
         assertThat(FiPlan.chooseM(13 * 128, 128, bf16, rule)).isEqualTo(64);
         assertThat(FiPlan.chooseM(64 * 128, 128, bf16, rule)).isEqualTo(64);
         assertThat(FiPlan.chooseM(65 * 128, 128, bf16, rule)).isEqualTo(128);
+
+        // MXFP8 on sm_90: mma.sync m8/m16 at decode, the wgmma tile (128) above 12 rows per expert
+        int[] hopper = {8, 16, 32, 64, 128};
+        java.util.function.IntUnaryOperator h = m -> (m == 128 ? FiFamily.FP8_WGMMA : FiFamily.FP8_MMA_SYNC)
+                .rowsPerExpertBound(m, true);
+        assertThat(FiPlan.chooseM(4 * 128, 128, hopper, h)).isEqualTo(8);
+        assertThat(FiPlan.chooseM(12 * 128, 128, hopper, h)).isEqualTo(16);
+        assertThat(FiPlan.chooseM(13 * 128, 128, hopper, h)).isEqualTo(128);
+        assertThat(FiPlan.chooseM(1024 * 4, 128, hopper, h)).isEqualTo(128);
+        // sm_89 (no wgmma): m32 up to 48 rows per expert, m64 above
+        int[] ada = {8, 16, 32, 64};
+        java.util.function.IntUnaryOperator a = m -> FiFamily.FP8_MMA_SYNC.rowsPerExpertBound(m, false);
+        assertThat(FiPlan.chooseM(13 * 128, 128, ada, a)).isEqualTo(32);
+        assertThat(FiPlan.chooseM(48 * 128, 128, ada, a)).isEqualTo(32);
+        assertThat(FiPlan.chooseM(49 * 128, 128, ada, a)).isEqualTo(64);
     }
 
     @Test
