@@ -144,6 +144,16 @@ public final class ExpertParallelMoe implements AutoCloseable {
         return engine.shape();
     }
 
+    /**
+     * Aborts this process's ranks now ({@code ncclCommAbort}), e.g. when the host learns that a peer
+     * process died: NCCL work still waiting for it quits; the layer is then unusable.
+     *
+     * @param why what the host knows, for later messages
+     */
+    public void abort(String why) {
+        engine.abort(why);
+    }
+
     /** @return whether a failure aborted the communicator (the layer is then unusable) */
     public boolean isFailed() {
         return engine.isFailed();

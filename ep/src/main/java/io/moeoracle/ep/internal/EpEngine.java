@@ -234,6 +234,12 @@ public final class EpEngine implements AutoCloseable {
             throw e;
         }
         if (refused != null) {
+            // the peers completed with this rank's empty part; the flag has been shared, so clear it here and
+            // leave the communicator ready for the next forward
+            Pending p = pending;
+            pending = null;
+            await(p.ios(), r -> r.done, "the forward this rank took part in without its refused input");
+            EpFlags.clear(p.ios());
             throw refused;
         }
         if (host) {
@@ -415,6 +421,17 @@ public final class EpEngine implements AutoCloseable {
         if (!prepared) {
             throw new KernelStateException("forward before prepare: call prepare(ExpertShards) first");
         }
+    }
+
+    /**
+     * Aborts the communicator now (a host that knows a peer died): queued NCCL work quits, the engine
+     * refuses further work.
+     *
+     * @param why what the host knows, for later messages
+     */
+    public synchronized void abort(String why) {
+        fail(new KernelStateException("aborted by the host: " + why));
+        EpWatchdog.abort(ranks);
     }
 
     /** @return whether a failure aborted the communicator */

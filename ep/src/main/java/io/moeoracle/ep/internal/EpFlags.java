@@ -53,6 +53,18 @@ final class EpFlags {
     }
 
     /**
+     * Clears every rank's bits without reading them (the rank that raised them throws its own exception).
+     *
+     * @param ios the ranks of the forward
+     */
+    static void clear(List<EpIo> ios) {
+        for (EpIo io : ios) {
+            io.rank.context.setCurrent();
+            io.rank.buf.flags.fill((byte) 0);
+        }
+    }
+
+    /**
      * Reads every rank's bits (its own and the all-reduced ones), clears them, and throws when any is set.
      *
      * @param ios the ranks of the forward
