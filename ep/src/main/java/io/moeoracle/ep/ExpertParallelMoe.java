@@ -4,6 +4,8 @@ import io.moeoracle.api.CapturedForward;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.tensor.DType;
+import io.moeoracle.api.tensor.DeviceTensor;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
 import io.moeoracle.core.device.DeviceRegistry;
@@ -132,6 +134,18 @@ public final class ExpertParallelMoe implements AutoCloseable {
      */
     public EpStrategy strategyFor(int tokensPerRank) {
         return engine.resolve(null, tokensPerRank);
+    }
+
+    /**
+     * Allocates a tensor on a rank's GPU (to pass device tensors to {@link #forward}); close it when done.
+     *
+     * @param rank a rank this process drives
+     * @param dtype element type
+     * @param shape extents
+     * @return the tensor
+     */
+    public DeviceTensor allocate(int rank, DType dtype, long... shape) {
+        return engine.allocate(rank, dtype, shape);
     }
 
     /** @return per rank: its GPU and the kernels the selector chose for its shard */

@@ -35,6 +35,14 @@ final class EpBuild {
         MoeLayerSpec spec = c.spec();
         int ranks = c.ranks();
         check(c, spec, ranks);
+        if (!Nccl.isAvailable()) {
+            String why = Nccl.unavailabilityCause().map(Throwable::getMessage).orElse("NCCL is unavailable");
+            throw EpEngine.unsupported(spec, why, "install NCCL (pip's nvidia-nccl-cu13) or name it with -Dmoe.nccl.library");
+        }
+        if (!CudaDriver.isAvailable()) {
+            String why = CudaDriver.unavailabilityCause().map(Throwable::getMessage).orElse("CUDA is unavailable");
+            throw EpEngine.unsupported(spec, why, "run on a machine with NVIDIA GPUs and their driver");
+        }
         Nccl nccl = Nccl.load();
         Nccl.nvlsWarning().ifPresent(w -> LOG.warn("{}", w));
         byte[] image = EpImage.bytes().orElseThrow(() -> EpEngine.unsupported(spec, "kernel image not built: "

@@ -7,10 +7,12 @@ import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.error.UnsupportedSpecException;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.driver.cuda.CaptureMode;
 import io.moeoracle.driver.cuda.CudaEvent;
 import io.moeoracle.driver.cuda.CudaGraph;
+import io.moeoracle.driver.cuda.CudaTensor;
 import io.moeoracle.driver.nccl.Nccl;
 import io.moeoracle.driver.nccl.NcclCommunicator;
 import io.moeoracle.driver.nccl.NcclDataType;
@@ -432,6 +434,22 @@ public final class EpEngine implements AutoCloseable {
     public synchronized void abort(String why) {
         fail(new KernelStateException("aborted by the host: " + why));
         EpWatchdog.abort(ranks);
+    }
+
+    /**
+     * @param rank a rank this process drives
+     * @param dtype element type
+     * @param shape extents
+     * @return a tensor in that rank's GPU memory
+     */
+    public synchronized CudaTensor allocate(int rank, DType dtype, long... shape) {
+        checkUsable("allocate");
+        for (EpRank r : ranks) {
+            if (r.rank == rank) {
+                return CudaTensor.allocate(r.context, dtype, shape);
+            }
+        }
+        throw new BadInputException("rank " + rank + " is not driven by this process (its ranks: " + ranks + ")");
     }
 
     /** @return whether a failure aborted the communicator */
