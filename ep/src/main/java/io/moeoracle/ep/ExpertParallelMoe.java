@@ -12,8 +12,6 @@ import io.moeoracle.core.device.DeviceRegistry;
 import io.moeoracle.core.select.MoeKernelSelector;
 import io.moeoracle.driver.nccl.Nccl;
 import io.moeoracle.driver.nccl.NcclUniqueId;
-import io.moeoracle.ep.internal.EpConfig;
-import io.moeoracle.ep.internal.EpEngine;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

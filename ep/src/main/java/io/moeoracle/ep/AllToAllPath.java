@@ -1,13 +1,11 @@
-package io.moeoracle.ep.internal;
+package io.moeoracle.ep;
 
-import io.moeoracle.ep.EpShape;
 import io.moeoracle.api.error.NativeFailureException;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.driver.cuda.CudaTensor;
 import io.moeoracle.driver.cuda.DeviceBuffer;
 import io.moeoracle.driver.nccl.NcclDataType;
 import io.moeoracle.driver.nccl.NcclRedOp;
-import io.moeoracle.ep.EpTrafficModel;
 import java.util.Arrays;
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package io.moeoracle.ep.internal;
+package io.moeoracle.ep;
 
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.device.DeviceInfo;

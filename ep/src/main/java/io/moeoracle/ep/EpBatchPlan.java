@@ -1,4 +1,4 @@
-package io.moeoracle.ep.internal;
+package io.moeoracle.ep;
 
 /**
  * How the all-to-all path runs its local experts in the batched format {@code [E_local, tc, H]}: the

@@ -1,4 +1,4 @@
-package io.moeoracle.ep.internal;
+package io.moeoracle.ep;
 
 import io.moeoracle.api.CapturedForward;
 import io.moeoracle.driver.cuda.CudaGraph;
@@ -10,7 +10,7 @@ import java.util.List;
  * layer waits for it (with the deadline) and checks the error flags. The tensors given at capture time
  * are read and written by every replay.
  */
-public final class EpCapture implements CapturedForward {
+final class EpCapture implements CapturedForward {
     private final EpEngine engine;
     private final List<EpIo> ios;
     private final List<CudaGraph> graphs;

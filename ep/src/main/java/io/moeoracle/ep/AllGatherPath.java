@@ -1,12 +1,10 @@
-package io.moeoracle.ep.internal;
+package io.moeoracle.ep;
 
-import io.moeoracle.ep.EpShape;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.driver.cuda.CudaTensor;
 import io.moeoracle.driver.nccl.NcclDataType;
 import io.moeoracle.driver.nccl.NcclRedOp;
-import io.moeoracle.ep.EpTrafficModel;
 import java.util.List;
 
 /**

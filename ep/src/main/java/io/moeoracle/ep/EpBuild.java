@@ -1,6 +1,5 @@
-package io.moeoracle.ep.internal;
+package io.moeoracle.ep;
 
-import io.moeoracle.ep.EpShape;
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
@@ -12,7 +11,6 @@ import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaDriver;
 import io.moeoracle.driver.nccl.Nccl;
 import io.moeoracle.driver.nccl.NcclCommunicator;
-import io.moeoracle.ep.EpStrategy;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.HashSet;

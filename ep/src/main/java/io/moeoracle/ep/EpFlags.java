@@ -1,6 +1,5 @@
-package io.moeoracle.ep.internal;
+package io.moeoracle.ep;
 
-import io.moeoracle.ep.EpShape;
 import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.error.NativeFailureException;
 import java.lang.foreign.Arena;

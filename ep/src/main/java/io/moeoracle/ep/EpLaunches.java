@@ -1,4 +1,4 @@
-package io.moeoracle.ep.internal;
+package io.moeoracle.ep;
 
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaFunction;

@@ -1,11 +1,9 @@
-package io.moeoracle.ep.internal;
+package io.moeoracle.ep;
 
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.core.select.MoeKernelSelector;
 import io.moeoracle.driver.nccl.NcclUniqueId;
-import io.moeoracle.ep.EpStrategy;
-import io.moeoracle.ep.ExpertPlacement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -28,7 +26,7 @@ import java.util.Optional;
  * @param standardBackend the backend for the standard-format kernel, if the host insists
  * @param batchedBackend the backend for the batched-format kernel, if the host insists
  */
-public record EpConfig(MoeLayerSpec spec, ExpertPlacement placement, List<DeviceInfo> devices, Optional<Binding> binding,
+record EpConfig(MoeLayerSpec spec, ExpertPlacement placement, List<DeviceInfo> devices, Optional<Binding> binding,
                        EpStrategy strategy, int cap, Duration timeout, long batchBudget, int allToAllMinTokens,
                        MoeKernelSelector selector, Optional<String> standardBackend, Optional<String> batchedBackend) {
 

@@ -1,4 +1,4 @@
-package io.moeoracle.ep.internal;
+package io.moeoracle.ep;
 
 import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.error.BadInputException;
@@ -11,7 +11,6 @@ import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
 import io.moeoracle.driver.cuda.CudaTensor;
 import io.moeoracle.driver.cuda.DeviceBuffer;
-import io.moeoracle.ep.EpRankInput;
 import java.util.ArrayList;
 import java.util.List;
 

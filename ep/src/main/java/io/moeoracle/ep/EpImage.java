@@ -1,4 +1,4 @@
-package io.moeoracle.ep.internal;
+package io.moeoracle.ep;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -6,7 +6,7 @@ import java.io.UncheckedIOException;
 import java.util.Optional;
 
 /** The dispatch/combine kernels ({@code src/main/cuda/ep_kernels.cu}), built by nvcc during the Maven build. */
-public final class EpImage {
+final class EpImage {
     /** Where the fatbin lies in the jar. */
     public static final String RESOURCE = "io/moeoracle/ep/ep_kernels.fatbin";
     /** The machine code and PTX it holds. */
@@ -18,7 +18,7 @@ public final class EpImage {
     /** @return the fatbin's bytes, or empty when the build had no nvcc */
     public static Optional<byte[]> bytes() {
         // a Class lookup: it finds the module's own resource on the module path too
-        try (InputStream in = io.moeoracle.ep.EpStrategy.class.getResourceAsStream("ep_kernels.fatbin")) {
+        try (InputStream in = EpImage.class.getResourceAsStream("ep_kernels.fatbin")) {
             return in == null ? Optional.empty() : Optional.of(in.readAllBytes());
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + RESOURCE + " from the moe-oracle-ep jar failed", e);

@@ -1,7 +1,5 @@
-package io.moeoracle.ep.internal;
+package io.moeoracle.ep;
 
-import io.moeoracle.ep.EpRankInfo;
-import io.moeoracle.ep.EpShape;
 import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.error.UnsupportedSpecException;
@@ -18,11 +16,6 @@ import io.moeoracle.driver.nccl.NcclCommunicator;
 import io.moeoracle.driver.nccl.NcclDataType;
 import io.moeoracle.driver.nccl.NcclException;
 import io.moeoracle.driver.nccl.NcclRedOp;
-import io.moeoracle.ep.EpRankInput;
-import io.moeoracle.ep.EpReport;
-import io.moeoracle.ep.EpStrategy;
-import io.moeoracle.ep.EpTrafficModel;
-import io.moeoracle.ep.ExpertShards;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * {@link AllToAllPath}. Every host wait goes through {@link EpWatchdog}; after an abort the engine
  * refuses further work. Construction is in {@link EpBuild}.
  */
-public final class EpEngine implements AutoCloseable {
+final class EpEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EpEngine.class);
 
     private final EpConfig config;
