@@ -25,10 +25,12 @@ import java.util.Optional;
  * @param ceilings the measured roofline, if any
  * @param rows one per token count
  * @param timestamp when the run finished
+ * @param fp8Activations whether the kernel multiplies FP8 / MXFP8 activations, so that the rows' compute
+ *        floor is the FP8 matmul rate (when measured)
  */
 public record BenchResult(String backend, String deviceId, String deviceDescription, String spec,
                           String activationDtype, int warmupIterations, int iterations, long seed,
-                          Optional<RooflineProbe.Ceilings> ceilings, List<BenchRow> rows, Instant timestamp) {
+                          Optional<RooflineProbe.Ceilings> ceilings, List<BenchRow> rows, Instant timestamp, boolean fp8Activations) {
 
     /** Copies the rows. */
     public BenchResult {
@@ -45,6 +47,9 @@ public record BenchResult(String backend, String deviceId, String deviceDescript
         ceilings.ifPresentOrElse(c -> sb.append(String.format(Locale.ROOT,
                 "ceilings: %.1f GB/s (%s); %.1f GFLOP/s (%s)%n", c.bytesPerSecond() / 1e9, c.bandwidthMethod(),
                 c.flopsPerSecond() / 1e9, c.flopsMethod())), () -> sb.append("ceilings: not measured\n"));
+        ceilings.filter(RooflineProbe.Ceilings::hasFp8Rate).ifPresent(c -> sb.append(String.format(Locale.ROOT,
+                "FP8 matmul ceiling: %.1f GFLOP/s (%s)%s%n", c.fp8FlopsPerSecond() / 1e9, c.fp8FlopsMethod(),
+                fp8Activations ? "; the compute floors below use it" : "")));
         sb.append(String.format(Locale.ROOT, "%6s %7s %12s %12s %12s %8s %10s %9s %10s %11s %8s %7s %7s%n", "T", "mode",
                 "median µs", "p10 µs", "p90 µs", "experts", "MB moved", "GB/s", "GFLOP/s", "floor µs", "ratio",
                 "%BW", "%peak"));
@@ -74,10 +79,13 @@ public record BenchResult(String backend, String deviceId, String deviceDescript
             RooflineProbe.Ceilings c = ceilings.get();
             sb.append("{\"bytesPerSecond\": ").append(num(c.bytesPerSecond())).append(", \"flopsPerSecond\": ")
                     .append(num(c.flopsPerSecond())).append(", \"bandwidthMethod\": ").append(str(c.bandwidthMethod()))
-                    .append(", \"flopsMethod\": ").append(str(c.flopsMethod())).append("}");
+                    .append(", \"flopsMethod\": ").append(str(c.flopsMethod()))
+                    .append(", \"fp8FlopsPerSecond\": ").append(num(c.fp8FlopsPerSecond()))
+                    .append(", \"fp8FlopsMethod\": ").append(str(c.fp8FlopsMethod())).append("}");
         } else {
             sb.append("null");
         }
+        sb.append(",\n  \"fp8Activations\": ").append(fp8Activations);
         sb.append(",\n  \"rows\": [\n");
         for (int i = 0; i < rows.size(); i++) {
             BenchRow r = rows.get(i);

@@ -84,10 +84,13 @@ public final class MoeBenchmark {
         Optional<RooflineProbe.Ceilings> after = measure(config, "after");
         progress.progress(1.0, "done");
         Optional<RooflineProbe.Ceilings> ceilings = before.map(b -> after.map(a -> best(b, a)).orElse(b));
-        List<BenchRow> rows = timings.stream().map(t -> row(t, ceilings)).toList();
+        // FP8 / MXFP8 activations (asked for, or what the provider does under 'auto'): the FP8 rate is the compute ceiling
+        boolean fp8 = spec.quant().activations().isQuantized()
+                || config.provider().activationType(spec, config.device()).isQuantized();
+        List<BenchRow> rows = timings.stream().map(t -> row(t, ceilings, fp8)).toList();
         BenchResult result = new BenchResult(config.provider().id(), config.device().id(), config.device().describe(),
                 spec.describe(), config.activationDtype().toString(), config.warmupIterations(), config.iterations(),
-                config.seed(), ceilings, rows, Instant.now());
+                config.seed(), ceilings, rows, Instant.now(), fp8);
         config.resultsFolder().ifPresent(folder -> {
             try {
                 LOG.info("wrote {}", result.writeJson(folder));
@@ -105,6 +108,10 @@ public final class MoeBenchmark {
         RooflineProbe.Ceilings c = probe.measureCeilings(config.device());
         LOG.info("ceilings {} timing: {} GB/s ({}), {} GFLOP/s ({})", when, String.format("%.1f", c.bytesPerSecond() / 1e9),
                 c.bandwidthMethod(), String.format("%.1f", c.flopsPerSecond() / 1e9), c.flopsMethod());
+        if (c.hasFp8Rate()) {
+            LOG.info("FP8 ceiling {} timing: {} GFLOP/s ({})", when, String.format("%.1f", c.fp8FlopsPerSecond() / 1e9),
+                    c.fp8FlopsMethod());
+        }
         return Optional.of(c);
     }
 
@@ -112,7 +119,11 @@ public final class MoeBenchmark {
         return new RooflineProbe.Ceilings(Math.max(a.bytesPerSecond(), b.bytesPerSecond()),
                 Math.max(a.flopsPerSecond(), b.flopsPerSecond()),
                 a.bandwidthMethod() + "; best of before and after the timed calls",
-                a.flopsMethod() + "; best of before and after the timed calls");
+                a.flopsMethod() + "; best of before and after the timed calls",
+                a.hasFp8Rate() && b.hasFp8Rate() ? Math.max(a.fp8FlopsPerSecond(), b.fp8FlopsPerSecond())
+                        : a.hasFp8Rate() ? a.fp8FlopsPerSecond() : b.fp8FlopsPerSecond(),
+                (a.hasFp8Rate() ? a : b).fp8FlopsMethod() + (a.hasFp8Rate() || b.hasFp8Rate()
+                        ? "; best of before and after the timed calls" : ""));
     }
 
     /** Raw timings of one token count, sorted. */
@@ -163,7 +174,7 @@ public final class MoeBenchmark {
         return new Timing(tokens, micros, touched, bytes, flops(spec, tokens), mode);
     }
 
-    private static BenchRow row(Timing t, Optional<RooflineProbe.Ceilings> ceilings) {
+    private static BenchRow row(Timing t, Optional<RooflineProbe.Ceilings> ceilings, boolean fp8) {
         double median = percentile(t.micros(), 0.5);
         double seconds = median / 1e6;
         double floor = Double.NaN;
@@ -171,9 +182,10 @@ public final class MoeBenchmark {
         double fPeak = Double.NaN;
         if (ceilings.isPresent()) {
             RooflineProbe.Ceilings c = ceilings.get();
-            floor = Math.max(t.bytes() / c.bytesPerSecond(), t.flops() / c.flopsPerSecond()) * 1e6;
+            double rate = c.computeRate(fp8);
+            floor = Math.max(t.bytes() / c.bytesPerSecond(), t.flops() / rate) * 1e6;
             fBw = t.bytes() / seconds / c.bytesPerSecond();
-            fPeak = t.flops() / seconds / c.flopsPerSecond();
+            fPeak = t.flops() / seconds / rate;
         }
         return new BenchRow(t.tokens(), median, percentile(t.micros(), 0.1), percentile(t.micros(), 0.9), t.touched(),
                 t.bytes(), t.flops(), t.bytes() / seconds / 1e9, t.flops() / seconds / 1e9, floor, median / floor, fBw,

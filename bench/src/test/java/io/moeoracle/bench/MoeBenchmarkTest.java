@@ -29,6 +29,7 @@ class MoeBenchmarkTest {
     /** Sleeps 200 µs per call and reports fixed ceilings. */
     static final class SleepyProvider implements MoeKernelProvider, RooflineProbe {
         final AtomicInteger forwards = new AtomicInteger();
+        double fp8Rate = Double.NaN;
 
         @Override
         public String id() {
@@ -65,7 +66,7 @@ class MoeBenchmarkTest {
 
         @Override
         public Ceilings measureCeilings(DeviceInfo device) {
-            return new Ceilings(50e9, 500e9, "fixed", "fixed");
+            return new Ceilings(50e9, 500e9, "fixed", "fixed", fp8Rate, Double.isNaN(fp8Rate) ? "not measured" : "fixed fp8");
         }
     }
 
@@ -99,6 +100,30 @@ class MoeBenchmarkTest {
             assertThat(json.get(0).getFileName().toString()).startsWith("sleepy-fake_0-").endsWith(".json");
             assertThat(Files.readString(json.get(0))).contains("\"tokens\": 16").contains("\"bytesPerSecond\": 5.00000e+10");
         }
+    }
+
+    @Test
+    void mxfp8RowsAreHeldToTheFp8RateAndBf16RowsToTheBf16Rate(@TempDir Path dir) throws Exception {
+        MoeLayerSpec bf16 = MoeLayerSpec.builder().experts(8).topK(2).hiddenSize(64).intermediateSize(64).build();
+        MoeLayerSpec fp8 = MoeLayerSpec.builder().experts(8).topK(2).hiddenSize(64).intermediateSize(64)
+                .quant(io.moeoracle.api.spec.QuantScheme.MXFP4_MXFP8).build();
+        SleepyProvider p = new SleepyProvider();
+        p.fp8Rate = 2000e9;
+        BenchResult q = MoeBenchmark.run(BenchConfig.builder(p, DEVICE, fp8).tokenCounts(List.of(4096))
+                .warmupIterations(1).iterations(2).seed(3).resultsFolder(dir).build());
+        BenchRow row = q.rows().get(0);
+        assertThat(q.fp8Activations()).isTrue();
+        assertThat(row.floorMicros()).isCloseTo(Math.max(row.bytes() / 50e9, row.flops() / 2000e9) * 1e6, within(1e-9));
+        assertThat(row.fractionOfPeak()).isCloseTo(row.flops() / (row.medianMicros() / 1e6) / 2000e9, within(1e-9));
+        assertThat(q.toTable()).contains("FP8 matmul ceiling: 2000.0 GFLOP/s").contains("the compute floors below use it");
+        assertThat(q.toJson()).contains("\"fp8FlopsPerSecond\": 2.00000e+12").contains("\"fp8Activations\": true");
+
+        BenchResult b = MoeBenchmark.run(BenchConfig.builder(p, DEVICE, bf16).tokenCounts(List.of(4096))
+                .warmupIterations(1).iterations(2).seed(3).build());
+        BenchRow brow = b.rows().get(0);
+        assertThat(b.fp8Activations()).isFalse();
+        assertThat(brow.floorMicros()).isCloseTo(Math.max(brow.bytes() / 50e9, brow.flops() / 500e9) * 1e6, within(1e-9));
+        assertThat(b.toTable()).doesNotContain("the compute floors below use it");
     }
 
     @Test

@@ -16,6 +16,7 @@ import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.Priority;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.error.UnsupportedSpecException;
 import io.moeoracle.api.spec.ActivationFormat;
@@ -835,6 +836,88 @@ public abstract class MoeKernelCompatibilityKit {
                     }
                 }
             });
+        }
+
+        @Test
+        @DisplayName("8 threads judging every simulated device get the serial answers; create gives each its own kernel")
+        void verdictsAgreeAcrossThreads() throws Exception {
+            MoeKernelProvider p = provider();
+            List<DeviceInfo> devices = new ArrayList<>(io.moeoracle.api.device.SimulatedDeviceCatalogue.builtIn().devices());
+            devices.add(device());
+            MoeLayerSpec base = firstRunnableSpec(p, device());
+            List<MoeLayerSpec> specs = List.of(base, base.toBuilder().quant(QuantScheme.MXFP4_MXFP8).build(),
+                    base.toBuilder().quant(QuantScheme.BF16).build());
+            java.util.function.Supplier<List<String>> answers = () -> {
+                List<String> out = new ArrayList<>();
+                for (MoeLayerSpec s : specs) {
+                    for (DeviceInfo d : devices) {
+                        out.add(d.id() + " " + p.priority(s, d) + " " + p.isSupported(s, d));
+                    }
+                }
+                return out;
+            };
+            List<String> serial = answers.get();
+            List<MoeKernel> kernels = java.util.Collections.synchronizedList(new ArrayList<>());
+            try {
+                onThreads(i -> {
+                    List<String> mine = answers.get();
+                    assertEquals(serial, mine, "thread " + i + ": verdicts or priorities differ from the serial ones");
+                    kernels.add(p.create(base, device()));
+                });
+                assertEquals(THREADS, kernels.stream().map(System::identityHashCode).distinct().count(),
+                        "create() must return a new kernel per call");
+            } finally {
+                kernels.forEach(MoeKernel::close);
+            }
+        }
+
+        @Test
+        @DisplayName("close while 8 threads forward: each forward finishes or ends in KernelStateException, then close is idempotent")
+        void closeWhileForwarding() throws Exception {
+            MoeKernelProvider p = provider();
+            DeviceInfo d = device();
+            MoeLayerSpec spec = firstRunnableSpec(p, d);
+            long seed = freshSeed();
+            try (Arena arena = Arena.ofShared()) {
+                MoeKernel k = p.create(spec, d);
+                MoeWeights w = RandomMoe.weights(spec, seed, arena);
+                k.prepare(w);
+                KitForward.Call in = KitForward.call(spec, Math.min(5, spec.maxTokensPerCall()), seed + 1, true, false, arena);
+                KitForward.run(k, in, arena); // warm: the first forward may compile or upload
+                java.util.concurrent.atomic.AtomicInteger closedSeen = new java.util.concurrent.atomic.AtomicInteger();
+                java.util.concurrent.atomic.AtomicInteger forwards = new java.util.concurrent.atomic.AtomicInteger();
+                Thread closer = Thread.ofPlatform().name("kit-closer").start(() -> {
+                    long until = System.nanoTime() + 2_000_000_000L;
+                    while (forwards.get() < 2 * THREADS && System.nanoTime() < until) {
+                        Thread.onSpinWait();
+                    }
+                    k.close();
+                });
+                onThreads(i -> {
+                    try {
+                        for (int rep = 0; rep < 100_000; rep++) {
+                            try (Arena local = Arena.ofConfined()) {
+                                KitForward.run(k, in, local);
+                            }
+                            forwards.incrementAndGet();
+                        }
+                    } catch (KernelStateException e) {
+                        closedSeen.incrementAndGet();
+                    } catch (RuntimeException e) {
+                        throw new AssertionError("a forward racing close() threw " + e + "; MoeKernel's contract: a forward"
+                                + " either completes or ends in KernelStateException once the kernel is closed", e);
+                    }
+                });
+                closer.join();
+                assertTrue(closedSeen.get() > 0, "no forward saw the close (" + forwards.get() + " forwards finished)");
+                k.close(); // idempotent
+                try (Arena local = Arena.ofConfined()) {
+                    KitForward.run(k, in, local);
+                    throw new AssertionError("a forward after close() returned normally");
+                } catch (KernelStateException expected) {
+                    // the contract
+                }
+            }
         }
 
         private void onThreads(java.util.function.IntConsumer body) throws Exception {

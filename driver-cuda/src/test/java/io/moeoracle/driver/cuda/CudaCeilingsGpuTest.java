@@ -29,6 +29,25 @@ class CudaCeilingsGpuTest {
                 assertThat(c.flopsPerSecond()).isNaN();
                 assertThat(c.flopsMethod()).startsWith("not measured: ");
             }
+            if (ctx.device().computeCapability() >= 89 && CublasLtFp8Gemm.unavailability().isEmpty()) {
+                // FP8 tensor cores run at twice the BF16 rate on sm_89/sm_90; a working plan beats BF16 clearly
+                assertThat(c.hasFp8Rate()).isTrue();
+                assertThat(c.fp8FlopsPerSecond()).isGreaterThan(1.2 * c.flopsPerSecond()).isLessThan(1e16);
+                assertThat(c.fp8FlopsMethod()).contains("cublasLtMatmul").contains("E4M3").contains("cuBLASLt ");
+                assertThat(c.computeRate(true)).isEqualTo(c.fp8FlopsPerSecond());
+                assertThat(c.computeRate(false)).isEqualTo(c.flopsPerSecond());
+            } else {
+                assertThat(c.hasFp8Rate()).isFalse();
+                assertThat(c.fp8FlopsMethod()).startsWith("not measured: ");
+            }
+        }
+    }
+
+    @Test
+    void fp8_plan_refuses_sizes_cublaslt_cannot_take_before_any_native_call() {
+        try (CudaContext ctx = CudaDriver.load().device(0).retainPrimaryContext(); CudaStream s = ctx.createStream()) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new CublasLtFp8Gemm(ctx, s, 8192, 8192, 100, true))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("k=100");
         }
     }
 }
