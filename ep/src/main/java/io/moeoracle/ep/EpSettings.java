@@ -15,7 +15,7 @@ public final class EpSettings {
             "AUTO strategy: all-to-all from this many tokens per rank on (when the traffic model says it moves fewer"
                     + " bytes), all-gather below");
     /** Device memory for the all-to-all path's per-expert batches. */
-    public static final Setting BATCH_BUDGET_MIB = Setting.property("moe.ep.batchBudgetMiB", "16384",
+    public static final Setting BATCH_BUDGET_MIB = Setting.property("moe.ep.batchBudgetMiB", "24576",
             "MiB of each GPU the all-to-all path's per-expert batches (inputs, outputs, the batched kernel's scratch)"
                     + " may take; a heavier load (a hot expert) runs in several chunks");
 

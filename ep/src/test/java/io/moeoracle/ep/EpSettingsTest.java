@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class EpSettingsTest {
 
     @Test
-    @DisplayName("defaults: 120 s deadline, all-to-all from 1024 tokens, 16 GiB of batches")
+    @DisplayName("defaults: 120 s deadline, all-to-all from 1024 tokens, 24 GiB of batches")
     void defaults() {
         assertThat(EpSettings.all()).hasSize(3);
         if (EpSettings.TIMEOUT.value().isEmpty()) {
@@ -20,7 +20,7 @@ class EpSettingsTest {
             assertThat(EpSettings.allToAllMinTokens()).isEqualTo(1024);
         }
         if (EpSettings.BATCH_BUDGET_MIB.value().isEmpty()) {
-            assertThat(EpSettings.batchBudgetBytes()).isEqualTo(16L << 30);
+            assertThat(EpSettings.batchBudgetBytes()).isEqualTo(24L << 30);
         }
         assertThat(EpSettings.TIMEOUT.env()).contains("MOE_EP_TIMEOUT");
     }
