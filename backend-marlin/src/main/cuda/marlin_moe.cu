@@ -33,6 +33,17 @@ __device__ __forceinline__ void cp_async16(void* dst, const void* src, int src_b
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(src_bytes));
 }
 
+// predicated copy: nothing happens (and nothing is read) when pred is false. One asm block, so that the
+// copy is a predicated instruction: with the C++ "if" around cp_async16, ptxas kept branches around the
+// copies in the _lora GEMMs' main loop (and only there): 170 instead of 145 SASS instructions per iteration
+// on sm_90a, +16% GEMM1 time at T=256. Used by the _lora GEMMs; the plain ones keep their tuned code.
+__device__ __forceinline__ void cp_async16_pred(void* dst, const void* src, int src_bytes, bool pred) {
+    asm volatile(
+        "{\n .reg .pred p;\n setp.ne.b32 p, %3, 0;\n @p cp.async.cg.shared.global [%0], [%1], 16, %2;\n}\n" ::"r"(
+            smem_addr(dst)),
+        "l"(src), "r"(src_bytes), "r"((int)pred));
+}
+
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 
 template <int N>
@@ -94,6 +105,159 @@ __device__ __forceinline__ float act_apply(int act, float g, float u, float alph
 }
 
 // ---------------------------------------------------------------------------------------------
+// LoRA (multi-adapter). Per sorted row pos = tile * M + r of an active tile, the token's adapter
+// (adapter_ids[id / topk]; -1, out of range or an empty slot: none) and the tile's expert e pick the
+// factors; rp is the slot's rank padded to a multiple of 8 (zero rows/columns, so the padding adds 0).
+//   moe_lora_shrink_q1 (one launch, before GEMM1):  U13[pos][q] = A13[e][q] . x_row  (q < 2rp: gate A rows,
+//       then up A rows); also row_slot[pos] (the slot, -1 without adapter, -2 padding) and U2[pos][*] = 0
+//   GEMM1 epilogue, before the activation: + scaling * B13[e][n] . U13[pos][(n & 1) * rp ..) for its 64
+//       columns (n interleaves gate and up as w13 does); after it, the tile's 32 activations (BF16-rounded,
+//       as GEMM2 reads them) times A2[e][q][its 32 columns] are added into U2[pos][q] with atomics
+//   GEMM2 epilogue (split 0), before the routing weight: + scaling * B2[e][n] . U2[pos][0..rp)
+// The slot table is read on the device, so a CUDA graph replays with the adapters loaded at replay
+// time. The GEMMs run as their _lora instantiations. Factors are BF16, device layouts of one slot: a13 [El][2rp][H], b13 [El][2I][rp] (row 2c = gate
+// B row c, 2c+1 = up B row c), a2 [El][rp][I], b2 [El][H][rp]. U13 rows hold 2 * rmax floats, U2 rows
+// rmax (rmax = the spec's largest rank, padded likewise). Without LoRA the GEMMs get lora_table = null.
+// ---------------------------------------------------------------------------------------------
+struct LoraSlot {
+    const __nv_bfloat16* a13;
+    const __nv_bfloat16* b13;
+    const __nv_bfloat16* a2;
+    const __nv_bfloat16* b2;
+    int rank;  // padded to a multiple of 8; 0: empty
+    float scaling;
+};
+
+__device__ __forceinline__ float bf_lo(uint32_t w) { return __uint_as_float(w << 16); }
+__device__ __forceinline__ float bf_hi(uint32_t w) { return __uint_as_float(w & 0xFFFF0000u); }
+
+// sum over q < rp of b[q] * u[q]; rp a multiple of 8, b and u 16-byte aligned
+__device__ __forceinline__ float lora_dot(const __nv_bfloat16* __restrict__ b, const float* __restrict__ u, int rp) {
+    float s0 = 0.f, s1 = 0.f;
+    for (int q = 0; q < rp; q += 8) {
+        const uint4 bv = __ldg(reinterpret_cast<const uint4*>(b + q));
+        const float4 u0 = __ldg(reinterpret_cast<const float4*>(u + q));
+        const float4 u1 = __ldg(reinterpret_cast<const float4*>(u + q + 4));
+        s0 = fmaf(bf_lo(bv.x), u0.x, s0);
+        s1 = fmaf(bf_hi(bv.x), u0.y, s1);
+        s0 = fmaf(bf_lo(bv.y), u0.z, s0);
+        s1 = fmaf(bf_hi(bv.y), u0.w, s1);
+        s0 = fmaf(bf_lo(bv.z), u1.x, s0);
+        s1 = fmaf(bf_hi(bv.z), u1.y, s1);
+        s0 = fmaf(bf_lo(bv.w), u1.z, s0);
+        s1 = fmaf(bf_hi(bv.w), u1.w, s1);
+    }
+    return s0 + s1;
+}
+
+// two B rows against one U row: d0 = b0 . u, d1 = b1 . u (q < rp, as lora_dot)
+__device__ __forceinline__ void lora_dot2(const __nv_bfloat16* __restrict__ b0, const __nv_bfloat16* __restrict__ b1,
+                                          const float* __restrict__ u, int rp, float& d0, float& d1) {
+    float s0 = 0.f, s1 = 0.f;
+    for (int q = 0; q < rp; q += 8) {
+        const uint4 x = __ldg(reinterpret_cast<const uint4*>(b0 + q));
+        const uint4 y = __ldg(reinterpret_cast<const uint4*>(b1 + q));
+        const float4 u0 = __ldg(reinterpret_cast<const float4*>(u + q));
+        const float4 u1 = __ldg(reinterpret_cast<const float4*>(u + q + 4));
+        s0 = fmaf(bf_lo(x.x), u0.x, s0); s1 = fmaf(bf_lo(y.x), u0.x, s1);
+        s0 = fmaf(bf_hi(x.x), u0.y, s0); s1 = fmaf(bf_hi(y.x), u0.y, s1);
+        s0 = fmaf(bf_lo(x.y), u0.z, s0); s1 = fmaf(bf_lo(y.y), u0.z, s1);
+        s0 = fmaf(bf_hi(x.y), u0.w, s0); s1 = fmaf(bf_hi(y.y), u0.w, s1);
+        s0 = fmaf(bf_lo(x.z), u1.x, s0); s1 = fmaf(bf_lo(y.z), u1.x, s1);
+        s0 = fmaf(bf_hi(x.z), u1.y, s0); s1 = fmaf(bf_hi(y.z), u1.y, s1);
+        s0 = fmaf(bf_lo(x.w), u1.z, s0); s1 = fmaf(bf_lo(y.w), u1.z, s1);
+        s0 = fmaf(bf_hi(x.w), u1.w, s0); s1 = fmaf(bf_hi(y.w), u1.w, s1);
+    }
+    d0 = s0;
+    d1 = s1;
+}
+
+// GEMM1 epilogue, LoRA gate/up term of 4 interleaved columns n0..n0+3 (n0 even) of row pos
+__device__ __forceinline__ float4 lora_expand13(const LoraSlot* __restrict__ ls, int e, int N_real, int n0,
+                                                const float* __restrict__ u13_row) {
+    const int rp = ls->rank;
+    const __nv_bfloat16* b = ls->b13 + ((size_t)e * N_real + n0) * rp;
+    float g0, g1, u0, u1;
+    lora_dot2(b, b + 2 * rp, u13_row, rp, g0, g1);            // gate columns n0, n0 + 2
+    lora_dot2(b + rp, b + 3 * rp, u13_row + rp, rp, u0, u1);  // up columns n0 + 1, n0 + 3
+    const float sc = ls->scaling;
+    return make_float4(sc * g0, sc * u0, sc * g1, sc * u1);
+}
+
+// Every GEMM exists twice: NAME without LoRA code (LORA = false: compiled as before LoRA existed; with the
+// LoRA epilogue in the same kernel, ptxas allocated the M=16 main loop differently and the base GEMMs
+// ran ~12% slower on an H100) and NAME_lora. The epilogue parts below are separate (non-inlined)
+// functions, called once per block with the tile in shared memory.
+// c: the reduced FP32 accumulator tile, row r at c + r * c_stride, 64 columns; the terms are added
+// pre-divided by acc_scale (a power of two, so exactly), before the epilogue's scale, bias and activation.
+
+// GEMM1: + scaling * B13[e][n] . U13[pos] for the tile's 64 interleaved gate/up columns n0 .. n0 + 63
+__device__ __noinline__ void lora_expand13_tile(float* c, int c_stride, const int* s_slot, int M, int tile, int e,
+                                                int n0, int N_real, float inv_scale,
+                                                const LoraSlot* __restrict__ table, const float* __restrict__ U13,
+                                                int rmax) {
+    for (int it = threadIdx.x; it < M * 16; it += blockDim.x) {
+        const int r = it >> 4, c4 = (it & 15) * 4;
+        const int s = s_slot[r];
+        if (s < 0) continue;
+        const float4 d = lora_expand13(table + s, e, N_real, n0 + c4, U13 + (size_t)(tile * M + r) * 2 * rmax);
+        float* p = c + r * c_stride + c4;
+        p[0] += d.x * inv_scale;
+        p[1] += d.y * inv_scale;
+        p[2] += d.z * inv_scale;
+        p[3] += d.w * inv_scale;
+    }
+}
+
+// GEMM2: + scaling * B2[e][n] . U2[pos] for the tile's columns n0 .. n0 + 63 below N_real
+__device__ __noinline__ void lora_expand2_tile(float* c, int c_stride, const int* s_slot, int M, int tile, int e,
+                                               int n0, int N_real, float inv_scale, const LoraSlot* __restrict__ table,
+                                               const float* __restrict__ U2, int rmax) {
+    for (int it = threadIdx.x; it < M * NTILE; it += blockDim.x) {
+        const int r = it >> 6, col = it & 63;
+        const int s = s_slot[r];
+        if (s < 0 || n0 + col >= N_real) continue;
+        const LoraSlot* ls = table + s;
+        const int rp = ls->rank;
+        c[r * c_stride + col] += inv_scale * ls->scaling *
+            lora_dot(ls->b2 + ((size_t)e * N_real + n0 + col) * rp, U2 + (size_t)(tile * M + r) * rmax, rp);
+    }
+}
+
+// GEMM1, after the activation: U2[pos][q] += A2[e][q][c0 .. c0 + 32) . o_r for every row r of the tile
+// with an adapter; o_r[2j] (j < 32, o_r = o + r * o_stride) holds the row's BF16-rounded activation of
+// intermediate column c0 + j.
+__device__ __noinline__ void lora_shrink2_partial(const float* o, int o_stride, const int* s_slot, int M, int tile,
+                                                  int e, int c0, int I_real, const LoraSlot* __restrict__ table,
+                                                  float* __restrict__ U2, int rmax) {
+    for (int it = threadIdx.x; it < M * rmax; it += blockDim.x) {
+        const int r = it / rmax, q = it - r * rmax;
+        const int s = s_slot[r];
+        if (s < 0) continue;
+        const LoraSlot* ls = table + s;
+        const int rp = ls->rank;
+        if (q >= rp) continue;
+        const uint4* a = reinterpret_cast<const uint4*>(ls->a2 + ((size_t)e * rp + q) * I_real + c0);
+        const float* orow = o + r * o_stride;
+        float s0 = 0.f, s1 = 0.f;
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const uint4 av = __ldg(a + j);
+            const float* oj = orow + 16 * j;
+            s0 = fmaf(bf_lo(av.x), oj[0], s0);
+            s1 = fmaf(bf_hi(av.x), oj[2], s1);
+            s0 = fmaf(bf_lo(av.y), oj[4], s0);
+            s1 = fmaf(bf_hi(av.y), oj[6], s1);
+            s0 = fmaf(bf_lo(av.z), oj[8], s0);
+            s1 = fmaf(bf_hi(av.z), oj[10], s1);
+            s0 = fmaf(bf_lo(av.w), oj[12], s0);
+            s1 = fmaf(bf_hi(av.w), oj[14], s1);
+        }
+        atomicAdd(U2 + (size_t)(tile * M + r) * rmax + q, s0 + s1);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // GEMM: one CTA computes a [M, 64] tile of one expert, K split over warps (KW) and optionally over
 // CTAs (splits, GEMM2 only: partials are summed by the atomic epilogue).
 // ---------------------------------------------------------------------------------------------
@@ -114,19 +278,22 @@ struct TileCfg {
     static_assert(MW * NW * KW == 4, "4 warps");
 };
 
-template <int MB, int MW, int NW, int KW, int STAGES, int G, bool GEMM2>
+template <int MB, int MW, int NW, int KW, int STAGES, int G, bool GEMM2, bool LORA>
 __device__ __forceinline__ void moe_gemm_body(
     const __nv_bfloat16* __restrict__ A, int a_stride, int a_div, int a_by_pos, int K_real,
     const int* __restrict__ sorted_ids, const int* __restrict__ tile_expert, const int* __restrict__ num_tiles,
     const uint8_t* __restrict__ Bq, const uint8_t* __restrict__ Bs, const float* __restrict__ bias,
     int N_real, int N_pad, int K_pad, int splits,
     void* __restrict__ out, int out_stride, const float* __restrict__ topk_w,
-    int act, float alpha, float limit, float acc_scale, const float* __restrict__ lora_add) {
+    int act, float alpha, float limit, float acc_scale, const LoraSlot* __restrict__ lora_table,
+    const int* __restrict__ lora_row_slot, const float* __restrict__ lora_u13, float* __restrict__ lora_u2,
+    int lora_rmax) {
     using C = TileCfg<MB, MW, NW, KW, STAGES, G>;
     constexpr int M = C::M;
     extern __shared__ __align__(128) uint8_t smem[];
     __shared__ int s_ids[M];
     __shared__ int s_arow[M];
+    __shared__ int s_slot[M];  // LoRA slot of each row (-1: none)
 
     const int tile = blockIdx.y;
     if (tile >= __ldg(num_tiles)) return;
@@ -150,6 +317,7 @@ __device__ __forceinline__ void moe_gemm_body(
         int id = __ldg(sorted_ids + tile * M + r);
         s_ids[r] = id;
         s_arow[r] = id < 0 ? -1 : (a_by_pos ? tile * M + r : id / a_div);
+        s_slot[r] = LORA ? __ldg(lora_row_slot + tile * M + r) : -1;
     }
     __syncthreads();
 
@@ -181,15 +349,23 @@ __device__ __forceinline__ void moe_gemm_body(
     }
     auto load_chunk = [&](int kc, int st) {
         cp_async16(stageB(st) + tid * 16, bq + (size_t)kc * C::B_BYTES + tid * 16, 16);
-        if (tid < C::S_BYTES / 16) cp_async16(stageS(st) + tid * 16, bs + (size_t)kc * C::S_BYTES + tid * 16, 16);
+        if constexpr (LORA) {  // see cp_async16_pred; the plain GEMMs keep the code they were tuned with
+            cp_async16_pred(stageS(st) + tid * 16, bs + (size_t)kc * C::S_BYTES + tid * 16, 16, tid < C::S_BYTES / 16);
+        } else if (tid < C::S_BYTES / 16) {
+            cp_async16(stageS(st) + tid * 16, bs + (size_t)kc * C::S_BYTES + tid * 16, 16);
+        }
         uint8_t* sa = stageA(st);
         const int kbase = kc * KCHUNK;
         const int kbytes = (kbase + a_c * 8 < K_real) ? 16 : 0;
 #pragma unroll
         for (int j = 0; j < AJ; j++) {
             int r = (tid >> 3) + 16 * j;
-            if (a_off[j] != 0xFFFFFFFFu)
+            if constexpr (LORA) {
+                cp_async16_pred(sa + r * 128 + ((a_c ^ (r & 7)) << 4), A + a_off[j] + (kbytes ? kbase : 0), kbytes,
+                                a_off[j] != 0xFFFFFFFFu);
+            } else if (a_off[j] != 0xFFFFFFFFu) {
                 cp_async16(sa + r * 128 + ((a_c ^ (r & 7)) << 4), A + a_off[j] + (kbytes ? kbase : 0), kbytes);
+            }
         }
     };
 
@@ -299,28 +475,44 @@ __device__ __forceinline__ void moe_gemm_body(
         // gate/up pairs -> activation -> bf16 intermediate row (by sorted position)
         __nv_bfloat16* inter = reinterpret_cast<__nv_bfloat16*>(out);
         const float* bias_e = bias ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
+        const bool lora = LORA && nt * NTILE < N_real;  // uniform over the block
+        if (lora) {  // LoRA gate/up term, before the activation
+            lora_expand13_tile(cs, C::C_STRIDE, s_slot, M, tile, e, nt * NTILE, N_real, 1.0f / acc_scale, lora_table,
+                               lora_u13, lora_rmax);
+            __syncthreads();
+        }
         for (int i = threadIdx.x; i < M * 16; i += C::THREADS_ALL) {
             int r = i >> 4, p2 = (i & 15) * 2;  // two pairs per thread
             if (s_ids[r] < 0) continue;
-            const float* crow = cs + r * C::C_STRIDE + p2 * 2;
+            float* crow = cs + r * C::C_STRIDE + p2 * 2;
             float4 v = *reinterpret_cast<const float4*>(crow);
             v.x *= acc_scale; v.y *= acc_scale; v.z *= acc_scale; v.w *= acc_scale;
             if (bias_e) {
                 float4 b = *reinterpret_cast<const float4*>(bias_e + p2 * 2);
                 v.x += b.x; v.y += b.y; v.z += b.z; v.w += b.w;
             }
-            if (lora_add) {  // LoRA gate/up term of this row (by sorted position), before the activation
-                float4 d = *reinterpret_cast<const float4*>(lora_add + (size_t)(tile * M + r) * N_pad + nt * NTILE + p2 * 2);
-                v.x += d.x; v.y += d.y; v.z += d.z; v.w += d.w;
-            }
             float o0 = act_apply(act, v.x, v.y, alpha, limit);
             float o1 = act_apply(act, v.z, v.w, alpha, limit);
             __nv_bfloat162 o = __floats2bfloat162_rn(o0, o1);
             *reinterpret_cast<__nv_bfloat162*>(inter + (size_t)(tile * M + r) * out_stride + nt * (NTILE / 2) + p2) = o;
+            if (lora) {  // the rounded activations, for the down shrink below (own float4 of cs, no race)
+                crow[0] = __low2float(o);
+                crow[2] = __high2float(o);
+            }
+        }
+        if (lora) {
+            __syncthreads();
+            lora_shrink2_partial(cs, C::C_STRIDE, s_slot, M, tile, e, nt * (NTILE / 2), N_real / 2, lora_table, lora_u2,
+                                 lora_rmax);
         }
     } else {
         float* accum = reinterpret_cast<float*>(out);
         const float* bias_e = (bias && split == 0) ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
+        if (LORA && split == 0) {  // LoRA down term, before the routing weight
+            lora_expand2_tile(cs, C::C_STRIDE, s_slot, M, tile, e, nt * NTILE, N_real, 1.0f / acc_scale, lora_table,
+                              lora_u2, lora_rmax);
+            __syncthreads();
+        }
         for (int i = threadIdx.x; i < M * NTILE; i += C::THREADS_ALL) {
             int r = i >> 6, c = i & 63;
             int id = s_ids[r];
@@ -328,7 +520,6 @@ __device__ __forceinline__ void moe_gemm_body(
             if (id < 0 || n >= N_real) continue;
             float v = cs[r * C::C_STRIDE + c] * acc_scale;
             if (bias_e) v += bias_e[c];
-            if (lora_add && split == 0) v += lora_add[(size_t)(tile * M + r) * N_pad + n];  // LoRA down term
             float w = topk_w ? __ldg(topk_w + id) : 1.0f;
             atomicAdd(accum + (size_t)(id / a_div) * out_stride + n, w * v);
         }
@@ -339,14 +530,22 @@ __device__ __forceinline__ void moe_gemm_body(
     const __nv_bfloat16 *A, int a_stride, int a_div, int a_by_pos, int K_real, const int *sorted_ids,    \
         const int *tile_expert, const int *num_tiles, const uint8_t *Bq, const uint8_t *Bs,              \
         const float *bias, int N_real, int N_pad, int K_pad, int splits, void *out, int out_stride,      \
-        const float *topk_w, int act, float alpha, float limit, float acc_scale, const float *lora_add
+        const float *topk_w, int act, float alpha, float limit, float acc_scale, const LoraSlot *lora_table,    \
+        const int *lora_row_slot, const float *lora_u13, float *lora_u2, int lora_rmax
 #define GEMM_ARGS                                                                                        \
     A, a_stride, a_div, a_by_pos, K_real, sorted_ids, tile_expert, num_tiles, Bq, Bs, bias, N_real,      \
-        N_pad, K_pad, splits, out, out_stride, topk_w, act, alpha, limit, acc_scale, lora_add
+        N_pad, K_pad, splits, out, out_stride, topk_w, act, alpha, limit, acc_scale, lora_table,         \
+        lora_row_slot, lora_u13, lora_u2, lora_rmax
 
-#define DEFINE_GEMM(NAME, MB, MW, NW, KW, ST, G, G2)                                                     \
+// LB: the blocks per multiprocessor the _lora kernel is compiled for (what its shared memory allows
+// anyway). Without it ptxas held the M=16 _lora kernels to 64 registers and rematerialized values in
+// the main loop (161 instead of 145 SASS instructions per iteration on sm_90a: +19% GEMM1 time at T=256).
+#define DEFINE_GEMM(NAME, MB, MW, NW, KW, ST, G, G2, LB)                                                 \
     extern "C" __global__ void __launch_bounds__(128 * G) NAME(GEMM_PARAMS) {                             \
-        moe_gemm_body<MB, MW, NW, KW, ST, G, G2>(GEMM_ARGS);                                             \
+        moe_gemm_body<MB, MW, NW, KW, ST, G, G2, false>(GEMM_ARGS);                                      \
+    }                                                                                                    \
+    extern "C" __global__ void __launch_bounds__(128 * G, LB) NAME##_lora(GEMM_PARAMS) {                  \
+        moe_gemm_body<MB, MW, NW, KW, ST, G, G2, true>(GEMM_ARGS);                                       \
     }                                                                                                    \
     extern "C" __global__ void NAME##_config(int* o) {                                                   \
         o[0] = TileCfg<MB, MW, NW, KW, ST, G>::SMEM;                                                     \
@@ -374,14 +573,17 @@ __device__ __forceinline__ void moe_gemm_body(
 #define CFG_M128 8, 2, 2, 1, 4, 1
 #endif
 #define DEFINE_GEMM_(...) DEFINE_GEMM(__VA_ARGS__)
-DEFINE_GEMM_(moe_gemm1_m16, CFG_M16, false)
-DEFINE_GEMM_(moe_gemm1_m32, CFG_M32, false)
-DEFINE_GEMM_(moe_gemm1_m64, CFG_M64, false)
-DEFINE_GEMM_(moe_gemm1_m128, CFG_M128, false)
-DEFINE_GEMM_(moe_gemm2_m16, CFG_M16, true)
-DEFINE_GEMM_(moe_gemm2_m32, CFG_M32, true)
-DEFINE_GEMM_(moe_gemm2_m64, CFG_M64, true)
-DEFINE_GEMM_(moe_gemm2_m128, CFG_M128, true)
+#ifndef LORA_LB_M16
+#define LORA_LB_M16 6
+#endif
+DEFINE_GEMM_(moe_gemm1_m16, CFG_M16, false, LORA_LB_M16)
+DEFINE_GEMM_(moe_gemm1_m32, CFG_M32, false, 4)
+DEFINE_GEMM_(moe_gemm1_m64, CFG_M64, false, 4)
+DEFINE_GEMM_(moe_gemm1_m128, CFG_M128, false, 3)
+DEFINE_GEMM_(moe_gemm2_m16, CFG_M16, true, LORA_LB_M16)
+DEFINE_GEMM_(moe_gemm2_m32, CFG_M32, true, 4)
+DEFINE_GEMM_(moe_gemm2_m64, CFG_M64, true, 4)
+DEFINE_GEMM_(moe_gemm2_m128, CFG_M128, true, 3)
 
 // ---------------------------------------------------------------------------------------------
 // Decode path (M = 8): a GEMV-style kernel over the same tile layout, for tiles of at most 8 rows.
@@ -425,17 +627,20 @@ struct GemvChunk {
     uint32_t x[4][2];  // B fragments (token g, k = 16s + 2tg + {0,1} and + {8,9})
 };
 
-template <int W, int D, bool GEMM2>
+template <int W, int D, bool GEMM2, bool LORA>
 __device__ __forceinline__ void moe_gemv_body(
     const __nv_bfloat16* __restrict__ A, int a_stride, int a_div, int a_by_pos, int K_real,
     const int* __restrict__ sorted_ids, const int* __restrict__ tile_expert, const int* __restrict__ num_tiles,
     const uint8_t* __restrict__ Bq, const uint8_t* __restrict__ Bs, const float* __restrict__ bias,
     int N_real, int N_pad, int K_pad, int splits,
     void* __restrict__ out, int out_stride, const float* __restrict__ topk_w,
-    int act, float alpha, float limit, float acc_scale, const float* __restrict__ lora_add) {
+    int act, float alpha, float limit, float acc_scale, const LoraSlot* __restrict__ lora_table,
+    const int* __restrict__ lora_row_slot, const float* __restrict__ lora_u13, float* __restrict__ lora_u2,
+    int lora_rmax) {
     constexpr int M = GEMV_M;
     __shared__ __align__(16) float red[W][M][NTILE];
     __shared__ int s_ids[M];
+    __shared__ int s_slot[M];  // LoRA slot of each row (-1: none)
 
     const int tile = blockIdx.y;
     if (tile >= __ldg(num_tiles)) return;
@@ -462,7 +667,10 @@ __device__ __forceinline__ void moe_gemv_body(
     int id_r = id_g < 0 ? id_0 : id_g;
     long arow = a_by_pos ? (long)tile * M + slot : id_r / a_div;
     const uint32_t* xa = reinterpret_cast<const uint32_t*>(A + arow * a_stride) + tg;  // k = 2tg
-    if (threadIdx.x < M) s_ids[threadIdx.x] = __ldg(sorted_ids + tile * M + threadIdx.x);
+    if (threadIdx.x < M) {
+        s_ids[threadIdx.x] = __ldg(sorted_ids + tile * M + threadIdx.x);
+        s_slot[threadIdx.x] = LORA ? __ldg(lora_row_slot + tile * M + threadIdx.x) : -1;
+    }
 
     // warp w takes chunks kc0 + w, kc0 + w + W, ...
     const int n_my = (kc1 - kc0 > warp) ? (kc1 - kc0 - warp + W - 1) / W : 0;
@@ -549,6 +757,12 @@ __device__ __forceinline__ void moe_gemv_body(
     if constexpr (!GEMM2) {
         __nv_bfloat16* inter = reinterpret_cast<__nv_bfloat16*>(out);
         const float* bias_e = bias ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
+        const bool lora = LORA && nt * NTILE < N_real;  // uniform over the block
+        if (lora) {  // LoRA gate/up term, before the activation: into warp 0's partial tile
+            lora_expand13_tile(&red[0][0][0], NTILE, s_slot, M, tile, e, nt * NTILE, N_real, 1.0f / acc_scale,
+                               lora_table, lora_u13, lora_rmax);
+            __syncthreads();
+        }
         for (int i = threadIdx.x; i < M * (NTILE / 2); i += 32 * W) {
             const int r = i / (NTILE / 2), p = i % (NTILE / 2);
             if (s_ids[r] < 0) continue;
@@ -565,17 +779,23 @@ __device__ __forceinline__ void moe_gemv_body(
                 gt += bias_e[2 * p];
                 up += bias_e[2 * p + 1];
             }
-            if (lora_add) {
-                const float* d = lora_add + (size_t)(tile * M + r) * N_pad + nt * NTILE + 2 * p;
-                gt += d[0];
-                up += d[1];
-            }
-            inter[(size_t)(tile * M + r) * out_stride + nt * (NTILE / 2) + p] =
-                __float2bfloat16_rn(act_apply(act, gt, up, alpha, limit));
+            const __nv_bfloat16 o = __float2bfloat16_rn(act_apply(act, gt, up, alpha, limit));
+            inter[(size_t)(tile * M + r) * out_stride + nt * (NTILE / 2) + p] = o;
+            if (lora) red[0][r][2 * p] = __bfloat162float(o);  // only this thread reads red[*][r][2p]
+        }
+        if (lora) {
+            __syncthreads();
+            lora_shrink2_partial(&red[0][0][0], NTILE, s_slot, M, tile, e, nt * (NTILE / 2), N_real / 2, lora_table,
+                                 lora_u2, lora_rmax);
         }
     } else {
         float* accum = reinterpret_cast<float*>(out);
         const float* bias_e = (bias && split == 0) ? bias + (size_t)e * N_pad + nt * NTILE : nullptr;
+        if (LORA && split == 0) {  // LoRA down term, before the routing weight: into warp 0's partial tile
+            lora_expand2_tile(&red[0][0][0], NTILE, s_slot, M, tile, e, nt * NTILE, N_real, 1.0f / acc_scale,
+                              lora_table, lora_u2, lora_rmax);
+            __syncthreads();
+        }
         for (int i = threadIdx.x; i < M * NTILE; i += 32 * W) {
             const int r = i / NTILE, c = i % NTILE;
             const int id = s_ids[r];
@@ -586,7 +806,6 @@ __device__ __forceinline__ void moe_gemv_body(
             for (int w = 0; w < W; w++) v += red[w][r][c];
             v *= acc_scale;
             if (bias_e) v += bias_e[c];
-            if (lora_add && split == 0) v += lora_add[(size_t)(tile * M + r) * N_pad + n];
             const float wt = topk_w ? __ldg(topk_w + id) : 1.0f;
             atomicAdd(accum + (size_t)(id / a_div) * out_stride + n, wt * v);
         }
@@ -595,7 +814,10 @@ __device__ __forceinline__ void moe_gemv_body(
 
 #define DEFINE_GEMV(NAME, W, D, G2)                                                                      \
     extern "C" __global__ void __launch_bounds__(32 * W, MOE_GEMV_MIN_BLOCKS) NAME(GEMM_PARAMS) {         \
-        moe_gemv_body<W, D, G2>(GEMM_ARGS);                                                              \
+        moe_gemv_body<W, D, G2, false>(GEMM_ARGS);                                                       \
+    }                                                                                                    \
+    extern "C" __global__ void __launch_bounds__(32 * W, MOE_GEMV_MIN_BLOCKS) NAME##_lora(GEMM_PARAMS) {  \
+        moe_gemv_body<W, D, G2, true>(GEMM_ARGS);                                                        \
     }                                                                                                    \
     extern "C" __global__ void NAME##_config(int* o) {                                                   \
         o[0] = 0;                                                                                        \
@@ -606,119 +828,118 @@ DEFINE_GEMV(moe_gemm1_m8, MOE_GEMV_WARPS, MOE_GEMV_DEPTH, false)
 DEFINE_GEMV(moe_gemm2_m8, MOE_GEMV_WARPS, MOE_GEMV_DEPTH, true)
 
 // ---------------------------------------------------------------------------------------------
-// LoRA (multi-adapter): per sorted row (tile * M + r) of an active tile, the token's adapter
-// (adapter_ids[id / topk], -1 or an empty slot: none) and the tile's expert pick the factors.
-//   shrink: U[pos][q] = A[q] . x_row      (w13: q < 2r, gate A rows then up A rows; w2: q < r)
-//   expand: D[pos][n] = scaling * B[n] . U[pos][uoff..uoff+r)   for n < N_pad (0 past N_real and for
-//           rows without adapter); w13: n interleaves gate (even) and up (odd), uoff = (n & 1) * r.
-// The GEMM epilogues add D (lora_add) before the activation (GEMM1) and before the routing weight
-// (GEMM2). The slot table is read on the device, so a CUDA graph replays with the adapters loaded
-// at replay time. Factors are BF16, device layouts (one slot):
-//   a13 [El][2r][H], b13 [El][2I][r] (row 2c = gate B row c, 2c+1 = up B row c),
-//   a2 [El][r][I], b2 [El][H][r].
+// LoRA shrink of the gate/up input (see the LoRA section above); one launch before GEMM1.
+// grid (ceil(2 * rmax / (8 * QW)), tiles_max, ceil(M / 16)), 256 threads: block z takes rows 16z .. 16z + 15
+// of the tile, warp w the QW outputs q = (8 * blockIdx.x + w) * QW + j (j < QW) for each of them: per row,
+// lanes over K with 16-byte loads, the x chunks loaded once for the QW dot products (U chunks in flight per
+// operand). moe_lora_shrink (QW = 4, U = 3) reads a quarter of the x rows from L2 that QW = 1 does (at T=256
+// on the 120b layer QW = 1 moved ~380 MB from L2: the kernel's bound); moe_lora_shrink_q1 (QW = 1, U = 6)
+// keeps 4x the warps on the one or two rows per tile of decode calls (M = 8). Blocks with blockIdx.x == 0
+// also write row_slot and zero the U2 rows that GEMM1 accumulates into. K is a multiple of 32; x and A rows
+// are 16-byte aligned.
 // ---------------------------------------------------------------------------------------------
-struct LoraSlot {
-    const __nv_bfloat16* a13;
-    const __nv_bfloat16* b13;
-    const __nv_bfloat16* a2;
-    const __nv_bfloat16* b2;
-    int rank;  // 0: empty
-    float scaling;
-};
+#define LORA_ROWS 16
+__device__ __forceinline__ void dot8_bf16(const uint4& a, const uint4& x, float& s0, float& s1) {
+    s0 = fmaf(bf_lo(a.x), bf_lo(x.x), s0);
+    s1 = fmaf(bf_hi(a.x), bf_hi(x.x), s1);
+    s0 = fmaf(bf_lo(a.y), bf_lo(x.y), s0);
+    s1 = fmaf(bf_hi(a.y), bf_hi(x.y), s1);
+    s0 = fmaf(bf_lo(a.z), bf_lo(x.z), s0);
+    s1 = fmaf(bf_hi(a.z), bf_hi(x.z), s1);
+    s0 = fmaf(bf_lo(a.w), bf_lo(x.w), s0);
+    s1 = fmaf(bf_hi(a.w), bf_hi(x.w), s1);
+}
 
-// The tile's rows, read once per block into shared memory (the id -> token -> adapter -> slot chain is
-// three dependent loads; done by M threads at once rather than once per row by every thread):
-// s_slot[r] = the slot, -1 without adapter (or an empty / out-of-range slot), -2 for a padding row.
-#define LORA_M_MAX 128
-__device__ __forceinline__ void lora_rows(const int* __restrict__ sorted_ids, int tile, int M,
-                                          const int* __restrict__ adapter_ids, int topk, int slots,
-                                          const LoraSlot* __restrict__ table, int* s_id, int* s_slot) {
-    for (int r = threadIdx.x; r < M; r += blockDim.x) {
-        const int id = __ldg(sorted_ids + tile * M + r);
+#define LORA_SHRINK_PARAMS                                                                               \
+    const __nv_bfloat16 *__restrict__ X, int K, const int *__restrict__ sorted_ids,                      \
+        const int *__restrict__ tile_expert, const int *__restrict__ num_tiles, int M,                   \
+        const int *__restrict__ adapter_ids, int topk, int slots, const LoraSlot *__restrict__ table,    \
+        int rmax, float *__restrict__ U13, float *__restrict__ U2, int *__restrict__ row_slot
+#define LORA_SHRINK_ARGS X, K, sorted_ids, tile_expert, num_tiles, M, adapter_ids, topk, slots, table, rmax, U13, U2, row_slot
+
+template <int QW, int U>
+__device__ __forceinline__ void lora_shrink_body(LORA_SHRINK_PARAMS) {
+    __shared__ int s_tok[LORA_ROWS];
+    __shared__ int s_slot[LORA_ROWS];
+    const int tile = blockIdx.y;
+    if (tile >= __ldg(num_tiles)) return;  // uniform over the block
+    const int e = __ldg(tile_expert + tile);
+    const int r0 = blockIdx.z * LORA_ROWS;
+    const int nr = min(LORA_ROWS, M - r0);
+    if ((int)threadIdx.x < nr) {
+        const int pos = tile * M + r0 + threadIdx.x;
+        const int id = __ldg(sorted_ids + pos);
         int slot = -2;
         if (id >= 0) {
             const int a = __ldg(adapter_ids + id / topk);
             slot = (a >= 0 && a < slots && table[a].rank > 0) ? a : -1;
         }
-        s_id[r] = id;
-        s_slot[r] = slot;
+        s_tok[threadIdx.x] = id < 0 ? 0 : id / topk;
+        s_slot[threadIdx.x] = slot;
+        if (blockIdx.x == 0) row_slot[pos] = slot;
     }
     __syncthreads();
-}
-
-// grid (ceil(q_max / 8), tiles_max), 256 threads: warp w computes U[pos][blockIdx.x * 8 + w] for
-// every row of the tile. K (H or I) is a multiple of 32; x and A rows are 16-byte aligned; M <= 128.
-extern "C" __global__ void __launch_bounds__(256) moe_lora_shrink(
-    const __nv_bfloat16* __restrict__ X, int x_stride, int x_by_pos, int K, const int* __restrict__ sorted_ids,
-    const int* __restrict__ tile_expert, const int* __restrict__ num_tiles, int M, const int* __restrict__ adapter_ids,
-    int topk, int slots, const LoraSlot* __restrict__ table, int which, float* __restrict__ U, int u_stride) {
-    __shared__ int s_id[LORA_M_MAX];
-    __shared__ int s_slot[LORA_M_MAX];
-    const int tile = blockIdx.y;
-    if (tile >= __ldg(num_tiles)) return;  // uniform over the block
-    const int e = __ldg(tile_expert + tile);
-    lora_rows(sorted_ids, tile, M, adapter_ids, topk, slots, table, s_id, s_slot);
-    const int q = blockIdx.x * 8 + (threadIdx.x >> 5);
+    if (blockIdx.x == 0) {
+        for (int i = threadIdx.x; i < nr * rmax; i += blockDim.x) {
+            const int rr = i / rmax;
+            if (s_slot[rr] >= 0) U2[(size_t)(tile * M + r0 + rr) * rmax + (i - rr * rmax)] = 0.f;
+        }
+    }
+    const int q0 = (blockIdx.x * 8 + (threadIdx.x >> 5)) * QW;
     const int lane = threadIdx.x & 31;
-    if (q >= u_stride) return;  // after the barrier
-    for (int r = 0; r < M; r++) {
-        const int slot = s_slot[r];
+    for (int rr = 0; rr < nr; rr++) {
+        const int slot = s_slot[rr];
         if (slot < 0) continue;
-        const LoraSlot* s = table + slot;
-        const int Q = which == 0 ? 2 * s->rank : s->rank;
-        if (q >= Q) continue;
-        const int pos = tile * M + r;
-        const __nv_bfloat16* a = (which == 0 ? s->a13 : s->a2) + ((size_t)e * Q + q) * K;
-        const __nv_bfloat16* x = X + (size_t)(x_by_pos ? pos : s_id[r] / topk) * x_stride;
-        float sum = 0.f;
-#pragma unroll 4
-        for (int k = lane * 8; k < K; k += 256) {
-            uint4 av = *reinterpret_cast<const uint4*>(a + k);
-            uint4 xv = *reinterpret_cast<const uint4*>(x + k);
-            const __nv_bfloat162* ap = reinterpret_cast<const __nv_bfloat162*>(&av);
-            const __nv_bfloat162* xp = reinterpret_cast<const __nv_bfloat162*>(&xv);
+        const LoraSlot* ls = table + slot;
+        const int rp = ls->rank;
+        const int nq = min(QW, 2 * rp - q0);  // this warp's outputs for the row's adapter
+        if (nq <= 0) continue;                 // uniform over the warp
+        const __nv_bfloat16* a = ls->a13 + ((size_t)e * 2 * rp + q0) * K;
+        const __nv_bfloat16* x = X + (size_t)s_tok[rr] * K;
+        float s0[QW], s1[QW];
 #pragma unroll
-            for (int j = 0; j < 4; j++) {
-                float2 af = __bfloat1622float2(ap[j]);
-                float2 xf = __bfloat1622float2(xp[j]);
-                sum += af.x * xf.x + af.y * xf.y;
+        for (int j = 0; j < QW; j++) s0[j] = s1[j] = 0.f;
+        for (int k0 = lane * 8; k0 < K; k0 += 256 * U) {
+            uint4 xv[U];
+            int kk[U];
+#pragma unroll
+            for (int u = 0; u < U; u++) {
+                // past K: load a valid chunk (no branch around the load) and zero the x operand
+                const int k = k0 + 256 * u;
+                kk[u] = k < K ? k : K - 8;
+                xv[u] = __ldg(reinterpret_cast<const uint4*>(x + kk[u]));
+                if (k >= K) xv[u] = make_uint4(0u, 0u, 0u, 0u);
+            }
+#pragma unroll
+            for (int j = 0; j < QW; j++) {
+                if (j < nq) {
+                    uint4 av[U];
+#pragma unroll
+                    for (int u = 0; u < U; u++)
+                        av[u] = __ldg(reinterpret_cast<const uint4*>(a + (size_t)j * K + kk[u]));
+#pragma unroll
+                    for (int u = 0; u < U; u++) dot8_bf16(av[u], xv[u], s0[j], s1[j]);
+                }
             }
         }
 #pragma unroll
-        for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
-        if (lane == 0) U[(size_t)pos * u_stride + q] = sum;
+        for (int j = 0; j < QW; j++) {
+            if (j < nq) {
+                float sum = s0[j] + s1[j];
+#pragma unroll
+                for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+                if (lane == 0) U13[(size_t)(tile * M + r0 + rr) * 2 * rmax + q0 + j] = sum;
+            }
+        }
     }
 }
 
-// grid (ceil(N_pad / 256), tiles_max), 256 threads: thread n writes D[pos][n] for every row of the tile.
-extern "C" __global__ void __launch_bounds__(256) moe_lora_expand(
-    const int* __restrict__ sorted_ids, const int* __restrict__ tile_expert, const int* __restrict__ num_tiles, int M,
-    const int* __restrict__ adapter_ids, int topk, int slots, const LoraSlot* __restrict__ table, int which,
-    const float* __restrict__ U, int u_stride, int N_real, int N_pad, float* __restrict__ D) {
-    __shared__ int s_id[LORA_M_MAX];
-    __shared__ int s_slot[LORA_M_MAX];
-    const int tile = blockIdx.y;
-    if (tile >= __ldg(num_tiles)) return;  // uniform over the block
-    const int e = __ldg(tile_expert + tile);
-    lora_rows(sorted_ids, tile, M, adapter_ids, topk, slots, table, s_id, s_slot);
-    const int n = blockIdx.x * 256 + threadIdx.x;
-    if (n >= N_pad) return;  // after the barrier
-    for (int r = 0; r < M; r++) {
-        const int slot = s_slot[r];
-        if (slot == -2) continue;  // padding: no GEMM epilogue reads this row
-        const int pos = tile * M + r;
-        float v = 0.f;
-        if (slot >= 0 && n < N_real) {
-            const LoraSlot* s = table + slot;
-            const int rank = s->rank;
-            const __nv_bfloat16* b = (which == 0 ? s->b13 : s->b2) + ((size_t)e * N_real + n) * rank;
-            const float* u = U + (size_t)pos * u_stride + (which == 0 ? (n & 1) * rank : 0);
-#pragma unroll 8
-            for (int q = 0; q < rank; q++) v += __bfloat162float(b[q]) * u[q];
-            v *= s->scaling;
-        }
-        D[(size_t)pos * N_pad + n] = v;
-    }
+extern "C" __global__ void __launch_bounds__(256) moe_lora_shrink(LORA_SHRINK_PARAMS) {
+    lora_shrink_body<4, 3>(LORA_SHRINK_ARGS);
+}
+
+extern "C" __global__ void __launch_bounds__(256) moe_lora_shrink_q1(LORA_SHRINK_PARAMS) {
+    lora_shrink_body<1, 6>(LORA_SHRINK_ARGS);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 // Build: nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -Xcompiler -fopenmp -lcublas
 //        -I../../main/cuda harness.cu -o harness
 // Run:   ./harness test | ./harness bench [json-path]
-// profile knobs (env): PROFILE_T=1,8,32 and PROFILE_M=16,8 (comma lists; 0 = auto), PROFILE_STAGES=1
+// profile knobs (env): PROFILE_T=1,8,32 and PROFILE_M=16,8 (comma lists; 0 = auto), PROFILE_LORA=1 (each
+// size also with LoRA: LORA_RANK, default 16, LORA_SLOTS, default 4, token t on slot t % slots; LORA_QW=4:
+// the four-outputs-per-warp shrink for M >= 16), PROFILE_STAGES=1
 // (graph replays of the forward cut after routing/alignment, GEMM1, GEMM2), M8_MAX (rows per
 // expert up to which auto picks the M=8 GEMV kernels, default 4 as MarlinPlan), GEMV_SPLITS (GEMM2
 // split-K override for M=8).
@@ -223,15 +225,68 @@ struct Variant {
     int M;
     GemmFn g1, g2;
     int smem, threads;
+    GemmFn g1l, g2l;  // the LoRA instantiations
 };
 static Variant variant(int M) {
+#ifdef HARNESS_SINGLE_GEMMS  // an image whose GEMMs take LoRA in the same kernels
+#define V(m, smem, thr) {m, moe_gemm1_m##m, moe_gemm2_m##m, smem, thr, moe_gemm1_m##m, moe_gemm2_m##m}
+#else
+#define V(m, smem, thr) \
+    {m, moe_gemm1_m##m, moe_gemm2_m##m, smem, thr, moe_gemm1_m##m##_lora, moe_gemm2_m##m##_lora}
+#endif
     switch (M) {
-        case 8: return {8, moe_gemm1_m8, moe_gemm2_m8, 0, 32 * MOE_GEMV_WARPS};
-        case 16: return {16, moe_gemm1_m16, moe_gemm2_m16, TileCfg<CFG_M16>::SMEM, TileCfg<CFG_M16>::THREADS_ALL};
-        case 32: return {32, moe_gemm1_m32, moe_gemm2_m32, TileCfg<CFG_M32>::SMEM, TileCfg<CFG_M32>::THREADS_ALL};
-        case 64: return {64, moe_gemm1_m64, moe_gemm2_m64, TileCfg<CFG_M64>::SMEM, TileCfg<CFG_M64>::THREADS_ALL};
-        default: return {128, moe_gemm1_m128, moe_gemm2_m128, TileCfg<CFG_M128>::SMEM, TileCfg<CFG_M128>::THREADS_ALL};
+        case 8: return V(8, 0, 32 * MOE_GEMV_WARPS);
+        case 16: return V(16, TileCfg<CFG_M16>::SMEM, TileCfg<CFG_M16>::THREADS_ALL);
+        case 32: return V(32, TileCfg<CFG_M32>::SMEM, TileCfg<CFG_M32>::THREADS_ALL);
+        case 64: return V(64, TileCfg<CFG_M64>::SMEM, TileCfg<CFG_M64>::THREADS_ALL);
+        default: return V(128, TileCfg<CFG_M128>::SMEM, TileCfg<CFG_M128>::THREADS_ALL);
     }
+#undef V
+}
+
+// LoRA for the profile mode (timing only; the Java GPU tests check the numbers): LORA_SLOTS adapters
+// (default 4) of rank LORA_RANK (default 16, padded to 8) with random factors, token t uses slot t % slots.
+struct HarnessLora {
+    bool on = false;
+    int slots = 0, rmax = 0;
+    LoraSlot* table = nullptr;
+    int *row_slot = nullptr, *ids = nullptr;
+    float *u13 = nullptr, *u2 = nullptr;
+} g_lora;
+
+static void lora_setup(const Spec& sp, long max_sorted, int max_tokens, uint64_t seed) {
+    int rank = getenv("LORA_RANK") ? atoi(getenv("LORA_RANK")) : 16;
+    g_lora.slots = getenv("LORA_SLOTS") ? atoi(getenv("LORA_SLOTS")) : 4;
+    int rp = (rank + 7) / 8 * 8;
+    g_lora.rmax = rp;
+    std::vector<LoraSlot> host(g_lora.slots);
+    uint64_t g = seed ^ 0x10AA;
+    auto rnd = [&](size_t n) {  // uniform in +-0.03 (padded rank rows too: timing only)
+        std::vector<uint16_t> v(n);
+        for (auto& x : v) x = f2bf((float)((splitmix(g) >> 40) * (1.0 / (1 << 24)) - 0.5) * 0.06f);
+        uint16_t* d;
+        CK(cudaMalloc(&d, n * 2));
+        CK(cudaMemcpy(d, v.data(), n * 2, cudaMemcpyHostToDevice));
+        return (const __nv_bfloat16*)d;
+    };
+    for (int s = 0; s < g_lora.slots; s++) {
+        size_t El = sp.El, H = sp.H, I = sp.I;
+        host[s].a13 = rnd(El * 2 * rp * H);
+        host[s].b13 = rnd(El * 2 * I * rp);
+        host[s].a2 = rnd(El * rp * I);
+        host[s].b2 = rnd(El * H * rp);
+        host[s].rank = rp;
+        host[s].scaling = 2.0f;
+    }
+    CK(cudaMalloc(&g_lora.table, host.size() * sizeof(LoraSlot)));
+    CK(cudaMemcpy(g_lora.table, host.data(), host.size() * sizeof(LoraSlot), cudaMemcpyHostToDevice));
+    std::vector<int> ids(max_tokens);
+    for (int t = 0; t < max_tokens; t++) ids[t] = t % g_lora.slots;
+    CK(cudaMalloc(&g_lora.ids, ids.size() * 4));
+    CK(cudaMemcpy(g_lora.ids, ids.data(), ids.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMalloc(&g_lora.row_slot, max_sorted * 4));
+    CK(cudaMalloc(&g_lora.u13, max_sorted * 2 * rp * 4));
+    CK(cudaMalloc(&g_lora.u2, max_sorted * rp * 4));
 }
 static double g_m8_max = getenv("M8_MAX") ? atof(getenv("M8_MAX")) : 4.0;  // rows per expert for M=8
 static int choose_m(long rows, int El) {  // as MarlinPlan.chooseM
@@ -309,13 +364,24 @@ static void forward(const DevLayer& d, const Scratch& s, const Call& c, cudaStre
         moe_align<<<1, 1024, 0, st>>>(batched ? nullptr : s.topk_ids, (int)rows, c.batch_counts, c.T, sp.El, sp.e0,
                                       M, s.sorted, s.tile_e, s.ntiles);
     }
+    const bool lo = g_lora.on && !batched;
+    if (lo) {  // timed with the alignment stage
+        // as MarlinLora: 1 output per warp (LORA_QW=4: the 4-output kernel for M >= 16)
+        static const bool q4 = getenv("LORA_QW") && atoi(getenv("LORA_QW")) == 4;
+        const int qw = (M > 8 && q4) ? 4 : 1;
+        dim3 gs((2 * g_lora.rmax + 8 * qw - 1) / (8 * qw), tiles, (M + 15) / 16);
+        (qw == 1 ? moe_lora_shrink_q1 : moe_lora_shrink)<<<gs, 256, 0, st>>>((const __nv_bfloat16*)c.hidden, sp.H, s.sorted, s.tile_e, s.ntiles, M,
+                                            g_lora.ids, sp.k, g_lora.slots, g_lora.table, g_lora.rmax, g_lora.u13,
+                                            g_lora.u2, g_lora.row_slot);
+    }
     stage_mark(2, st);
     if (g_stop_after == 1) return;
     int N1p = 2 * d.Ip;
     dim3 g1(N1p / 64, tiles, 1);
-    v.g1<<<g1, v.threads, v.smem, st>>>((const __nv_bfloat16*)c.hidden, sp.H, batched ? 1 : sp.k, 0, sp.H, s.sorted,
-                                      s.tile_e, s.ntiles, d.q13, d.sc13, d.b13, 2 * sp.I, N1p, d.Hp, 1, s.inter,
-                                      d.Ip, nullptr, sp.act, 1.702f, 7.0f, std::ldexp(1.0f, d.x13));
+    (lo ? v.g1l : v.g1)<<<g1, v.threads, v.smem, st>>>((const __nv_bfloat16*)c.hidden, sp.H, batched ? 1 : sp.k, 0,
+                                      sp.H, s.sorted, s.tile_e, s.ntiles, d.q13, d.sc13, d.b13, 2 * sp.I, N1p, d.Hp, 1,
+                                      s.inter, d.Ip, nullptr, sp.act, 1.702f, 7.0f, std::ldexp(1.0f, d.x13),
+                                      lo ? g_lora.table : nullptr, g_lora.row_slot, g_lora.u13, g_lora.u2, g_lora.rmax);
     stage_mark(3, st);
     if (g_stop_after == 3) return;
     int nk2 = d.Ip / 64;
@@ -329,9 +395,11 @@ static void forward(const DevLayer& d, const Scratch& s, const Call& c, cudaStre
         if (g_gemv_splits) splits = g_gemv_splits;
     }
     dim3 g2(d.Hp / 64, tiles, splits);
-    v.g2<<<g2, v.threads, v.smem, st>>>((const __nv_bfloat16*)s.inter, d.Ip, batched ? 1 : sp.k, 1, d.Ip, s.sorted,
-                                      s.tile_e, s.ntiles, d.q2, d.sc2, d.b2, sp.H, d.Hp, d.Ip, splits, s.acc, sp.H,
-                                      batched ? nullptr : s.topk_w, sp.act, 1.702f, 7.0f, std::ldexp(1.0f, d.x2));
+    (lo ? v.g2l : v.g2)<<<g2, v.threads, v.smem, st>>>((const __nv_bfloat16*)s.inter, d.Ip, batched ? 1 : sp.k, 1,
+                                      d.Ip, s.sorted, s.tile_e, s.ntiles, d.q2, d.sc2, d.b2, sp.H, d.Hp, d.Ip, splits,
+                                      s.acc, sp.H, batched ? nullptr : s.topk_w, sp.act, 1.702f, 7.0f,
+                                      std::ldexp(1.0f, d.x2), lo ? g_lora.table : nullptr, g_lora.row_slot, g_lora.u13,
+                                      g_lora.u2, g_lora.rmax);
     stage_mark(4, st);
     if (g_stop_after == 4) return;
     long n = acc_rows * sp.H;
@@ -755,7 +823,15 @@ int main(int argc, char** argv) {
         };
         std::vector<int> Ts = parse(getenv("PROFILE_T"), {1, 8, 32, 256, 1024, 4096});
         std::vector<int> Mlist = parse(getenv("PROFILE_M"), {0});
-        for (int T : Ts) for (int Mc : Mlist) {
+        std::vector<int> Llist = {0};
+        if (getenv("PROFILE_LORA")) {  // each (T, M) also with LoRA, right after the base
+            long rows_max = 4096L * 4, sorted_max = 0;
+            for (int m : {8, 16, 32, 64, 128}) sorted_max = std::max(sorted_max, max_tiles(rows_max, sp.El, m) * m);
+            lora_setup(sp, sorted_max, 4096, seed);
+            Llist = {0, 1};
+        }
+        for (int T : Ts) for (int Mc : Mlist) for (int Lo : Llist) {
+            g_lora.on = Lo != 0;
             std::mt19937_64 g(seed + T);
             std::normal_distribution<float> nd(0.f, 1.f);
             const int rot = 4;
@@ -831,7 +907,8 @@ int main(int argc, char** argv) {
             CK(cudaEventSynchronize(ev[1]));
             float ms;
             CK(cudaEventElapsedTime(&ms, ev[0], ev[1]));
-            printf("T=%-5d M=%-3d route %7.1f align %7.1f gemm1 %8.1f gemm2 %8.1f final %6.1f | b2b graph %8.1f us\n", T, M,
+            printf("%sT=%-5d M=%-3d route %7.1f align %7.1f gemm1 %8.1f gemm2 %8.1f final %6.1f | b2b graph %8.1f us\n",
+                   g_lora.on ? "LoRA " : "base ", T, M,
                    median(stage[0]), median(stage[1]), median(stage[2]), median(stage[3]), median(stage[4]),
                    ms * 1000 / reps);
             fflush(stdout);

@@ -17,12 +17,13 @@ import java.util.Optional;
  *       <td>{@code xpu} (50 on Intel Xe, {@link #PORTABLE_ELSEWHERE} elsewhere)</td></tr>
  *   <tr><td>{@link Band#VENDOR_TUNED}</td><td>100..299</td><td>{@link #VENDOR_TUNED} (200)</td>
  *       <td>kernels written for this vendor's hardware (tensor cores, AVX-512)</td>
- *       <td>{@code marlin}, {@code batched-marlin} (200), {@code triton} (150), {@code triton-unfused} (140),
- *       {@code cpu} (100)</td></tr>
+ *       <td>{@code marlin}, {@code batched-marlin} (200), {@code flashinfer-bf16} and {@code flashinfer-mxfp8}
+ *       (190 where not measured ahead of marlin), {@code triton} (150), {@code triton-unfused} (140), {@code cpu}
+ *       (100)</td></tr>
  *   <tr><td>{@link Band#PREFERRED}</td><td>300..999</td><td>{@link #PREFERRED} (300)</td>
  *       <td>the kernel measured best for this scheme on this device family</td>
- *       <td>{@code aiter}, {@code aiter-fp8} (on gfx942/gfx950); {@code triton} only where measured ahead of
- *       marlin</td></tr>
+ *       <td>{@code aiter}, {@code aiter-fp8} (on gfx942/gfx950); {@code triton} and {@code flashinfer-bf16} (with
+ *       {@code flashinfer-mxfp8} beside it) only where measured ahead of marlin</td></tr>
  * </table>
  *
  * <p><b>Ties.</b> Providers are compared only when both support the layer. At equal priority, when

@@ -4,7 +4,6 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
-import java.util.regex.Pattern;
 
 /**
  * One setting moe-oracle reads: a system property, optionally an environment variable of the same
@@ -20,8 +19,6 @@ import java.util.regex.Pattern;
  * @param doc what the setting does, one line
  */
 public record Setting(String name, Optional<String> env, String defaultValue, String doc) {
-    private static final Pattern PROPERTY = Pattern.compile("moe(\\.[A-Za-z0-9]+)+");
-    private static final Pattern ENV = Pattern.compile("MOE_[A-Z0-9_]+");
 
     /** Checks the names: properties start with {@code moe.}, variables with {@code MOE_}. */
     public Setting {
@@ -29,10 +26,11 @@ public record Setting(String name, Optional<String> env, String defaultValue, St
         Objects.requireNonNull(env, "env");
         Objects.requireNonNull(defaultValue, "defaultValue");
         Objects.requireNonNull(doc, "doc");
-        if (!PROPERTY.matcher(name).matches()) {
+        // hand-written checks, not regular expressions: every setting class builds its settings during discovery
+        if (!isPropertyName(name)) {
             throw new IllegalArgumentException("setting name '" + name + "' must look like moe.word[.word...]");
         }
-        if (env.isPresent() && !ENV.matcher(env.get()).matches()) {
+        if (env.isPresent() && !isEnvName(env.get())) {
             throw new IllegalArgumentException("environment variable '" + env.get() + "' of " + name
                     + " must look like MOE_WORD");
         }
@@ -62,9 +60,43 @@ public record Setting(String name, Optional<String> env, String defaultValue, St
         return new Setting(name, Optional.of(env), defaultValue, doc);
     }
 
+    /** {@code moe(\.[A-Za-z0-9]+)+} */
+    private static boolean isPropertyName(String s) {
+        if (!s.startsWith("moe.") || s.endsWith(".")) {
+            return false;
+        }
+        for (int i = 3; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean word = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9';
+            if (!word && !(c == '.' && s.charAt(i - 1) != '.')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@code MOE_[A-Z0-9_]+} */
+    private static boolean isEnvName(String s) {
+        if (!s.startsWith("MOE_") || s.length() == 4) {
+            return false;
+        }
+        for (int i = 4; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (!(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** @return the value this JVM was given (property, else environment variable), if any */
     public Optional<String> value() {
-        return value(System::getProperty, System::getenv);
+        // no lambdas: settings are read during a cold JVM's first discovery, where each costs ~0.2 ms
+        Optional<String> property = present(System.getProperty(name));
+        if (property.isPresent() || env.isEmpty()) {
+            return property;
+        }
+        return present(System.getenv(env.get()));
     }
 
     /**
@@ -75,7 +107,11 @@ public record Setting(String name, Optional<String> env, String defaultValue, St
      * @return the property's value, else the variable's, trimmed; empty when both are unset or blank
      */
     public Optional<String> value(UnaryOperator<String> properties, UnaryOperator<String> environment) {
-        return present(properties.apply(name)).or(() -> env.flatMap(e -> present(environment.apply(e))));
+        Optional<String> property = present(properties.apply(name));
+        if (property.isPresent() || env.isEmpty()) {
+            return property;
+        }
+        return present(environment.apply(env.get()));
     }
 
     /** @return the value, else {@link #defaultValue()} */
@@ -135,7 +171,7 @@ public record Setting(String name, Optional<String> env, String defaultValue, St
 
     /** @return how a user sets it, e.g. {@code -Dmoe.backend (or MOE_BACKEND)} */
     public String describe() {
-        return "-D" + name + env.map(e -> " (or " + e + ")").orElse("");
+        return "-D" + name + (env.isPresent() ? " (or " + env.get() + ")" : "");
     }
 
     private static Optional<String> present(String v) {

@@ -36,4 +36,28 @@ class SettingTest {
         assertThatThrownBy(() -> Setting.propertyOrEnv("moe.x", "X", "", "x")).hasMessageContaining("MOE_WORD");
         assertThatThrownBy(() -> Setting.property("moe.x", "", " ")).hasMessageContaining("description");
     }
+
+    @Test
+    void theHandWrittenNameChecksAcceptExactlyWhatTheHouseRegexesAccept() {
+        java.util.regex.Pattern property = java.util.regex.Pattern.compile("moe(\\.[A-Za-z0-9]+)+");
+        java.util.regex.Pattern env = java.util.regex.Pattern.compile("MOE_[A-Z0-9_]+");
+        for (String name : new String[] {"moe.a", "moe.cpu.threads", "moe.A1.b2", "moe", "moe.", "moe..x", "moe.x.",
+            "moex.y", "moe.x-y", "moe.x y", ".moe.x", "moe.x..y", "moe.é"}) {
+            boolean ok = property.matcher(name).matches();
+            if (ok) {
+                assertThat(Setting.property(name, "", "d").name()).isEqualTo(name);
+            } else {
+                assertThatThrownBy(() -> Setting.property(name, "", "d")).as(name).hasMessageContaining("moe.word");
+            }
+        }
+        for (String name : new String[] {"MOE_X", "MOE_A_B9", "MOE__", "MOE_", "MOE_x", "MOEX", "MOE-X", "XMOE_A"}) {
+            boolean ok = env.matcher(name).matches();
+            if (ok) {
+                assertThat(Setting.propertyOrEnv("moe.x", name, "", "d").env()).contains(name);
+            } else {
+                assertThatThrownBy(() -> Setting.propertyOrEnv("moe.x", name, "", "d")).as(name)
+                        .hasMessageContaining("MOE_WORD");
+            }
+        }
+    }
 }

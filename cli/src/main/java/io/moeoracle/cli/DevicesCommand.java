@@ -27,6 +27,9 @@ final class DevicesCommand implements Callable<Integer> {
                 out.printf("  %-10s %-16s %s, %d compute units, %.1f GiB%s%n", d.id(), d.arch(), d.name(),
                         d.computeUnits(), d.memoryBytes() / (double) (1L << 30),
                         d.features().isEmpty() ? "" : ", features " + String.join(" ", new java.util.TreeSet<>(d.features())));
+                if (d.driverVersion().isPresent()) {
+                    out.printf("  %-10s driver %s%n", "", d.driverVersion().get());
+                }
                 if (!d.aliases().isEmpty()) {
                     out.printf("  %-10s the same hardware as %s%n", "",
                             String.join(", ", d.aliases().stream().map(DeviceAddress::id).toList()));

@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 /** Entry point of the {@code moe-oracle} command. */
 @Command(name = "moe-oracle", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Chooses, explains and runs Mixture-of-Experts kernels for a layer and a device.",
-        subcommands = {DevicesCommand.class, ExplainCommand.class, RunCommand.class, BenchCommand.class,
+        subcommands = {DevicesCommand.class, ExplainCommand.class, RunCommand.class, BenchCommand.class, PlotCommand.class,
                 CommandLine.HelpCommand.class})
 public final class MoeOracleCli implements Runnable {
 

@@ -113,14 +113,15 @@ class MoeOracleCliTest {
         }
 
         @Test
-        @DisplayName("MXFP8 activations on a simulated H100: no emulation, exit 3, and flashinfer named")
-        void mxfp8OnH100() {
-            Outcome o = cli("explain", "--model", "gpt-oss-120b", "--activation", "mxfp8", "--device", "sim:sm_90",
+        @DisplayName("MXFP8 activations on a simulated A100: no emulation, exit 3; flashinfer-mxfp8 names FP8 tensor cores")
+        void mxfp8OnA100() {
+            Outcome o = cli("explain", "--model", "gpt-oss-120b", "--activation", "mxfp8", "--device", "sim:sm_80",
                     "--json");
             assertThat(o.code()).as(o.out() + o.err()).isEqualTo(MoeOracleCli.EXIT_NO_KERNEL);
             String doc = o.out().strip();
-            assertThat(doc).contains("\"winner\":null", "\"notInstalled\":[{\"rank\":0,\"backend\":\"flashinfer-mxfp8\"",
-                    "add io.moeoracle:moe-oracle-backend-flashinfer (would run: ");
+            assertThat(doc).contains("\"winner\":null", "\"notInstalled\":[]");
+            assertThat(Flashinfer.row(doc, "flashinfer-mxfp8")).contains("\"status\":\"unsupported\"")
+                    .contains("FP8 tensor cores");
         }
 
         @ParameterizedTest
@@ -131,6 +132,67 @@ class MoeOracleCliTest {
                     "--backend", "emulation");
             assertThat(o.code()).as(o.out() + o.err()).isZero();
             assertThat(o.out()).contains("chosen: emulation").doesNotContain("fallback");
+        }
+    }
+
+    @Nested
+    @DisplayName("flashinfer on simulated NVIDIA GPUs (issue 11's explain acceptance)")
+    class Flashinfer {
+        /** The JSON object of one backend's row of an explanation document (rows never nest braces but the host's). */
+        static String row(String doc, String backend) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\{\"rank\":\\d+,\"backend\":\"" + backend
+                    + "\",[^{}]*\\{[^{}]*\\}[^{}]*\\}").matcher(doc);
+            assertThat(m.find()).as("a row for " + backend + " in " + doc).isTrue();
+            return m.group();
+        }
+
+        private static String explain(String activation, String device) {
+            Outcome o = cli("explain", "--model", "gpt-oss-120b", "--quant", "mxfp4", "--activation", activation,
+                    "--device", device, "--json");
+            assertThat(o.code()).as(o.out() + o.err()).isZero();
+            return o.out().strip();
+        }
+
+        @Test
+        @DisplayName("--activation mxfp8 on sim:sm_90 chooses flashinfer-mxfp8 (wgmma e4m3)")
+        void mxfp8OnH100() {
+            String doc = explain("mxfp8", "sim:sm_90");
+            assertThat(doc).contains("\"winner\":\"flashinfer-mxfp8\"");
+            assertThat(row(doc, "flashinfer-mxfp8")).contains("\"status\":\"chosen\"", "wgmma e4m3");
+            assertThat(row(doc, "marlin")).contains("\"status\":\"unsupported\"");
+            Outcome table = cli("explain", "--model", "gpt-oss-120b", "--quant", "mxfp4", "--activation", "mxfp8",
+                    "--device", "sim:sm_90");
+            assertThat(table.out()).contains("chosen: flashinfer-mxfp8");
+        }
+
+        @Test
+        @DisplayName("--activation auto on sim:sm_90: a BF16-activation backend wins; flashinfer-mxfp8 supported, after it")
+        void autoPrefersBf16OnH100() {
+            String doc = explain("auto", "sim:sm_90");
+            java.util.regex.Matcher w = java.util.regex.Pattern.compile("\"winner\":\"([^\"]+)\"").matcher(doc);
+            assertThat(w.find()).as(doc).isTrue();
+            String winner = row(doc, w.group(1));
+            assertThat(winner).contains("\"activationType\":\"bf16\"", "\"status\":\"chosen\"");
+            assertThat(row(doc, "flashinfer-mxfp8")).contains("\"activationType\":\"mxfp8\"",
+                    "\"status\":\"supported\"");
+            assertThat(row(doc, "flashinfer-bf16")).contains("\"activationType\":\"bf16\"");
+        }
+
+        @Test
+        @DisplayName("sim:sm_100: flashinfer-mxfp8 runs through PTX and says it is not validated there")
+        void mxfp8OnB200() {
+            String doc = explain("mxfp8", "sim:sm_100");
+            assertThat(doc).contains("\"winner\":\"flashinfer-mxfp8\"");
+            assertThat(row(doc, "flashinfer-mxfp8")).contains("runs through PTX", "not validated on this generation");
+        }
+
+        @Test
+        @DisplayName("sim:sm_89: flashinfer-bf16 is refused naming wgmma and sm_90a; flashinfer-mxfp8 runs mma.sync")
+        void adaRefusesWgmma() {
+            String doc = explain("auto", "sim:sm_89");
+            assertThat(row(doc, "flashinfer-bf16")).contains("\"status\":\"unsupported\"", "wgmma", "sm_90a");
+            assertThat(row(explain("mxfp8", "sim:sm_89"), "flashinfer-mxfp8")).contains("\"status\":\"chosen\"",
+                    "mma.sync");
         }
     }
 
@@ -250,7 +312,8 @@ class MoeOracleCliTest {
     void devices() {
         Outcome o = cli("devices");
         assertThat(o.code()).as(o.err()).isZero();
-        assertThat(o.out()).contains("cpu:").contains("sim:sm_90");
+        assertThat(o.out()).contains("cpu:").contains("sim:sm_90")
+                .contains("driver " + io.moeoracle.api.device.HostCpuFeatures.operatingSystem());
     }
 
     @Nested

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.moeoracle.api.Setting;
 import io.moeoracle.backend.aiter.AiterSettings;
 import io.moeoracle.backend.cpu.CpuSettings;
+import io.moeoracle.backend.flashinfer.FlashinferSettings;
 import io.moeoracle.backend.xpu.XpuSettings;
 import io.moeoracle.cli.CliSettings;
 import io.moeoracle.core.select.SelectionSettings;
@@ -49,8 +50,8 @@ class SettingsTest {
     /** Each module's one settings class. A new one is added here (the source scan fails until it is). */
     private static final List<Class<?>> SETTINGS_CLASSES = List.of(SelectionSettings.class, NativeSettings.class,
             CudaSettings.class, HipSettings.class, OpenClSettings.class, NcclSettings.class, CpuSettings.class,
-            XpuSettings.class, AiterSettings.class, EpSettings.class, CliSettings.class, TckSettings.class,
-            MeasureSettings.class);
+            XpuSettings.class, AiterSettings.class, FlashinferSettings.class, EpSettings.class, CliSettings.class,
+            TckSettings.class, MeasureSettings.class);
 
     /** Properties of the JDK (and one of slf4j-simple, which the CLI only checks the user did not set). */
     static final Set<String> STANDARD_PROPERTIES = Set.of("os.arch", "os.name", "os.version", "java.io.tmpdir", "user.home",

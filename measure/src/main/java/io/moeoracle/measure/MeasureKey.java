@@ -1,9 +1,7 @@
 package io.moeoracle.measure;
 
 import io.moeoracle.api.MoeKernelProvider;
-import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
-import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,21 +13,28 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
- * What a measurement is valid for: the device (name and UUID), its driver, the jars of the
- * measured providers, and the layer. A change of any part names another cache file, so it is
- * measured anew.
+ * What a measurement is valid for: the device (name and UUID), its driver's version, the jars of
+ * the measured providers (and of this module, whose harness did the timing), and the layer. A
+ * change of any part names another cache file, so it is measured anew.
  *
  * @param deviceName the device's name
  * @param deviceUuid the driver's UUID of the device (its own address's, else an alias's), else its id
- * @param driver the driver as the providers report it: each one's {@code hostAvailability()} detail
- *     (the device record carries no driver version), plus the OS for host devices
- * @param jars each measured provider's id and the version of the jar it came from
+ * @param driver the device's driver version as its probe read it ({@link DeviceInfo#driverVersion()}:
+ *     for CUDA {@code cuDriverGetVersion} and the NVIDIA kernel module's version, for HIP the runtime's
+ *     and driver's, for OpenCL the platform's and {@code CL_DRIVER_VERSION}, the operating system for
+ *     the host CPU), or {@value #NO_DRIVER_VERSION}
+ * @param jars each measured provider's id and the version of the jar it came from, and
+ *     {@value #HARNESS} with this module's
  * @param spec the layer, every field ({@link MoeLayerSpec#toString()})
  */
 public record MeasureKey(String deviceName, String deviceUuid, String driver, Map<String, String> jars, String spec) {
+    /** The driver part of the key for a device whose probe reported no driver version. */
+    public static final String NO_DRIVER_VERSION = "not reported by the device's probe";
+    /** The entry of {@link #jars()} for this module's own jar (the timing harness). */
+    public static final String HARNESS = "(measure)";
 
     /** Copies and sorts the jar versions; rejects nulls. */
     public MeasureKey {
@@ -47,23 +52,24 @@ public record MeasureKey(String deviceName, String deviceUuid, String driver, Ma
      * @return the key of that measurement
      */
     public static MeasureKey of(MoeLayerSpec spec, DeviceInfo device, Map<String, MoeKernelProvider> providers) {
-        String uuid = device.address().uuid().or(() -> device.aliases().stream().map(DeviceAddress::uuid)
-                .flatMap(java.util.Optional::stream).findFirst()).orElse(device.id());
-        TreeSet<String> drivers = new TreeSet<>();
-        if (device.vendor() == Vendor.CPU) {
-            drivers.add(System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
-                    + System.getProperty("os.arch"));
-        }
+        return of(spec, device, providers, MeasureKey::jarVersion);
+    }
+
+    /**
+     * @param spec the layer
+     * @param device the device
+     * @param providers the providers to be measured, by id
+     * @param jarVersions the version of the jar a class came from ({@link #jarVersion(Class)}; tests
+     *     stand in another)
+     * @return the key of that measurement
+     */
+    static MeasureKey of(MoeLayerSpec spec, DeviceInfo device, Map<String, MoeKernelProvider> providers,
+                         Function<Class<?>, String> jarVersions) {
         Map<String, String> jars = new TreeMap<>();
-        providers.forEach((id, p) -> {
-            jars.put(id, jarVersion(p.getClass()));
-            try {
-                p.hostAvailability().detail().ifPresent(d -> drivers.add(id + ": " + d));
-            } catch (RuntimeException e) {
-                drivers.add(id + ": hostAvailability() threw " + e.getClass().getSimpleName());
-            }
-        });
-        return new MeasureKey(device.name(), uuid, String.join("; ", drivers), jars, spec.toString());
+        providers.forEach((id, p) -> jars.put(id, jarVersions.apply(p.getClass())));
+        jars.put(HARNESS, jarVersions.apply(MeasureKey.class));
+        return new MeasureKey(device.name(), device.uuid().orElse(device.id()),
+                device.driverVersion().orElse(NO_DRIVER_VERSION), jars, spec.toString());
     }
 
     /**

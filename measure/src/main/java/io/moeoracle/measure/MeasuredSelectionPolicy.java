@@ -20,6 +20,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +47,7 @@ public final class MeasuredSelectionPolicy implements SelectionPolicy {
     private static final Logger LOG = LoggerFactory.getLogger(MeasuredSelectionPolicy.class);
 
     private final MeasureSettings settings;
+    private final Function<Class<?>, String> jarVersions;
     private final Measurer measurer;
     private final Map<Key, Entry> known = new ConcurrentHashMap<>();
     private final AtomicInteger measurementsTaken = new AtomicInteger();
@@ -59,7 +61,16 @@ public final class MeasuredSelectionPolicy implements SelectionPolicy {
 
     /** @param settings where to cache, what to time */
     public MeasuredSelectionPolicy(MeasureSettings settings) {
+        this(settings, MeasureKey::jarVersion);
+    }
+
+    /**
+     * @param settings where to cache, what to time
+     * @param jarVersions how the key reads a provider's jar version (tests stand in another)
+     */
+    MeasuredSelectionPolicy(MeasureSettings settings, Function<Class<?>, String> jarVersions) {
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.jarVersions = Objects.requireNonNull(jarVersions, "jarVersions");
         this.measurer = new Measurer(settings);
     }
 
@@ -154,7 +165,7 @@ public final class MeasuredSelectionPolicy implements SelectionPolicy {
                 supported.put(c.id(), p);
             }
         }
-        MeasureKey key = MeasureKey.of(spec, device, supported);
+        MeasureKey key = MeasureKey.of(spec, device, supported, jarVersions);
         Entry known0 = known.get(k);
         if (known0 != null && known0.measurement().key().equals(key)) {
             return known0.measurement();

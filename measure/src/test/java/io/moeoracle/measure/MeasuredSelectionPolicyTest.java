@@ -107,6 +107,58 @@ class MeasuredSelectionPolicyTest {
     }
 
     @Test
+    void aChangeOfEachPartOfTheKeyMeasuresAgainAndNoChangeReusesTheFile() {
+        Map<Class<?>, String> versions = new java.util.HashMap<>();
+        java.util.function.Function<Class<?>, String> jarVersions = c -> versions.getOrDefault(c, "1.0");
+        DeviceInfo cpu = CPU.withDriverVersion("Linux 6.8.0");
+        MeasuredSelectionPolicy first = new MeasuredSelectionPolicy(settings(), jarVersions);
+        selector(first).explain(SPEC, cpu);
+        assertThat(first.measurementsTaken()).isEqualTo(1);
+        MeasureKey measured = first.measurement(SPEC, cpu).orElseThrow().key();
+        assertThat(measured.driver()).isEqualTo("Linux 6.8.0");
+        assertThat(measured.jars()).containsEntry("small", "1.0").containsEntry(MeasureKey.HARNESS, "1.0");
+
+        // the next start, nothing changed: the file is read, nothing runs
+        MeasuredSelectionPolicy same = new MeasuredSelectionPolicy(settings(), jarVersions);
+        selector(same).explain(SPEC, cpu);
+        assertThat(same.measurementsTaken()).isZero();
+
+        Map<String, Runnable> changes = new java.util.LinkedHashMap<>();
+        Map<String, DeviceInfo> devices = new java.util.LinkedHashMap<>();
+        devices.put("device name", new DeviceInfo(cpu.id(), cpu.vendor(), cpu.arch(), cpu.name() + " (replaced)",
+                cpu.computeUnits(), cpu.memoryBytes(), cpu.features(), false, cpu.address(), cpu.aliases(),
+                cpu.driverVersion()));
+        devices.put("device UUID", cpu.withAliases(List.of(new DeviceAddress.OpenCl(0, 0, java.util.Optional.of("ab12")))));
+        devices.put("driver version", cpu.withDriverVersion("Linux 6.9.1"));
+        for (Map.Entry<String, DeviceInfo> d : devices.entrySet()) {
+            MeasuredSelectionPolicy next = new MeasuredSelectionPolicy(settings(), jarVersions);
+            selector(next).explain(SPEC, d.getValue());
+            assertThat(next.measurementsTaken()).as(d.getKey()).isEqualTo(1);
+            assertThat(next.measurement(SPEC, d.getValue()).orElseThrow().key()).as(d.getKey()).isNotEqualTo(measured);
+        }
+        changes.put("a measured backend's jar", () -> versions.put(SpeedProvider.class, "1.1"));
+        changes.put("the harness's jar", () -> {
+            versions.remove(SpeedProvider.class);
+            versions.put(MeasureKey.class, "1.1");
+        });
+        for (Map.Entry<String, Runnable> c : changes.entrySet()) {
+            c.getValue().run();
+            MeasuredSelectionPolicy next = new MeasuredSelectionPolicy(settings(), jarVersions);
+            selector(next).explain(SPEC, cpu);
+            assertThat(next.measurementsTaken()).as(c.getKey()).isEqualTo(1);
+        }
+        versions.clear();
+        MoeLayerSpec otherLayer = SPEC.toBuilder().hasBias(false).build();
+        MeasuredSelectionPolicy next = new MeasuredSelectionPolicy(settings(), jarVersions);
+        selector(next).explain(otherLayer, cpu);
+        assertThat(next.measurementsTaken()).as("the layer").isEqualTo(1);
+        // and back to the first key: its file is still there
+        MeasuredSelectionPolicy back = new MeasuredSelectionPolicy(settings(), jarVersions);
+        selector(back).explain(SPEC, cpu);
+        assertThat(back.measurementsTaken()).isZero();
+    }
+
+    @Test
     void theMeasuredKernelRunsEachCallOnItsBucketsWinner() {
         MeasuredSelectionPolicy policy = new MeasuredSelectionPolicy(settings());
         Selection s = selector(policy).select(SPEC, CPU);

@@ -32,7 +32,20 @@ public final class NativeLibraryException extends NativeFailureException {
      *     (then every attempt fails the same way; the remedy is a JVM flag, not a file)
      */
     public boolean nativeAccessDenied() {
-        return deniedIn(this) || Arrays.stream(getSuppressed()).anyMatch(NativeLibraryException::deniedIn);
+        return deniedIn(this) || nativeAccessDenied(Arrays.asList(getSuppressed()));
+    }
+
+    /**
+     * @param failures failed attempts
+     * @return whether one of them failed because native access is not enabled for the calling module
+     */
+    public static boolean nativeAccessDenied(Iterable<? extends Throwable> failures) {
+        for (Throwable t : failures) {
+            if (deniedIn(t)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean deniedIn(Throwable t) {

@@ -3,6 +3,7 @@ package io.moeoracle.nativeload;
 import io.moeoracle.api.Setting;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /** The settings of the native-library loader; read only through this class. */
 public final class NativeSettings {
@@ -24,9 +25,11 @@ public final class NativeSettings {
      *     {@code ~/.cache/moe-oracle/native} and then a per-user folder under {@code java.io.tmpdir}
      */
     public static List<Path> cacheFolders() {
-        return CACHE.value().map(v -> List.of(Path.of(v))).orElseGet(() -> List.of(
-                Path.of(System.getProperty("user.home"), ".cache", "moe-oracle", "native"),
-                Path.of(System.getProperty("java.io.tmpdir"), "moe-oracle-native-"
-                        + System.getProperty("user.name", "user"))));
+        Optional<String> set = CACHE.value();
+        if (set.isPresent()) {
+            return List.of(Path.of(set.get()));
+        }
+        return List.of(Path.of(System.getProperty("user.home"), ".cache", "moe-oracle", "native"),
+                Path.of(System.getProperty("java.io.tmpdir"), "moe-oracle-native-" + System.getProperty("user.name", "user")));
     }
 }

@@ -29,6 +29,17 @@ public sealed interface DeviceAddress
         public String id() {
             return "cpu";
         }
+
+        // written out, not bootstrapped through ObjectMethods (see DeviceInfo)
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Host;
+        }
+
+        @Override
+        public int hashCode() {
+            return 0x5eed;
+        }
     }
 
     /**
@@ -50,6 +61,16 @@ public sealed interface DeviceAddress
         public String id() {
             return "cuda:" + ordinal;
         }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Cuda c && ordinal == c.ordinal && uuid.equals(c.uuid);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * ordinal + uuid.hashCode();
+        }
     }
 
     /**
@@ -70,6 +91,16 @@ public sealed interface DeviceAddress
         @Override
         public String id() {
             return "hip:" + ordinal;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Hip h && ordinal == h.ordinal && uuid.equals(h.uuid);
+        }
+
+        @Override
+        public int hashCode() {
+            return 37 * ordinal + uuid.hashCode();
         }
     }
 
@@ -94,6 +125,16 @@ public sealed interface DeviceAddress
         public String id() {
             return "opencl:" + platform + ":" + index;
         }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof OpenCl c && platform == c.platform && index == c.index && uuid.equals(c.uuid);
+        }
+
+        @Override
+        public int hashCode() {
+            return (41 * platform + index) * 31 + uuid.hashCode();
+        }
     }
 
     /**
@@ -114,6 +155,16 @@ public sealed interface DeviceAddress
         public String id() {
             return SimulatedDeviceCatalogue.PREFIX + name;
         }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Simulated s && name.equals(s.name);
+        }
+
+        @Override
+        public int hashCode() {
+            return 43 * name.hashCode();
+        }
     }
 
     /**
@@ -125,6 +176,16 @@ public sealed interface DeviceAddress
         /** Rejects null. */
         public Other {
             Objects.requireNonNull(id, "id");
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Other x && id.equals(x.id);
+        }
+
+        @Override
+        public int hashCode() {
+            return 47 * id.hashCode();
         }
     }
 

@@ -20,9 +20,13 @@ import java.util.Set;
  * @param address how its driver reaches it; its {@link DeviceAddress#id()} is {@code id}
  * @param aliases the addresses of the same physical device through other drivers (e.g. the
  *     {@code cuda:0} of a GPU probed as {@code opencl:1:0}), found by matching UUIDs; may be empty
+ * @param driverVersion the version of the driver the probe reached it through, as that driver
+ *     reports it (e.g. {@code CUDA 13.0 (cuDriverGetVersion 13000), NVIDIA kernel module 580.65.06}),
+ *     the operating system for the host CPU; empty for a simulated device or when the probe does not say
  */
 public record DeviceInfo(String id, Vendor vendor, String arch, String name, int computeUnits, long memoryBytes,
-                         Set<String> features, boolean simulated, DeviceAddress address, List<DeviceAddress> aliases) {
+                         Set<String> features, boolean simulated, DeviceAddress address, List<DeviceAddress> aliases,
+                         Optional<String> driverVersion) {
 
     /** Copies the collections, rejects nulls and an address that does not match the id. */
     public DeviceInfo {
@@ -31,15 +35,62 @@ public record DeviceInfo(String id, Vendor vendor, String arch, String name, int
         Objects.requireNonNull(arch, "arch");
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(address, "address");
+        Objects.requireNonNull(driverVersion, "driverVersion");
         features = Set.copyOf(features);
         aliases = List.copyOf(aliases);
         if (!address.id().equals(id)) {
             throw new IllegalArgumentException("device id '" + id + "' and its address " + address.id()
                     + " differ; build the address from the same ordinal or indices");
         }
-        if (aliases.stream().anyMatch(a -> a.id().equals(id))) {
-            throw new IllegalArgumentException("device " + id + " lists its own address among its aliases");
+        for (DeviceAddress a : aliases) {
+            if (a.id().equals(id)) {
+                throw new IllegalArgumentException("device " + id + " lists its own address among its aliases");
+            }
         }
+    }
+
+    // equals and hashCode written out: a record's generated ones bootstrap through ObjectMethods on first use
+    // (~10 ms in a fresh JVM, paid by the first select); RecordEqualityTest holds them to every component
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof DeviceInfo d && computeUnits == d.computeUnits && memoryBytes == d.memoryBytes
+                && simulated == d.simulated && id.equals(d.id) && vendor == d.vendor && arch.equals(d.arch)
+                && name.equals(d.name) && features.equals(d.features) && address.equals(d.address)
+                && aliases.equals(d.aliases) && driverVersion.equals(d.driverVersion);
+    }
+
+    @Override
+    public int hashCode() {
+        int h = id.hashCode();
+        h = 31 * h + vendor.hashCode();
+        h = 31 * h + arch.hashCode();
+        h = 31 * h + name.hashCode();
+        h = 31 * h + computeUnits;
+        h = 31 * h + Long.hashCode(memoryBytes);
+        h = 31 * h + features.hashCode();
+        h = 31 * h + Boolean.hashCode(simulated);
+        h = 31 * h + address.hashCode();
+        h = 31 * h + aliases.hashCode();
+        return 31 * h + driverVersion.hashCode();
+    }
+
+    /**
+     * A device with no driver version given (a simulated one, or a probe that does not say).
+     *
+     * @param id a stable id such as {@code cuda:0}, {@code cpu} or {@code sim:sm_90}
+     * @param vendor who made it
+     * @param arch the architecture
+     * @param name the marketing or driver name
+     * @param computeUnits SMs, CUs, EUs or CPU cores
+     * @param memoryBytes device memory
+     * @param features feature flags ({@link DeviceFeatures})
+     * @param simulated true for a what-if device
+     * @param address how its driver reaches it
+     * @param aliases the addresses of the same device through other drivers
+     */
+    public DeviceInfo(String id, Vendor vendor, String arch, String name, int computeUnits, long memoryBytes,
+                      Set<String> features, boolean simulated, DeviceAddress address, List<DeviceAddress> aliases) {
+        this(id, vendor, arch, name, computeUnits, memoryBytes, features, simulated, address, aliases, Optional.empty());
     }
 
     /**
@@ -57,7 +108,7 @@ public record DeviceInfo(String id, Vendor vendor, String arch, String name, int
     public DeviceInfo(String id, Vendor vendor, String arch, String name, int computeUnits, long memoryBytes,
                       Set<String> features, boolean simulated) {
         this(id, vendor, arch, name, computeUnits, memoryBytes, features, simulated,
-                DeviceAddress.parse(Objects.requireNonNull(id, "id")), List.of());
+                DeviceAddress.parse(Objects.requireNonNull(id, "id")), List.of(), Optional.empty());
     }
 
     /**
@@ -71,7 +122,12 @@ public record DeviceInfo(String id, Vendor vendor, String arch, String name, int
         if (kind.isInstance(address)) {
             return Optional.of(kind.cast(address));
         }
-        return aliases.stream().filter(kind::isInstance).map(kind::cast).findFirst();
+        for (DeviceAddress a : aliases) {
+            if (kind.isInstance(a)) {
+                return Optional.of(kind.cast(a));
+            }
+        }
+        return Optional.empty();
     }
 
     /**
@@ -79,12 +135,31 @@ public record DeviceInfo(String id, Vendor vendor, String arch, String name, int
      * @return a copy with these aliases (replacing any it had)
      */
     public DeviceInfo withAliases(List<DeviceAddress> more) {
-        return new DeviceInfo(id, vendor, arch, name, computeUnits, memoryBytes, features, simulated, address, more);
+        return new DeviceInfo(id, vendor, arch, name, computeUnits, memoryBytes, features, simulated, address, more,
+                driverVersion);
+    }
+
+    /**
+     * @param version the driver's version as it reports it (blank: none)
+     * @return a copy with that driver version
+     */
+    public DeviceInfo withDriverVersion(String version) {
+        Objects.requireNonNull(version, "version");
+        return new DeviceInfo(id, vendor, arch, name, computeUnits, memoryBytes, features, simulated, address, aliases,
+                version.isBlank() ? Optional.empty() : Optional.of(version.strip()));
     }
 
     /** @return the physical device's UUID, from its address or an alias, when a driver reported one */
     public Optional<String> uuid() {
-        return address.uuid().or(() -> aliases.stream().flatMap(a -> a.uuid().stream()).findFirst());
+        if (address.uuid().isPresent()) {
+            return address.uuid();
+        }
+        for (DeviceAddress a : aliases) {
+            if (a.uuid().isPresent()) {
+                return a.uuid();
+            }
+        }
+        return Optional.empty();
     }
 
     /**

@@ -14,6 +14,17 @@ public sealed interface Activation permits Activation.Silu, Activation.SwigluOai
         public String toString() {
             return "silu";
         }
+
+        // written out, not bootstrapped through ObjectMethods on first use (see MoeLayerSpec)
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Silu;
+        }
+
+        @Override
+        public int hashCode() {
+            return 0x51;
+        }
     }
 
     /**
@@ -38,6 +49,17 @@ public sealed interface Activation permits Activation.Silu, Activation.SwigluOai
         public String toString() {
             return "swiglu-oai(alpha=" + alpha + ", limit=" + limit + ")";
         }
+
+        // the record's semantics (Double.compare), written out rather than bootstrapped through ObjectMethods
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SwigluOai s && Double.compare(alpha, s.alpha) == 0 && Double.compare(limit, s.limit) == 0;
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * Double.hashCode(alpha) + Double.hashCode(limit);
+        }
     }
 
     /** {@code gelu(gate) * up} with the tanh approximation. */
@@ -45,6 +67,16 @@ public sealed interface Activation permits Activation.Silu, Activation.SwigluOai
         @Override
         public String toString() {
             return "gelu";
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Gelu;
+        }
+
+        @Override
+        public int hashCode() {
+            return 0x6e;
         }
     }
 

@@ -100,11 +100,41 @@ public record MoeLayerSpec(
                     "maxLoraRank " + maxLoraRank + " and adapterSlots " + adapterSlots
                             + " must be 0 when lora is false; set lora=true to serve adapters");
         }
-        requestedBackend.ifPresent(id -> {
-            if (id.isBlank()) {
-                throw new InvalidSpecException("requestedBackend", "requestedBackend must not be blank");
-            }
-        });
+        if (requestedBackend.isPresent() && requestedBackend.get().isBlank()) {
+            throw new InvalidSpecException("requestedBackend", "requestedBackend must not be blank");
+        }
+    }
+
+    // equals and hashCode written out: a record's generated ones bootstrap through ObjectMethods on first use,
+    // ~10 ms in a fresh JVM, which the first select paid (it keys its cache by spec and device);
+    // RecordEqualityTest holds them to every component
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof MoeLayerSpec s && experts == s.experts && topK == s.topK && hiddenSize == s.hiddenSize
+                && intermediateSize == s.intermediateSize && hasBias == s.hasBias && lora == s.lora
+                && maxLoraRank == s.maxLoraRank && adapterSlots == s.adapterSlots
+                && expertParallelSize == s.expertParallelSize && expertParallelRank == s.expertParallelRank
+                && maxTokensPerCall == s.maxTokensPerCall && quant.equals(s.quant) && activation.equals(s.activation)
+                && activationFormat == s.activationFormat && requestedBackend.equals(s.requestedBackend);
+    }
+
+    @Override
+    public int hashCode() {
+        int h = experts;
+        h = 31 * h + topK;
+        h = 31 * h + hiddenSize;
+        h = 31 * h + intermediateSize;
+        h = 31 * h + quant.hashCode();
+        h = 31 * h + activation.hashCode();
+        h = 31 * h + Boolean.hashCode(hasBias);
+        h = 31 * h + activationFormat.hashCode();
+        h = 31 * h + Boolean.hashCode(lora);
+        h = 31 * h + maxLoraRank;
+        h = 31 * h + adapterSlots;
+        h = 31 * h + expertParallelSize;
+        h = 31 * h + expertParallelRank;
+        h = 31 * h + maxTokensPerCall;
+        return 31 * h + requestedBackend.hashCode();
     }
 
     private static void range(String field, int value, int min, int max) {

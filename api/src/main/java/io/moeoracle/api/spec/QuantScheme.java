@@ -52,6 +52,17 @@ public record QuantScheme(WeightFormat weights, ActivationType activations) {
         return new QuantScheme(weights, type);
     }
 
+    // written out, not bootstrapped through ObjectMethods on first use (see MoeLayerSpec)
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof QuantScheme q && weights.equals(q.weights) && activations == q.activations;
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * weights.hashCode() + activations.hashCode();
+    }
+
     @Override
     public String toString() {
         return weights + "/" + activations;

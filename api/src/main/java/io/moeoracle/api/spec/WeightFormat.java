@@ -108,6 +108,17 @@ public record WeightFormat(Kind kind, int groupSize) {
         }
     }
 
+    // written out, not bootstrapped through ObjectMethods on first use (see MoeLayerSpec)
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof WeightFormat w && kind == w.kind && groupSize == w.groupSize;
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * kind.hashCode() + groupSize;
+    }
+
     @Override
     public String toString() {
         return switch (kind) {

@@ -29,6 +29,8 @@ final class MarlinLaunches implements AutoCloseable {
     private static final int ACT_SILU = 1;
     private static final int ACT_GELU = 2;
     private static final int DEFAULT_SMEM_LIMIT = 48 * 1024;
+    /** The GEMM variants with the LoRA epilogue: {@code moe_gemm1_m16_lora} etc. (the plain ones have no LoRA code). */
+    static final String LORA_SUFFIX = "_lora";
 
     private final MoeLayerSpec spec;
     private final DeviceInfo device;
@@ -87,7 +89,7 @@ final class MarlinLaunches implements AutoCloseable {
     /** Looks up every function and reads the tile configurations the image was built with. */
     void loadFunctions(int smemOptin) {
         for (String name : new String[] {"moe_route", "moe_align", "moe_route_align", "moe_finalize", "moe_zero",
-                "moe_f32_to_bf16", "moe_repack_mxfp4", "moe_lora_shrink", "moe_lora_expand"}) {
+                "moe_f32_to_bf16", "moe_repack_mxfp4", "moe_lora_shrink", "moe_lora_shrink_q1"}) {
             functions.put(name, module.function(name));
         }
         try (DeviceBuffer cfg = context.allocate(3 * 4); Arena arena = Arena.ofConfined()) {
@@ -111,12 +113,13 @@ final class MarlinLaunches implements AutoCloseable {
                             + " bytes of shared memory per block", "moe_gemm_m" + m + " needs " + gemmSmem[i]
                             + " bytes of shared memory per block; " + device.describe() + " allows " + smemOptin, null);
                 }
-                for (String g : new String[] {"moe_gemm1_m", "moe_gemm2_m"}) {
-                    CudaFunction f = module.function(g + m);
+                for (String g : new String[] {"moe_gemm1_m" + m, "moe_gemm2_m" + m, "moe_gemm1_m" + m + LORA_SUFFIX,
+                    "moe_gemm2_m" + m + LORA_SUFFIX}) {
+                    CudaFunction f = module.function(g);
                     if (gemmSmem[i] > DEFAULT_SMEM_LIMIT) {
                         f.setMaxDynamicSharedMemory(gemmSmem[i]);
                     }
-                    functions.put(g + m, f);
+                    functions.put(g, f);
                 }
             }
         }
@@ -163,35 +166,44 @@ final class MarlinLaunches implements AutoCloseable {
     }
 
     void launchGemms(Arena arena, MarlinPlan plan, long hidden, int aDiv, long topkW) {
-        launchGemm1(arena, plan, hidden, aDiv, 0L);
-        launchGemm2(arena, plan, aDiv, topkW, 0L);
+        launchGemm1(arena, plan, hidden, aDiv, MarlinLora.Terms.NONE);
+        launchGemm2(arena, plan, aDiv, topkW, MarlinLora.Terms.NONE);
     }
 
-    /** GEMM1 (+ bias, + the LoRA gate/up terms at {@code loraAdd} when not 0, + activation) into the intermediate. */
-    void launchGemm1(Arena arena, MarlinPlan plan, long hidden, int aDiv, long loraAdd) {
+    /**
+     * GEMM1 (+ bias, + the LoRA gate/up expand, + activation) into the intermediate; with LoRA its epilogue
+     * also adds the down shrink of its columns into {@code lora.u2()}.
+     */
+    void launchGemm1(Arena arena, MarlinPlan plan, long hidden, int aDiv, MarlinLora.Terms lora) {
         int mi = mIndex(plan.m());
         long b13p = weights.b13 == null ? 0 : weights.b13.address();
         int h = spec.hiddenSize();
         int i = spec.intermediateSize();
-        launch("moe_gemm1_m" + plan.m(), new LaunchConfig(2 * ip / MarlinLayout.TILE, plan.tilesMax(), 1,
+        launch("moe_gemm1_m" + plan.m() + suffix(lora), new LaunchConfig(2 * ip / MarlinLayout.TILE, plan.tilesMax(), 1,
                 gemmThreads[mi], 1, 1, gemmSmem[mi]), KernelArgs.builder().pointer(hidden).i32(h).i32(aDiv).i32(0)
                 .i32(h).pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles)
                 .pointer(weights.q13).pointer(weights.sc13).pointer(b13p).i32(2 * i).i32(2 * ip).i32(hp).i32(1)
                 .pointer(scratch.inter).i32(ip).pointer(0L).i32(act).f32(alpha).f32(limit)
-                .f32(Math.scalb(1f, weights.x13)).pointer(loraAdd).build(arena));
+                .f32(Math.scalb(1f, weights.x13)).pointer(lora.table()).pointer(lora.rowSlot()).pointer(lora.u13())
+                .pointer(lora.u2()).i32(lora.rmax()).build(arena));
     }
 
-    /** GEMM2 (+ bias, + the LoRA down terms at {@code loraAdd} when not 0, times the routing weight) into acc. */
-    void launchGemm2(Arena arena, MarlinPlan plan, int aDiv, long topkW, long loraAdd) {
+    /** GEMM2 (+ bias, + the LoRA down expand, times the routing weight) into acc. */
+    void launchGemm2(Arena arena, MarlinPlan plan, int aDiv, long topkW, MarlinLora.Terms lora) {
         int mi = mIndex(plan.m());
         long b2p = weights.b2 == null ? 0 : weights.b2.address();
         int h = spec.hiddenSize();
-        launch("moe_gemm2_m" + plan.m(), new LaunchConfig(hp / MarlinLayout.TILE, plan.tilesMax(), plan.splits(),
+        launch("moe_gemm2_m" + plan.m() + suffix(lora), new LaunchConfig(hp / MarlinLayout.TILE, plan.tilesMax(), plan.splits(),
                 gemmThreads[mi], 1, 1, gemmSmem[mi]), KernelArgs.builder().pointer(scratch.inter).i32(ip).i32(aDiv)
                 .i32(1).i32(ip).pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles)
                 .pointer(weights.q2).pointer(weights.sc2).pointer(b2p).i32(h).i32(hp).i32(ip).i32(plan.splits())
                 .pointer(scratch.acc).i32(h).pointer(topkW).i32(act).f32(alpha).f32(limit)
-                .f32(Math.scalb(1f, weights.x2)).pointer(loraAdd).build(arena));
+                .f32(Math.scalb(1f, weights.x2)).pointer(lora.table()).pointer(lora.rowSlot()).pointer(lora.u13())
+                .pointer(lora.u2()).i32(lora.rmax()).build(arena));
+    }
+
+    private static String suffix(MarlinLora.Terms lora) {
+        return lora.table() == 0 ? "" : LORA_SUFFIX;
     }
 
     void launchFinalize(Arena arena, long n, long out, boolean outBf16) {

@@ -22,10 +22,10 @@ import java.util.Optional;
  * routing (top-k + softmax, or given top-k), alignment (rows sorted by expert, padded to the M
  * tile), GEMM1 (+ bias + activation), GEMM2 (+ bias, times the routing weight, summed over the
  * top-k by FP32 atomics) and the conversion to the output type. Decode-sized calls fuse routing
- * and alignment into one launch. With LoRA ({@link #forward(Tensor, Routing, Tensor, Tensor)}), four
- * launches more ({@link MarlinLora}): shrink and expand of the gate/up terms before GEMM1, whose
- * epilogue adds them before the activation, and of the down terms before GEMM2, whose epilogue adds
- * them before the routing weight.
+ * and alignment into one launch. With LoRA ({@link #forward(Tensor, Routing, Tensor, Tensor)}), one
+ * launch more ({@link MarlinLora}): the gate/up shrink before GEMM1; GEMM1's epilogue adds the gate/up
+ * expand before the activation and sums the down shrink of its columns, GEMM2's epilogue adds the
+ * down expand before the routing weight.
  */
 public final class StandardMarlinKernel extends MarlinKernel {
 
@@ -193,10 +193,9 @@ public final class StandardMarlinKernel extends MarlinKernel {
             if (adapterIds == 0) {
                 launches.launchGemms(arena, plan, hidden, spec.topK(), scratch.topkW.address());
             } else {
-                long d13 = lora.enqueueW13(arena, launches, plan, scratch, hidden, adapterIds);
-                launches.launchGemm1(arena, plan, hidden, spec.topK(), d13);
-                long d2 = lora.enqueueW2(arena, launches, plan, scratch, adapterIds);
-                launches.launchGemm2(arena, plan, spec.topK(), scratch.topkW.address(), d2);
+                MarlinLora.Terms terms = lora.enqueueShrink(arena, launches, plan, scratch, hidden, adapterIds);
+                launches.launchGemm1(arena, plan, hidden, spec.topK(), terms);
+                launches.launchGemm2(arena, plan, spec.topK(), scratch.topkW.address(), terms);
             }
             launches.launchFinalize(arena, (long) t * h, out, outBf16);
         }

@@ -29,18 +29,29 @@ public final class DeviceRegistry {
 
     private final List<DeviceProbe> probes;
     private final List<DeviceProbe.Result> loadFailures;
-    private final SimulatedDevices simulated;
+    /** The class loaders the simulated devices are read from, when they are read on first use. */
+    private final Set<ClassLoader> simulatedLoaders;
+    private volatile SimulatedDevices simulated;
     private volatile List<DeviceProbe.Result> results;
 
     private DeviceRegistry(List<DeviceProbe> probes, List<DeviceProbe.Result> loadFailures, SimulatedDevices simulated) {
         this.probes = List.copyOf(probes);
         this.loadFailures = List.copyOf(loadFailures);
         this.simulated = Objects.requireNonNull(simulated, "simulated");
+        this.simulatedLoaders = Set.of();
+    }
+
+    /** Reads the simulated devices from these loaders on first use: most hosts never name a sim: device. */
+    private DeviceRegistry(List<DeviceProbe> probes, List<DeviceProbe.Result> loadFailures, Set<ClassLoader> loaders) {
+        this.probes = List.copyOf(probes);
+        this.loadFailures = List.copyOf(loadFailures);
+        this.simulatedLoaders = loaders;
     }
 
     /**
-     * Finds the probes and the simulated-device catalogues with {@link ServiceLoader} over this
-     * class's loader, the thread's context loader and, on the module path, the boot layer.
+     * Finds the probes with {@link ServiceLoader} over this class's loader, the thread's context
+     * loader and, on the module path, the boot layer; the simulated-device catalogues are read from
+     * the same sources when first needed.
      *
      * @return the registry; nothing is probed yet
      */
@@ -56,14 +67,22 @@ public final class DeviceRegistry {
         List<DeviceProbe.Result> failed = new ArrayList<>();
         Set<Class<?>> seen = new HashSet<>();
         for (ClassLoader cl : loaders) {
-            ServiceScan.scan(ServiceLoader.load(DeviceProbe.class, cl), "class loader " + cl, seen,
-                    f -> found.add(f.instance()), f -> failed.add(failure(f)));
+            add(ServiceScan.scan(ServiceLoader.load(DeviceProbe.class, cl), "class loader " + cl, seen), found, failed);
         }
         if (DeviceRegistry.class.getModule().isNamed()) {
-            ServiceScan.scan(ServiceLoader.load(ModuleLayer.boot(), DeviceProbe.class), "boot layer", seen,
-                    f -> found.add(f.instance()), f -> failed.add(failure(f)));
+            add(ServiceScan.scan(ServiceLoader.load(ModuleLayer.boot(), DeviceProbe.class), "boot layer", seen), found,
+                    failed);
         }
-        return new DeviceRegistry(found, failed, SimulatedDevices.discover(loaders));
+        return new DeviceRegistry(found, failed, java.util.Collections.unmodifiableSet(loaders));
+    }
+
+    private static void add(ServiceScan.Scan<DeviceProbe> scan, List<DeviceProbe> found, List<DeviceProbe.Result> failed) {
+        for (ServiceScan.Found<DeviceProbe> f : scan.found()) {
+            found.add(f.instance());
+        }
+        for (ServiceScan.Failed f : scan.failed()) {
+            failed.add(failure(f));
+        }
     }
 
     /**
@@ -83,9 +102,19 @@ public final class DeviceRegistry {
         return new DeviceRegistry(List.copyOf(probes), List.of(), simulated);
     }
 
-    /** @return the simulated devices this registry resolves {@code sim:...} to */
+    /** @return the simulated devices this registry resolves {@code sim:...} to (read on first use) */
     public SimulatedDevices simulated() {
-        return simulated;
+        SimulatedDevices s = simulated;
+        if (s == null) {
+            synchronized (this) {
+                s = simulated;
+                if (s == null) {
+                    s = SimulatedDevices.discover(simulatedLoaders);
+                    simulated = s;
+                }
+            }
+        }
+        return s;
     }
 
     private static DeviceProbe.Result failure(ServiceScan.Failed f) {
@@ -147,16 +176,31 @@ public final class DeviceRegistry {
      */
     static List<DeviceProbe.Result> linkAliases(List<DeviceProbe.Result> results) {
         Map<String, List<DeviceAddress>> byUuid = new HashMap<>();
+        // loops rather than lambdas: this runs in a cold JVM's first discovery
+        boolean anyUuid = false;
         for (DeviceProbe.Result r : results) {
             for (DeviceInfo d : r.devices()) {
-                d.address().uuid().ifPresent(u -> byUuid.computeIfAbsent(u, k -> new ArrayList<>()).add(d.address()));
+                Optional<String> u = d.address().uuid();
+                if (u.isPresent()) {
+                    anyUuid = true;
+                    List<DeviceAddress> same = byUuid.get(u.get());
+                    if (same == null) {
+                        same = new ArrayList<>();
+                        byUuid.put(u.get(), same);
+                    }
+                    same.add(d.address());
+                }
             }
+        }
+        if (!anyUuid) {
+            return List.copyOf(results);
         }
         List<DeviceProbe.Result> out = new ArrayList<>();
         for (DeviceProbe.Result r : results) {
             List<DeviceInfo> devices = new ArrayList<>();
             for (DeviceInfo d : r.devices()) {
-                List<DeviceAddress> same = d.address().uuid().map(byUuid::get).orElse(List.of());
+                Optional<String> u = d.address().uuid();
+                List<DeviceAddress> same = u.isPresent() ? byUuid.get(u.get()) : List.of();
                 if (same.size() > 1) {
                     List<DeviceAddress> aliases = new ArrayList<>(d.aliases());
                     same.stream().filter(a -> !a.id().equals(d.id()) && !aliases.contains(a)).forEach(aliases::add);
@@ -182,7 +226,11 @@ public final class DeviceRegistry {
 
     /** @return every real device the probes found, in probe order */
     public List<DeviceInfo> devices() {
-        return probeAll().stream().flatMap(r -> r.devices().stream()).toList();
+        List<DeviceInfo> out = new ArrayList<>();
+        for (DeviceProbe.Result r : probeAll()) {
+            out.addAll(r.devices());
+        }
+        return List.copyOf(out);
     }
 
     /**
@@ -198,7 +246,7 @@ public final class DeviceRegistry {
         Objects.requireNonNull(spec, "spec");
         String s = spec.trim();
         if (SimulatedDevices.isSimulatedId(s)) {
-            return simulated.device(s);
+            return simulated().device(s);
         }
         List<DeviceInfo> devices = devices();
         if (s.equalsIgnoreCase("auto")) {
@@ -215,7 +263,7 @@ public final class DeviceRegistry {
             }
             throw new UnknownDeviceException(spec, List.of(), "no device was found on this host for --device auto"
                     + " (probes: " + describeProbes() + "). Name a simulated device instead (one of "
-                    + String.join(", ", simulated.deviceIds()) + "), or run `moe-oracle devices` to see why each"
+                    + String.join(", ", simulated().deviceIds()) + "), or run `moe-oracle devices` to see why each"
                     + " probe found nothing.");
         }
         for (DeviceInfo d : devices) {
@@ -232,10 +280,10 @@ public final class DeviceRegistry {
         List<String> known = new ArrayList<>();
         known.add("auto");
         devices.forEach(d -> known.add(d.id()));
-        known.addAll(simulated.deviceIds());
+        known.addAll(simulated().deviceIds());
         throw new UnknownDeviceException(spec, known, "no device '" + spec + "' on this host; it has "
                 + (devices.isEmpty() ? "none" : String.join(", ", devices.stream().map(DeviceInfo::id).toList()))
-                + ", and the simulated devices are " + String.join(", ", simulated.deviceIds())
+                + ", and the simulated devices are " + String.join(", ", simulated().deviceIds())
                 + ". Use one of these or 'auto'; run `moe-oracle devices` to see what each probe found.");
     }
 

@@ -79,14 +79,12 @@ public final class SimulatedDevices {
         Set<Class<?>> seen = new HashSet<>();
         seen.add(SimulatedDeviceCatalogue.builtIn().getClass());
         for (ClassLoader cl : loaders) {
-            ServiceScan.scan(ServiceLoader.load(SimulatedDeviceCatalogue.class, cl), "class loader " + cl, seen,
-                    f -> catalogues.add(f.instance()), f -> problems.add("simulated-device catalogue " + f.name()
-                            + " from " + f.source() + " failed to load: " + ServiceScan.describe(f.cause())));
+            add(ServiceScan.scan(ServiceLoader.load(SimulatedDeviceCatalogue.class, cl), "class loader " + cl, seen),
+                    catalogues, problems);
         }
         if (SimulatedDevices.class.getModule().isNamed()) {
-            ServiceScan.scan(ServiceLoader.load(ModuleLayer.boot(), SimulatedDeviceCatalogue.class), "boot layer", seen,
-                    f -> catalogues.add(f.instance()), f -> problems.add("simulated-device catalogue " + f.name()
-                            + " from " + f.source() + " failed to load: " + ServiceScan.describe(f.cause())));
+            add(ServiceScan.scan(ServiceLoader.load(ModuleLayer.boot(), SimulatedDeviceCatalogue.class), "boot layer",
+                    seen), catalogues, problems);
         }
         String files = SelectionSettings.SIMULATED_DEVICES.valueOrDefault();
         for (String file : files.split(File.pathSeparator)) {
@@ -95,6 +93,17 @@ public final class SimulatedDevices {
             }
         }
         return merge(catalogues, problems);
+    }
+
+    private static void add(ServiceScan.Scan<SimulatedDeviceCatalogue> scan, List<SimulatedDeviceCatalogue> catalogues,
+                            List<String> problems) {
+        for (ServiceScan.Found<SimulatedDeviceCatalogue> f : scan.found()) {
+            catalogues.add(f.instance());
+        }
+        for (ServiceScan.Failed f : scan.failed()) {
+            problems.add("simulated-device catalogue " + f.name() + " from " + f.source() + " failed to load: "
+                    + ServiceScan.describe(f.cause()));
+        }
     }
 
     /**

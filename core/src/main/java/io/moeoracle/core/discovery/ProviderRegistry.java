@@ -4,7 +4,6 @@ import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.core.internal.ServiceScan;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -16,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,9 +39,16 @@ public final class ProviderRegistry {
     private final Map<String, RegisteredProvider> byId;
 
     private ProviderRegistry(List<RegisteredProvider> providers, List<UnavailableProvider> unavailable) {
-        List<RegisteredProvider> sorted = new ArrayList<>(providers);
-        sorted.sort(Comparator.comparing(RegisteredProvider::id));
-        this.providers = List.copyOf(sorted);
+        // ids are unique here (build() refuses duplicates), so a sorted map orders them; no comparator lambdas
+        // on a cold JVM's discovery path
+        TreeMap<String, RegisteredProvider> sorted = new TreeMap<>();
+        for (RegisteredProvider p : providers) {
+            sorted.put(p.id(), p);
+        }
+        if (sorted.size() != providers.size()) {
+            throw new IllegalArgumentException("two registered providers share an id: " + providers);
+        }
+        this.providers = List.copyOf(sorted.values());
         this.unavailable = List.copyOf(unavailable);
         Map<String, RegisteredProvider> m = new LinkedHashMap<>();
         for (RegisteredProvider p : this.providers) {
@@ -94,7 +101,12 @@ public final class ProviderRegistry {
             return Optional.of(exact);
         }
         String lower = id.trim().toLowerCase(Locale.ROOT);
-        return providers.stream().filter(p -> p.id().toLowerCase(Locale.ROOT).equals(lower)).findFirst();
+        for (RegisteredProvider p : providers) {
+            if (p.id().toLowerCase(Locale.ROOT).equals(lower)) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
     }
 
     /**
@@ -102,7 +114,12 @@ public final class ProviderRegistry {
      * @return its registration, when this registry holds that very instance
      */
     public Optional<RegisteredProvider> registration(MoeKernelProvider provider) {
-        return providers.stream().filter(p -> p.provider() == provider).findFirst();
+        for (RegisteredProvider p : providers) {
+            if (p.provider() == provider) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
     }
 
     /** @return the ids, sorted */
@@ -229,15 +246,22 @@ public final class ProviderRegistry {
             for (MoeKernelProvider p : boundOrder) {
                 register(p, BOUND, describe(p.getClass()) + " (bound explicitly)", found, failed, failedKeys, byId, replaced);
             }
+            List<ServiceScan.Scan<MoeKernelProvider>> scans = new ArrayList<>();
             for (ClassLoader loader : loaders) {
-                ServiceScan.scan(ServiceLoader.load(MoeKernelProvider.class, loader), "class loader " + loader, seen,
-                        f -> register(f.instance(), f.source(), describe(f.type()), found, failed, failedKeys, byId, replaced),
-                        f -> fail(new UnavailableProvider(f.source(), f.name(), f.cause()), failed, failedKeys));
+                scans.add(ServiceScan.scan(ServiceLoader.load(MoeKernelProvider.class, loader), "class loader " + loader,
+                        seen));
             }
             for (ModuleLayer layer : layers) {
-                ServiceScan.scan(ServiceLoader.load(layer, MoeKernelProvider.class), "module layer " + layer, seen,
-                        f -> register(f.instance(), f.source(), describe(f.type()), found, failed, failedKeys, byId, replaced),
-                        f -> fail(new UnavailableProvider(f.source(), f.name(), f.cause()), failed, failedKeys));
+                scans.add(ServiceScan.scan(ServiceLoader.load(layer, MoeKernelProvider.class), "module layer " + layer,
+                        seen));
+            }
+            for (ServiceScan.Scan<MoeKernelProvider> scan : scans) {
+                for (ServiceScan.Found<MoeKernelProvider> f : scan.found()) {
+                    register(f.instance(), f.source(), describe(f.type()), found, failed, failedKeys, byId, replaced);
+                }
+                for (ServiceScan.Failed f : scan.failed()) {
+                    fail(new UnavailableProvider(f.source(), f.name(), f.cause()), failed, failedKeys);
+                }
             }
             for (UnavailableProvider u : preFailed) {
                 fail(u, failed, failedKeys);

@@ -26,6 +26,6 @@ public record Candidate(String id, int priority, Optional<ActivationType> activa
 
     /** @return whether it quantizes activations (e.g. to MXFP8) rather than keeping BF16 */
     public boolean quantizesActivations() {
-        return activationType.map(ActivationType::isQuantized).orElse(false);
+        return activationType.isPresent() && activationType.get().isQuantized();
     }
 }

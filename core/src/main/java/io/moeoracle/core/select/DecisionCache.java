@@ -6,8 +6,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * The selector's decisions, least recently used first out once more than {@code capacity} are kept
@@ -19,10 +17,36 @@ import java.util.function.Supplier;
  * @param <V> the decision
  */
 final class DecisionCache<K, V> {
+    /**
+     * How to compute a missing decision. An interface rather than two lambdas: the selector hands one
+     * object over on every call, with nothing to capture or spin up (a cold JVM's first select).
+     *
+     * @param <K> the key
+     * @param <V> the decision
+     */
+    interface Computation<K, V> {
+        /**
+         * @param key the key
+         * @return its decision
+         */
+        V compute(K key);
+
+        /**
+         * @param key the key the thread asked for while computing it
+         * @return the error to throw
+         */
+        RuntimeException reentered(K key);
+    }
+
     private final int capacity;
     private final Map<K, CompletableFuture<V>> entries;
     /** Keys this thread is computing now. */
-    private final ThreadLocal<Set<K>> computing = ThreadLocal.withInitial(HashSet::new);
+    private final ThreadLocal<Set<K>> computing = new ThreadLocal<>() {
+        @Override
+        protected Set<K> initialValue() {
+            return new HashSet<>();
+        }
+    };
 
     /** @param capacity the most decisions kept, at least 1 */
     DecisionCache(int capacity) {
@@ -40,13 +64,13 @@ final class DecisionCache<K, V> {
 
     /**
      * @param key the decision's key
-     * @param compute computes it (called at most once at a time per key)
-     * @param reentered the error for a thread that asks for the key it is computing
+     * @param computation computes it (called at most once at a time per key), and makes the error for
+     *     a thread that asks for the key it is computing
      * @return the decision
      */
-    V get(K key, Function<K, V> compute, Supplier<RuntimeException> reentered) {
+    V get(K key, Computation<K, V> computation) {
         if (computing.get().contains(key)) {
-            throw reentered.get();
+            throw computation.reentered(key);
         }
         CompletableFuture<V> mine = null;
         CompletableFuture<V> f;
@@ -61,7 +85,7 @@ final class DecisionCache<K, V> {
         if (mine != null) {
             computing.get().add(key);
             try {
-                mine.complete(compute.apply(key));
+                mine.complete(computation.compute(key));
             } catch (RuntimeException | Error e) {
                 synchronized (entries) {
                     entries.remove(key, mine); // not kept: the next call tries again

@@ -3,6 +3,7 @@ package io.moeoracle.core.select;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 
@@ -21,10 +22,25 @@ public final class DefaultSelectionPolicy implements SelectionPolicy {
 
     @Override
     public List<Candidate> order(List<Candidate> candidates, MoeLayerSpec spec, DeviceInfo device) {
-        boolean auto = spec.quant().activations() == ActivationType.AUTO;
-        return candidates.stream().sorted(Comparator.comparingInt(Candidate::priority).reversed()
-                .thenComparing(c -> auto && c.quantizesActivations() ? 1 : 0)
-                .thenComparing(Candidate::id)).toList();
+        List<Candidate> sorted = new ArrayList<>(candidates);
+        sorted.sort(new Order(spec.quant().activations() == ActivationType.AUTO));
+        return List.copyOf(sorted);
+    }
+
+    /** The order as a class rather than composed lambdas, which a cold JVM's first select would spin up one by one. */
+    private record Order(boolean auto) implements Comparator<Candidate> {
+        @Override
+        public int compare(Candidate a, Candidate b) {
+            if (a.priority() != b.priority()) {
+                return Integer.compare(b.priority(), a.priority());
+            }
+            int qa = auto && a.quantizesActivations() ? 1 : 0;
+            int qb = auto && b.quantizesActivations() ? 1 : 0;
+            if (qa != qb) {
+                return Integer.compare(qa, qb);
+            }
+            return a.id().compareTo(b.id());
+        }
     }
 
     @Override

@@ -156,7 +156,22 @@ public record Explanation(MoeLayerSpec spec, DeviceInfo device, Optional<Request
 
     /** @return the chosen provider's id, if one was chosen */
     public Optional<String> winnerId() {
-        return rows.stream().filter(r -> r.status().isWinner()).map(Row::providerId).findFirst();
+        // loops, not streams, in what the selector calls while deciding: a cold JVM's first select
+        for (Row r : rows) {
+            if (r.status().isWinner()) {
+                return Optional.of(r.providerId());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private boolean any(Status status) {
+        for (Row r : rows) {
+            if (r.status() == status) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -164,18 +179,29 @@ public record Explanation(MoeLayerSpec spec, DeviceInfo device, Optional<Request
      * @return its row
      */
     public Optional<Row> row(String providerId) {
-        return java.util.stream.Stream.concat(rows.stream(), notInstalled.stream())
-                .filter(r -> r.providerId().equals(providerId)).findFirst();
+        for (List<Row> list : List.of(rows, notInstalled)) {
+            for (Row r : list) {
+                if (r.providerId().equals(providerId)) {
+                    return Optional.of(r);
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     /** @return whether no backend was available at all (none installed, or all failed to load) */
     public boolean noBackends() {
-        return rows.stream().allMatch(r -> r.status() == Status.UNAVAILABLE);
+        for (Row r : rows) {
+            if (r.status() != Status.UNAVAILABLE) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** @return the hint to print after the table, if any */
     public Optional<String> hint() {
-        boolean fallback = rows.stream().anyMatch(r -> r.status() == Status.FALLBACK);
+        boolean fallback = any(Status.FALLBACK);
         if (winnerId().isPresent() && !fallback) {
             return notInstalled.isEmpty() ? Optional.empty() : Optional.of("the backends marked 'not installed' would"
                     + " rank above " + winnerId().get() + " on this device; add one to use it (see README 'Adding a"
@@ -196,9 +222,9 @@ public record Explanation(MoeLayerSpec spec, DeviceInfo device, Optional<Request
 
     /** @return a short one-line summary, e.g. {@code "chosen: marlin"} */
     public String summary() {
-        return winnerId().map(id -> "chosen: " + id
-                + (rows.stream().anyMatch(r -> r.status() == Status.FALLBACK) ? " (fallback on the host)" : ""))
-                .orElse("no backend can run this layer");
+        Optional<String> winner = winnerId();
+        return winner.isEmpty() ? "no backend can run this layer"
+                : "chosen: " + winner.get() + (any(Status.FALLBACK) ? " (fallback on the host)" : "");
     }
 
     /** @return the explanation as one JSON object: spec, device, request, rows, notInstalled, winner (or null), hint */

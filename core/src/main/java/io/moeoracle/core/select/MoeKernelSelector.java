@@ -50,9 +50,40 @@ public final class MoeKernelSelector {
     private final SelectionPolicy policy;
     private final SelectionSettings settings;
     private final DecisionCache<Key, Decision> cache;
+    private final Decide decide = new Decide();
     private final AtomicInteger decisionsComputed = new AtomicInteger();
 
+    /**
+     * A decision's key. Its equals and hashCode, and those of the spec and the device, are written
+     * out: generated ones bootstrap through ObjectMethods on first use, ~10 ms of a fresh JVM's first
+     * select (BENCHMARKS.md, cold discovery).
+     */
     private record Key(MoeLayerSpec spec, DeviceInfo device) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && spec.equals(k.spec) && device.equals(k.device);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * spec.hashCode() + device.hashCode();
+        }
+    }
+
+    /** Computes a missing decision; one object for every call, so a cached select allocates no lambda. */
+    private final class Decide implements DecisionCache.Computation<Key, Decision> {
+        @Override
+        public Decision compute(Key key) {
+            return MoeKernelSelector.this.compute(key.spec(), key.device());
+        }
+
+        @Override
+        public RuntimeException reentered(Key key) {
+            return new MoeOracleException("a backend asked the selector about " + key.spec().describe() + " on "
+                    + key.device().describe() + " while that very decision was being made, which would wait on"
+                    + " itself. A provider must judge a layer without calling back into the selector for the same"
+                    + " layer.");
+        }
     }
 
     /** The outcome of one decision; at most one of winner and failure is present. */
@@ -115,7 +146,12 @@ public final class MoeKernelSelector {
      * @throws BackendUnsupportedException when an explicitly requested backend cannot run it
      */
     public Selection select(MoeLayerSpec spec, DeviceInfo device) {
-        return trySelect(spec, device).orElseThrow(() -> new NoKernelAvailableException(decide(spec, device).explanation()));
+        Decision d = decide(spec, device);
+        throwIfFailed(d);
+        if (d.winner().isEmpty()) {
+            throw new NoKernelAvailableException(d.explanation());
+        }
+        return new Selection(d.winner().get(), spec, device, d.explanation());
     }
 
     /**
@@ -130,7 +166,8 @@ public final class MoeKernelSelector {
     public Optional<Selection> trySelect(MoeLayerSpec spec, DeviceInfo device) {
         Decision d = decide(spec, device);
         throwIfFailed(d);
-        return d.winner().map(w -> new Selection(w, spec, device, d.explanation()));
+        return d.winner().isEmpty() ? Optional.empty()
+                : Optional.of(new Selection(d.winner().get(), spec, device, d.explanation()));
     }
 
     /**
@@ -173,20 +210,22 @@ public final class MoeKernelSelector {
     private Decision decide(MoeLayerSpec spec, DeviceInfo device) {
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(device, "device");
-        return cache.get(new Key(spec, device), k -> compute(spec, device), () -> new MoeOracleException(
-                "a backend asked the selector about " + spec.describe() + " on " + device.describe() + " while that"
-                        + " very decision was being made, which would wait on itself. A provider must judge a layer"
-                        + " without calling back into the selector for the same layer."));
+        return cache.get(new Key(spec, device), decide);
     }
 
     private Decision compute(MoeLayerSpec spec, DeviceInfo device) {
         decisionsComputed.incrementAndGet();
-        Optional<Explanation.Request> request = spec.requestedBackend()
-                .map(id -> new Explanation.Request(id, "spec.requestedBackend"))
-                .or(() -> settings.backend().map(id -> new Explanation.Request(id,
-                        "system property " + SelectionSettings.BACKEND.name())))
-                .or(() -> settings.backendFromEnv().map(id -> new Explanation.Request(id,
-                        "environment variable " + SelectionSettings.BACKEND.env().orElseThrow())));
+        // plain ifs and loops in what follows, not lambdas: this is a cold JVM's first select
+        Optional<Explanation.Request> request = Optional.empty();
+        if (spec.requestedBackend().isPresent()) {
+            request = Optional.of(new Explanation.Request(spec.requestedBackend().get(), "spec.requestedBackend"));
+        } else if (settings.backend().isPresent()) {
+            request = Optional.of(new Explanation.Request(settings.backend().get(),
+                    "system property " + SelectionSettings.BACKEND.name()));
+        } else if (settings.backendFromEnv().isPresent()) {
+            request = Optional.of(new Explanation.Request(settings.backendFromEnv().get(),
+                    "environment variable " + SelectionSettings.BACKEND.env().orElseThrow()));
+        }
         Decision d = request.isPresent() ? explicit(spec, device, request.get()) : ordered(spec, device);
         log(d);
         return d;
@@ -223,15 +262,18 @@ public final class MoeKernelSelector {
                 notAsked.add(VerdictRows.excludedRow(rp));
                 continue;
             }
-            VerdictRows.candidate(rp, spec, device, 0, notAsked).ifPresent(c -> {
+            Optional<Candidate> c = VerdictRows.candidate(rp, spec, device, 0, notAsked);
+            if (c.isPresent()) {
                 byId.put(rp.id(), rp);
-                candidates.put(rp.id(), c);
-            });
+                candidates.put(rp.id(), c.get());
+            }
         }
         List<Candidate> policyOrder;
         try {
             Map<String, MoeKernelProvider> providers = new LinkedHashMap<>();
-            byId.forEach((id, rp) -> providers.put(id, rp.provider()));
+            for (Map.Entry<String, RegisteredProvider> e : byId.entrySet()) {
+                providers.put(e.getKey(), e.getValue().provider());
+            }
             policyOrder = policy.order(List.copyOf(candidates.values()), Map.copyOf(providers), spec, device);
         } catch (RuntimeException e) {
             throw new MoeOracleException("the selection policy " + policy.getClass().getName() + " failed to order the"
@@ -247,9 +289,18 @@ public final class MoeKernelSelector {
         }
         List<String> prioritized = new ArrayList<>();
         for (String id : settings.priority()) {
-            order.stream().filter(o -> o.equalsIgnoreCase(id)).findFirst().ifPresent(prioritized::add);
+            for (String o : order) {
+                if (o.equalsIgnoreCase(id)) {
+                    prioritized.add(o);
+                    break;
+                }
+            }
         }
-        order.stream().filter(o -> !prioritized.contains(o)).forEach(prioritized::add);
+        for (String o : order) {
+            if (!prioritized.contains(o)) {
+                prioritized.add(o);
+            }
+        }
 
         List<String> hostSide = new ArrayList<>();
         MoeKernelProvider winner = null;
@@ -286,7 +337,12 @@ public final class MoeKernelSelector {
             }
         }
         rows.addAll(notAsked);
-        rows.replaceAll(r -> candidates.containsKey(r.providerId()) ? remarked(r, spec, device) : r);
+        for (int i = 0; i < rows.size(); i++) {
+            Explanation.Row r = rows.get(i);
+            if (candidates.containsKey(r.providerId())) {
+                rows.set(i, remarked(r, spec, device));
+            }
+        }
         rows.addAll(VerdictRows.unavailableRows(registry));
         Explanation e = new Explanation(spec, device, Optional.empty(), rows,
                 VerdictRows.notInstalledRows(registry, spec, device, rows));
@@ -311,24 +367,35 @@ public final class MoeKernelSelector {
 
     private static void log(Decision d) {
         Explanation e = d.explanation();
-        String request = e.request().map(r -> ", requested by " + r.source()).orElse("");
+        String request = e.request().isPresent() ? ", requested by " + e.request().get().source() : "";
+        boolean debug = LOG.isDebugEnabled();
+        boolean fallback = false;
         for (Explanation.Row r : e.rows()) {
-            if (r.status() == Explanation.Status.UNSUPPORTED || r.status() == Explanation.Status.ERROR
-                    || r.status() == Explanation.Status.EXCLUDED) {
+            fallback |= r.status() == Explanation.Status.FALLBACK;
+            if (debug && (r.status() == Explanation.Status.UNSUPPORTED || r.status() == Explanation.Status.ERROR
+                    || r.status() == Explanation.Status.EXCLUDED)) {
                 LOG.debug("moe-oracle: backend '{}' rejected for {} on {}: {}{}", r.providerId(),
                         e.spec().describe(), e.device().id(), r.reason(),
                         r.remedy().isBlank() ? "" : " (fix: " + r.remedy() + ")");
             }
         }
-        if (e.rows().stream().anyMatch(r -> r.status() == Explanation.Status.FALLBACK)) {
-            LOG.warn("moe-oracle: no backend for {} supports {}; falling back to '{}' on the host CPU (slow: for"
-                    + " checking, not serving){}", e.device().describe(), e.spec().describe(), e.winnerId().orElseThrow(),
-                    e.notInstalled().isEmpty() ? "" : "; add " + e.notInstalled().stream().map(Explanation.Row::providerId)
-                            .collect(java.util.stream.Collectors.joining(" or ")) + " to run it natively");
+        if (fallback) {
+            if (LOG.isWarnEnabled()) {
+                List<String> missing = new ArrayList<>();
+                for (Explanation.Row r : e.notInstalled()) {
+                    missing.add(r.providerId());
+                }
+                LOG.warn("moe-oracle: no backend for {} supports {}; falling back to '{}' on the host CPU (slow: for"
+                        + " checking, not serving){}", e.device().describe(), e.spec().describe(),
+                        e.winnerId().orElseThrow(), missing.isEmpty() ? ""
+                                : "; add " + String.join(" or ", missing) + " to run it natively");
+            }
         } else if (d.winner().isPresent()) {
-            LOG.info("moe-oracle: backend '{}' chosen for scheme {} on {}; layer {}{}", e.winnerId().orElseThrow(),
-                    e.spec().quant(), e.device().describe(), e.spec().describe(), request);
-        } else {
+            if (LOG.isInfoEnabled()) {
+                LOG.info("moe-oracle: backend '{}' chosen for scheme {} on {}; layer {}{}", e.winnerId().orElseThrow(),
+                        e.spec().quant(), e.device().describe(), e.spec().describe(), request);
+            }
+        } else if (debug) {
             LOG.debug("moe-oracle: no backend can run {} on {}{}", e.spec().describe(), e.device().describe(), request);
         }
     }

@@ -5,18 +5,14 @@ import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 /**
  * The catalogue of this project's official backends (the data is {@code official-backends.tsv}
@@ -99,7 +95,11 @@ final class OfficialBackends {
             if (!arch.startsWith("sm_")) {
                 return false;
             }
-            String digits = arch.substring(3).replaceAll("[^0-9].*$", "");
+            int end = 3;
+            while (end < arch.length() && arch.charAt(end) >= '0' && arch.charAt(end) <= '9') {
+                end++;
+            }
+            String digits = arch.substring(3, end);
             return !digits.isEmpty() && Integer.parseInt(digits) >= need;
         }
     }
@@ -116,9 +116,8 @@ final class OfficialBackends {
                         + OfficialBackends.class.getName() + "; the jar is damaged: rebuild or re-download it");
             }
             List<Entry> entries = new ArrayList<>();
-            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
             int lineNo = 0;
-            for (String line = r.readLine(); line != null; line = r.readLine()) {
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
                 lineNo++;
                 if (line.isBlank() || line.stripLeading().startsWith("#")) {
                     continue;
@@ -132,19 +131,47 @@ final class OfficialBackends {
     }
 
     private static Entry parse(String line, int lineNo) {
-        String[] f = Arrays.stream(line.split("\\|")).map(String::strip).toArray(String[]::new);
+        // loops, not streams: the catalogue is read during a cold JVM's first select
+        String[] f = line.split("\\|");
+        for (int i = 0; i < f.length; i++) {
+            f[i] = f[i].strip();
+        }
         if (f.length != 10) {
             throw new IllegalStateException(RESOURCE + " line " + lineNo + " has " + f.length
                     + " fields, expected 10: " + line);
         }
-        return new Entry(f[0], f[1], f[2].equals("released"), Vendor.valueOf(f[3].toUpperCase(Locale.ROOT)),
+        return new Entry(f[0], f[1], f[2].equals("released"), vendor(f[3], lineNo),
                 list(f[4]), Set.copyOf(list(f[5])),
-                list(f[6]).stream().map(ActivationType::parse).toList(), Set.copyOf(list(f[7])),
+                activationTypes(list(f[6])), Set.copyOf(list(f[7])),
                 Integer.parseInt(f[8]), f[9]);
     }
 
+    /** A loop over the constants, not {@code Enum.valueOf}: its first call sets up reflection (a cold JVM's first select). */
+    private static Vendor vendor(String name, int lineNo) {
+        for (Vendor v : Vendor.values()) {
+            if (v.name().equalsIgnoreCase(name)) {
+                return v;
+            }
+        }
+        throw new IllegalStateException(RESOURCE + " line " + lineNo + ": no vendor '" + name + "'");
+    }
+
     private static List<String> list(String field) {
-        return Arrays.stream(field.split(",")).map(s -> s.strip().toLowerCase(Locale.ROOT))
-                .filter(s -> !s.isEmpty()).collect(Collectors.toList());
+        List<String> out = new ArrayList<>();
+        for (String s : field.split(",")) {
+            String v = s.strip().toLowerCase(Locale.ROOT);
+            if (!v.isEmpty()) {
+                out.add(v);
+            }
+        }
+        return out;
+    }
+
+    private static List<ActivationType> activationTypes(List<String> names) {
+        List<ActivationType> out = new ArrayList<>();
+        for (String n : names) {
+            out.add(ActivationType.parse(n));
+        }
+        return List.copyOf(out);
     }
 }

@@ -86,7 +86,15 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
 
     /** @return the overrides from the system properties and the environment of this JVM */
     public static SelectionSettings fromSystem() {
-        return from(System::getProperty, System::getenv);
+        // read directly, without method references: this runs in a cold JVM's first discovery
+        return new SelectionSettings(present(System.getProperty(BACKEND.name())),
+                present(System.getenv(BACKEND.env().orElseThrow())), split(PRIORITY.value().orElse("")),
+                split(EXCLUDE.value().orElse("")), (int) CACHE_SIZE.parseLong(CACHE_SIZE.valueOrDefault(), 1,
+                        MAX_CACHE_SIZE));
+    }
+
+    private static Optional<String> present(String v) {
+        return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
     }
 
     /**
@@ -160,7 +168,8 @@ public record SelectionSettings(Optional<String> backend, Optional<String> backe
     }
 
     private static Optional<String> normalize(Optional<String> v) {
-        return v.map(s -> s.trim().toLowerCase(Locale.ROOT)).filter(s -> !s.isEmpty());
+        String s = v.isPresent() ? v.get().trim().toLowerCase(Locale.ROOT) : "";
+        return s.isEmpty() ? Optional.empty() : Optional.of(s);
     }
 
     private static List<String> split(String csv) {

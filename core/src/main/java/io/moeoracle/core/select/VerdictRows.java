@@ -64,13 +64,16 @@ final class VerdictRows {
         if (verdict == null) {
             return errorRow(rank, rp, priority, act, "isSupported() returned null", host);
         }
-        return switch (verdict) {
-            case SupportVerdict.Supported s -> new Explanation.Row(rank, rp.id(), priority, act,
+        // instanceof rather than a pattern switch, whose first use bootstraps SwitchBootstraps (a cold JVM's first
+        // select); the verdict is sealed: Supported or Unsupported
+        if (verdict instanceof SupportVerdict.Supported s) {
+            return new Explanation.Row(rank, rp.id(), priority, act,
                     alreadyChosen ? Explanation.Status.SUPPORTED_NOT_CHOSEN : Explanation.Status.CHOSEN,
                     s.note(), "", host, rp.source());
-            case SupportVerdict.Unsupported u -> new Explanation.Row(rank, rp.id(), priority, act,
-                    Explanation.Status.UNSUPPORTED, u.reason(), u.remedy(), host, rp.source());
-        };
+        }
+        SupportVerdict.Unsupported u = (SupportVerdict.Unsupported) verdict;
+        return new Explanation.Row(rank, rp.id(), priority, act, Explanation.Status.UNSUPPORTED, u.reason(),
+                u.remedy(), host, rp.source());
     }
 
     static Explanation.Row errorRow(int rank, RegisteredProvider rp, OptionalInt priority,
@@ -126,9 +129,15 @@ final class VerdictRows {
      */
     static List<Explanation.Row> notInstalledRows(ProviderRegistry registry, MoeLayerSpec spec, DeviceInfo device,
                                                  List<Explanation.Row> rows) {
-        Optional<Explanation.Row> winner = rows.stream().filter(r -> r.status() == Explanation.Status.CHOSEN).findFirst();
-        int bar = winner.flatMap(w -> w.priority().isPresent() ? Optional.of(w.priority().getAsInt()) : Optional.empty())
-                .orElse(Integer.MIN_VALUE);
+        Optional<Explanation.Row> winner = Optional.empty();
+        for (Explanation.Row r : rows) {
+            if (r.status() == Explanation.Status.CHOSEN) {
+                winner = Optional.of(r);
+                break;
+            }
+        }
+        int bar = winner.isPresent() && winner.get().priority().isPresent() ? winner.get().priority().getAsInt()
+                : Integer.MIN_VALUE;
         if (winner.isPresent() && bar == Integer.MIN_VALUE) {
             return List.of();
         }

@@ -16,31 +16,47 @@ import org.junit.jupiter.api.Test;
 class DecisionCacheTest {
     private static final java.util.function.Supplier<RuntimeException> REENTERED = () -> new IllegalStateException("re");
 
+    /** The cache's computation from a function and the reentry error. */
+    private static <K, V> DecisionCache.Computation<K, V> of(java.util.function.Function<K, V> f,
+                                                          java.util.function.Supplier<RuntimeException> reentered) {
+        return new DecisionCache.Computation<>() {
+            @Override
+            public V compute(K key) {
+                return f.apply(key);
+            }
+
+            @Override
+            public RuntimeException reentered(K key) {
+                return reentered.get();
+            }
+        };
+    }
+
     @Test
     void keepsAtMostItsCapacityAndDropsTheLeastRecentlyUsed() {
         DecisionCache<Integer, String> cache = new DecisionCache<>(3);
         AtomicInteger computed = new AtomicInteger();
         for (int i = 0; i < 100_000; i++) {
-            cache.get(i, k -> "d" + k + "#" + computed.incrementAndGet(), REENTERED);
+            cache.get(i, of(k -> "d" + k + "#" + computed.incrementAndGet(), REENTERED));
             assertThat(cache.size()).isLessThanOrEqualTo(3);
         }
         assertThat(computed).hasValue(100_000);
         // 99_997..99_999 are kept; touching 99_997 makes 99_998 the eldest
-        assertThat(cache.get(99_997, k -> "again", REENTERED)).startsWith("d99997#");
-        cache.get(7, k -> "seven", REENTERED);
-        assertThat(cache.get(99_997, k -> "again", REENTERED)).startsWith("d99997#");
-        assertThat(cache.get(99_998, k -> "recomputed", REENTERED)).isEqualTo("recomputed");
+        assertThat(cache.get(99_997, of(k -> "again", REENTERED))).startsWith("d99997#");
+        cache.get(7, of(k -> "seven", REENTERED));
+        assertThat(cache.get(99_997, of(k -> "again", REENTERED))).startsWith("d99997#");
+        assertThat(cache.get(99_998, of(k -> "recomputed", REENTERED))).isEqualTo("recomputed");
     }
 
     @Test
     void aFailureIsNotKeptAndAReentryIsAnError() {
         DecisionCache<String, String> cache = new DecisionCache<>(8);
-        assertThatThrownBy(() -> cache.get("k", k -> {
+        assertThatThrownBy(() -> cache.get("k", of(k -> {
             throw new IllegalArgumentException("boom");
-        }, REENTERED)).hasMessage("boom");
+        }, REENTERED))).hasMessage("boom");
         assertThat(cache.size()).isZero();
-        assertThat(cache.get("k", k -> "fine", REENTERED)).isEqualTo("fine");
-        assertThatThrownBy(() -> cache.get("self", k -> cache.get("self", j -> "never", REENTERED), REENTERED))
+        assertThat(cache.get("k", of(k -> "fine", REENTERED))).isEqualTo("fine");
+        assertThatThrownBy(() -> cache.get("self", of(k -> cache.get("self", of(j -> "never", REENTERED)), REENTERED)))
                 .hasMessage("re");
         assertThatThrownBy(() -> new DecisionCache<String, String>(0)).hasMessageContaining("at least 1");
     }
@@ -54,7 +70,7 @@ class DecisionCacheTest {
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
             List<Future<String>> results = new ArrayList<>();
-            results.add(pool.submit(() -> cache.get("k", k -> {
+            results.add(pool.submit(() -> cache.get("k", of(k -> {
                 computed.incrementAndGet();
                 inside.countDown();
                 try {
@@ -63,10 +79,10 @@ class DecisionCacheTest {
                     Thread.currentThread().interrupt();
                 }
                 return "v";
-            }, REENTERED)));
+            }, REENTERED))));
             assertThat(inside.await(10, TimeUnit.SECONDS)).isTrue();
             for (int i = 0; i < 7; i++) {
-                results.add(pool.submit(() -> cache.get("k", k -> "other" + computed.incrementAndGet(), REENTERED)));
+                results.add(pool.submit(() -> cache.get("k", of(k -> "other" + computed.incrementAndGet(), REENTERED))));
             }
             release.countDown();
             for (Future<String> r : results) {

@@ -115,9 +115,17 @@ class HostSideAndCatalogueTest {
         FakeProvider batched = FakeProvider.unsupported("batched-marlin", 200, "batched only", "-");
         Explanation e = selector(marlin, batched).explain(Specs.gptOss120b(), SM90);
         assertThat(e.winnerId()).contains("marlin");
-        // on sm_90, activations left to auto: both flashinfer variants (250) rank above marlin (200); triton
-        // (150, measured slower than marlin: BENCHMARKS.md) does not
-        assertThat(notInstalled(e)).containsExactlyInAnyOrder("flashinfer-bf16", "flashinfer-mxfp8");
+        // on sm_90, activations left to auto: flashinfer-bf16 (300: measured ahead of marlin for maxTokensPerCall >
+        // 1024, the catalogue's default spec) outranks marlin; flashinfer-mxfp8 (190 in the catalogue: its sm_89
+        // priority) and triton (150, measured slower than marlin) do not
+        assertThat(notInstalled(e)).containsExactly("flashinfer-bf16");
+        assertThat(e.row("flashinfer-bf16").orElseThrow().reason()).contains("ranks above marlin here")
+                .doesNotContain("planned");
+
+        FakeProvider triton = FakeProvider.supported("triton", 150);
+        Explanation behind = selector(triton).explain(Specs.gptOss120b(), SM90);
+        assertThat(behind.winnerId()).contains("triton");
+        assertThat(notInstalled(behind)).containsExactlyInAnyOrder("marlin", "flashinfer-bf16", "flashinfer-mxfp8");
 
         FakeProvider best = FakeProvider.supported("triton", 10_000);
         Explanation top = selector(best).explain(Specs.gptOss120b(), SM90);

@@ -145,7 +145,8 @@ public final class CudaDevice {
     public DeviceInfo toDeviceInfo() {
         int cc = computeCapability();
         return new DeviceInfo(id(), Vendor.NVIDIA, "sm_" + cc, name(), multiprocessorCount(), totalMemory(),
-                featuresOf(cc), false, new DeviceAddress.Cuda(ordinal, uuid()), List.of());
+                featuresOf(cc), false, new DeviceAddress.Cuda(ordinal, uuid()), List.of(),
+                Optional.of(CudaDriver.load().versionDescription()));
     }
 
     @Override

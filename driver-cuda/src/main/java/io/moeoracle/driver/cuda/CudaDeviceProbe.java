@@ -4,6 +4,7 @@ import io.moeoracle.api.DeviceProbe;
 import io.moeoracle.api.device.DeviceInfo;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The {@code cuda} device probe: one {@link DeviceInfo} ({@code cuda:N}, arch {@code sm_XY}) per
@@ -26,7 +27,8 @@ public final class CudaDeviceProbe implements DeviceProbe {
     @Override
     public Result probe() {
         if (!CudaDriver.isAvailable()) {
-            return Result.none(ID, CudaDriver.unavailabilityCause().map(Throwable::getMessage).orElse("unknown"));
+            Optional<CudaUnavailableException> cause = CudaDriver.unavailabilityCause();
+            return Result.none(ID, cause.isPresent() ? cause.get().getMessage() : "unknown");
         }
         CudaDriver driver = CudaDriver.load();
         List<DeviceInfo> devices = new ArrayList<>();
@@ -40,6 +42,6 @@ public final class CudaDeviceProbe implements DeviceProbe {
         }
         return problems.isEmpty()
                 ? Result.found(ID, devices)
-                : new Result(ID, devices, java.util.Optional.of(String.join("; ", problems)));
+                : new Result(ID, devices, Optional.of(String.join("; ", problems)));
     }
 }

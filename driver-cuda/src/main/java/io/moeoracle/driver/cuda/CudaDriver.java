@@ -5,6 +5,10 @@ import io.moeoracle.driver.cuda.ffi.CuDevice;
 import io.moeoracle.driver.cuda.ffi.CuInit;
 import io.moeoracle.driver.cuda.ffi.LibCuda;
 import io.moeoracle.nativeload.NativeLibraryException;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -125,6 +129,36 @@ public final class CudaDriver {
 
     private static String versionString(int v) {
         return (v / 1000) + "." + (v % 1000) / 10;
+    }
+
+    /**
+     * @return the driver as a device's {@link io.moeoracle.api.device.DeviceInfo#driverVersion()}: the CUDA
+     *     version it implements ({@code cuDriverGetVersion}) and, where Linux shows it, the NVIDIA kernel
+     *     module's version (one CUDA version spans several driver releases)
+     */
+    public String versionDescription() {
+        String module = kernelModuleVersion(Path.of("/proc/driver/nvidia/version"));
+        return "CUDA " + versionString() + " (cuDriverGetVersion " + version + ")"
+                + (module.isEmpty() ? "" : ", NVIDIA kernel module " + module);
+    }
+
+    /**
+     * @param file {@code /proc/driver/nvidia/version}, whose first line reads
+     *     {@code NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.65.06  Sun Jul 27 ...}
+     * @return the module's version, or empty when the file is missing or says otherwise
+     */
+    static String kernelModuleVersion(Path file) {
+        try (FileInputStream in = new FileInputStream(file.toFile())) {
+            String text = new String(in.readNBytes(4096), StandardCharsets.UTF_8);
+            int at = text.indexOf("Kernel Module");
+            if (at < 0) {
+                return "";
+            }
+            String[] words = text.substring(at + "Kernel Module".length()).strip().split("\\s+", 2);
+            return words[0].matches("[0-9][0-9.]*") ? words[0] : "";
+        } catch (IOException | RuntimeException e) {
+            return ""; // not Linux, or no NVIDIA kernel module file: the CUDA version alone
+        }
     }
 
     /** @return the number of CUDA devices */

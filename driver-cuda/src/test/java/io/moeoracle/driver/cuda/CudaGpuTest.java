@@ -79,6 +79,8 @@ class CudaGpuTest {
         assertThat(d.computeUnits()).isPositive();
         assertThat(d.memoryBytes()).isGreaterThan(1L << 30);
         assertThat(d.smVersion()).isPresent();
+        assertThat(d.driverVersion()).hasValueSatisfying(v -> assertThat(v)
+                .startsWith("CUDA " + CudaDriver.load().versionString() + " (cuDriverGetVersion "));
         if (d.smVersion().getAsInt() >= 80) {
             assertThat(d.features()).contains("bf16");
         }

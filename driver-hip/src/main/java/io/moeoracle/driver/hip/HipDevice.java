@@ -108,7 +108,8 @@ public final class HipDevice {
     public DeviceInfo toDeviceInfo() {
         DeviceAddress.Hip address = address();
         return new DeviceInfo(address.id(), Vendor.AMD, processor, name.isEmpty() ? gcnArchName : name,
-                computeUnits.orElse(0), memoryBytes, HipArch.features(processor), false, address, List.of());
+                computeUnits.orElse(0), memoryBytes, HipArch.features(processor), false, address, List.of(),
+                java.util.Optional.of(HipRuntime.load().versionDescription()));
     }
 
     /** Makes this device current on the calling thread. */

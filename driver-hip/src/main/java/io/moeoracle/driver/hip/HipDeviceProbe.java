@@ -27,7 +27,8 @@ public final class HipDeviceProbe implements DeviceProbe {
     @Override
     public Result probe() {
         if (!HipRuntime.isAvailable()) {
-            return Result.none(ID, HipRuntime.unavailabilityCause().map(Throwable::getMessage).orElse("unknown"));
+            Optional<HipUnavailableException> cause = HipRuntime.unavailabilityCause();
+            return Result.none(ID, cause.isPresent() ? cause.get().getMessage() : "unknown");
         }
         HipRuntime runtime = HipRuntime.load();
         List<DeviceInfo> devices = new ArrayList<>();

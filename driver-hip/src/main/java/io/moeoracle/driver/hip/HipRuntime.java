@@ -21,9 +21,11 @@ public final class HipRuntime {
     private static final Logger LOG = LoggerFactory.getLogger(HipRuntime.class);
 
     private final int version;
+    private final int driverVersion;
     private final int deviceCount;
 
-    private HipRuntime(int version, int deviceCount) {
+    private HipRuntime(int version, int driverVersion, int deviceCount) {
+        this.driverVersion = driverVersion;
         this.version = version;
         this.deviceCount = deviceCount;
     }
@@ -75,7 +77,13 @@ public final class HipRuntime {
                 throw new HipUnavailableException("the HIP runtime " + versionString(v)
                         + " is installed but reports no AMD GPU", null);
             }
-            return new HipRuntime(v, count);
+            int driver;
+            try {
+                driver = intOut("hipDriverGetVersion", "", HipCalls::hipDriverGetVersion);
+            } catch (HipException e) {
+                driver = 0; // the runtime's version still names the stack
+            }
+            return new HipRuntime(v, driver, count);
         } catch (HipException | LinkageError e) {
             throw new HipUnavailableException("the HIP runtime could not be initialized: " + e.getMessage(), e);
         }
@@ -123,6 +131,15 @@ public final class HipRuntime {
 
     static String versionString(int v) {
         return (v / 10_000_000) + "." + (v / 100_000) % 100;
+    }
+
+    /**
+     * @return the runtime and driver as a device's {@link io.moeoracle.api.device.DeviceInfo#driverVersion()},
+     *     e.g. {@code HIP runtime 6.4 (hipRuntimeGetVersion 60443484), driver 60443484 (hipDriverGetVersion)}
+     */
+    public String versionDescription() {
+        return "HIP runtime " + versionString() + " (hipRuntimeGetVersion " + version + ")"
+                + (driverVersion == 0 ? "" : ", driver " + driverVersion + " (hipDriverGetVersion)");
     }
 
     /** @return the number of HIP devices */

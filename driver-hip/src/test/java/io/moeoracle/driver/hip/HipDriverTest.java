@@ -30,7 +30,10 @@ class HipDriverTest {
             assertThatThrownBy(HipRuntime::load).isInstanceOf(HipUnavailableException.class)
                     .hasMessageContaining("libamdhip64");
         } else if (HipRuntime.isAvailable()) {
-            assertThat(r.devices()).isNotEmpty().allSatisfy(d -> assertThat(d.arch()).startsWith("gfx"));
+            assertThat(r.devices()).isNotEmpty().allSatisfy(d -> {
+                assertThat(d.arch()).startsWith("gfx");
+                assertThat(d.driverVersion()).hasValueSatisfying(v -> assertThat(v).startsWith("HIP runtime "));
+            });
         } else {
             assertThat(r.reason()).isPresent();
         }

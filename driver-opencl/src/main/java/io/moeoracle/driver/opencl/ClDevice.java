@@ -227,7 +227,8 @@ public final class ClDevice {
                 platform.name(), extensions, computeUnits, globalMemBytes, localMemBytes, maxWorkGroupSize,
                 intelIpVersion, nvComputeCapability));
         return new DeviceInfo(d.id(), d.vendor(), d.arch(), d.name(), d.computeUnits(), d.memoryBytes(), d.features(),
-                false, new DeviceAddress.OpenCl(platform.index(), index, uuid), List.of());
+                false, new DeviceAddress.OpenCl(platform.index(), index, uuid), List.of(),
+                java.util.Optional.of(platform.name() + " " + platform.version() + ", driver " + driverVersion));
     }
 
     @Override

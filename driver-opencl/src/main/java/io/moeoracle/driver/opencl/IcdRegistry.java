@@ -1,15 +1,16 @@
 package io.moeoracle.driver.opencl;
 
+import java.io.File;
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * The OpenCL drivers (ICDs) registered with the ICD loader, read from the places the loaders read
@@ -56,9 +57,17 @@ public record IcdRegistry(List<Driver> drivers, String source) {
     /** @return the drivers registered for this process (its environment, the default vendors folder) */
     public static IcdRegistry current() {
         // the ICD loaders' own variables, not moe-oracle settings
+        // loops and plain I/O, no streams or lambdas, here and below: the OpenCL probe runs in a cold JVM's first
+        // discovery, where each lambda costs ~0.2 ms
         Map<String, String> env = new java.util.HashMap<>();
-        Optional.ofNullable(System.getenv("OCL_ICD_FILENAMES")).ifPresent(v -> env.put("OCL_ICD_FILENAMES", v));
-        Optional.ofNullable(System.getenv("OCL_ICD_VENDORS")).ifPresent(v -> env.put("OCL_ICD_VENDORS", v));
+        String filenames = System.getenv("OCL_ICD_FILENAMES");
+        if (filenames != null) {
+            env.put("OCL_ICD_FILENAMES", filenames);
+        }
+        String vendors = System.getenv("OCL_ICD_VENDORS");
+        if (vendors != null) {
+            env.put("OCL_ICD_VENDORS", vendors);
+        }
         return read(env, DEFAULT_VENDORS);
     }
 
@@ -87,30 +96,47 @@ public record IcdRegistry(List<Driver> drivers, String source) {
         if (vendors != null && !vendors.isBlank()) {
             Path v = Path.of(vendors.trim());
             // ocl-icd also accepts one .icd file, by path or by name inside the default folder
-            where = Files.isDirectory(v) || v.isAbsolute() || vendors.contains("/") ? v : defaultVendors.resolve(v);
+            where = v.toFile().isDirectory() || v.isAbsolute() || vendors.contains("/") ? v : defaultVendors.resolve(v);
             sources.add("OCL_ICD_VENDORS=" + vendors.trim());
         } else {
             where = defaultVendors;
             sources.add(defaultVendors.toString());
         }
-        if (Files.isDirectory(where)) {
-            try (Stream<Path> files = Files.list(where)) {
-                files.filter(f -> f.getFileName().toString().endsWith(".icd")).sorted()
-                        .forEach(f -> icdFile(f).ifPresent(out::add));
-            } catch (IOException e) {
-                // an unreadable folder registers nothing, as for the loaders
+        // java.io rather than java.nio.file.Files: a fresh JVM lists and reads these sooner without NIO's channels
+        File folder = where.toFile();
+        if (folder.isDirectory()) {
+            List<Path> icds = new ArrayList<>();
+            String[] names = folder.list(); // null when unreadable: it registers nothing, as for the loaders
+            for (String name : names == null ? new String[0] : names) {
+                if (name.endsWith(".icd")) {
+                    icds.add(where.resolve(name));
+                }
             }
-        } else if (Files.isRegularFile(where)) {
-            icdFile(where).ifPresent(out::add);
+            Collections.sort(icds);
+            for (Path f : icds) {
+                Optional<Driver> d = icdFile(f);
+                if (d.isPresent()) {
+                    out.add(d.get());
+                }
+            }
+        } else if (folder.isFile()) {
+            Optional<Driver> d = icdFile(where);
+            if (d.isPresent()) {
+                out.add(d.get());
+            }
         }
         return new IcdRegistry(out, String.join(" + ", sources));
     }
 
     private static Optional<Driver> icdFile(Path icd) {
-        try {
-            String first = Files.readAllLines(icd, StandardCharsets.UTF_8).stream().map(String::trim)
-                    .filter(l -> !l.isEmpty()).findFirst().orElse("");
-            return first.isEmpty() ? Optional.empty() : Optional.of(new Driver(icd.toString(), first));
+        try (FileInputStream in = new FileInputStream(icd.toFile())) {
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                String first = line.trim();
+                if (!first.isEmpty()) {
+                    return Optional.of(new Driver(icd.toString(), first));
+                }
+            }
+            return Optional.empty();
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
@@ -118,11 +144,23 @@ public record IcdRegistry(List<Driver> drivers, String source) {
 
     /** @return the registered drivers that replace the JVM's signal handlers */
     public List<Driver> signalReplacing() {
-        return drivers.stream().filter(Driver::replacesSignalHandlers).toList();
+        List<Driver> out = new ArrayList<>();
+        for (Driver d : drivers) {
+            if (d.replacesSignalHandlers()) {
+                out.add(d);
+            }
+        }
+        return List.copyOf(out);
     }
 
     /** @return the registered drivers that do not */
     public List<Driver> others() {
-        return drivers.stream().filter(d -> !d.replacesSignalHandlers()).toList();
+        List<Driver> out = new ArrayList<>();
+        for (Driver d : drivers) {
+            if (!d.replacesSignalHandlers()) {
+                out.add(d);
+            }
+        }
+        return List.copyOf(out);
     }
 }

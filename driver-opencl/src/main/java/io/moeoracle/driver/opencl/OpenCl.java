@@ -36,16 +36,17 @@ public final class OpenCl {
         static final Throwable CAUSE = probe();
 
         private static Throwable probe() {
-            Optional<UnsatisfiedLinkError> loadFailure = OpenClLibrary.loadFailure();
-            if (loadFailure.isPresent()) {
-                return loadFailure.get();
-            }
-            // decided before clGetPlatformIDs, which loads every registered driver into this process
+            // decided before clGetPlatformIDs, which loads every registered driver into this process; and before
+            // opening the ICD loader, which a refused probe does not need
             IcdRegistry icds = IcdRegistry.current();
             Optional<String> refusal = PoclGate.refusal(icds);
             if (refusal.isPresent()) {
                 LOG.debug("{}", refusal.get());
                 return new IllegalStateException(refusal.get());
+            }
+            Optional<UnsatisfiedLinkError> loadFailure = OpenClLibrary.loadFailure();
+            if (loadFailure.isPresent()) {
+                return loadFailure.get();
             }
             if (!icds.signalReplacing().isEmpty() && !PoclGate.jsigPreloaded()) {
                 LOG.warn("loading the OpenCL drivers {} as asked, in a JVM without libjsig: PoCL's signal handlers may"

@@ -5,6 +5,7 @@ import io.moeoracle.api.DeviceProbe;
 import io.moeoracle.api.device.DeviceInfo;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Lists OpenCL devices (id {@code opencl}). Never throws: with no ICD loader, no registered
@@ -24,7 +25,8 @@ public final class OpenClDeviceProbe implements DeviceProbe {
     @Override
     public Result probe() {
         if (!OpenCl.isAvailable()) {
-            return Result.none(id(), OpenCl.unavailabilityCause().map(Throwable::getMessage).orElse("OpenCL is unavailable"));
+            Optional<Throwable> cause = OpenCl.unavailabilityCause();
+            return Result.none(id(), cause.isPresent() ? cause.get().getMessage() : "OpenCL is unavailable");
         }
         try {
             List<DeviceInfo> out = new ArrayList<>();

@@ -1,11 +1,12 @@
 package io.moeoracle.driver.opencl;
 
 import io.moeoracle.driver.opencl.ffi.OpenClSettings;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.UnaryOperator;
-import java.util.stream.Collectors;
 
 /**
  * Decides, from the registered ICDs and the settings, whether the OpenCL loader may be asked for its
@@ -49,21 +50,34 @@ public final class PoclGate {
         if (risky.isEmpty() || allowed(allow, platform, xpuAnyDevice)) {
             return Optional.empty();
         }
-        String names = risky.stream().map(IcdRegistry.Driver::toString).collect(Collectors.joining(", "));
+        // loops, not streams: this runs in a cold JVM's first discovery on every host with PoCL registered
+        String names = joined(risky, ", ");
         List<IcdRegistry.Driver> others = icds.others();
+        boolean byFilenames = false;
+        for (IcdRegistry.Driver d : risky) {
+            byFilenames |= d.registeredBy().equals("OCL_ICD_FILENAMES");
+        }
+        Set<String> libraries = new LinkedHashSet<>();
+        for (IcdRegistry.Driver d : others) {
+            libraries.add(d.library());
+        }
         String rest = others.isEmpty() ? ""
-                : "; it would load the other registered drivers too (" + others.stream().map(IcdRegistry.Driver::toString)
-                        .collect(Collectors.joining(", ")) + "): to use them without PoCL, point OCL_ICD_VENDORS at a"
-                        + " folder holding only their .icd files"
-                        + (risky.stream().anyMatch(d -> d.registeredBy().equals("OCL_ICD_FILENAMES"))
-                                ? " and set OCL_ICD_FILENAMES=" + others.stream().map(IcdRegistry.Driver::library)
-                                        .distinct().collect(Collectors.joining(":"))
-                                : "");
+                : "; it would load the other registered drivers too (" + joined(others, ", ") + "): to use them without"
+                        + " PoCL, point OCL_ICD_VENDORS at a folder holding only their .icd files"
+                        + (byFilenames ? " and set OCL_ICD_FILENAMES=" + String.join(":", libraries) : "");
         return Optional.of("OpenCL not probed: the registered drivers include PoCL [" + names + "], a CPU-only driver"
                 + " whose LLVM replaces the JVM's signal handlers (a JVM without libjsig can crash); set -D"
                 + OpenClSettings.ALLOW_POCL.name() + "=true (or " + OpenClSettings.ALLOW_POCL.env().orElseThrow()
                 + "=true, or " + OpenClSettings.XPU_ANY_DEVICE.name() + "=true) to load it, and start"
                 + " the JVM with LD_PRELOAD=$JAVA_HOME/lib/libjsig.so" + rest);
+    }
+
+    private static String joined(List<IcdRegistry.Driver> drivers, String separator) {
+        StringBuilder sb = new StringBuilder();
+        for (IcdRegistry.Driver d : drivers) {
+            sb.append(sb.isEmpty() ? "" : separator).append(d);
+        }
+        return sb.toString();
     }
 
     /** @return whether the settings (explicit, else a platform filter, else xpu's any-device) ask for PoCL */
@@ -75,7 +89,7 @@ public final class PoclGate {
             String f = platform.get().toLowerCase(Locale.ROOT);
             return f.contains("pocl") || f.contains("portable");
         }
-        return xpuAnyDevice.map(Boolean::parseBoolean).orElse(false);
+        return xpuAnyDevice.isPresent() && Boolean.parseBoolean(xpuAnyDevice.get());
     }
 
     /** @return whether this JVM runs with libjsig preloaded (signal chaining) */

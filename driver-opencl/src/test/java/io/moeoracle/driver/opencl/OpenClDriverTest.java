@@ -54,6 +54,8 @@ class OpenClDriverTest {
             assertThat(d.id()).startsWith("opencl:");
             assertThat(d.features()).contains(DeviceClassifier.OPENCL_FEATURE);
             assertThat(d.simulated()).isFalse();
+            // the platform and the driver's own version, for the measured policy's cache key
+            assertThat(d.driverVersion()).hasValueSatisfying(v -> assertThat(v).contains(", driver "));
         });
         assertThat(OpenCl.device(r.devices().getFirst().id())).isPresent();
     }

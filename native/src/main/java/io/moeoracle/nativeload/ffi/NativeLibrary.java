@@ -19,7 +19,13 @@ import java.util.Optional;
  * (libcuda, cuBLAS, libamdhip64).
  */
 public final class NativeLibrary {
-    static final Linker LINKER = Linker.nativeLinker();
+    /**
+     * The native linker, made on the first downcall: {@code Linker.nativeLinker()} costs ~8 ms in a
+     * fresh JVM, which a probe whose library is absent never needs (BENCHMARKS.md, cold discovery).
+     */
+    private static final class Linkers {
+        static final Linker NATIVE = Linker.nativeLinker();
+    }
 
     private final String description;
     private final Optional<SymbolLookup> lookup;
@@ -68,7 +74,7 @@ public final class NativeLibrary {
      * @return whether the library exports it
      */
     public boolean has(String symbol) {
-        return lookup.flatMap(l -> l.find(symbol)).isPresent();
+        return lookup.isPresent() && lookup.get().find(symbol).isPresent();
     }
 
     /**
@@ -96,14 +102,14 @@ public final class NativeLibrary {
             for (String symbol : symbols) {
                 Optional<MemorySegment> address = lookup.get().find(symbol);
                 if (address.isPresent()) {
-                    return LINKER.downcallHandle(address.get(), descriptor, options);
+                    return Linkers.NATIVE.downcallHandle(address.get(), descriptor, options);
                 }
             }
         }
         String why = lookup.isPresent()
                 ? "symbol " + String.join(" / ", symbols) + " not found in " + description
                         + " (driver or library too old for this call?)"
-                : description + " is not loaded: " + failure.map(Throwable::getMessage).orElse("unknown reason");
+                : description + " is not loaded: " + (failure.isPresent() ? failure.get().getMessage() : "unknown reason");
         return throwing(descriptor.toMethodType(), new NativeUnavailableError(why));
     }
 

@@ -103,9 +103,17 @@ public final class NativeLibraryLoader {
         void verify(SymbolLookup lookup, Path path);
     }
 
+    /** Accepts every library. */
+    private static final Verifier ANY = new Verifier() {
+        @Override
+        public void verify(SymbolLookup lookup, Path path) {
+            // nothing to check
+        }
+    };
+
     /** @return the first library that opens, accepting any */
     public Loaded load() {
-        return load((lookup, path) -> { });
+        return load(ANY);
     }
 
     /**
@@ -117,17 +125,20 @@ public final class NativeLibraryLoader {
         List<Throwable> failures = new ArrayList<>();
         if (b.overrideValue.isPresent()) {
             String v = b.overrideValue.get();
-            String origin = "setting " + b.override.map(Setting::name).orElse("override");
+            String origin = "setting " + (b.override.isPresent() ? b.override.get().name() : "override");
             Optional<Loaded> l = attempt(v, origin, verifier, failures);
-            return l.orElseThrow(() -> fail(b.what + " could not be loaded from " + b.override.map(Setting::describe)
-                    .orElse("the override") + " = " + v + ": " + failures.getFirst().getMessage()
+            if (l.isPresent()) {
+                return l.get();
+            }
+            throw fail(b.what + " could not be loaded from " + (b.override.isPresent() ? b.override.get().describe()
+                    : "the override") + " = " + v + ": " + failures.getFirst().getMessage()
                     + "; fix the value or unset it to search the usual places"
-                    + b.remedy.map(r -> " (or " + r + ")").orElse(""), failures));
+                    + (b.remedy.isPresent() ? " (or " + b.remedy.get() + ")" : ""), failures);
         }
         for (Path dir : b.libraryPath) {
             for (String name : b.fileNames) {
                 Path candidate = dir.resolve(name);
-                if (Files.isRegularFile(candidate)) {
+                if (candidate.toFile().isFile()) { // java.io: cheaper than NIO's Files in a fresh JVM
                     Optional<Loaded> l = attempt(candidate.toString(), "java.library.path", verifier, failures);
                     if (l.isPresent()) {
                         return l.get();
@@ -172,9 +183,7 @@ public final class NativeLibraryLoader {
                     + " or this platform, " + platform() + ", is not built) and java.library.path " + b.libraryPath
                     + " has no " + names;
         }
-        NativeLibraryException probe = new NativeLibraryException("");
-        failures.forEach(probe::addSuppressed);
-        if (probe.nativeAccessDenied()) {
+        if (NativeLibraryException.nativeAccessDenied(failures)) {
             String module = NativeLibraryLoader.class.getModule().isNamed()
                     ? NativeLibraryLoader.class.getModule().getName() : "ALL-UNNAMED";
             return "native access is not enabled, so " + b.what + " cannot be opened: start the JVM with"
@@ -182,7 +191,9 @@ public final class NativeLibraryLoader {
         }
         StringBuilder m = new StringBuilder(b.what).append(" could not be loaded; looked for ").append(names)
                 .append(" in java.library.path ").append(b.libraryPath);
-        b.resource.ifPresent(r -> m.append(", extracted from the jar into ").append(b.cacheFolders));
+        if (b.resource.isPresent()) {
+            m.append(", extracted from the jar into ").append(b.cacheFolders);
+        }
         if (b.systemSearch) {
             m.append(", through the system loader");
         }
@@ -190,20 +201,28 @@ public final class NativeLibraryLoader {
             m.append(", in ").append(b.folders);
         }
         m.append(failures.isEmpty() ? " and found none" : "; " + failures.size() + " failed");
-        b.remedy.ifPresent(r -> m.append("; ").append(r));
-        b.override.ifPresent(s -> m.append("; or name the file with -D").append(s.name()).append("=/path/to/")
-                .append(b.fileNames.isEmpty() ? "library" : b.fileNames.getFirst()));
+        if (b.remedy.isPresent()) {
+            m.append("; ").append(b.remedy.get());
+        }
+        if (b.override.isPresent()) {
+            m.append("; or name the file with -D").append(b.override.get().name()).append("=/path/to/")
+                    .append(b.fileNames.isEmpty() ? "library" : b.fileNames.getFirst());
+        }
         if (b.resource.isPresent()) {
             m.append("; set -D").append(NativeSettings.CACHE.name())
                     .append("=<folder> to a writable folder that allows executable files");
         }
-        failures.stream().findFirst().ifPresent(f -> m.append("; first failure: ").append(f.getMessage()));
+        if (!failures.isEmpty()) {
+            m.append("; first failure: ").append(failures.getFirst().getMessage());
+        }
         return m.toString();
     }
 
     private static NativeLibraryException fail(String message, List<Throwable> failures) {
         NativeLibraryException e = new NativeLibraryException(message);
-        failures.forEach(e::addSuppressed);
+        for (Throwable f : failures) {
+            e.addSuppressed(f);
+        }
         return e;
     }
 
@@ -316,7 +335,7 @@ public final class NativeLibraryLoader {
         private List<Path> cacheFolders = NativeSettings.cacheFolders();
         private boolean systemSearch = true;
         private List<Path> folders = List.of();
-        private Pattern folderFiles = Pattern.compile("(?!)");
+        private Pattern folderFiles; // set with folders; null while there are none
         private Optional<String> remedy = Optional.empty();
 
         private Builder(String what) {
@@ -348,7 +367,8 @@ public final class NativeLibraryLoader {
          */
         public Builder override(Setting setting, Optional<String> value) {
             this.override = Optional.of(setting);
-            this.overrideValue = value.map(String::trim).filter(v -> !v.isEmpty());
+            String v = value.isPresent() ? value.get().trim() : "";
+            this.overrideValue = v.isEmpty() ? Optional.empty() : Optional.of(v);
             return this;
         }
 

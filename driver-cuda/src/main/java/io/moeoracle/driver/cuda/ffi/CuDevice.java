@@ -1,8 +1,8 @@
 package io.moeoracle.driver.cuda.ffi;
 
-import static io.moeoracle.driver.cuda.ffi.LibCuda.INT;
-import static io.moeoracle.driver.cuda.ffi.LibCuda.PTR;
-import static io.moeoracle.driver.cuda.ffi.LibCuda.result;
+import static io.moeoracle.driver.cuda.ffi.CuTypes.INT;
+import static io.moeoracle.driver.cuda.ffi.CuTypes.PTR;
+import static io.moeoracle.driver.cuda.ffi.CuTypes.result;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;

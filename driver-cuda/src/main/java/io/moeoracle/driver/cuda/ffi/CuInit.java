@@ -1,8 +1,8 @@
 package io.moeoracle.driver.cuda.ffi;
 
-import static io.moeoracle.driver.cuda.ffi.LibCuda.INT;
-import static io.moeoracle.driver.cuda.ffi.LibCuda.PTR;
-import static io.moeoracle.driver.cuda.ffi.LibCuda.result;
+import static io.moeoracle.driver.cuda.ffi.CuTypes.INT;
+import static io.moeoracle.driver.cuda.ffi.CuTypes.PTR;
+import static io.moeoracle.driver.cuda.ffi.CuTypes.result;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
@@ -11,8 +11,12 @@ import java.lang.invoke.MethodHandle;
 public final class CuInit {
     private static final MethodHandle CU_INIT = LibCuda.LIBRARY.downcall(result(INT), "cuInit");
     private static final MethodHandle CU_DRIVER_GET_VERSION = LibCuda.LIBRARY.downcall(result(PTR), "cuDriverGetVersion");
-    private static final MethodHandle CU_GET_ERROR_NAME = LibCuda.LIBRARY.downcall(result(INT, PTR), "cuGetErrorName");
-    private static final MethodHandle CU_GET_ERROR_STRING = LibCuda.LIBRARY.downcall(result(INT, PTR), "cuGetErrorString");
+
+    /** The error-text functions, linked when an error is first described: the probe of a working driver needs neither. */
+    private static final class Errors {
+        static final MethodHandle CU_GET_ERROR_NAME = LibCuda.LIBRARY.downcall(result(INT, PTR), "cuGetErrorName");
+        static final MethodHandle CU_GET_ERROR_STRING = LibCuda.LIBRARY.downcall(result(INT, PTR), "cuGetErrorString");
+    }
 
     private CuInit() {
     }
@@ -38,7 +42,7 @@ public final class CuInit {
     /** @param error a CUresult @param str out const char* @return CUresult */
     public static int cuGetErrorName(int error, MemorySegment str) {
         try {
-            return (int) CU_GET_ERROR_NAME.invokeExact(error, str);
+            return (int) Errors.CU_GET_ERROR_NAME.invokeExact(error, str);
         } catch (Throwable t) {
             throw Rethrow.unchecked(t);
         }
@@ -47,7 +51,7 @@ public final class CuInit {
     /** @param error a CUresult @param str out const char* @return CUresult */
     public static int cuGetErrorString(int error, MemorySegment str) {
         try {
-            return (int) CU_GET_ERROR_STRING.invokeExact(error, str);
+            return (int) Errors.CU_GET_ERROR_STRING.invokeExact(error, str);
         } catch (Throwable t) {
             throw Rethrow.unchecked(t);
         }

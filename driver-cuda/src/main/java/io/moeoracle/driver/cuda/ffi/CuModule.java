@@ -1,8 +1,8 @@
 package io.moeoracle.driver.cuda.ffi;
 
-import static io.moeoracle.driver.cuda.ffi.LibCuda.INT;
-import static io.moeoracle.driver.cuda.ffi.LibCuda.PTR;
-import static io.moeoracle.driver.cuda.ffi.LibCuda.result;
+import static io.moeoracle.driver.cuda.ffi.CuTypes.INT;
+import static io.moeoracle.driver.cuda.ffi.CuTypes.PTR;
+import static io.moeoracle.driver.cuda.ffi.CuTypes.result;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
@@ -18,7 +18,7 @@ public final class CuModule {
             result(PTR, INT, INT, INT, INT, INT, INT, INT, PTR, PTR, PTR), "cuLaunchKernel");
 
     private static final MethodHandle OCCUPANCY = LibCuda.LIBRARY.downcall(
-            result(PTR, PTR, INT, LibCuda.LONG), "cuOccupancyMaxActiveBlocksPerMultiprocessor");
+            result(PTR, PTR, INT, CuTypes.LONG), "cuOccupancyMaxActiveBlocksPerMultiprocessor");
 
     private CuModule() {
     }

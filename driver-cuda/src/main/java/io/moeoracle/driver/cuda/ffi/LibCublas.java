@@ -1,8 +1,8 @@
 package io.moeoracle.driver.cuda.ffi;
 
 import io.moeoracle.nativeload.ffi.NativeLibrary;
-import static io.moeoracle.driver.cuda.ffi.LibCuda.INT;
-import static io.moeoracle.driver.cuda.ffi.LibCuda.PTR;
+import static io.moeoracle.driver.cuda.ffi.CuTypes.INT;
+import static io.moeoracle.driver.cuda.ffi.CuTypes.PTR;
 
 import io.moeoracle.nativeload.ffi.NativeLibraryLoader;
 import java.lang.foreign.FunctionDescriptor;

@@ -1,7 +1,7 @@
 package io.moeoracle.driver.cuda.ffi;
 
-import static io.moeoracle.driver.cuda.ffi.LibCuda.INT;
-import static io.moeoracle.driver.cuda.ffi.LibCuda.PTR;
+import static io.moeoracle.driver.cuda.ffi.CuTypes.INT;
+import static io.moeoracle.driver.cuda.ffi.CuTypes.PTR;
 
 import io.moeoracle.nativeload.ffi.NativeLibrary;
 import io.moeoracle.nativeload.ffi.NativeLibraryLoader;

@@ -1,9 +1,6 @@
 package io.moeoracle.driver.cuda.ffi;
 
 import io.moeoracle.nativeload.ffi.NativeLibrary;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.ValueLayout;
 import io.moeoracle.nativeload.ffi.NativeLibraryLoader;
 
 /**
@@ -16,21 +13,11 @@ public final class LibCuda {
             .override(CudaSettings.DRIVER).fileNames("libcuda.so.1", "libcuda.so")
             .remedy("install the NVIDIA driver").build());
 
-    static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
-    static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
-    static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
-    static final MemoryLayout PTR = ValueLayout.ADDRESS;
-
     private LibCuda() {
     }
 
     /** @return the opened library, or the reason it is not */
     public static NativeLibrary library() {
         return LIBRARY;
-    }
-
-    /** A CUresult-returning function of the given parameters. */
-    static FunctionDescriptor result(MemoryLayout... params) {
-        return FunctionDescriptor.of(INT, params);
     }
 }

@@ -2,9 +2,6 @@ package io.moeoracle.driver.hip.ffi;
 
 import io.moeoracle.nativeload.ffi.NativeLibrary;
 import io.moeoracle.nativeload.ffi.NativeLibraryLoader;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.ValueLayout;
 
 /**
  * The HIP runtime library, {@code libamdhip64}, opened once through the shared
@@ -16,22 +13,11 @@ public final class LibHip {
             .override(HipSettings.RUNTIME).fileNames("libamdhip64.so.7", "libamdhip64.so.6", "libamdhip64.so")
             .remedy("install the ROCm HIP runtime (e.g. the hip-runtime-amd package)").build());
 
-    static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
-    static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
-    static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT;
-    static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
-    static final MemoryLayout PTR = ValueLayout.ADDRESS;
-
     private LibHip() {
     }
 
     /** @return the opened library, or the reason it is not */
     public static NativeLibrary library() {
         return LIBRARY;
-    }
-
-    /** A hipError_t-returning function of the given parameters. */
-    static FunctionDescriptor result(MemoryLayout... params) {
-        return FunctionDescriptor.of(INT, params);
     }
 }

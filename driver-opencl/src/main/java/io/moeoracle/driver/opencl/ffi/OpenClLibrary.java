@@ -4,9 +4,9 @@ import io.moeoracle.nativeload.NativeLibraryException;
 import io.moeoracle.nativeload.ffi.NativeLibraryLoader;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -17,9 +17,12 @@ import java.util.Optional;
  */
 @SuppressWarnings("restricted") // the FFM entry points are restricted by design; callers enable native access
 public final class OpenClLibrary {
-    private static final Linker LINKER = Linker.nativeLinker();
-
     private OpenClLibrary() {
+    }
+
+    /** Made on the first downcall: a probe that stops before calling OpenCL (PoCL refused) never pays for it. */
+    private static final class Linkers {
+        static final Linker NATIVE = Linker.nativeLinker();
     }
 
     private static final class Holder {
@@ -36,7 +39,9 @@ public final class OpenClLibrary {
             } catch (NativeLibraryException e) {
                 failure = new UnsatisfiedLinkError("cannot open the OpenCL ICD loader: " + e.getMessage());
                 failure.initCause(e);
-                Arrays.stream(e.getSuppressed()).forEach(failure::addSuppressed);
+                for (Throwable suppressed : e.getSuppressed()) {
+                    failure.addSuppressed(suppressed);
+                }
             }
             LOOKUP = found;
             FAILURE = failure;
@@ -58,10 +63,12 @@ public final class OpenClLibrary {
         if (Holder.LOOKUP == null) {
             throw Holder.FAILURE;
         }
-        return Holder.LOOKUP.find(name)
-                .map(symbol -> LINKER.downcallHandle(symbol, descriptor))
-                .orElseThrow(() -> new UnsatisfiedLinkError("the OpenCL library has no symbol " + name
-                        + "; an OpenCL 1.2+ ICD loader is required"));
+        Optional<MemorySegment> symbol = Holder.LOOKUP.find(name);
+        if (symbol.isEmpty()) {
+            throw new UnsatisfiedLinkError("the OpenCL library has no symbol " + name
+                    + "; an OpenCL 1.2+ ICD loader is required");
+        }
+        return Linkers.NATIVE.downcallHandle(symbol.get(), descriptor);
     }
 
     /**

@@ -1,0 +1,401 @@
+package io.moeoracle.backend.flashinfer;
+
+import io.moeoracle.api.CapturedForward;
+import io.moeoracle.api.MoeKernel;
+import io.moeoracle.api.SupportVerdict;
+import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.error.BadInputException;
+import io.moeoracle.api.error.KernelStateException;
+import io.moeoracle.api.error.UnsupportedSpecException;
+import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.tensor.DType;
+import io.moeoracle.api.tensor.DeviceTensor;
+import io.moeoracle.api.tensor.ForwardArgs;
+import io.moeoracle.api.tensor.HostTensor;
+import io.moeoracle.api.tensor.MoeWeights;
+import io.moeoracle.api.tensor.Routing;
+import io.moeoracle.api.tensor.Tensor;
+import io.moeoracle.driver.cuda.CudaContext;
+import io.moeoracle.driver.cuda.CudaDevice;
+import io.moeoracle.driver.cuda.CudaGraph;
+import io.moeoracle.driver.cuda.CudaStream;
+import io.moeoracle.driver.cuda.CudaStreamBound;
+import io.moeoracle.driver.cuda.CudaTensor;
+import java.lang.foreign.Arena;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One MoE layer on one CUDA device with the flashinfer kernels (standard format: {@code hidden [T, H]}
+ * with router logits or top-k ids and weights). A forward is one stream of launches with no host
+ * round trip: routing and alignment (one launch at decode sizes), for the MXFP8 provider the
+ * quantization of the hidden rows, GEMM1 (+ bias + activation, BF16 intermediate), for MXFP8 the
+ * quantization of the intermediate rows in use, GEMM2 (+ bias, times the routing weight, top-k sum by
+ * FP32 atomics) and the conversion to the output type; {@link #capture} records it as a CUDA graph.
+ *
+ * <p>Host tensors are copied in and out and the call returns when the output is written; with
+ * device tensors ({@link #allocate}) it returns once the work is queued ({@link #synchronize} waits).
+ * Calls are serialized on the kernel (one stream); scratch is allocated in {@link #prepare} for
+ * {@code maxTokensPerCall} tokens. The life cycle follows backend-marlin's MarlinKernel (backends may
+ * not depend on each other; the duplication is kept to the life cycle and the staging).
+ */
+public final class FiKernel implements MoeKernel, CudaStreamBound {
+    private static final Logger LOG = LoggerFactory.getLogger(FiKernel.class);
+
+    private final String providerId;
+    private final MoeLayerSpec spec;
+    private final DeviceInfo device;
+    private final CudaContext context;
+    private final CudaStream stream;
+    private final FiScratch scratch;
+    private final FiWeights weights;
+    private final FiLaunches launches;
+    private final FiStaging staging;
+    private final boolean fp8;
+    /** GEMM1 writes an F32 intermediate (read from the image's configuration; the quantizer then reads F32). */
+    private boolean f32Inter;
+    private volatile boolean prepared;
+    private volatile boolean closed;
+
+    private FiKernel(String providerId, boolean fp8, List<FiFamily> families, MoeLayerSpec spec, DeviceInfo device,
+                     CudaContext context, byte[] image, int sms) {
+        this.providerId = providerId;
+        this.fp8 = fp8;
+        this.spec = spec;
+        this.device = device;
+        this.context = context;
+        context.ensureCurrent();
+        var module = context.loadModule(image);
+        this.stream = context.createStream();
+        this.scratch = new FiScratch(context, spec, fp8);
+        this.weights = new FiWeights(context, stream, spec, providerId, families.getFirst());
+        this.launches = new FiLaunches(spec, families, context, stream, module, sms, scratch);
+        this.staging = new FiStaging(device, providerId, scratch);
+    }
+
+    /**
+     * Creates a kernel on a real CUDA device: loads the fatbin, probes the families' kernels and reads
+     * their configurations.
+     *
+     * @param providerId the provider that creates it
+     * @param fp8 MXFP8 activations (flashinfer-mxfp8) or BF16 (flashinfer-bf16)
+     * @param spec the layer
+     * @param device a real device {@code cuda:N}
+     * @return the kernel, not yet prepared
+     */
+    static FiKernel create(String providerId, boolean fp8, MoeLayerSpec spec, DeviceInfo device) {
+        if (FiRules.verdict(spec, device, fp8) instanceof SupportVerdict.Unsupported u) {
+            throw u.toException(providerId, spec, device);
+        }
+        CudaDevice cuda = FiHost.cudaDevice(device, providerId);
+        byte[] image = FiImage.bytes().orElseThrow(() -> new UnsupportedSpecException(providerId,
+                spec.describe() + " on " + device.describe(), "kernel image not built: " + FiImage.RESOURCE
+                + " is missing from the backend-flashinfer jar", "rebuild backend-flashinfer where nvcc exists"));
+        List<FiFamily> families = FiRules.families(fp8, device.smVersion().orElse(0), FlashinferSettings.fp8Mma());
+        CudaContext context = cuda.retainPrimaryContext();
+        FiKernel k = null;
+        try {
+            k = new FiKernel(providerId, fp8, families, spec, device, context, image, cuda.multiprocessorCount());
+            k.launches.loadFunctions(cuda.maxSharedMemoryPerBlockOptin());
+            k.f32Inter = k.launches.f32Intermediate();
+            LOG.debug("{}: {} kernels (M {}) loaded on {} for {}", providerId, families,
+                    java.util.Arrays.toString(k.launches.offered()), device.describe(), spec.describe());
+            return k;
+        } catch (RuntimeException e) {
+            if (k != null) {
+                k.close();
+            } else {
+                context.close();
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public String providerId() {
+        return providerId;
+    }
+
+    @Override
+    public MoeLayerSpec spec() {
+        return spec;
+    }
+
+    @Override
+    public DeviceInfo device() {
+        return device;
+    }
+
+    @Override
+    public String toString() {
+        return providerId + " kernel (" + launches.families() + ") for " + spec.describe() + " on " + device.describe();
+    }
+
+    @Override
+    public synchronized void prepare(MoeWeights w) {
+        checkOpen();
+        w.validate(spec);
+        weights.check(w);
+        context.ensureCurrent();
+        prepared = false;
+        weights.upload(w, launches);
+        scratch.ensure(spec.maxTokensPerCall(), launches.offered(), launches.f32Intermediate());
+        prepared = true;
+        LOG.debug("{}: prepared {}", providerId, spec.describe());
+    }
+
+    @Override
+    public boolean isPrepared() {
+        return prepared;
+    }
+
+    @Override
+    public DeviceTensor allocate(DType dtype, long... shape) {
+        checkOpen();
+        return CudaTensor.allocate(context, dtype, shape);
+    }
+
+    @Override
+    public void synchronize() {
+        checkOpen();
+        context.ensureCurrent();
+        stream.synchronize();
+    }
+
+    /** Forces the M tile (one the families offer) for later calls, or 0 to choose by size; for tests and benchmarks. */
+    void forceM(int m) {
+        launches.forceM(m);
+    }
+
+    /** @return the M tiles the loaded families offer */
+    int[] offeredM() {
+        return launches.offered();
+    }
+
+    /** @return the GEMM families this kernel runs, preferred first */
+    List<FiFamily> families() {
+        return launches.families();
+    }
+
+    /** @return the plan a call of {@code tokens} tokens gets */
+    FiPlan plan(int tokens) {
+        return launches.plan((long) tokens * spec.topK(), tokens);
+    }
+
+    /**
+     * @return the stream every launch of this kernel goes to: work queued after an event recorded on it
+     *     (expert parallelism's collectives, the benchmark's events) is ordered without a host wait
+     */
+    @Override
+    public CudaStream stream() {
+        return stream;
+    }
+
+    /** @return the kernel's context; for tests that launch single kernels of the image */
+    CudaContext context() {
+        return context;
+    }
+
+    /** @return the launches (the loaded image); for tests */
+    FiLaunches launches() {
+        return launches;
+    }
+
+    /** @return {@code fi_repack_mxfp4}'s padded layout of the w13 (or w2) weights and scales of {@code w}; for tests */
+    byte[][] paddedLayout(MoeWeights w, boolean w13) {
+        synchronized (this) {
+            checkOpen();
+            context.ensureCurrent();
+            int h = spec.hiddenSize();
+            int i = spec.intermediateSize();
+            return w13 ? weights.paddedLayout(launches, w.w13(), w.w13Scales().orElseThrow(), 2 * i, h,
+                    2 * FiLayout.pad(i), FiLayout.pad(h))
+                    : weights.paddedLayout(launches, w.w2(), w.w2Scales().orElseThrow(), h, i, FiLayout.pad(h),
+                    FiLayout.pad(i));
+        }
+    }
+
+    @Override
+    public void forward(Tensor hidden, Routing routing, Tensor out) {
+        checkOpen();
+        requirePrepared();
+        int t = ForwardArgs.check(spec, hidden, routing, out);
+        ForwardArgs.checkIds(spec, routing);
+        staging.checkResidence("hidden", hidden);
+        staging.checkResidence("out", out);
+        Tensor[] routed = switch (routing) {
+            case Routing.Logits l -> new Tensor[] {l.logits()};
+            case Routing.TopK k -> new Tensor[] {k.ids(), k.weights()};
+        };
+        for (Tensor r : routed) {
+            staging.checkResidence(routing instanceof Routing.Logits ? "router logits" : "top-k tensors", r);
+        }
+        synchronized (this) {
+            checkOpen();
+            context.ensureCurrent();
+            if (t == 0) {
+                return;
+            }
+            if (FiStaging.usesStaging(hidden, out) || FiStaging.usesStaging(routed)) {
+                stream.synchronize(); // staging buffers may still feed the previous call
+            }
+            long hiddenPtr = staging.hidden(hidden);
+            long logits = 0;
+            long ids = 0;
+            long weightsPtr = 0;
+            switch (routing) {
+                case Routing.Logits l -> logits = FiStaging.in(l.logits(), scratch.stageLogits);
+                case Routing.TopK k -> {
+                    ids = FiStaging.in(k.ids(), scratch.stageIds);
+                    weightsPtr = FiStaging.in(k.weights(), scratch.stageW);
+                }
+            }
+            boolean logitsBf16 = routing instanceof Routing.Logits l && l.logits().dtype() == DType.BF16;
+            enqueue(t, hiddenPtr, hidden.dtype() == DType.BF16, logits, logitsBf16, ids, weightsPtr, staging.out(out),
+                    out.dtype() == DType.BF16);
+            if (out instanceof HostTensor h) {
+                stream.synchronize();
+                scratch.stageOut.copyToHost(h.data());
+            }
+        }
+    }
+
+    @Override
+    public Optional<CapturedForward> capture(Tensor hidden, Routing routing, Tensor out) {
+        checkOpen();
+        requirePrepared();
+        int t = ForwardArgs.check(spec, hidden, routing, out);
+        long hiddenPtr = staging.requireDevice("hidden", hidden).address();
+        long outPtr = staging.requireDevice("out", out).address();
+        long logits = 0;
+        long ids = 0;
+        long weightsPtr = 0;
+        switch (routing) {
+            case Routing.Logits l -> logits = staging.requireDevice("router logits", l.logits()).address();
+            case Routing.TopK k -> {
+                ids = staging.requireDevice("top-k ids", k.ids()).address();
+                weightsPtr = staging.requireDevice("top-k weights", k.weights()).address();
+            }
+        }
+        if (t == 0) {
+            throw new BadInputException("cannot capture a forward of 0 tokens");
+        }
+        boolean logitsBf16 = routing instanceof Routing.Logits l && l.logits().dtype() == DType.BF16;
+        boolean hiddenBf16 = hidden.dtype() == DType.BF16;
+        boolean outBf16 = out.dtype() == DType.BF16;
+        long l0 = logits;
+        long i0 = ids;
+        long w0 = weightsPtr;
+        synchronized (this) {
+            checkOpen();
+            context.ensureCurrent();
+            stream.synchronize();
+            CudaGraph graph = CudaGraph.capture(stream, s -> enqueue(t, hiddenPtr, hiddenBf16, l0, logitsBf16, i0, w0,
+                    outPtr, outBf16));
+            return Optional.of(new Replay(graph));
+        }
+    }
+
+    /** Queues one forward on the kernel's stream; every pointer is a device address. */
+    private void enqueue(int t, long hidden, boolean hiddenBf16, long logits, boolean logitsBf16, long ids,
+                         long weightsPtr, long out, boolean outBf16) {
+        int h = spec.hiddenSize();
+        int hp = FiLayout.pad(h);
+        int ip = FiLayout.pad(spec.intermediateSize());
+        long rows = (long) t * spec.topK();
+        FiPlan plan = launches.plan(rows, t);
+        try (Arena arena = Arena.ofConfined()) {
+            if (plan.fusedRouting()) {
+                launches.routeAlign(arena, logits, logitsBf16 ? 1 : 0, ids, weightsPtr, t, plan.m());
+            } else {
+                launches.route(arena, logits, logitsBf16 ? 1 : 0, ids, weightsPtr, t);
+                launches.align(arena, (int) rows, plan.m());
+            }
+            if (fp8) {
+                String quantizer = launches.familyFor(plan.m()).quantizer();
+                launches.quantize(arena, quantizer, hidden, hiddenBf16, h, 0L, 1, t, h, hp, scratch.hiddenQ.address(),
+                        scratch.hiddenS.address());
+                launches.gemm1(arena, plan, weights, scratch.hiddenQ.address(), scratch.hiddenS.address(), hp);
+                launches.quantize(arena, quantizer, scratch.inter.address(), !f32Inter, ip, scratch.numTiles.address(),
+                        plan.m(), (long) plan.tilesMax() * plan.m(), spec.intermediateSize(), ip,
+                        scratch.interQ.address(), scratch.interS.address());
+                launches.gemm2(arena, plan, weights, scratch.interQ.address(), scratch.interS.address());
+            } else {
+                long a = hidden;
+                if (!hiddenBf16) {
+                    launches.convertHidden(hidden, t * (long) h);
+                    a = scratch.hiddenBf16.address();
+                }
+                launches.gemm1(arena, plan, weights, a, 0L, h);
+                launches.gemm2(arena, plan, weights, scratch.inter.address(), 0L);
+            }
+            launches.finalizeOut(arena, (long) t * h, out, outBf16);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        prepared = false;
+        try {
+            context.ensureCurrent();
+            stream.synchronize();
+            weights.free();
+            scratch.free();
+            stream.close();
+            launches.close();
+        } finally {
+            context.close();
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw KernelStateException.closed(providerId, "this call");
+        }
+    }
+
+    private void requirePrepared() {
+        if (!prepared) {
+            throw KernelStateException.notPrepared(providerId, "forward");
+        }
+    }
+
+    /** A CUDA graph replayed on the kernel's stream, under its lock. */
+    private final class Replay implements CapturedForward {
+        private final CudaGraph graph;
+        private boolean released;
+
+        Replay(CudaGraph graph) {
+            this.graph = graph;
+        }
+
+        @Override
+        public void replay() {
+            synchronized (FiKernel.this) {
+                checkOpen();
+                if (released) {
+                    throw new KernelStateException("this captured forward of " + providerId
+                            + " was closed; capture another");
+                }
+                context.ensureCurrent();
+                graph.launch(stream);
+            }
+        }
+
+        @Override
+        public void close() {
+            synchronized (FiKernel.this) {
+                if (!released) {
+                    released = true;
+                    graph.close();
+                }
+            }
+        }
+    }
+}
