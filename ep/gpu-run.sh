@@ -7,7 +7,7 @@
 #   here:   gpu/assemble                     # the bundle, .gpu/dist (carried with the working tree)
 #   there:  OUT=/some/dir bash ep/gpu-run.sh [DIST]        # DIST: default .gpu/dist
 #
-#   EP_TEST_RANKS=4            rank counts the tests run (default: 2 and 4 where the machine has them)
+#   EP_TEST_RANKS=2,4          rank counts the tests run (default: 4 on a machine with 4+ GPUs, else 2)
 #   EP_BENCH_GPUS=1,2,4        GPU counts the benchmark runs (those the machine has)
 #   EP_BENCH_TOKENS=256,1024,4096,16384
 #   EP_SKIP_TESTS=1 / EP_SKIP_BENCH=1
@@ -24,7 +24,9 @@ export NCCL_NVLS_ENABLE=0
 
 { nvidia-smi -L; echo; nvidia-smi topo -m; } > "$out/gpus.txt" 2>&1 || true
 gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
-echo "ep/gpu-run.sh: $gpus GPU(s), bundle $dist, results in $out, NCCL_NVLS_ENABLE=$NCCL_NVLS_ENABLE"
+# the tests' rank count: the largest of 2 and 4 the machine has (a 2-GPU and a 4-GPU run cover both)
+export EP_TEST_RANKS=${EP_TEST_RANKS:-$([[ ${gpus:-0} -ge 4 ]] && echo 4 || echo 2)}
+echo "ep/gpu-run.sh: $gpus GPU(s), bundle $dist, results in $out, NCCL_NVLS_ENABLE=$NCCL_NVLS_ENABLE, test ranks $EP_TEST_RANKS"
 cat "$out/gpus.txt"
 
 tests_rc=0
