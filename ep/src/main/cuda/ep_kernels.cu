@@ -2,7 +2,7 @@
 // ids, the all-to-all pack / expand / gather / local combine / combine steps, and conversions. The
 // experts themselves run in the backend chosen per rank (marlin, batched-marlin, ...); NCCL moves the
 // buffers in between. Every launch is sized by host-known upper bounds and reads the real counts from
-// device memory, so nothing here needs a host round trip. Java twin of the arithmetic: EpLaunches.java.
+// device memory, so nothing here needs a host round trip. Launched by EpLaunches.java.
 //
 // Virtual expert ids: rank r owns virtual ids [r*El, (r+1)*El); perm[g] maps a global expert g to the
 // virtual id of the (rank, slot) that holds it (the identity for contiguous placement). Rows and ids
