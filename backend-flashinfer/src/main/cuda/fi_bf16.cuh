@@ -114,13 +114,14 @@ extern "C" __global__ void fi_bf16_repack(const uint8_t* q_in, const uint8_t* s_
 // SYNC: the consumers multiply with mma.sync m16n8k16 (same fragments; B via ldmatrix) instead of
 // wgmma: at N <= 32 a register-A wgmma costs ~40 SM cycles each whatever N (measured, NOTES-bf16.md).
 template <int M_, int C_, int FR_, int KB_, int ST_, int PW_, int NSTEP_, bool REG_, int MINB_, int NACC_ = 1,
-          int DBG_ = 0, bool SYNC_ = false>
+          int DBG_ = 0, bool SYNC_ = false, int KSPLIT_ = 1>
 struct Fb16Cfg {
     static constexpr bool SYNC = SYNC_;
+    static constexpr int KSPLIT = KSPLIT_;  // consumer groups sharing the fragments, splitting the K blocks
     static constexpr int M = M_, C = C_, FR = FR_, KB = KB_, ST = ST_, PW = PW_, NSTEP = NSTEP_, MINB = MINB_;
     static constexpr int NACC = NACC_, DBG = DBG_;
     static constexpr bool REG = REG_;
-    static constexpr int MT = C * FR;  // 64-row m-tiles per CTA
+    static constexpr int MT = C * FR / KSPLIT;  // 64-row m-tiles per CTA
     static constexpr int BN = 64 * MT;
     static constexpr int THREADS = 128 * C + 32 * PW;
     static constexpr int A_BYTES = KB * M * 128;  // per stage; multiple of 1024 (M % 8 == 0)
@@ -129,11 +130,13 @@ struct Fb16Cfg {
     static constexpr int SMEM = 1024 + ST * (A_BYTES + W_BYTES + S_BYTES) + 2 * ST * 8 + M * 4 + M * 8;
     static_assert(M % NSTEP == 0 && M % 8 == 0 && M <= 256 && M <= THREADS, "tile");
     static_assert(!REG || PW == 4, "setmaxnreg needs a whole producer warpgroup");
+    static_assert(C % KSPLIT == 0 && (KSPLIT == 1 || SYNC), "K split within a CTA: mma.sync consumers only");
+    static_assert((KSPLIT - 1) * (C / KSPLIT) * 128 * FR * (M / 2) * 4 <= ST * A_BYTES, "K-split partials");
 };
 
-//              M   C  FR KB ST PW NSTEP REG  MINB NACC DBG SYNC
-typedef Fb16Cfg<8, 1, 1, 4, 4, 1, 8, false, 4, 1, 0, true> Fb16CfgM8;
-typedef Fb16Cfg<32, 2, 1, 2, 4, 1, 8, false, 2, 1, 0, true> Fb16CfgM32;
+//              M   C  FR KB ST PW NSTEP REG  MINB NACC DBG SYNC KSPLIT
+typedef Fb16Cfg<8, 1, 1, 4, 4, 1, 8, false, 4, 1, 0, true, 1> Fb16CfgM8;
+typedef Fb16Cfg<32, 2, 1, 2, 4, 1, 8, false, 2, 1, 0, true, 1> Fb16CfgM32;
 typedef Fb16Cfg<64, 2, 2, 1, 6, 4, 16, true, 1> Fb16CfgM64;
 typedef Fb16Cfg<128, 2, 2, 1, 5, 4, 32, true, 1> Fb16CfgM128;
 
@@ -293,7 +296,7 @@ struct Fb16Ctx {
 };
 
 struct Fb16State {
-    int s, ph, slab, it, prev_s, nk;
+    int s, ph, slab, it, prev_s, nk, b;
 };
 
 // One 64-wide K block: decode the 4 k16 steps of every fragment into a (16 registers per
@@ -307,9 +310,13 @@ __device__ __forceinline__ void fb16_block(float (&acc)[CF::NACC][CF::FR][CF::M 
         fb16_mbar_wait(cx.bars + 8 * st.s, st.ph);
         asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
     }
+    const int mg = wg / CF::KSPLIT, kg = wg % CF::KSPLIT;
+    const bool own = CF::KSPLIT == 1 || st.b % CF::KSPLIT == kg;
+    st.b++;
 #pragma unroll
     for (int f = 0; f < CF::FR; f++) {
-        const int blk = (wg * CF::FR + f) * CF::KB + st.slab;
+        if (!own) break;
+        const int blk = (mg * CF::FR + f) * CF::KB + st.slab;
         const uint4 wq =
             *reinterpret_cast<const uint4*>(cx.sW + st.s * CF::W_BYTES + blk * 2048 + (wl * 32 + lane) * 16);
         const uint32_t x =
@@ -340,6 +347,7 @@ __device__ __forceinline__ void fb16_block(float (&acc)[CF::NACC][CF::FR][CF::M 
         for (int p = 0; p < 2; p++)
 #pragma unroll
             for (int j = 0; j < NE / 8; j++) {
+                if (!own) break;
                 uint32_t b[4];
                 const int n = 8 * j + r;
                 fb16_ldsm_x4(b, a_base + n * 128 + (((4 * p + q) ^ r) << 4));
@@ -383,7 +391,7 @@ __device__ __forceinline__ void fb16_block(float (&acc)[CF::NACC][CF::FR][CF::M 
 template <class CF, int NE>
 __device__ __forceinline__ void fb16_mainloop(float (&acc)[CF::NACC][CF::FR][CF::M / 2], const Fb16Ctx& cx, int wg, int wl,
                                               int lane) {
-    Fb16State st{0, 0, 0, 0, 0, min(CF::KB, cx.nblk)};
+    Fb16State st{0, 0, 0, 0, 0, min(CF::KB, cx.nblk), 0};
     uint32_t a0[CF::FR][16], a1[CF::FR][16];
     int b = 0;
     for (; b + 1 < cx.nblk; b += 2) {
@@ -518,11 +526,34 @@ __device__ __forceinline__ void fb16_gemm(const __nv_bfloat16* A, int a_stride, 
         for (int f = 0; f < CF::FR; f++)
 #pragma unroll
             for (int i = 0; i < M / 2; i++) acc[f][i] += accs[q][f][i];
+    const int mg = wg / CF::KSPLIT, kg = wg % CF::KSPLIT;
+    if (CF::KSPLIT > 1) {  // partial sums of groups kg > 0 meet group kg = 0 through shared memory
+        float* red = reinterpret_cast<float*>(cx.sA);
+        const int tig = tid & 127;
+        asm volatile("bar.sync 1, %0;\n" ::"r"(128 * CF::C) : "memory");
+        if (kg > 0) {
+            float* r = red + (size_t)((kg - 1) * (CF::C / CF::KSPLIT) + mg) * CF::FR * (M / 2) * 128;
+#pragma unroll
+            for (int f = 0; f < CF::FR; f++)
+#pragma unroll
+                for (int i = 0; i < M / 2; i++) r[(f * (M / 2) + i) * 128 + tig] = acc[f][i];
+        }
+        asm volatile("bar.sync 1, %0;\n" ::"r"(128 * CF::C) : "memory");
+        if (kg > 0) return;
+#pragma unroll
+        for (int q = 1; q < CF::KSPLIT; q++) {
+            const float* r = red + (size_t)((q - 1) * (CF::C / CF::KSPLIT) + mg) * CF::FR * (M / 2) * 128;
+#pragma unroll
+            for (int f = 0; f < CF::FR; f++)
+#pragma unroll
+                for (int i = 0; i < M / 2; i++) acc[f][i] += r[(f * (M / 2) + i) * 128 + tig];
+        }
+    }
 
     // ------------------------------------ epilogue ------------------------------------
 #pragma unroll
     for (int f = 0; f < CF::FR; f++) {
-        const int mt = nt * MT + wg * CF::FR + f;
+        const int mt = nt * MT + mg * CF::FR + f;
         if (mt >= nm) continue;
         const int rr = wl * 16 + 2 * g;  // weight rows mt*64 + rr (fragment row g) and + 1 (row g+8)
         const int o0 = mt * 64 + rr;

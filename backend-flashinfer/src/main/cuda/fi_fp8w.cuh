@@ -17,20 +17,28 @@
 
 #define FW_BM 128
 #define FW_BN 128
-#define FW_S 4                 // A / widened-B stages
-#define FW_D 2                 // groups of copies in flight ahead of the widening
-#define FW_R (FW_D + 1)        // staging ring of the packed weights
-#define FW_OFF_A 0
-#define FW_OFF_B (FW_OFF_A + FW_S * 16384)
-#define FW_OFF_STG (FW_OFF_B + FW_S * 16384)
-#define FW_OFF_STW (FW_OFF_STG + FW_R * 8192)
-#define FW_OFF_SA (FW_OFF_STW + FW_R * 128 * 8)
-#define FW_OFF_SW (FW_OFF_SA + FW_S * 128 * 4)
-#define FW_OFF_FLG (FW_OFF_SW + FW_S * 128 * 4)
-#define FW_OFF_LUT (FW_OFF_FLG + FW_S * 16)
-#define FW_OFF_BAR (FW_OFF_LUT + 24 * 8)
-#define FW_SMEM_USED (FW_OFF_BAR + 2 * FW_S * 8)
-#define FW_SMEM (FW_SMEM_USED + 1024)  // + alignment of the swizzled tiles to 1024 bytes
+// Shared memory of one CTA for a copy lookahead of D groups: D + 2 activation stages (a stage is
+// acquired when its copies are issued, D groups before its widening), 2 widened-weight stages
+// (written just before use: issuing group j + D already waited for the release of group j - 2),
+// D + 1 staging slots of packed weights.
+template <int D>
+struct FwLayout {
+    static constexpr int SA = D + 2, SB = 2, R = D + 1;
+    static constexpr int A = 0;
+    static constexpr int B = A + SA * 16384;
+    static constexpr int STG = B + SB * 16384;
+    static constexpr int STW = STG + R * 8192;
+    static constexpr int SCA = STW + R * 128 * 8;
+    static constexpr int SCW = SCA + SA * 128 * 4;
+    static constexpr int FLG = SCW + SA * 128 * 4;
+    static constexpr int LUT = FLG + SA * 16;
+    static constexpr int BAR = LUT + 24 * 8;
+    static constexpr int USED = BAR + 2 * SA * 8;
+    static constexpr int SMEM = USED + 1024;  // + alignment of the swizzled tiles to 1024 bytes
+};
+#ifndef FW_D
+#define FW_D 5  // H100, gpt-oss-120b forward: T=4096 3594 us at 5, 3832 at 2 (same call)
+#endif
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ == 900 && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define FI_HAS_WGMMA 1
@@ -107,8 +115,9 @@ __device__ __forceinline__ void fw_fence_regs(float (&d)[64]) {
     for (int i = 0; i < 64; i++) asm volatile("" : "+f"(d[i])::"memory");
 }
 
-template <bool GEMM2>
+template <bool GEMM2, int D>
 __device__ __forceinline__ void fi_fp8w_body(FI_FP8_PARAMS) {
+    using L = FwLayout<D>;
     extern __shared__ uint8_t fw_smem_raw[];
     const uint32_t raw_u32 = fi_smem_u32(fw_smem_raw);
     const uint32_t sbase = (raw_u32 + 1023u) & ~1023u;
@@ -120,8 +129,8 @@ __device__ __forceinline__ void fi_fp8w_body(FI_FP8_PARAMS) {
     const int items = n_mt * nN;
     const int G = (K_pad + 127) >> 7;
     if ((int)blockIdx.x >= items) return;
-    const uint32_t bar_full = sbase + FW_OFF_BAR, bar_empty = bar_full + FW_S * 8;
-    uint8_t* const lut = sgen + FW_OFF_LUT;  // [24][8] E4M3 codes of {0,.5,1,1.5,2,3,4,6} * 2^(i-17); row 0 zero
+    const uint32_t bar_full = sbase + L::BAR, bar_empty = bar_full + L::SA * 8;
+    uint8_t* const lut = sgen + L::LUT;  // [24][8] E4M3 codes of {0,.5,1,1.5,2,3,4,6} * 2^(i-17); row 0 zero
     if (tid < 24 * 8) {
         const int i = tid >> 3, m = tid & 7;
         // E2M1 magnitude m: 0, .5, 1, 1.5, 2, 3, 4, 6
@@ -129,7 +138,7 @@ __device__ __forceinline__ void fi_fp8w_body(FI_FP8_PARAMS) {
         lut[tid] = i == 0 ? (uint8_t)0 : (uint8_t)fi_e4m3_sw(mag * fi_pow2(i - 17));
     }
     if (tid == 0) {
-        for (int s = 0; s < FW_S; s++) {
+        for (int s = 0; s < L::SA; s++) {
             fw_mbar_init(bar_full + s * 8, 256);
             fw_mbar_init(bar_empty + s * 8, 256);
         }
@@ -165,10 +174,10 @@ __device__ __forceinline__ void fi_fp8w_body(FI_FP8_PARAMS) {
             srow = id < 0 ? -1 : (a_by_pos ? i_tile * FW_BM + lt : id / a_div);
         };
         auto issue = [&](int j) {
-            const int s = j % FW_S, rs = j % FW_R;
-            if (j >= FW_S) fw_mbar_wait(bar_empty + s * 8, ((j / FW_S) - 1) & 1);
+            const int s = j % L::SA, rs = j % L::R;
+            if (j >= L::SA) fw_mbar_wait(bar_empty + s * 8, ((j / L::SA) - 1) & 1);
             const int k0 = 128 * i_g;
-            const uint32_t a_st = sbase + FW_OFF_A + s * 16384;
+            const uint32_t a_st = sbase + L::A + s * 16384;
             const int c = lt & 7;
 #pragma unroll
             for (int i = 0; i < 8; i++) {
@@ -179,16 +188,16 @@ __device__ __forceinline__ void fi_fp8w_body(FI_FP8_PARAMS) {
             }
             {  // the 4-aligned word holding this row's group scale code (byte (addr & 3))
                 const size_t addr = srow >= 0 ? (size_t)srow * sstride + 4 * i_g : 0;
-                fi_cp_async4(sbase + FW_OFF_SA + (s * 128 + lt) * 4, A_scales + (addr & ~(size_t)3), srow >= 0 ? 4 : 0);
+                fi_cp_async4(sbase + L::SCA + (s * 128 + lt) * 4, A_scales + (addr & ~(size_t)3), srow >= 0 ? 4 : 0);
             }
             const int n = i_nt * FW_BN + lt;
             const bool nok = n < N_pad;
             const uint8_t* src = Bq + (((size_t)i_e * G + i_g) * N_pad + (nok ? n : 0)) * 64;
-            const uint32_t stg = sbase + FW_OFF_STG + rs * 8192 + lt * 64;
+            const uint32_t stg = sbase + L::STG + rs * 8192 + lt * 64;
 #pragma unroll
             for (int i = 0; i < 4; i++) fi_cp_async16(stg + ((i ^ ((lt >> 1) & 3)) << 4), src + 16 * i, nok ? 16 : 0);
             const uint32_t* rec = Wsr + ((size_t)i_e * G + i_g) * wss;
-            const uint32_t stw = sbase + FW_OFF_STW + (rs * 128 + lt) * 8;
+            const uint32_t stw = sbase + L::STW + (rs * 128 + lt) * 8;
             fi_cp_async4(stw, rec + (nok ? n : 0), nok ? 4 : 0);
             fi_cp_async4(stw + 4, rec + N_pad + i_nt, 4);
             fw_cp_mbar_arrive(bar_full + s * 8);
@@ -201,18 +210,22 @@ __device__ __forceinline__ void fi_fp8w_body(FI_FP8_PARAMS) {
         };
         setup();
 #pragma unroll 1
-        for (int j = 0; j < FW_D; j++) {
+        for (int j = 0; j < D; j++) {
             if (j < total) issue(j);
             else fi_cp_commit();
         }
 #pragma unroll 1
         for (int jc = 0; jc < total; jc++) {
-            if (jc + FW_D < total) issue(jc + FW_D);
-            else fi_cp_commit();
-            fi_cp_wait<FW_D>();
-            const int s = jc % FW_S, rs = jc % FW_R;
-            const uint32_t stg = sbase + FW_OFF_STG + rs * 8192 + lt * 64;
-            const uint2 sw = *reinterpret_cast<const uint2*>(sgen + FW_OFF_STW + (rs * 128 + lt) * 8);
+            if (jc + D < total) {
+                issue(jc + D);  // waits for the release of group jc - 2: the widened stage jc % 2 is free
+            } else {
+                fi_cp_commit();
+                if (jc >= 2) fw_mbar_wait(bar_empty + ((jc - 2) % L::SA) * 8, ((jc - 2) / L::SA) & 1);
+            }
+            fi_cp_wait<D>();
+            const int s = jc % L::SA, rs = jc % L::R;
+            const uint32_t stg = sbase + L::STG + rs * 8192 + lt * 64;
+            const uint2 sw = *reinterpret_cast<const uint2*>(sgen + L::STW + (rs * 128 + lt) * 8);
             const uint32_t codes = sw.x, tinfo = sw.y;
             const bool uniform = ((tinfo >> 8) & 1u) == 0u;
             int gref = (int)(tinfo & 0xFFu);
@@ -229,7 +242,7 @@ __device__ __forceinline__ void fi_fp8w_body(FI_FP8_PARAMS) {
                 tlo[b] = t.x;
                 thi[b] = t.y;
             }
-            const uint32_t b_row = sbase + FW_OFF_B + s * 16384 + lt * 128;
+            const uint32_t b_row = sbase + L::B + (jc % L::SB) * 16384 + lt * 128;
 #pragma unroll
             for (int h = 0; h < 2; h++) {
                 // quarters 2h, 2h+1 (staging pieces), words b = 0..3 each -> chunks 2b + h
@@ -245,8 +258,8 @@ __device__ __forceinline__ void fi_fp8w_body(FI_FP8_PARAMS) {
                     fw_st_shared_v4(b_row + ((chunk ^ (lt & 7)) << 4), o0, o1, o2, o3);
                 }
             }
-            reinterpret_cast<float*>(sgen + FW_OFF_SW)[s * 128 + lt] = fi_pow2(gref - 133);
-            if (lt == 0) reinterpret_cast<int*>(sgen + FW_OFF_FLG)[s * 4] = uniform ? 1 : 0;
+            reinterpret_cast<float*>(sgen + L::SCW)[s * 128 + lt] = fi_pow2(gref - 133);
+            if (lt == 0) reinterpret_cast<int*>(sgen + L::FLG)[s * 4] = uniform ? 1 : 0;
             fw_fence_proxy_async();
             fw_mbar_arrive(bar_full + s * 8);
         }
@@ -272,12 +285,12 @@ __device__ __forceinline__ void fi_fp8w_body(FI_FP8_PARAMS) {
             for (int i = 0; i < 64; i++) acc[i] = 0.f;
 #pragma unroll 1
             for (int g = 0; g < G; g++, j++) {
-                const int s = j % FW_S;
-                fw_mbar_wait(bar_full + s * 8, (j / FW_S) & 1);
+                const int s = j % L::SA;
+                fw_mbar_wait(bar_full + s * 8, (j / L::SA) & 1);
                 if (active) {
                     fw_fence_proxy_async();
-                    const uint64_t da = fw_desc(sbase + FW_OFF_A + s * 16384 + cw * 8192);
-                    const uint64_t db = fw_desc(sbase + FW_OFF_B + s * 16384);
+                    const uint64_t da = fw_desc(sbase + L::A + s * 16384 + cw * 8192);
+                    const uint64_t db = fw_desc(sbase + L::B + (j % L::SB) * 16384);
                     // a half group (K_pad % 128 == 64) runs all four: its upper half is zero in
                     // both operands, and a conditional wgmma costs a compiler-inserted arrive
                     fw_wgmma_fence();
@@ -288,10 +301,10 @@ __device__ __forceinline__ void fi_fp8w_body(FI_FP8_PARAMS) {
                     fw_wgmma_commit();
                     fw_wgmma_wait0();
                     fw_fence_regs(tmp);
-                    const uint32_t* sa = reinterpret_cast<const uint32_t*>(sgen + FW_OFF_SA) + s * 128;
+                    const uint32_t* sa = reinterpret_cast<const uint32_t*>(sgen + L::SCA) + s * 128;
                     const float fa0 = fi_e8m0(sa[r0] >> sh0), fa1 = fi_e8m0(sa[r0 + 8] >> sh1);
-                    const float* fw = reinterpret_cast<const float*>(sgen + FW_OFF_SW) + s * 128;
-                    if (reinterpret_cast<const int*>(sgen + FW_OFF_FLG)[s * 4]) {
+                    const float* fw = reinterpret_cast<const float*>(sgen + L::SCW) + s * 128;
+                    if (reinterpret_cast<const int*>(sgen + L::FLG)[s * 4]) {
                         const float f = fw[0], s0 = fa0 * f, s1 = fa1 * f;
 #pragma unroll
                         for (int jn = 0; jn < 16; jn++) {
@@ -372,19 +385,19 @@ __device__ __forceinline__ void fi_fp8w_body(FI_FP8_PARAMS) {
 
 // launch: grid (SMs * o[4]), block 384, dynamic shared memory o[0] (persistent; splits must be 1)
 #ifdef FI_HAS_WGMMA
-#define FW_BODY(G2) fi_fp8w_body<G2>(FI_FP8_ARGS);
+#define FW_BODY(G2, D) fi_fp8w_body<G2, D>(FI_FP8_ARGS);
 #else
-#define FW_BODY(G2) __trap();
+#define FW_BODY(G2, D) __trap();
 #endif
-#define FI_DEFINE_FP8W(NAME, G2)                                                                         \
-    extern "C" __global__ void __launch_bounds__(384, 1) NAME(FI_FP8_PARAMS) { FW_BODY(G2) }           \
+#define FI_DEFINE_FP8W(NAME, G2, D)                                                                      \
+    extern "C" __global__ void __launch_bounds__(384, 1) NAME(FI_FP8_PARAMS) { FW_BODY(G2, D) }        \
     extern "C" __global__ void NAME##_config(int* o) {                                                   \
-        o[0] = FW_SMEM;                                                                                  \
+        o[0] = FwLayout<D>::SMEM;                                                                        \
         o[1] = 384;                                                                                      \
         o[2] = FW_BM;                                                                                    \
         o[3] = FW_BN;                                                                                    \
         o[4] = 1;                                                                                        \
         o[5] = 1;                                                                                        \
     }
-FI_DEFINE_FP8W(fi_fp8w_gemm1_m128, false)
-FI_DEFINE_FP8W(fi_fp8w_gemm2_m128, true)
+FI_DEFINE_FP8W(fi_fp8w_gemm1_m128, false, FW_D)
+FI_DEFINE_FP8W(fi_fp8w_gemm2_m128, true, FW_D)

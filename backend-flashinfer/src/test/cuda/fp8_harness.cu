@@ -60,6 +60,13 @@ FI_DEFINE_GEMV_B(h_g1_m8_b3, 4, 1, 4, false, 3)
 FI_DEFINE_GEMV_B(h_g2_m8_b3, 4, 1, 4, true, 3)
 FI_DEFINE_GEMV(h_g1_m16_s2, 2, 2, 4, false)
 FI_DEFINE_GEMV(h_g2_m16_s2, 2, 2, 4, true)
+// deeper copy lookahead of the wgmma kernel (exported: FW_D)
+FI_DEFINE_FP8W(h_fw1_d2, false, 2)
+FI_DEFINE_FP8W(h_fw2_d2, true, 2)
+FI_DEFINE_FP8W(h_fw1_d4, false, 4)
+FI_DEFINE_FP8W(h_fw2_d4, true, 4)
+FI_DEFINE_FP8W(h_fw1_d5, false, 5)
+FI_DEFINE_FP8W(h_fw2_d5, true, 5)
 
 static float bf2f(uint16_t b) {
     uint32_t u = (uint32_t)b << 16;
@@ -488,6 +495,9 @@ static void init_variants() {
     add("mma8w8", 8, false, h_g1_m8_w8, h_g2_m8_w8, h_g1_m8_w8_config);
     add("mma8b3", 8, false, h_g1_m8_b3, h_g2_m8_b3, h_g1_m8_b3_config);
     add("mma16s2", 16, false, h_g1_m16_s2, h_g2_m16_s2, h_g1_m16_s2_config);
+    add("wg128d2", 128, true, h_fw1_d2, h_fw2_d2, h_fw1_d2_config);
+    add("wg128d4", 128, true, h_fw1_d4, h_fw2_d4, h_fw1_d4_config);
+    add("wg128d5", 128, true, h_fw1_d5, h_fw2_d5, h_fw1_d5_config);
 }
 static const Variant& variant(const std::string& n) {
     for (auto& v : g_variants)
@@ -791,7 +801,8 @@ static double run_case(const Spec& sp, int T, bool use_logits, bool hot, bool lo
 
 static std::vector<std::string> family(const std::string& fam) {
     if (fam == "wg") return {"wg128"};
-    return {"mma8", "mma16", "mma32", "mma64"};
+    if (fam == "mma") return {"mma8", "mma16", "mma32", "mma64"};
+    return {fam};  // one variant by name
 }
 static void small_tests(uint64_t seed, const std::string& fam) {
     printf("seed %llu family %s\n", (unsigned long long)seed, fam.c_str());
@@ -830,11 +841,11 @@ static void small_tests(uint64_t seed, const std::string& fam) {
 static const Spec kOss{128, 4, 2880, 2880, 0, true, 128, 0};  // gpt-oss-120b layer
 static void big_tests(uint64_t seed, const std::string& fam, const Weights& w, DevLayer& d) {
     for (int T : {1, 7, 64, 300, 4096}) {
-        std::string vn = fam == "wg" ? "wg128" : mma_for((long)T * 4, 128);
+        std::string vn = fam == "mma" ? mma_for((long)T * 4, 128) : family(fam)[0];
         run_case(kOss, T, true, false, false, vn, seed + 200 + T, 16, &w, &d);
     }
-    run_case(kOss, 300, true, true, false, fam == "wg" ? "wg128" : mma_for(1200, 128), seed + 301, 16, &w, &d);
-    run_case(kOss, 4096, true, true, false, fam == "wg" ? "wg128" : "mma64", seed + 302, 16, &w, &d);
+    run_case(kOss, 300, true, true, false, fam == "mma" ? mma_for(1200, 128) : family(fam)[0], seed + 301, 16, &w, &d);
+    run_case(kOss, 4096, true, true, false, fam == "mma" ? "mma64" : family(fam)[0], seed + 302, 16, &w, &d);
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -73,14 +73,14 @@ enum FiFamily {
 
     /**
      * @param m an M tile of this family
-     * @return the most rows per local expert M is chosen for: BF16 by its measured rule (ABI.md: r <= 4: 8,
-     *     r <= 24: 32, r <= 64: 64, else 128); the others M itself (the tile holds the average expert)
+     * @return the most rows per local expert M is chosen for: BF16 by its measured rule (ABI.md, v3 kernels on
+     *     an H100 at gpt-oss-120b: r <= 12: 8, r <= 64: 64, else 128; M=32 was never the fastest, so it is
+     *     chosen only when forced); the others M itself (the tile holds the average expert)
      */
     int rowsPerExpertBound(int m) {
         if (this == BF16) {
             return switch (m) {
-                case 8 -> 4;
-                case 32 -> 24;
+                case 8, 32 -> 12;
                 default -> m;
             };
         }

@@ -33,13 +33,13 @@ class FiPlanTest {
         assertThat(FiPlan.chooseM(65536 * 4, 128, ALL)).isEqualTo(256); // beyond every tile: the largest
         assertThat(FiPlan.chooseM(4, 128, WIDE)).isEqualTo(64);         // a family without small tiles
         assertThat(FiPlan.chooseM(4096 * 4, 128, WIDE)).isEqualTo(128);
-        // flashinfer-bf16's measured rule (ABI.md): r <= 4: 8, r <= 24: 32, r <= 64: 64, else 128
+        // flashinfer-bf16's measured rule (ABI.md, v3): r <= 12: 8, r <= 64: 64, else 128 (M=32 only when forced)
         int[] bf16 = {8, 32, 64, 128};
         java.util.function.IntUnaryOperator rule = FiFamily.BF16::rowsPerExpertBound;
         assertThat(FiPlan.chooseM(4 * 128, 128, bf16, rule)).isEqualTo(8);
-        assertThat(FiPlan.chooseM(5 * 128, 128, bf16, rule)).isEqualTo(32);
-        assertThat(FiPlan.chooseM(24 * 128, 128, bf16, rule)).isEqualTo(32);
-        assertThat(FiPlan.chooseM(25 * 128, 128, bf16, rule)).isEqualTo(64);
+        assertThat(FiPlan.chooseM(12 * 128, 128, bf16, rule)).isEqualTo(8);   // T=384 of gpt-oss-120b
+        assertThat(FiPlan.chooseM(13 * 128, 128, bf16, rule)).isEqualTo(64);
+        assertThat(FiPlan.chooseM(64 * 128, 128, bf16, rule)).isEqualTo(64);
         assertThat(FiPlan.chooseM(65 * 128, 128, bf16, rule)).isEqualTo(128);
     }
 
