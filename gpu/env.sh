@@ -33,3 +33,15 @@ if [[ -z ${MOE_CUBLAS:-} ]]; then
 fi
 jvm_flags=(--enable-native-access=ALL-UNNAMED -Xss2m)
 [[ -n $MOE_CUBLAS ]] && jvm_flags+=("-Dmoe.cublas.path=$MOE_CUBLAS")
+# NCCL for expert parallelism: the Python package nvidia-nccl-cu13 (or -cu12) on the GPU machines, else what
+# the library's own search finds (java.library.path, the system loader, CUDA/NCCL folders); MOE_NCCL to choose
+if [[ -z ${MOE_NCCL:-} ]]; then
+  MOE_NCCL=$(python3 -c 'import nvidia.nccl, os; print(os.path.join(os.path.dirname(nvidia.nccl.__file__), "lib", "libnccl.so.2"))' 2>/dev/null || true)
+  if [[ ! -f $MOE_NCCL ]]; then
+    MOE_NCCL=$(find /usr/local/lib/python3* /usr/lib/python3* /opt -maxdepth 8 -path '*nvidia/nccl/lib/libnccl.so.2' \
+        2>/dev/null | sort | head -n 1 || true)
+  fi
+fi
+[[ -n $MOE_NCCL && -f $MOE_NCCL ]] && jvm_flags+=("-Dmoe.nccl.library=$MOE_NCCL")
+# NVLink multicast stays off on the shared GPU machines (NCCL reads this from the environment)
+export NCCL_NVLS_ENABLE=${NCCL_NVLS_ENABLE:-0}

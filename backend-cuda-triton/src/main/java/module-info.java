@@ -5,7 +5,7 @@
  */
 module io.moeoracle.backend.triton {
     requires transitive io.moeoracle.api;
-    requires io.moeoracle.driver.cuda;
+    requires transitive io.moeoracle.driver.cuda; // its kernels are CudaStreamBound: their stream is API
     requires org.slf4j;
 
     exports io.moeoracle.backend.triton;

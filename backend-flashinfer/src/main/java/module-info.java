@@ -6,7 +6,7 @@
  */
 module io.moeoracle.backend.flashinfer {
     requires transitive io.moeoracle.api;
-    requires io.moeoracle.driver.cuda;
+    requires transitive io.moeoracle.driver.cuda; // its kernel is CudaStreamBound: its stream is API
     requires org.slf4j;
 
     exports io.moeoracle.backend.flashinfer;

@@ -4,6 +4,7 @@ module io.moeoracle.cli {
     requires io.moeoracle.reference;
     requires io.moeoracle.bench;
     requires io.moeoracle.measure;
+    requires io.moeoracle.ep;
     requires info.picocli;
     requires org.slf4j;
     requires java.desktop;

@@ -7,6 +7,7 @@ import io.moeoracle.bench.BenchConfig;
 import io.moeoracle.bench.BenchResult;
 import io.moeoracle.bench.MoeBenchmark;
 import io.moeoracle.core.select.Selection;
+import io.moeoracle.ep.EpStrategy;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,6 +39,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Mixin
     SpecOptions layer;
+
+    @Mixin
+    ExpertParallelOptions expertParallel;
 
     @Option(names = "--tokens", paramLabel = "T,...", split = ",", defaultValue = "1,8,64,512",
             description = "token counts, one row each; default ${DEFAULT-VALUE}")
@@ -85,6 +90,18 @@ final class BenchCommand implements Callable<Integer> {
             layer.model = "gpt-oss-20b";
         }
         int maxT = Collections.max(tokens);
+        EpStrategy epStrategy = expertParallel.strategy();
+        if (expertParallel.enabled()) {
+            expertParallel.checkAgainst(layer, device);
+            if (plot != null || !backends.isEmpty()) {
+                throw new CliErrors.UsageException("--devices benchmarks the sharded layer with each rank's selected"
+                        + " kernels; --plot and --backend are for one device");
+            }
+            MoeLayerSpec s = layer.toSpec(null);
+            long runSeed = seed != null ? seed : System.nanoTime();
+            return new ExpertParallelRun(root, out, expertParallel.devices, epStrategy).bench(s, tokens, warmup,
+                    iterations, runSeed, Optional.ofNullable(json));
+        }
         List<Selection> selections = KernelChoice.forBenchmark(root, backendSpecs(maxT), allSupported(), device);
         long runSeed = seed != null ? seed : System.nanoTime();
         List<BenchResult> results = new ArrayList<>();

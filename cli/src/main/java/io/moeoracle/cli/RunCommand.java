@@ -9,6 +9,7 @@ import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.core.select.Selection;
 import io.moeoracle.core.weights.GptOssLayerLoader;
 import io.moeoracle.core.weights.SafetensorsCheckpoint;
+import io.moeoracle.ep.EpStrategy;
 import io.moeoracle.reference.RandomMoe;
 import io.moeoracle.reference.ReferenceMoe;
 import io.moeoracle.reference.RelativeError;
@@ -17,6 +18,7 @@ import java.io.PrintWriter;
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -40,6 +42,9 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin
     SpecOptions layer;
+
+    @Mixin
+    ExpertParallelOptions expertParallel;
 
     @Option(names = "--weights", paramLabel = "PATH",
             description = "a safetensors file or checkpoint folder in the gpt-oss layout (default: random weights)")
@@ -100,6 +105,13 @@ final class RunCommand implements Callable<Integer> {
         }
         MoeLayerSpec asked = layer.toSpec(backend);
         MoeLayerSpec s = asked.maxTokensPerCall() < tokens ? asked.toBuilder().maxTokensPerCall(tokens).build() : asked;
+        EpStrategy epStrategy = expertParallel.strategy();
+        if (expertParallel.enabled()) {
+            expertParallel.checkAgainst(layer, device);
+            long runSeed = seed != null ? seed : System.nanoTime();
+            return new ExpertParallelRun(root, out, expertParallel.devices, epStrategy).run(s, Optional.ofNullable(weights),
+                    layerIndex, routingFrom == RoutingSource.router, tokens, iterations, runSeed, !noCheck);
+        }
         Selection selection = KernelChoice.onRealDevice(root, s, device, "run");
         out.print(root.table().render(selection.explanation()));
         out.println();

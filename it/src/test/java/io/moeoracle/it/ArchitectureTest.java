@@ -100,7 +100,19 @@ class ArchitectureTest {
 
     @ArchTest
     static final ArchRule driversNeverDependOnEachOther = slices().matching("io.moeoracle.driver.(*)..")
-            .should().notDependOnEachOther();
+            .should().notDependOnEachOther().ignoreDependency(
+                    com.tngtech.archunit.base.DescribedPredicate.describe("NCCL's facade",
+                            c -> c.getPackageName().startsWith("io.moeoracle.driver.nccl")),
+                    com.tngtech.archunit.base.DescribedPredicate.describe("CUDA's facade",
+                            c -> c.getPackageName().startsWith("io.moeoracle.driver.cuda")))
+            .because("drivers are separate facades; NCCL's alone uses CUDA's (NCCL works on CUDA streams and memory)");
+
+    @ArchTest
+    static final ArchRule expertParallelismDependsOnCoreAndTheCudaAndNcclDrivers = classes().that()
+            .resideInAPackage("io.moeoracle.ep..").should().onlyDependOnClassesThat()
+            .resideInAnyPackage("java..", "io.moeoracle.api..", "io.moeoracle.core..", "io.moeoracle.driver.cuda..",
+                    "io.moeoracle.driver.nccl..", "io.moeoracle.ep..", "org.slf4j..")
+            .because("expert parallelism runs whatever kernel the selector chooses per rank: it names no backend");
 
     @ArchTest
     static final ArchRule backendsDependOnApiAndDriversOnly = classes().that().resideInAPackage("io.moeoracle.backend..")
@@ -116,14 +128,14 @@ class ArchitectureTest {
     static final ArchRule cliDependsOnCoreReferenceBench = classes().that().resideInAPackage("io.moeoracle.cli..")
             .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "io.moeoracle.api..",
                     "io.moeoracle.core..", "io.moeoracle.reference..", "io.moeoracle.bench..", "io.moeoracle.measure..",
-                    "io.moeoracle.cli..", "picocli..", "org.slf4j..", "org.jfree..")
-            .because("the CLI names no backend and no driver: they are found at run time");
+                    "io.moeoracle.ep..", "io.moeoracle.cli..", "picocli..", "org.slf4j..", "org.jfree..")
+            .because("the CLI names no backend and no driver: they are found at run time (expert parallelism through ep)");
 
     @ArchTest
     static final ArchRule everyPackageHasARowInTheTable = classes().that().resideInAPackage("io.moeoracle..")
             .should().resideInAnyPackage("io.moeoracle.api..", "io.moeoracle.core..", "io.moeoracle.reference..",
                     "io.moeoracle.bench..", "io.moeoracle.measure..", "io.moeoracle.guice..", "io.moeoracle.nativeload..",
-                    "io.moeoracle.driver..", "io.moeoracle.backend..",
+                    "io.moeoracle.driver..", "io.moeoracle.backend..", "io.moeoracle.ep..",
                     "io.moeoracle.cli..", "io.moeoracle.tck..")
             .because("a new module gets a row in docs/architecture.md and a rule in this class");
 

@@ -10,6 +10,8 @@ import io.moeoracle.backend.xpu.XpuSettings;
 import io.moeoracle.cli.CliSettings;
 import io.moeoracle.core.select.SelectionSettings;
 import io.moeoracle.driver.cuda.ffi.CudaSettings;
+import io.moeoracle.driver.nccl.ffi.NcclSettings;
+import io.moeoracle.ep.EpSettings;
 import io.moeoracle.driver.hip.ffi.HipSettings;
 import io.moeoracle.driver.opencl.ffi.OpenClSettings;
 import io.moeoracle.measure.MeasureSettings;
@@ -47,8 +49,9 @@ class SettingsTest {
 
     /** Each module's one settings class. A new one is added here (the source scan fails until it is). */
     private static final List<Class<?>> SETTINGS_CLASSES = List.of(SelectionSettings.class, NativeSettings.class,
-            CudaSettings.class, HipSettings.class, OpenClSettings.class, CpuSettings.class, XpuSettings.class,
-            AiterSettings.class, FlashinferSettings.class, CliSettings.class, TckSettings.class, MeasureSettings.class);
+            CudaSettings.class, HipSettings.class, OpenClSettings.class, NcclSettings.class, CpuSettings.class,
+            XpuSettings.class, AiterSettings.class, FlashinferSettings.class, EpSettings.class, CliSettings.class,
+            TckSettings.class, MeasureSettings.class);
 
     /** Properties of the JDK (and one of slf4j-simple, which the CLI only checks the user did not set). */
     static final Set<String> STANDARD_PROPERTIES = Set.of("os.arch", "os.name", "os.version", "java.io.tmpdir", "user.home",
@@ -56,9 +59,9 @@ class SettingsTest {
             "java.version", "line.separator", "file.separator", "path.separator",
             "org.slf4j.simpleLogger.defaultLogLevel");
 
-    /** Environment variables of the OS, the terminal and other libraries (the OpenCL ICD loaders). */
+    /** Environment variables of the OS, the terminal and other libraries (the OpenCL ICD loaders, NCCL). */
     static final Set<String> STANDARD_VARIABLES = Set.of("LD_PRELOAD", "COLUMNS", "OCL_ICD_VENDORS",
-            "OCL_ICD_FILENAMES");
+            "OCL_ICD_FILENAMES", "NCCL_NVLS_ENABLE");
 
     private static final Pattern LITERAL_VARIABLE = Pattern.compile("System\\.getenv\\(\\s*\"([^\"]+)\"\\)");
     private static final Pattern LITERAL_PROPERTY = Pattern.compile("System\\.getProperty\\(\\s*\"([^\"]+)\"");

@@ -19,6 +19,7 @@ import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaDevice;
 import io.moeoracle.driver.cuda.CudaGraph;
 import io.moeoracle.driver.cuda.CudaStream;
+import io.moeoracle.driver.cuda.CudaStreamBound;
 import io.moeoracle.driver.cuda.CudaTensor;
 import io.moeoracle.driver.cuda.DeviceBuffer;
 import org.slf4j.Logger;
@@ -37,7 +38,7 @@ import java.util.Optional;
  * and the call returns when the output is written; with device tensors ({@link #allocate}) the call
  * returns once queued. Calls are serialized on the kernel (one stream).
  */
-public final class TritonKernel implements MoeKernel {
+public final class TritonKernel implements MoeKernel, CudaStreamBound {
     private static final Logger LOG = LoggerFactory.getLogger(TritonKernel.class);
 
     private final String providerId;
@@ -310,8 +311,12 @@ public final class TritonKernel implements MoeKernel {
         stream.synchronize();
     }
 
-    /** @return the stream every launch goes to; for the benchmark's events */
-    CudaStream stream() {
+    /**
+     * @return the stream every launch goes to: work queued after an event recorded on it (expert
+     *     parallelism's collectives, the benchmark's events) is ordered without a host wait
+     */
+    @Override
+    public CudaStream stream() {
         return stream;
     }
 

@@ -19,6 +19,7 @@ import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaDevice;
 import io.moeoracle.driver.cuda.CudaGraph;
 import io.moeoracle.driver.cuda.CudaStream;
+import io.moeoracle.driver.cuda.CudaStreamBound;
 import io.moeoracle.driver.cuda.CudaTensor;
 import java.lang.foreign.Arena;
 import java.util.List;
@@ -40,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * {@code maxTokensPerCall} tokens. The life cycle follows backend-marlin's MarlinKernel (backends may
  * not depend on each other; the duplication is kept to the life cycle and the staging).
  */
-public final class FiKernel implements MoeKernel {
+public final class FiKernel implements MoeKernel, CudaStreamBound {
     private static final Logger LOG = LoggerFactory.getLogger(FiKernel.class);
 
     private final String providerId;
@@ -183,8 +184,12 @@ public final class FiKernel implements MoeKernel {
         return launches.plan((long) tokens * spec.topK(), tokens);
     }
 
-    /** @return the stream every launch of this kernel goes to; for the benchmark's events */
-    CudaStream stream() {
+    /**
+     * @return the stream every launch of this kernel goes to: work queued after an event recorded on it
+     *     (expert parallelism's collectives, the benchmark's events) is ordered without a host wait
+     */
+    @Override
+    public CudaStream stream() {
         return stream;
     }
 

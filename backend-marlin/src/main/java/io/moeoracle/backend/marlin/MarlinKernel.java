@@ -18,6 +18,7 @@ import io.moeoracle.driver.cuda.CudaDevice;
 import io.moeoracle.driver.cuda.CudaGraph;
 import io.moeoracle.driver.cuda.CudaModule;
 import io.moeoracle.driver.cuda.CudaStream;
+import io.moeoracle.driver.cuda.CudaStreamBound;
 import io.moeoracle.driver.cuda.CudaTensor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * {@link #prepare} for {@code maxTokensPerCall} tokens (batched format: on the first call, for its
  * batch size, grow-only), never inside a forward that is being captured.
  */
-public abstract sealed class MarlinKernel implements MoeKernel permits StandardMarlinKernel, BatchedMarlinKernel {
+public abstract sealed class MarlinKernel implements MoeKernel, CudaStreamBound permits StandardMarlinKernel, BatchedMarlinKernel {
     private static final Logger LOG = LoggerFactory.getLogger(MarlinKernel.class);
 
     final String providerId;
@@ -153,8 +154,12 @@ public abstract sealed class MarlinKernel implements MoeKernel permits StandardM
         }
     }
 
-    /** @return the stream every launch of this kernel goes to; for the benchmark's events */
-    CudaStream stream() {
+    /**
+     * @return the stream every launch of this kernel goes to: work queued after an event recorded on it
+     *     (expert parallelism's collectives, the benchmark's events) is ordered without a host wait
+     */
+    @Override
+    public CudaStream stream() {
         return stream;
     }
 
