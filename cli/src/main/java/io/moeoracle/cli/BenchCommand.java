@@ -156,7 +156,7 @@ final class BenchCommand implements Callable<Integer> {
         if (json == null) {
             return result.writeJson(resultsDir);
         }
-        Path file = several ? BenchPlot.sibling(json, "-" + result.backend() + ".json") : json;
+        Path file = several ? BenchFiles.sibling(json, "-" + result.backend() + ".json") : json;
         if (file.toAbsolutePath().getParent() != null) {
             Files.createDirectories(file.toAbsolutePath().getParent());
         }

@@ -73,7 +73,7 @@ final class BenchPlot {
         } else {
             ChartUtils.saveChartAsPNG(file.toFile(), chart, WIDTH, HEIGHT);
         }
-        Path md = sibling(file, ".md");
+        Path md = BenchFiles.sibling(file, ".md");
         Files.writeString(md, "![" + title(results) + "](" + file.getFileName() + ")\n\n" + markdown(results));
         return md;
     }
@@ -309,9 +309,4 @@ final class BenchPlot {
         return String.format(Locale.ROOT, "%.1f", micros);
     }
 
-    static Path sibling(Path file, String extension) {
-        String name = file.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        return file.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + extension);
-    }
 }
