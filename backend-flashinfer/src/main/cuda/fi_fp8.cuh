@@ -52,7 +52,7 @@ __device__ __forceinline__ float fi_e4m3_dec(uint32_t c) {
 // E8M0 code -> 2^(code-127) as float; 0xFF -> NaN; 0 -> 2^-127 (a float subnormal)
 __device__ __forceinline__ float fi_e8m0(uint32_t c) {
     c &= 0xFFu;
-    return c == 0xFFu ? __uint_as_float(0x7FC00000u) : (c ? __uint_as_float(c << 23) : __uint_as_float(0x00200000u));
+    return c == 0xFFu ? __uint_as_float(0x7FC00000u) : (c ? __uint_as_float(c << 23) : __uint_as_float(0x00400000u));  // 2^-127 = 2^22 * 2^-149
 }
 
 // 2^e for any integer e in [-149, 127] (0 below)

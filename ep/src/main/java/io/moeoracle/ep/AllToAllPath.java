@@ -74,7 +74,7 @@ final class AllToAllPath {
                 maxLoad[i] = Math.max(maxLoad[i], r.hostInt((long) ranks * ranks + e));
             }
             plans[i] = EpBatchPlan.of(maxLoad[i], el, EpBatchPlan.bytesPerRow(h, s.intermediate()), engine.batchBudget(),
-                    ranks * cap);
+                    r.batched.spec().maxTokensPerCall());
             if (plans[i].chunks() > 0) {
                 r.context.setCurrent();
                 r.buf.ensureBatches(plans[i].tableRows(), plans[i].chunkRows());

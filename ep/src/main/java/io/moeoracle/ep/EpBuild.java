@@ -167,8 +167,30 @@ final class EpBuild {
         int ranks = c.ranks();
         Optional<String> backend = format == ActivationFormat.STANDARD
                 ? c.standardBackend().or(() -> c.spec().requestedBackend()) : c.batchedBackend();
-        return c.spec().toBuilder().expertParallel(ranks, rank).activationFormat(format)
+        MoeLayerSpec s = c.spec().toBuilder().expertParallel(ranks, rank).activationFormat(format)
                 .maxTokensPerCall(Math.min(1 << 24, ranks * c.cap())).requestedBackend(backend.orElse(null)).build();
+        if (format == ActivationFormat.BATCHED) {
+            // a batched call holds E_local x maxTokensPerCall rows: keep that within 32-bit element offsets of the
+            // widest row (marlin-style kernels index with int); the all-to-all path chunks larger loads
+            s = s.toBuilder().maxTokensPerCall(batchedRows(s.localExperts(), s.hiddenSize(), s.intermediateSize(),
+                    s.maxTokensPerCall())).build();
+        }
+        return s;
+    }
+
+    /**
+     * @param localExperts E_local
+     * @param hidden H
+     * @param intermediate I
+     * @param wanted the rows per expert the strategy would like in one batched call
+     * @return at most {@code wanted}, and few enough that {@code E_local * rows * max(H, I)} (widths padded to 64)
+     *     stays below 2^31, in multiples of {@link EpBatchPlan#GRANULE} (at least one granule)
+     */
+    static int batchedRows(int localExperts, int hidden, int intermediate, int wanted) {
+        long width = (Math.max(hidden, intermediate) + 63L) / 64 * 64;
+        long byOffsets = ((1L << 31) - 1) / ((long) localExperts * width);
+        long granular = Math.max(EpBatchPlan.GRANULE, byOffsets / EpBatchPlan.GRANULE * EpBatchPlan.GRANULE);
+        return (int) Math.max(1, Math.min(wanted, granular));
     }
 
     private static Selection select(EpConfig c, EpRank r, ActivationFormat format) {
