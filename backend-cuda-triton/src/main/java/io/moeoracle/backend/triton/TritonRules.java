@@ -99,7 +99,7 @@ final class TritonRules {
         ActivationType act = spec.quant().activations();
         if (act.isQuantized()) {
             return SupportVerdict.unsupported(id + " keeps activations in BF16 (tl.dot on BF16); " + act
-                    + " activations are not implemented", "use flashinfer or --activation bf16");
+                    + " activations are not implemented", "use flashinfer-mxfp8 (backend-flashinfer, sm_89+) or --activation bf16");
         }
         if (fused && !(spec.activation() instanceof Activation.SwigluOai)) {
             return SupportVerdict.unsupported("triton fuses SwiGLU-OAI into GEMM1's epilogue only; the spec asks for "

@@ -48,7 +48,7 @@ final class MarlinRules {
         ActivationType act = spec.quant().activations();
         if (act.isQuantized()) {
             return SupportVerdict.unsupported(id + " keeps activations in BF16 (W4A16); " + act
-                    + " activations need FP8 tensor cores", "use flashinfer or --activation bf16");
+                    + " activations need FP8 tensor cores", "use flashinfer-mxfp8 (backend-flashinfer, sm_89+) or --activation bf16");
         }
         if (spec.activationFormat() != format) {
             return format == ActivationFormat.STANDARD
