@@ -46,22 +46,21 @@ final class FiRanking {
     }
 
     /** Where the measurements below come from. */
-    static final String SOURCE = "H100 80GB HBM3, gpt-oss-120b layer, graph replays: flashinfer-bf16 v3 and marlin"
-            + " in their C++ harnesses (backend-flashinfer/results/bf16-v3-bench-H100.txt, backend-marlin/NOTES.md),"
-            + " triton from BENCHMARKS.md; not yet one side-by-side run";
+    static final String SOURCE = "H100 80GB HBM3, gpt-oss-120b layer, graph replays, moe-oracle bench of flashinfer-bf16,"
+            + " marlin and triton side by side in one device call (BENCHMARKS.md; bench/results/*-cuda0-H100-120b-"
+            + "20261126-side-by-side.json)";
 
     /**
-     * The measurements (H100 80GB HBM3, T = 1 .. 4096, ascending; flashinfer-bf16 at the M tile its rule
-     * picks, without a hot expert): marlin faster from T=8 to 1024 (1.1-1.2x), flashinfer-bf16 faster at
-     * T=4096 (1.27x); triton slower than both everywhere.
+     * The measurements (H100 80GB HBM3, T = 1 .. 4096, ascending, medians of 30): marlin faster from T=1
+     * to 1024 (1.06-1.28x), flashinfer-bf16 faster at T=4096 (1.21x); triton slower than both everywhere.
      */
     static final List<Measurement> H100 = List.of(
-            new Measurement(1, 43.2, 44.2, 145.3),
-            new Measurement(8, 176.1, 151.6, 632.4),
-            new Measurement(32, 449.9, 392.1, 1652.5),
-            new Measurement(256, 1099.2, 725.0, 2649.3),
-            new Measurement(1024, 1673.8, 1487.0, 3183.1),
-            new Measurement(4096, 3114.2, 3944.0, 6898.6));
+            new Measurement(1, 54.7, 46.7, 135.9),
+            new Measurement(8, 181.7, 172.1, 626.5),
+            new Measurement(32, 447.7, 423.8, 1682.4),
+            new Measurement(256, 939.4, 734.8, 2668.3),
+            new Measurement(1024, 1715.6, 1476.6, 3289.4),
+            new Measurement(4096, 3183.7, 3847.9, 6720.3));
 
     private FiRanking() {
     }
