@@ -114,16 +114,18 @@ public final class EpBench {
         System.out.println("wrote " + file);
     }
 
-    /** The selector's standard-format kernel on GPU 0 with every expert: median ms per forward by T. */
+    /**
+     * The selector's standard-format kernel on GPU 0 with every expert, for a layer sized to each T
+     * (maxTokensPerCall = T, as the expert-parallel layers below): median ms per forward by T.
+     */
     private static Map<Integer, Double> baseline(MoeLayerSpec spec, MoeWeights w, int[] tokens, DeviceInfo gpu0,
                                                  int warmup, int iterations) {
-        int maxT = Arrays.stream(tokens).max().orElseThrow();
-        MoeLayerSpec whole = spec.toBuilder().expertParallel(1, 0).maxTokensPerCall(maxT).build();
-        Selection sel = MoeKernelSelector.create().select(whole, gpu0);
         Map<Integer, Double> ms = new LinkedHashMap<>();
-        try (MoeKernel k = sel.createKernel(); Arena arena = Arena.ofShared()) {
-            k.prepare(w);
-            for (int t : tokens) {
+        for (int t : tokens) {
+            MoeLayerSpec whole = spec.toBuilder().expertParallel(1, 0).maxTokensPerCall(t).build();
+            Selection sel = MoeKernelSelector.create().select(whole, gpu0);
+            try (MoeKernel k = sel.createKernel(); Arena arena = Arena.ofShared()) {
+                k.prepare(w);
                 HostTensor h = RandomMoe.hidden(t, spec.hiddenSize(), DType.BF16, t, arena);
                 HostTensor logits = RandomMoe.routerLogits(t, spec.experts(), t + 1, arena);
                 try (var dh = k.allocate(DType.BF16, t, spec.hiddenSize());
@@ -215,12 +217,14 @@ public final class EpBench {
     private static List<Run> expertParallel(MoeLayerSpec spec, MoeWeights w, int g, int[] tokens, int maxT,
                                             Map<Integer, Double> baseline, int warmup, int iterations) {
         List<Run> runs = new ArrayList<>();
-        long t0 = System.nanoTime();
-        try (ExpertParallelMoe ep = ExpertParallelMoe.builder(spec).devices(EpGpuSupport.devices(g)).maxTokensPerRank(maxT)
-                .strategy(EpStrategy.AUTO).build()) {
-            ep.prepare(ExpertShards.ofFullLayer(w));
-            System.out.printf("%d GPU(s): built and prepared in %.1f s%n", g, (System.nanoTime() - t0) / 1e9);
-            for (int t : tokens) {
+        // one layer per T, built for exactly T tokens per rank (maxTokensPerRank = T): the selector then judges
+        // the kernels for the call sizes they serve, as a host sizing its layer for its batches would
+        for (int t : tokens) {
+            long t0 = System.nanoTime();
+            try (ExpertParallelMoe ep = ExpertParallelMoe.builder(spec).devices(EpGpuSupport.devices(g))
+                    .maxTokensPerRank(t).strategy(EpStrategy.AUTO).build()) {
+                ep.prepare(ExpertShards.ofFullLayer(w));
+                System.out.printf("%d GPU(s), T=%d: built and prepared in %.1f s%n", g, t, (System.nanoTime() - t0) / 1e9);
                 try (EpGpuSupport.OnDevice dev = new EpGpuSupport.OnDevice(); Arena arena = Arena.ofShared()) {
                     List<EpRankInput> in = new ArrayList<>();
                     for (int r = 0; r < g; r++) {
