@@ -200,7 +200,8 @@ final class FiRules {
                         + " generation");
             }
         } else {
-            note.append("MXFP4 decoded to BF16 once per CTA into the wgmma operand, wgmma BF16 (FP32 accumulate)");
+            note.append("MXFP4 decoded to BF16 straight into the register A operand (weights as A, tokens as N), wgmma BF16"
+                    + " for M tiles of 64 and 128, mma.sync for 8 and 32 (FP32 accumulate)");
         }
         note.append(", bias and ").append(spec.activation()).append(" fused in GEMM1, routing weight and top-k sum in"
                 + " GEMM2; routing and alignment on the GPU, CUDA graph capture");
