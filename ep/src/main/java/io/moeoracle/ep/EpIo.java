@@ -11,6 +11,7 @@ import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
 import io.moeoracle.driver.cuda.CudaTensor;
 import io.moeoracle.driver.cuda.DeviceBuffer;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -100,9 +101,9 @@ final class EpIo {
         switch (input.hidden()) {
             case CudaTensor c when c.dtype() == DType.BF16 -> dst.copyFromAsync(c.buffer(), rank.stream);
             case CudaTensor c -> rank.launches.toBf16(rank.stream, c.address(), dst.address(), n);
-            case HostTensor h when h.dtype() == DType.BF16 -> dst.copyFromHost(h.data());
+            case HostTensor h when h.dtype() == DType.BF16 -> upload(dst, h.data(), rank.stream);
             case HostTensor h -> {
-                rank.buf.stageF32.copyFromHost(h.data());
+                upload(rank.buf.stageF32, h.data(), rank.stream);
                 rank.launches.toBf16(rank.stream, rank.buf.stageF32.address(), dst.address(), n);
             }
             default -> throw new IllegalStateException("unchecked input " + input.hidden());
@@ -128,13 +129,33 @@ final class EpIo {
         };
     }
 
-    private static long address(Tensor t, DeviceBuffer staging) {
+    private long address(Tensor t, DeviceBuffer staging) {
         if (t instanceof CudaTensor c) {
             return c.address();
         }
         HostTensor h = (HostTensor) t;
-        staging.copyFromHost(h.data());
+        upload(staging, h.data(), rank.stream);
         return staging.address();
+    }
+
+    /**
+     * Host rows into a staging buffer, ordered on the rank's stream. A plain cuMemcpyHtoD from pageable
+     * memory returns before its DMA has landed and runs on the legacy stream, which the rank's
+     * non-blocking stream does not wait for: the kernels that read the staging buffer next could see the
+     * previous call's rows (seen on 4 H100s: host-input cases wrong, both strategies differently). The
+     * caller's host memory stays valid until the forward completes (host inputs make forward synchronous).
+     */
+    private static void upload(DeviceBuffer dst, MemorySegment src, io.moeoracle.driver.cuda.CudaStream stream) {
+        if (src.isNative()) {
+            dst.copyFromHostAsync(src, stream);
+            return;
+        }
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment tmp = arena.allocate(src.byteSize(), 64);
+            tmp.copyFrom(src);
+            dst.copyFromHostAsync(tmp, stream);
+            stream.synchronize();
+        }
     }
 
     /** Where the output is written on the device: the user's tensor, or staging when it lives on the host. */

@@ -1,6 +1,7 @@
 package io.moeoracle.driver.cuda;
 
 import io.moeoracle.driver.cuda.ffi.CuMemory;
+import io.moeoracle.driver.cuda.ffi.CuStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -83,6 +84,11 @@ public final class DeviceBuffer implements AutoCloseable {
         if (src.isNative()) {
             Out.check(CuMemory.cuMemcpyHtoD(address + dstOffset, src, n), "cuMemcpyHtoD_v2",
                     () -> "dst=" + Out.hex(address + dstOffset) + ", src=" + Out.hex(src) + ", bytes=" + n);
+            // from pageable memory cuMemcpyHtoD returns once the bytes are in the driver's staging area, before
+            // the DMA into device memory has landed, and it runs on the legacy stream, which kernels queued next
+            // on a non-blocking stream do not wait for: wait for the legacy stream, so "returns when done" holds
+            Out.check(CuStream.cuStreamSynchronize(MemorySegment.NULL), "cuStreamSynchronize",
+                    () -> "stream=legacy (after cuMemcpyHtoD_v2 of " + n + " bytes)");
             return;
         }
         try (Arena arena = Arena.ofConfined()) {
@@ -187,6 +193,9 @@ public final class DeviceBuffer implements AutoCloseable {
     public void fill(byte value) {
         Out.check(CuMemory.cuMemsetD8(address, value, byteSize), "cuMemsetD8_v2",
                 () -> "dst=" + Out.hex(address) + ", uc=" + value + ", N=" + byteSize);
+        // cuMemsetD8 on device memory may return before it ran, on the legacy stream: wait, as for copyFromHost
+        Out.check(CuStream.cuStreamSynchronize(MemorySegment.NULL), "cuStreamSynchronize",
+                () -> "stream=legacy (after cuMemsetD8_v2 of " + byteSize + " bytes)");
     }
 
     /**
