@@ -15,6 +15,7 @@ import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
 import io.moeoracle.driver.cuda.CudaDriver;
+import io.moeoracle.reference.RandomLayer;
 import io.moeoracle.reference.RandomMoe;
 import io.moeoracle.reference.ReferenceMoe;
 import io.moeoracle.reference.RelativeError;
@@ -209,23 +210,9 @@ class TritonGpuTest {
     @ParameterizedTest(name = "random spec {0}")
     @MethodSource("specIndex")
     void randomSpecsMatchTheReference(int index) {
-        int[] es = {4, 8, 16, 32, 64};
-        int e = es[rnd.nextInt(es.length)];
-        int k = 1 + rnd.nextInt(Math.min(4, e));
-        int h = 32 * (1 + rnd.nextInt(12));
-        int i = 32 * (1 + rnd.nextInt(12));
-        Activation act = switch (rnd.nextInt(4)) {
-            case 0 -> Activation.SILU;
-            case 1 -> Activation.GELU;
-            case 2 -> new Activation.SwigluOai(1.0 + rnd.nextDouble(), 3.0 + 5 * rnd.nextDouble());
-            default -> Activation.SWIGLU_OAI;
-        };
-        int ep = e >= 8 && rnd.nextInt(3) == 0 ? 2 : 1;
-        int[] ts = {1, 7, 64, 300};
-        int t = ts[rnd.nextInt(ts.length)];
-        MoeLayerSpec spec = MoeLayerSpec.builder().experts(e).topK(k).hiddenSize(h).intermediateSize(i)
-                .quant(QuantScheme.MXFP4_BF16).activation(act).hasBias(rnd.nextInt(4) != 0)
-                .expertParallel(ep, ep == 2 ? rnd.nextInt(2) : 0).maxTokensPerCall(300).build();
+        RandomLayer drawn = RandomLayer.draw(rnd, QuantScheme.MXFP4_BF16);
+        int t = drawn.tokens();
+        MoeLayerSpec spec = drawn.spec();
         try (Arena arena = Arena.ofShared(); TritonKernel kernel = create(spec)) {
             MoeWeights w = RandomMoe.weights(spec, rnd.nextLong(), arena);
             kernel.prepare(w);
@@ -236,7 +223,7 @@ class TritonGpuTest {
             double err = standardCase(kernel, w, t, mode, rnd.nextInt(3) == 0, dev, hd, od, 300);
             String what = "T=" + t + " " + mode + (dev ? " device" : " host") + " hidden " + hd + " out " + od;
             LOG.info("{} {} {} bucket {}: relL2 {}", kernel.providerId(), spec.describe(), what,
-                    TritonPlan.bucket((long) t * k, spec.localExperts()), err);
+                    TritonPlan.bucket((long) t * spec.topK(), spec.localExperts()), err);
             assertThat(err).as(kernel.providerId() + " " + spec.describe() + " " + what).isLessThanOrEqualTo(TOLERANCE);
         }
     }

@@ -21,6 +21,7 @@ import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.driver.cuda.CudaDriver;
+import io.moeoracle.reference.RandomLayer;
 import io.moeoracle.reference.RandomMoe;
 import io.moeoracle.reference.ReferenceMoe;
 import io.moeoracle.reference.RelativeError;
@@ -207,23 +208,9 @@ abstract class FlashinferGpuCases {
     @ParameterizedTest(name = "random spec {0}")
     @MethodSource("specIndex")
     void randomSpecsMatchTheReference(int index) {
-        int[] es = {4, 8, 16, 32, 64};
-        int e = es[rnd.nextInt(es.length)];
-        int k = 1 + rnd.nextInt(Math.min(4, e));
-        int h = 32 * (1 + rnd.nextInt(12));
-        int i = 32 * (1 + rnd.nextInt(12));
-        Activation act = switch (rnd.nextInt(4)) {
-            case 0 -> Activation.SILU;
-            case 1 -> Activation.GELU;
-            case 2 -> new Activation.SwigluOai(1.0 + rnd.nextDouble(), 3.0 + 5 * rnd.nextDouble());
-            default -> Activation.SWIGLU_OAI;
-        };
-        int ep = e >= 8 && rnd.nextInt(3) == 0 ? 2 : 1;
-        int[] ts = {1, 7, 64, 300};
-        int t = ts[rnd.nextInt(ts.length)];
-        MoeLayerSpec spec = MoeLayerSpec.builder().experts(e).topK(k).hiddenSize(h).intermediateSize(i).quant(scheme())
-                .activation(act).hasBias(rnd.nextInt(4) != 0).expertParallel(ep, ep == 2 ? rnd.nextInt(2) : 0)
-                .maxTokensPerCall(300).build();
+        RandomLayer drawn = RandomLayer.draw(rnd, scheme());
+        int t = drawn.tokens();
+        MoeLayerSpec spec = drawn.spec();
         try (Arena arena = Arena.ofShared(); FiKernel kernel = create(spec)) {
             assertThat(kernel.families()).isEqualTo(expectedFamilies());
             MoeWeights w = RandomMoe.weights(spec, rnd.nextLong(), arena);

@@ -16,6 +16,7 @@ import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
 import io.moeoracle.driver.cuda.CudaDriver;
+import io.moeoracle.reference.RandomLayer;
 import io.moeoracle.reference.RandomMoe;
 import io.moeoracle.reference.ReferenceMoe;
 import io.moeoracle.reference.RelativeError;
@@ -207,24 +208,10 @@ class MarlinGpuTest {
     @ParameterizedTest(name = "random spec {0}")
     @MethodSource("specIndex")
     void randomSpecsMatchTheReference(int index) {
-        int[] es = {4, 8, 16, 32, 64};
-        int e = es[rnd.nextInt(es.length)];
-        int k = 1 + rnd.nextInt(Math.min(4, e));
-        int h = 32 * (1 + rnd.nextInt(12));
-        int i = 32 * (1 + rnd.nextInt(12));
-        Activation act = switch (rnd.nextInt(4)) {
-            case 0 -> Activation.SILU;
-            case 1 -> Activation.GELU;
-            case 2 -> new Activation.SwigluOai(1.0 + rnd.nextDouble(), 3.0 + 5 * rnd.nextDouble());
-            default -> Activation.SWIGLU_OAI;
-        };
-        int ep = e >= 8 && rnd.nextInt(3) == 0 ? 2 : 1;
-        int[] ts = {1, 7, 64, 300};
-        int t = ts[rnd.nextInt(ts.length)];
+        RandomLayer drawn = RandomLayer.draw(rnd, QuantScheme.MXFP4_BF16);
+        int t = drawn.tokens();
         boolean batchedFormat = index % 4 == 3;
-        MoeLayerSpec spec = MoeLayerSpec.builder().experts(e).topK(k).hiddenSize(h).intermediateSize(i)
-                .quant(QuantScheme.MXFP4_BF16).activation(act).hasBias(rnd.nextInt(4) != 0)
-                .expertParallel(ep, ep == 2 ? rnd.nextInt(2) : 0).maxTokensPerCall(300)
+        MoeLayerSpec spec = drawn.spec().toBuilder()
                 .activationFormat(batchedFormat ? ActivationFormat.BATCHED : ActivationFormat.STANDARD).build();
         try (Arena arena = Arena.ofShared(); MarlinKernel kernel = create(spec)) {
             MoeWeights w = RandomMoe.weights(spec, rnd.nextLong(), arena);
@@ -246,7 +233,7 @@ class MarlinGpuTest {
                 err = standardCase(kernel, w, t, mode, rnd.nextInt(3) == 0, dev, hd, od, 300);
                 what = "T=" + t + " " + mode + (dev ? " device" : " host") + " hidden " + hd + " out " + od;
             }
-            long rowsForM = batchedFormat ? (long) spec.localExperts() * Math.min(t, 64) : (long) t * k;
+            long rowsForM = batchedFormat ? (long) spec.localExperts() * Math.min(t, 64) : (long) t * spec.topK();
             LOG.info("{} {} M={}: relL2 {}", spec.describe(), what,
                     forced == 0 ? "auto (" + MarlinPlan.chooseM(rowsForM, spec.localExperts()) + ")" : forced, err);
             assertThat(err).as(spec.describe() + " " + what).isLessThanOrEqualTo(TOLERANCE);
