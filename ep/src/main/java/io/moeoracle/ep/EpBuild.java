@@ -66,16 +66,8 @@ final class EpBuild {
                     throw e;
                 }
                 made.add(r);
-                // on the rank's own (non-blocking) stream: the legacy-stream copy and memset would not be
-                // ordered before the kernels that read these buffers
-                int[] ids = c.placement().virtualIds();
-                try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
-                    MemorySegment host = a.allocate(4L * ids.length, 64);
-                    MemorySegment.copy(MemorySegment.ofArray(ids), 0, host, 0, 4L * ids.length);
-                    r.buf.perm.slice(0, 4L * ids.length).copyFromHostAsync(host, r.stream);
-                    r.buf.flags.fillAsync((byte) 0, r.stream);
-                    r.stream.synchronize();
-                }
+                r.buf.perm.copyFromHost(MemorySegment.ofArray(c.placement().virtualIds())); // returns when landed
+                r.buf.flags.fill((byte) 0);
             }
             for (EpRank r : made) {
                 if (allGather) {

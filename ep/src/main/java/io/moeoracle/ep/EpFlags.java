@@ -83,8 +83,7 @@ final class EpFlags {
                 int own = host.get(ValueLayout.JAVA_INT, 0);
                 int group = host.get(ValueLayout.JAVA_INT, 4);
                 if (own != 0 || group != 0) {
-                    r.buf.flags.fillAsync((byte) 0, r.stream); // ordered on the rank's (non-blocking) stream
-                    r.stream.synchronize();
+                    r.buf.flags.fill((byte) 0);
                 }
                 if (own != 0) {
                     sb.append("; rank ").append(r.rank).append(" (").append(r.device.id()).append("): ").append(describe(own));

@@ -139,11 +139,9 @@ final class EpIo {
     }
 
     /**
-     * Host rows into a staging buffer, ordered on the rank's stream. A plain cuMemcpyHtoD from pageable
-     * memory returns before its DMA has landed and runs on the legacy stream, which the rank's
-     * non-blocking stream does not wait for: the kernels that read the staging buffer next could see the
-     * previous call's rows (seen on 4 H100s: host-input cases wrong, both strategies differently). The
-     * caller's host memory stays valid until the forward completes (host inputs make forward synchronous).
+     * Host rows into a staging buffer, queued on the rank's stream so the kernels that read it next are
+     * ordered after it without a host wait (DeviceBuffer.copyFromHost would wait for the legacy stream).
+     * The caller's host memory stays valid until the forward completes (host inputs make forward synchronous).
      */
     private static void upload(DeviceBuffer dst, MemorySegment src, io.moeoracle.driver.cuda.CudaStream stream) {
         if (src.isNative()) {
