@@ -70,7 +70,8 @@ final class CublasBf16Gemm implements AutoCloseable {
         }
     }
 
-    private static void check(int status, String call, String args) {
+    /** Turns a cublasStatus_t (cuBLAS or cuBLASLt) into a CublasException naming the call, its arguments and the status name. */
+    static void check(int status, String call, String args) {
         if (status != 0) {
             String name;
             try {

@@ -1,7 +1,6 @@
 package io.moeoracle.driver.cuda;
 
 import io.moeoracle.driver.cuda.ffi.CudaSettings;
-import io.moeoracle.driver.cuda.ffi.LibCublas;
 import io.moeoracle.driver.cuda.ffi.LibCublasLt;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -178,21 +177,7 @@ final class CublasLtFp8Gemm implements AutoCloseable {
     }
 
     private static void check(int status, String call, String args) {
-        if (status != 0) {
-            String name = "cublasStatus " + status;
-            if (LibCublas.library().isLoaded()) {
-                MemorySegment s = LibCublas.cublasGetStatusName(status);
-                if (!s.equals(MemorySegment.NULL)) {
-                    name = cString(s);
-                }
-            }
-            throw new CublasBf16Gemm.CublasException(call, args, status, name);
-        }
-    }
-
-    @SuppressWarnings("restricted")
-    private static String cString(MemorySegment s) {
-        return s.reinterpret(256).getString(0);
+        CublasBf16Gemm.check(status, call, args);
     }
 
     @Override
