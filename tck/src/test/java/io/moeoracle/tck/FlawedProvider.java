@@ -149,6 +149,7 @@ class FlawedProvider implements MoeKernelProvider {
             if (flaw == Flaw.CRASHES_ON_WRONG_SHAPE && hidden.rank() == 2 && hidden.dim(1) != spec.hiddenSize()) {
                 abort(); // what a native kernel reading past its buffer would do, deterministically
             }
+            MoeWeights weights = this.weights; // read once: close() may clear the field while this runs
             if (closed || weights == null) {
                 throw closed ? KernelStateException.closed(id(), "forward") : KernelStateException.notPrepared(id(), "forward");
             }
@@ -197,6 +198,7 @@ class FlawedProvider implements MoeKernelProvider {
         /** One reference call per valid row, routed to its expert with weight 1 (the others weight 0). */
         @Override
         public void forwardBatched(Tensor hidden, Tensor counts, Tensor out) {
+            MoeWeights weights = this.weights; // read once: close() may clear the field while this runs
             if (closed || weights == null) {
                 throw closed ? KernelStateException.closed(id(), "forwardBatched")
                         : KernelStateException.notPrepared(id(), "forwardBatched");
