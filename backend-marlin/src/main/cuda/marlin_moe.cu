@@ -933,35 +933,7 @@ extern "C" __global__ void __launch_bounds__(256) moe_lora_shrink_q1(LORA_SHRINK
 // routing, alignment, finalize: the bodies are shared with flashinfer and ep (moe_routing.cuh); these
 // are marlin's entry points (names and parameters: MarlinLaunches.java).
 // ---------------------------------------------------------------------------------------------
-extern "C" __global__ void moe_route(const void* logits, int logits_bf16, const int* ids_in, const float* w_in,
-                                     int T, int E, int k, int* topk_ids, float* topk_w, float* accum, int H) {
-    moe_route_body(logits, logits_bf16, ids_in, w_in, T, E, k, topk_ids, topk_w, accum, H);
-}
-
-extern "C" __global__ void __launch_bounds__(1024) moe_align(const int* topk_ids, int n_ids, const int* batch_counts,
-                                                            int max_t, int El, int e0, int M, int* sorted_ids,
-                                                            int* tile_expert, int* num_tiles) {
-    moe_align_body(topk_ids, n_ids, batch_counts, max_t, El, e0, M, sorted_ids, tile_expert, num_tiles);
-}
-
-extern "C" __global__ void __launch_bounds__(1024) moe_route_align(const void* logits, int logits_bf16,
-                                                                  const int* ids_in, const float* w_in, int T, int E,
-                                                                  int k, int* topk_ids, float* topk_w, float* accum,
-                                                                  int H, int El, int e0, int M, int* sorted_ids,
-                                                                  int* tile_expert, int* num_tiles) {
-    moe_route_align_body(logits, logits_bf16, ids_in, w_in, T, E, k, topk_ids, topk_w, accum, H, El, e0, M,
-                         sorted_ids, tile_expert, num_tiles);
-}
-
-extern "C" __global__ void moe_finalize(const float* accum, void* out, int out_bf16, long n) {
-    moe_finalize_body(accum, out, out_bf16, n);
-}
-
-extern "C" __global__ void moe_zero(float* p, long n) { moe_zero_body(p, n); }
-
-extern "C" __global__ void moe_f32_to_bf16(const float* in, __nv_bfloat16* out, long n) {
-    moe_f32_to_bf16_body(in, out, n);
-}
+MOE_DEFINE_ROUTING_KERNELS(moe_route, moe_align, moe_route_align, moe_finalize, moe_zero, moe_f32_to_bf16)
 
 // ---------------------------------------------------------------------------------------------
 // prepare: canonical MXFP4 [E][N_real][K_real/2] + scales [E][N_real][K_real/32] -> tile layout.

@@ -30,7 +30,10 @@ while (($#)); do
   shift
 done
 for required in module source out targets consequence; do
-  [[ -n ${!required} ]] || { echo "build-fatbin.sh: --$required=... is required (see the usage at the top of $0)" >&2; exit 2; }
+  if [[ -z ${!required} ]]; then
+    echo "build-fatbin.sh: --$required=... is required (see the usage at the top of $0)" >&2
+    exit 2
+  fi
 done
 name=$(basename "$out")
 why="nvcc not found (install the CUDA toolkit, or name it with -Dmoe.nvcc=/path/to/nvcc)"

@@ -55,6 +55,27 @@ __device__ __forceinline__ MoeTopkPick moe_topk_next(int lane, const float* lf, 
     return {best, bi};
 }
 
+// top-k and softmax over the k for one token: store(j, index, exp(value - max)) on lane 0 for each pick;
+// returns the sum of the k exponentials (on every lane). FastExp: __expf (marlin, flashinfer), else expf (ep).
+// Callers pass a lambda capturing by value: with [&] nvcc ordered the stores differently (other SASS than
+// the former per-image copies); with [=] every image's machine code stayed byte for byte what it was.
+template <bool FastExp, class Store>
+__device__ __forceinline__ float moe_topk_softmax(int lane, const float* lf, const __nv_bfloat16* lb, int logits_bf16,
+                                                  int E, int k, Store store) {
+    float prev_v = INFINITY, m = 0.f, sum = 0.f;
+    int prev_i = -1;
+    for (int j = 0; j < k; j++) {
+        const MoeTopkPick pick = moe_topk_next(lane, lf, lb, logits_bf16, E, prev_v, prev_i);
+        if (j == 0) m = pick.value;
+        float ex = FastExp ? __expf(pick.value - m) : expf(pick.value - m);
+        sum += ex;
+        if (lane == 0) store(j, pick.index, ex);
+        prev_v = pick.value;
+        prev_i = pick.index;
+    }
+    return sum;
+}
+
 // routing of token t by one warp: top-k of the logits and softmax over the k, or a copy of the given
 // ids/weights (logits null). Also zeroes the token's FP32 accumulator row (H a multiple of 4).
 __device__ __forceinline__ void moe_route_token(int t, int lane, const void* logits, int logits_bf16, const int* ids_in,
@@ -71,27 +92,18 @@ __device__ __forceinline__ void moe_route_token(int t, int lane, const void* log
     }
     const float* lf = reinterpret_cast<const float*>(logits) + (size_t)t * E;
     const __nv_bfloat16* lb = reinterpret_cast<const __nv_bfloat16*>(logits) + (size_t)t * E;
-    float prev_v = INFINITY, m = 0.f, sum = 0.f;
-    int prev_i = -1;
-    for (int j = 0; j < k; j++) {
-        const MoeTopkPick pick = moe_topk_next(lane, lf, lb, logits_bf16, E, prev_v, prev_i);
-        if (j == 0) m = pick.value;
-        float ex = __expf(pick.value - m);
-        sum += ex;
-        if (lane == 0) {
-            topk_ids[t * k + j] = pick.index;
-            topk_w[t * k + j] = ex;  // normalized below
-        }
-        prev_v = pick.value;
-        prev_i = pick.index;
-    }
+    float sum = moe_topk_softmax<true>(lane, lf, lb, logits_bf16, E, k, [=](int j, int index, float ex) {
+        topk_ids[t * k + j] = index;
+        topk_w[t * k + j] = ex;  // normalized below
+    });
     __syncwarp();
     for (int j = lane; j < k; j += 32) topk_w[t * k + j] = topk_w[t * k + j] / sum;
 }
 
 // The route kernel's body: one warp per token.
-__device__ __forceinline__ void moe_route_body(const void* logits, int logits_bf16, const int* ids_in, const float* w_in,
-                                               int T, int E, int k, int* topk_ids, float* topk_w, float* accum, int H) {
+__device__ __forceinline__ void moe_route_body(const void* logits, int logits_bf16, const int* ids_in,
+                                               const float* w_in, int T, int E, int k, int* topk_ids, float* topk_w,
+                                               float* accum, int H) {
     const int warps = blockDim.x >> 5;
     const int t = blockIdx.x * warps + (threadIdx.x >> 5);
     if (t >= T) return;
@@ -209,3 +221,30 @@ __device__ __forceinline__ void moe_f32_to_bf16_body(const float* in, __nv_bfloa
     long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) out[i] = __float2bfloat16_rn(in[i]);
 }
+
+// An image's routing entry points, named by the image (the names are its Java side's ABI) and each a thin
+// call of the bodies above: route, align, route_align (1024 threads), finalize, zero, f32_to_bf16.
+#define MOE_DEFINE_ROUTING_KERNELS(ROUTE, ALIGN, ROUTE_ALIGN, FINALIZE, ZERO, F32_TO_BF16)                             \
+    extern "C" __global__ void ROUTE(const void* logits, int logits_bf16, const int* ids_in, const float* w_in, int T, \
+                                     int E, int k, int* topk_ids, float* topk_w, float* accum, int H) {                \
+        moe_route_body(logits, logits_bf16, ids_in, w_in, T, E, k, topk_ids, topk_w, accum, H);                        \
+    }                                                                                                                  \
+    extern "C" __global__ void __launch_bounds__(1024)                                                                 \
+        ALIGN(const int* topk_ids, int n_ids, const int* batch_counts, int max_t, int El, int e0, int M,               \
+              int* sorted_ids, int* tile_expert, int* num_tiles) {                                                     \
+        moe_align_body(topk_ids, n_ids, batch_counts, max_t, El, e0, M, sorted_ids, tile_expert, num_tiles);           \
+    }                                                                                                                  \
+    extern "C" __global__ void __launch_bounds__(1024)                                                                 \
+        ROUTE_ALIGN(const void* logits, int logits_bf16, const int* ids_in, const float* w_in, int T, int E, int k,    \
+                    int* topk_ids, float* topk_w, float* accum, int H, int El, int e0, int M, int* sorted_ids,         \
+                    int* tile_expert, int* num_tiles) {                                                                \
+        moe_route_align_body(logits, logits_bf16, ids_in, w_in, T, E, k, topk_ids, topk_w, accum, H, El, e0, M,        \
+                             sorted_ids, tile_expert, num_tiles);                                                      \
+    }                                                                                                                  \
+    extern "C" __global__ void FINALIZE(const float* accum, void* out, int out_bf16, long n) {                         \
+        moe_finalize_body(accum, out, out_bf16, n);                                                                    \
+    }                                                                                                                  \
+    extern "C" __global__ void ZERO(float* p, long n) { moe_zero_body(p, n); }                                         \
+    extern "C" __global__ void F32_TO_BF16(const float* in, __nv_bfloat16* out, long n) {                              \
+        moe_f32_to_bf16_body(in, out, n);                                                                              \
+    }

@@ -174,7 +174,8 @@ static void expert_ref_mxfp4(const Spec& sp, const Weights& w, int e, const X* x
         double gu[2];
         for (int h = 0; h < 2; h++) {
             size_t n = 2 * i + h;
-            double s = mxfp4_dot(&w.w13[((size_t)e * 2 * I + n) * H / 2], &w.s13[((size_t)e * 2 * I + n) * H / 32], x, H);
+            const size_t row = (size_t)e * 2 * I + n;
+            double s = mxfp4_dot(&w.w13[row * H / 2], &w.s13[row * H / 32], x, H);
             if (sp.bias) s += w.b13[(size_t)e * 2 * I + n];
             if (hooks.gemm1_add) s += hooks.gemm1_add(n);
             gu[h] = s;
@@ -183,7 +184,8 @@ static void expert_ref_mxfp4(const Spec& sp, const Weights& w, int e, const X* x
     }
     if (hooks.mid) hooks.mid(inter);
     for (size_t n = 0; n < H; n++) {
-        double s = mxfp4_dot(&w.w2[((size_t)e * H + n) * I / 2], &w.s2[((size_t)e * H + n) * I / 32], inter.data(), I);
+        const size_t row = (size_t)e * H + n;
+        double s = mxfp4_dot(&w.w2[row * I / 2], &w.s2[row * I / 32], inter.data(), I);
         if (sp.bias) s += w.b2[(size_t)e * H + n];
         if (hooks.gemm2_add) s += hooks.gemm2_add(n);
         y[n] = s;

@@ -9,8 +9,9 @@
 #   "none" builds as on a machine without the CUDA toolkit
 set -euo pipefail
 shared=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../../cuda-moe/src/main/cuda" && pwd)
-exec bash "$shared/build-fatbin.sh" --module=ep --source="$1/ep_kernels.cu" --out="$2/io/moeoracle/ep/ep_kernels.fatbin" \
-  --include="$shared" --depends="${BASH_SOURCE[0]}" --targets="sm_80, sm_89, sm_90, compute_80 PTX" \
+exec bash "$shared/build-fatbin.sh" --module=ep --source="$1/ep_kernels.cu" \
+  --out="$2/io/moeoracle/ep/ep_kernels.fatbin" --include="$shared" --depends="${BASH_SOURCE[0]}" \
+  --targets="sm_80, sm_89, sm_90, compute_80 PTX" \
   --consequence="expert parallelism will report 'kernel image not built' (-Prelease refuses this)" "${3:-}" -- \
   -gencode arch=compute_80,code=sm_80 \
   -gencode arch=compute_89,code=sm_89 \

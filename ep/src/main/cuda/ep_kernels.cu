@@ -21,7 +21,7 @@
 // ---------------------------------------------------------------------------------------------
 // routing: one warp per row t < Tpad. Rows t >= T are padding: ids -1 (routed nowhere), weight 0.
 // From logits (F32 or BF16, [T, E]): top-k (value desc, ties to the lower id, NaN below every number),
-// softmax over the k (the rule of the float64 reference; the shared moe_topk_next, as in marlin's moe_route).
+// softmax over the k (the rule of the float64 reference; the shared moe_topk_softmax, as in marlin's moe_route).
 // From given ids and weights ([T, k]): ids outside [0, E) set EP_ERR_BAD_ID and become -1. Output ids are virtual.
 // ---------------------------------------------------------------------------------------------
 extern "C" __global__ void ep_route(const void* logits, int logits_bf16, const int* ids_in, const float* w_in, int T,
@@ -51,17 +51,10 @@ extern "C" __global__ void ep_route(const void* logits, int logits_bf16, const i
     }
     const float* lf = reinterpret_cast<const float*>(logits) + (size_t)t * E;
     const __nv_bfloat16* lb = reinterpret_cast<const __nv_bfloat16*>(logits) + (size_t)t * E;
-    float prev_v = INFINITY, m = 0.f, sum = 0.f;
-    int prev_i = -1;
-    for (int j = 0; j < k; j++) {
-        const MoeTopkPick pick = moe_topk_next(lane, lf, lb, logits_bf16, E, prev_v, prev_i);
-        if (j == 0) m = pick.value;
-        float ex = expf(pick.value - m);
-        sum += ex;
-        if (lane == 0) { io[j] = perm[pick.index]; wo[j] = ex; }
-        prev_v = pick.value;
-        prev_i = pick.index;
-    }
+    float sum = moe_topk_softmax<false>(lane, lf, lb, logits_bf16, E, k, [=](int j, int index, float ex) {
+        io[j] = perm[index];
+        wo[j] = ex;
+    });
     __syncwarp();
     for (int j = lane; j < k; j += 32) wo[j] = wo[j] / sum;
 }
