@@ -59,18 +59,7 @@ static void upload(const Spec& sp, const Weights& w, DevLayer& d) {
     CK(cudaDeviceSynchronize());
     CK(cudaFree(tb));
     CK(cudaFree(ts));
-    d.b13 = d.b2 = nullptr;
-    if (sp.bias) {
-        std::vector<float> b13((size_t)sp.El * N1p, 0.f), b2((size_t)sp.El * d.Hp, 0.f);
-        for (int e = 0; e < sp.El; e++) {
-            for (int n = 0; n < N1; n++) b13[(size_t)e * N1p + n] = w.b13[(size_t)e * N1 + n];
-            for (int n = 0; n < sp.H; n++) b2[(size_t)e * d.Hp + n] = w.b2[(size_t)e * sp.H + n];
-        }
-        CK(cudaMalloc(&d.b13, b13.size() * 4));
-        CK(cudaMalloc(&d.b2, b2.size() * 4));
-        CK(cudaMemcpy(d.b13, b13.data(), b13.size() * 4, cudaMemcpyHostToDevice));
-        CK(cudaMemcpy(d.b2, b2.data(), b2.size() * 4, cudaMemcpyHostToDevice));
-    }
+    upload_bias(sp, w, d.Hp, d.Ip, &d.b13, &d.b2);
     cudaDeviceProp p;
     CK(cudaGetDeviceProperties(&p, 0));
     d.sms = p.multiProcessorCount;
@@ -285,26 +274,13 @@ static double run_case(const Spec& sp, int T, int mode /*0 logits 1 topk 2 batch
         upload(sp, wloc, dloc);
     }
     std::mt19937_64 g(seed ^ 0xABCDEF);
-    std::normal_distribution<float> nd(0.f, 1.f);
     bool batched = mode == 2;
     int maxT = T;
     long rows_in = batched ? (long)sp.El * maxT : T;
-    std::vector<uint16_t> hid(rows_in * sp.H);
-    for (auto& x : hid) x = f2bf(nd(g));
-    std::vector<float> logits((size_t)T * sp.E);
-    std::vector<int> ids((size_t)T * sp.k), counts(sp.El);
-    std::vector<float> wts((size_t)T * sp.k);
-    int hot_e = sp.e0 + (int)(g() % sp.El);
-    for (int t = 0; t < T; t++) {
-        for (int e = 0; e < sp.E; e++) logits[(size_t)t * sp.E + e] = nd(g) * 2;
-        if (hot && (g() % 10) < 8) logits[(size_t)t * sp.E + hot_e] += 50;  // most tokens pick hot_e
-        // some experts never chosen: push the last quarter of the local range down
-        for (int e = sp.e0 + sp.El * 3 / 4; e < sp.e0 + sp.El && sp.El >= 4; e++) logits[(size_t)t * sp.E + e] -= 100;
-        topk_ref(&logits[(size_t)t * sp.E], sp.E, sp.k, &ids[(size_t)t * sp.k], &wts[(size_t)t * sp.k]);
-    }
-    for (int e = 0; e < sp.El; e++) counts[e] = (e * 7 + (int)(seed % 5)) % (maxT + 1);
-    if (hot && batched) counts[0] = maxT;
-    if (batched && sp.El > 2) counts[1] = 0;
+    const CaseInputs in = case_inputs(sp, T, rows_in, hot, batched, seed, g);
+    const std::vector<uint16_t>& hid = in.hid;
+    const std::vector<float>&logits = in.logits, &wts = in.wts;
+    const std::vector<int>&ids = in.ids, &counts = in.counts;
 
     uint16_t* dh;
     float *dl, *dw;

@@ -112,6 +112,23 @@ static void make_weights(const Spec& sp, uint64_t seed, Weights& w, bool thread_
     }
 }
 
+// the biases as the kernels read them: F32 [El][2*Ip] and [El][Hp] on the device, zero in the padding;
+// null without bias
+static void upload_bias(const Spec& sp, const Weights& w, int Hp, int Ip, float** b13_dev, float** b2_dev) {
+    *b13_dev = *b2_dev = nullptr;
+    if (!sp.bias) return;
+    int N1 = 2 * sp.I, N1p = 2 * Ip;
+    std::vector<float> b13((size_t)sp.El * N1p, 0.f), b2((size_t)sp.El * Hp, 0.f);
+    for (int e = 0; e < sp.El; e++) {
+        for (int n = 0; n < N1; n++) b13[(size_t)e * N1p + n] = w.b13[(size_t)e * N1 + n];
+        for (int n = 0; n < sp.H; n++) b2[(size_t)e * Hp + n] = w.b2[(size_t)e * sp.H + n];
+    }
+    CK(cudaMalloc(b13_dev, b13.size() * 4));
+    CK(cudaMalloc(b2_dev, b2.size() * 4));
+    CK(cudaMemcpy(*b13_dev, b13.data(), b13.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(*b2_dev, b2.data(), b2.size() * 4, cudaMemcpyHostToDevice));
+}
+
 // ------------------------------------------------------------------------------------------------
 // float64 references
 // ------------------------------------------------------------------------------------------------
@@ -193,7 +210,43 @@ static void expert_ref_mxfp4(const Spec& sp, const Weights& w, int e, const X* x
 }
 
 // ------------------------------------------------------------------------------------------------
-// checks
+// checks: the inputs of a case, the rows to compare, the relative L2 error
+// ------------------------------------------------------------------------------------------------
+// The host inputs of one correctness case, drawn from g (the caller may go on drawing from it): rows_in
+// BF16 hidden rows; [T, E] logits, N(0, 2^2), where with `hot` most tokens pick one expert and the last
+// quarter of the local experts is never picked, with their reference top-k; the batched format's rows per
+// local expert (at most T; with `hot` the first expert full, the second empty).
+struct CaseInputs {
+    std::vector<uint16_t> hid;
+    std::vector<float> logits;
+    std::vector<int> ids, counts;
+    std::vector<float> wts;
+};
+static CaseInputs case_inputs(const Spec& sp, int T, long rows_in, bool hot, bool batched, uint64_t seed,
+                              std::mt19937_64& g) {
+    CaseInputs in;
+    std::normal_distribution<float> nd(0.f, 1.f);
+    in.hid.resize(rows_in * sp.H);
+    for (auto& x : in.hid) x = f2bf(nd(g));
+    in.logits.resize((size_t)T * sp.E);
+    in.ids.resize((size_t)T * sp.k);
+    in.wts.resize((size_t)T * sp.k);
+    in.counts.resize(sp.El);
+    int hot_e = sp.e0 + (int)(g() % sp.El);
+    for (int t = 0; t < T; t++) {
+        float* lg = &in.logits[(size_t)t * sp.E];
+        for (int e = 0; e < sp.E; e++) lg[e] = nd(g) * 2;
+        if (hot && (g() % 10) < 8) lg[hot_e] += 50;  // most tokens pick hot_e
+        // some experts never chosen: push the last quarter of the local range down
+        for (int e = sp.e0 + sp.El * 3 / 4; e < sp.e0 + sp.El && sp.El >= 4; e++) lg[e] -= 100;
+        topk_ref(lg, sp.E, sp.k, &in.ids[(size_t)t * sp.k], &in.wts[(size_t)t * sp.k]);
+    }
+    for (int e = 0; e < sp.El; e++) in.counts[e] = (e * 7 + (int)(seed % 5)) % (T + 1);
+    if (hot && batched) in.counts[0] = T;
+    if (batched && sp.El > 2) in.counts[1] = 0;
+    return in;
+}
+
 // ------------------------------------------------------------------------------------------------
 static int failures = 0;
 
