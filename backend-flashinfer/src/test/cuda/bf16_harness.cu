@@ -247,25 +247,16 @@ static double run_case(const Spec& sp, int T, int mode /*0 logits 1 topk 2 batch
     long rows_in = batched ? (long)sp.El * maxT : T;
     const CaseInputs in = case_inputs(sp, T, rows_in, hot, batched, seed, g);
     const std::vector<uint16_t>& hid = in.hid;
-    const std::vector<float>&logits = in.logits, &wts = in.wts;
+    const std::vector<float>& wts = in.wts;
     const std::vector<int>&ids = in.ids, &counts = in.counts;
 
-    uint16_t* dh;
-    float *dl, *dw;
-    int *di, *dc;
+    CaseDevice dev = upload_case(in);
+    uint16_t* dh = dev.hidden;
+    float *dl = dev.logits, *dw = dev.wts;
+    int *di = dev.ids, *dc = dev.counts;
     void* dout;
     size_t out_elems = rows_in * pad64(sp.H);  // the output has Hp columns (fi_finalize over accum)
-    CK(cudaMalloc(&dh, hid.size() * 2));
-    CK(cudaMalloc(&dl, std::max<size_t>(1, logits.size()) * 4));
-    CK(cudaMalloc(&di, std::max<size_t>(1, ids.size()) * 4));
-    CK(cudaMalloc(&dw, std::max<size_t>(1, wts.size()) * 4));
-    CK(cudaMalloc(&dc, sp.El * 4));
     CK(cudaMalloc(&dout, out_elems * 4));
-    CK(cudaMemcpy(dh, hid.data(), hid.size() * 2, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(dl, logits.data(), logits.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(di, ids.data(), ids.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(dw, wts.data(), wts.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(dc, counts.data(), sp.El * 4, cudaMemcpyHostToDevice));
     CK(cudaMemset(dout, 0xFF, out_elems * 4));  // NaN fill
     Scratch s;
     alloc_scratch(d, batched ? rows_in : (long)T * sp.k, rows_in, s);
@@ -339,7 +330,8 @@ static double run_case(const Spec& sp, int T, int mode /*0 logits 1 topk 2 batch
            mode == 0 ? "logits" : mode == 1 ? "topk" : "batched", hot, out_bf16 ? "bf16" : "f32", M, lora,
            check.size(), nan_count, rel);
     fflush(stdout);
-    cudaFree(dh); cudaFree(dl); cudaFree(di); cudaFree(dw); cudaFree(dc); cudaFree(dout);
+    dev.free();
+    cudaFree(dout);
     if (dl1) { cudaFree(dl1); cudaFree(dl2); }
     free_scratch(s);
     if (!dpre) free_layer(d);
@@ -358,17 +350,7 @@ static void tests(uint64_t seed) {
     // random specs: K not a multiple of 64 (H, I multiples of 32), all activations, EP ranges, modes
     int Ts[] = {1, 7, 64, 300};
     for (int i = 0; i < 20; i++) {
-        Spec sp;
-        int Es[] = {4, 8, 16, 32, 64};
-        sp.E = Es[g() % 5];
-        sp.k = 1 + (int)(g() % std::min(4, sp.E));
-        sp.H = 32 * (2 + (int)(g() % 12));
-        sp.I = 32 * (1 + (int)(g() % 12));
-        sp.act = (int)(g() % 3);
-        sp.bias = (g() % 4) != 0;
-        int ep = (g() % 3 == 0) ? 2 : 1;
-        sp.El = sp.E / ep;
-        sp.e0 = ep == 2 ? (int)(g() % 2) * sp.El : 0;
+        Spec sp = random_spec(g, 2);
         int T = Ts[g() % 4];
         int mode = (int)(g() % 3);
         int fm = ALL_M[i % 4];

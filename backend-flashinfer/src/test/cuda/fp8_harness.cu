@@ -519,20 +519,13 @@ static double run_case(const Spec& sp, int T, bool use_logits, bool hot, bool lo
     std::mt19937_64 g(seed ^ 0xABCDEF);
     const CaseInputs in = case_inputs(sp, T, T, hot, false, seed, g);
     const std::vector<uint16_t>& hid = in.hid;
-    const std::vector<float>&logits = in.logits, &wts = in.wts;
+    const std::vector<float>& wts = in.wts;
     const std::vector<int>& ids = in.ids;
-    uint16_t* dh;
-    float *dl, *dw, *dout;
-    int* di;
-    CK(cudaMalloc(&dh, hid.size() * 2));
-    CK(cudaMalloc(&dl, logits.size() * 4));
-    CK(cudaMalloc(&di, ids.size() * 4));
-    CK(cudaMalloc(&dw, wts.size() * 4));
+    CaseDevice dev = upload_case(in);
+    uint16_t* dh = dev.hidden;
+    float *dl = dev.logits, *dw = dev.wts, *dout;
+    int* di = dev.ids;
     CK(cudaMalloc(&dout, (size_t)T * d.Hp * 4));
-    CK(cudaMemcpy(dh, hid.data(), hid.size() * 2, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(dl, logits.data(), logits.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(di, ids.data(), ids.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(dw, wts.data(), wts.size() * 4, cudaMemcpyHostToDevice));
     CK(cudaMemset(dout, 0xFF, (size_t)T * d.Hp * 4));  // NaN
     Scratch s;
     alloc_scratch(d, T, s);
@@ -605,7 +598,8 @@ static double run_case(const Spec& sp, int T, bool use_logits, bool hot, bool lo
            ok ? "ok" : "FAIL", vname.c_str(), sp.E, sp.El, sp.e0, sp.k, sp.H, sp.I, sp.act, sp.bias, T,
            use_logits ? "logits" : "topk  ", hot, lora, check.size(), nonfinite, relq, rel0);
     fflush(stdout);
-    cudaFree(dh); cudaFree(dl); cudaFree(di); cudaFree(dw); cudaFree(dout);
+    dev.free();
+    cudaFree(dout);
     if (dl1) { cudaFree(dl1); cudaFree(dl2); }
     free_scratch(s);
     if (!dpre) free_layer(dloc);
@@ -623,17 +617,7 @@ static void small_tests(uint64_t seed, const std::string& fam) {
     int Ts[] = {1, 7, 64, 300};
     std::vector<std::string> vs = family(fam);
     for (int i = 0; i < 24; i++) {
-        Spec sp;
-        int Es[] = {4, 8, 16, 32, 64};
-        sp.E = Es[g() % 5];
-        sp.k = 1 + (int)(g() % std::min(4, sp.E));
-        sp.H = 32 * (1 + (int)(g() % 12));
-        sp.I = 32 * (1 + (int)(g() % 12));
-        sp.act = (int)(g() % 3);
-        sp.bias = (g() % 4) != 0;
-        int ep = (g() % 3 == 0) ? 2 : 1;
-        sp.El = sp.E / ep;
-        sp.e0 = ep == 2 ? (int)(g() % 2) * sp.El : 0;
+        Spec sp = random_spec(g);
         int T = Ts[g() % 4];
         run_case(sp, T, (g() & 1) != 0, (g() % 3) == 0, (i % 7) == 3, vs[i % vs.size()], seed + i, 64);
     }

@@ -209,6 +209,24 @@ static void expert_ref_mxfp4(const Spec& sp, const Weights& w, int e, const X* x
     }
 }
 
+// A random small layer: E of 4..64, k <= 4, H = 32 * (h_min .. h_min + 11), I = 32 * (1 .. 12), any
+// activation, bias in 3 of 4, in 1 of 3 expert parallelism (half the experts local). The draw order is
+// fixed: a harness's seed gives the cases it always gave.
+static Spec random_spec(std::mt19937_64& g, int h_min = 1) {
+    Spec sp;
+    int Es[] = {4, 8, 16, 32, 64};
+    sp.E = Es[g() % 5];
+    sp.k = 1 + (int)(g() % std::min(4, sp.E));
+    sp.H = 32 * (h_min + (int)(g() % 12));
+    sp.I = 32 * (1 + (int)(g() % 12));
+    sp.act = (int)(g() % 3);
+    sp.bias = (g() % 4) != 0;
+    int ep = (g() % 3 == 0) ? 2 : 1;
+    sp.El = sp.E / ep;
+    sp.e0 = ep == 2 ? (int)(g() % 2) * sp.El : 0;
+    return sp;
+}
+
 // ------------------------------------------------------------------------------------------------
 // checks: the inputs of a case, the rows to compare, the relative L2 error
 // ------------------------------------------------------------------------------------------------
@@ -249,6 +267,30 @@ static CaseInputs case_inputs(const Spec& sp, int T, long rows_in, bool hot, boo
 
 // ------------------------------------------------------------------------------------------------
 static int failures = 0;
+
+// a case's inputs on the device
+struct CaseDevice {
+    uint16_t* hidden;
+    float *logits, *wts;
+    int *ids, *counts;
+    void free() {
+        cudaFree(hidden); cudaFree(logits); cudaFree(ids); cudaFree(wts); cudaFree(counts);
+    }
+};
+static CaseDevice upload_case(const CaseInputs& in) {
+    CaseDevice d;
+    CK(cudaMalloc(&d.hidden, in.hid.size() * 2));
+    CK(cudaMalloc(&d.logits, std::max<size_t>(1, in.logits.size()) * 4));
+    CK(cudaMalloc(&d.ids, std::max<size_t>(1, in.ids.size()) * 4));
+    CK(cudaMalloc(&d.wts, std::max<size_t>(1, in.wts.size()) * 4));
+    CK(cudaMalloc(&d.counts, std::max<size_t>(1, in.counts.size()) * 4));
+    CK(cudaMemcpy(d.hidden, in.hid.data(), in.hid.size() * 2, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(d.logits, in.logits.data(), in.logits.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(d.ids, in.ids.data(), in.ids.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(d.wts, in.wts.data(), in.wts.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMemcpy(d.counts, in.counts.data(), in.counts.size() * 4, cudaMemcpyHostToDevice));
+    return d;
+}
 
 // the rows to compare with the reference: all of them, or check_tokens distinct ones drawn from seed
 static std::vector<long> check_rows(long rows, int check_tokens, uint64_t seed) {
