@@ -231,9 +231,9 @@ static Spec random_spec(std::mt19937_64& g, int h_min = 1) {
 // checks: the inputs of a case, the rows to compare, the relative L2 error
 // ------------------------------------------------------------------------------------------------
 // The host inputs of one correctness case, drawn from g (the caller may go on drawing from it): rows_in
-// BF16 hidden rows; [T, E] logits, N(0, 2^2), where with `hot` most tokens pick one expert and the last
-// quarter of the local experts is never picked, with their reference top-k; the batched format's rows per
-// local expert (at most T; with `hot` the first expert full, the second empty).
+// BF16 hidden rows; [T, E] logits, N(0, 2^2), with their reference top-k: the last quarter of the local
+// experts is never picked and, with `hot`, most tokens pick one expert; the batched format's rows per
+// local expert (at most T; with `hot` the first expert full; the second empty).
 struct CaseInputs {
     std::vector<uint16_t> hid;
     std::vector<float> logits;
@@ -265,7 +265,6 @@ static CaseInputs case_inputs(const Spec& sp, int T, long rows_in, bool hot, boo
     return in;
 }
 
-// ------------------------------------------------------------------------------------------------
 static int failures = 0;
 
 // a case's inputs on the device
