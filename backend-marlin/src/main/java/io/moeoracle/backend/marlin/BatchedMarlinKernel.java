@@ -9,6 +9,7 @@ import io.moeoracle.api.tensor.ForwardArgs;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
+import io.moeoracle.cuda.moe.kernel.TensorStaging;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaGraph;
 import io.moeoracle.driver.cuda.CudaTensor;
@@ -60,13 +61,13 @@ public final class BatchedMarlinKernel extends MarlinKernel {
             if (tb == 0) {
                 return;
             }
-            if (MarlinStaging.usesStaging(hidden, out, new Tensor[] {counts})) {
+            if (hidden.dtype() == DType.F32 || TensorStaging.anyOnHost(hidden, out, counts)) {
                 stream.synchronize(); // staging buffers may still feed the previous call
             }
             scratch.ensure((long) el * tb, (long) el * tb, (long) el * tb);
-            long hiddenPtr = staging.hidden(hidden, (long) el * tb * spec.hiddenSize(), true);
-            long countsPtr = MarlinStaging.in(counts, scratch.stageIds);
-            long outPtr = staging.out(out);
+            long hiddenPtr = stageHidden(hidden, (long) el * tb * spec.hiddenSize(), true);
+            long countsPtr = TensorStaging.in(counts, scratch.stageIds);
+            long outPtr = TensorStaging.out(out, scratch.stageOut);
             enqueue(tb, hiddenPtr, countsPtr, outPtr, out.dtype() == DType.BF16);
             if (out instanceof HostTensor h) {
                 stream.synchronize();
@@ -90,7 +91,7 @@ public final class BatchedMarlinKernel extends MarlinKernel {
             context.ensureCurrent();
             stream.synchronize();
             scratch.ensure((long) el * tb, (long) el * tb, (long) el * tb);
-            long hiddenPtr = staging.hidden(hidden, (long) el * tb * spec.hiddenSize(), false);
+            long hiddenPtr = stageHidden(hidden, (long) el * tb * spec.hiddenSize(), false);
             boolean f32 = hidden.dtype() == DType.F32;
             CudaGraph graph = CudaGraph.capture(stream, s -> {
                 if (f32) {

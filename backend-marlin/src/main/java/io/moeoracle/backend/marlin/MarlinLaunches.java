@@ -2,8 +2,8 @@ package io.moeoracle.backend.marlin;
 
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.error.NativeFailureException;
-import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.cuda.moe.launch.EpilogueActivation;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaFunction;
 import io.moeoracle.driver.cuda.CudaModule;
@@ -25,9 +25,6 @@ import java.util.Map;
  * hold the kernel's lock.
  */
 final class MarlinLaunches implements AutoCloseable {
-    private static final int ACT_SWIGLU_OAI = 0;
-    private static final int ACT_SILU = 1;
-    private static final int ACT_GELU = 2;
     private static final int DEFAULT_SMEM_LIMIT = 48 * 1024;
     /** The GEMM variants with the LoRA epilogue: {@code moe_gemm1_m16_lora} etc. (the plain ones have no LoRA code). */
     static final String LORA_SUFFIX = "_lora";
@@ -47,9 +44,7 @@ final class MarlinLaunches implements AutoCloseable {
     private final int ip;
     private final int el;
     private final int e0;
-    private final int act;
-    private final float alpha;
-    private final float limit;
+    private final EpilogueActivation act;
     private int forcedM;
 
     /** Takes the loaded image (closed by {@link #close}); {@link #loadFunctions} must follow. */
@@ -67,23 +62,7 @@ final class MarlinLaunches implements AutoCloseable {
         this.ip = MarlinLayout.pad(spec.intermediateSize());
         this.el = spec.localExperts();
         this.e0 = spec.expertParallelRank() * el;
-        switch (spec.activation()) {
-            case Activation.SwigluOai s -> {
-                act = ACT_SWIGLU_OAI;
-                alpha = (float) s.alpha();
-                limit = (float) s.limit();
-            }
-            case Activation.Silu _ -> {
-                act = ACT_SILU;
-                alpha = 1f;
-                limit = Float.POSITIVE_INFINITY;
-            }
-            case Activation.Gelu _ -> {
-                act = ACT_GELU;
-                alpha = 1f;
-                limit = Float.POSITIVE_INFINITY;
-            }
-        }
+        this.act = EpilogueActivation.of(spec.activation());
     }
 
     /** Looks up every function and reads the tile configurations the image was built with. */
@@ -183,7 +162,7 @@ final class MarlinLaunches implements AutoCloseable {
                 gemmThreads[mi], 1, 1, gemmSmem[mi]), KernelArgs.builder().pointer(hidden).i32(h).i32(aDiv).i32(0)
                 .i32(h).pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles)
                 .pointer(weights.q13).pointer(weights.sc13).pointer(b13p).i32(2 * i).i32(2 * ip).i32(hp).i32(1)
-                .pointer(scratch.inter).i32(ip).pointer(0L).i32(act).f32(alpha).f32(limit)
+                .pointer(scratch.inter).i32(ip).pointer(0L).i32(act.code()).f32(act.alpha()).f32(act.limit())
                 .f32(Math.scalb(1f, weights.x13)).pointer(lora.table()).pointer(lora.rowSlot()).pointer(lora.u13())
                 .pointer(lora.u2()).i32(lora.rmax()).build(arena));
     }
@@ -197,7 +176,7 @@ final class MarlinLaunches implements AutoCloseable {
                 gemmThreads[mi], 1, 1, gemmSmem[mi]), KernelArgs.builder().pointer(scratch.inter).i32(ip).i32(aDiv)
                 .i32(1).i32(ip).pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles)
                 .pointer(weights.q2).pointer(weights.sc2).pointer(b2p).i32(h).i32(hp).i32(ip).i32(plan.splits())
-                .pointer(scratch.acc).i32(h).pointer(topkW).i32(act).f32(alpha).f32(limit)
+                .pointer(scratch.acc).i32(h).pointer(topkW).i32(act.code()).f32(act.alpha()).f32(act.limit())
                 .f32(Math.scalb(1f, weights.x2)).pointer(lora.table()).pointer(lora.rowSlot()).pointer(lora.u13())
                 .pointer(lora.u2()).i32(lora.rmax()).build(arena));
     }

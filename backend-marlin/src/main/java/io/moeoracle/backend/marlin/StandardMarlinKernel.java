@@ -10,6 +10,7 @@ import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.LoraArgs;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
+import io.moeoracle.cuda.moe.kernel.TensorStaging;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaGraph;
 import io.moeoracle.driver.cuda.CudaTensor;
@@ -83,28 +84,28 @@ public final class StandardMarlinKernel extends MarlinKernel {
                 return;
             }
             Tensor ad = adapterIds == null ? hidden : adapterIds;
-            if (MarlinStaging.usesStaging(hidden, out, routing instanceof Routing.Logits l
-                    ? new Tensor[] {l.logits(), ad} : new Tensor[] {((Routing.TopK) routing).ids(),
-                        ((Routing.TopK) routing).weights(), ad})) {
+            if (hidden.dtype() == DType.F32 || TensorStaging.anyOnHost(hidden, out, ad)
+                    || (routing instanceof Routing.Logits l ? TensorStaging.anyOnHost(l.logits())
+                    : TensorStaging.anyOnHost(((Routing.TopK) routing).ids(), ((Routing.TopK) routing).weights()))) {
                 stream.synchronize(); // staging buffers may still feed the previous call
             }
-            long adapterPtr = adapterIds == null ? 0 : MarlinStaging.in(adapterIds, lora.stageIds);
-            long hiddenPtr = staging.hidden(hidden, t * (long) spec.hiddenSize(), true);
+            long adapterPtr = adapterIds == null ? 0 : TensorStaging.in(adapterIds, lora.stageIds);
+            long hiddenPtr = stageHidden(hidden, t * (long) spec.hiddenSize(), true);
             long logits = 0;
             int logitsBf16 = 0;
             long ids = 0;
             long weightsPtr = 0;
             switch (routing) {
                 case Routing.Logits l -> {
-                    logits = MarlinStaging.in(l.logits(), scratch.stageLogits);
+                    logits = TensorStaging.in(l.logits(), scratch.stageLogits);
                     logitsBf16 = l.logits().dtype() == DType.BF16 ? 1 : 0;
                 }
                 case Routing.TopK k -> {
-                    ids = MarlinStaging.in(k.ids(), scratch.stageIds);
-                    weightsPtr = MarlinStaging.in(k.weights(), scratch.stageW);
+                    ids = TensorStaging.in(k.ids(), scratch.stageIds);
+                    weightsPtr = TensorStaging.in(k.weights(), scratch.stageW);
                 }
             }
-            long outPtr = staging.out(out);
+            long outPtr = TensorStaging.out(out, scratch.stageOut);
             enqueue(t, hiddenPtr, logits, logitsBf16, ids, weightsPtr, outPtr, out.dtype() == DType.BF16, adapterPtr);
             if (out instanceof HostTensor h) {
                 stream.synchronize();
@@ -163,7 +164,7 @@ public final class StandardMarlinKernel extends MarlinKernel {
         synchronized (this) {
             context.ensureCurrent();
             stream.synchronize();
-            long hiddenPtr = staging.hidden(hidden, t * (long) spec.hiddenSize(), false); // F32: converted in the graph
+            long hiddenPtr = stageHidden(hidden, t * (long) spec.hiddenSize(), false); // F32: converted in the graph
             boolean f32 = hidden.dtype() == DType.F32;
             CudaTensor hid = (CudaTensor) hidden;
             long outPtr = ((CudaTensor) out).address();
