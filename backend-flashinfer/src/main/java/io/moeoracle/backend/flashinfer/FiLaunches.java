@@ -2,8 +2,8 @@ package io.moeoracle.backend.flashinfer;
 
 import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.error.NativeFailureException;
-import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.cuda.moe.launch.EpilogueActivation;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaException;
 import io.moeoracle.driver.cuda.CudaFunction;
@@ -31,9 +31,6 @@ import java.util.TreeMap;
  * backend-marlin's MarlinLaunches: backends may not depend on each other, so the few lines repeat.)
  */
 final class FiLaunches implements AutoCloseable {
-    private static final int ACT_SWIGLU_OAI = 0;
-    private static final int ACT_SILU = 1;
-    private static final int ACT_GELU = 2;
     private static final int DEFAULT_SMEM_LIMIT = 48 * 1024;
     private static final String[] SHARED = {"fi_route", "fi_align", "fi_route_align", "fi_finalize", "fi_zero",
         "fi_f32_to_bf16", "fi_repack_mxfp4"};
@@ -56,9 +53,7 @@ final class FiLaunches implements AutoCloseable {
     private final int ip;
     private final int el;
     private final int e0;
-    private final int act;
-    private final float alpha;
-    private final float limit;
+    private final EpilogueActivation act;
     private int forcedM;
 
     /** Takes the loaded image (closed by {@link #close}); {@link #loadFunctions} must follow. */
@@ -78,23 +73,7 @@ final class FiLaunches implements AutoCloseable {
         this.ip = FiLayout.pad(spec.intermediateSize());
         this.el = spec.localExperts();
         this.e0 = spec.expertParallelRank() * el;
-        switch (spec.activation()) {
-            case Activation.SwigluOai s -> {
-                act = ACT_SWIGLU_OAI;
-                alpha = (float) s.alpha();
-                limit = (float) s.limit();
-            }
-            case Activation.Silu _ -> {
-                act = ACT_SILU;
-                alpha = 1f;
-                limit = Float.POSITIVE_INFINITY;
-            }
-            case Activation.Gelu _ -> {
-                act = ACT_GELU;
-                alpha = 1f;
-                limit = Float.POSITIVE_INFINITY;
-            }
-        }
+        this.act = EpilogueActivation.of(spec.activation());
     }
 
     /**
@@ -308,7 +287,7 @@ final class FiLaunches implements AutoCloseable {
         launch(name, grid, KernelArgs.builder().pointer(a).pointer(aScales).i32(aStride).i32(spec.topK()).i32(aByPos)
                 .i32(kReal).pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles).pointer(bq)
                 .pointer(bs).pointer(bias == null ? 0L : bias.address()).i32(nReal).i32(nPad).i32(kPad).i32(splits)
-                .pointer(out).i32(outStride).pointer(topkW).i32(act).f32(alpha).f32(limit).pointer(0L).build(arena));
+                .pointer(out).i32(outStride).pointer(topkW).i32(act.code()).f32(act.alpha()).f32(act.limit()).pointer(0L).build(arena));
     }
 
     void finalizeOut(Arena arena, long n, long out, boolean outBf16) {
