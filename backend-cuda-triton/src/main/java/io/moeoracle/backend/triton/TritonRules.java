@@ -2,7 +2,6 @@ package io.moeoracle.backend.triton;
 
 import io.moeoracle.api.Priority;
 import io.moeoracle.api.SupportVerdict;
-import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.spec.Activation;
@@ -10,6 +9,7 @@ import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.WeightFormat;
+import io.moeoracle.cuda.moe.host.CudaReach;
 
 import java.util.Locale;
 import java.util.Optional;
@@ -78,10 +78,9 @@ final class TritonRules {
             return SupportVerdict.unsupported(id + " runs on NVIDIA GPUs only; " + device.describe() + " is "
                     + device.vendor().toString().toLowerCase(Locale.ROOT), "use a backend for this device (e.g. cpu)");
         }
-        if (!device.simulated() && device.address(DeviceAddress.Cuda.class).isEmpty()) {
-            return SupportVerdict.unsupported(id + " launches through the CUDA driver; " + device.describe()
-                    + " is reached through " + kind(device.address()) + " and no CUDA device reported the same UUID",
-                    "use this GPU's CUDA id (cuda:N, listed by `moe-oracle devices`)");
+        Optional<SupportVerdict> unreachable = CudaReach.unreachable(id, device);
+        if (unreachable.isPresent()) {
+            return unreachable.get();
         }
         OptionalInt sm = device.smVersion();
         Optional<String> arch = sm.isPresent() ? TritonImage.archFor(sm.getAsInt()) : Optional.empty();
@@ -146,20 +145,8 @@ final class TritonRules {
         if (spec.hiddenSize() % 64 != 0 || spec.intermediateSize() % 64 != 0) {
             note.append("; H/I padded to 64 in prepare");
         }
-        device.address(DeviceAddress.Cuda.class).filter(a -> !device.simulated() && !a.id().equals(device.id()))
-                .ifPresent(a -> note.append("; launched through ").append(a.id()).append(" (the same GPU)"));
+        CudaReach.aliasNote(device).ifPresent(note::append);
         note.append("; ").append(priorityNote(spec, device, fused));
         return SupportVerdict.supported(note.toString());
-    }
-
-    private static String kind(DeviceAddress address) {
-        return switch (address) {
-            case DeviceAddress.OpenCl o -> "OpenCL (platform " + o.platform() + ", device " + o.index() + ")";
-            case DeviceAddress.Hip h -> "HIP";
-            case DeviceAddress.Host h -> "the host";
-            case DeviceAddress.Simulated s -> "no driver (simulated)";
-            case DeviceAddress.Cuda c -> "CUDA";
-            case DeviceAddress.Other o -> "a driver this backend does not use";
-        };
     }
 }

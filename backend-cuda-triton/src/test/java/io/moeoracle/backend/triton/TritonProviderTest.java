@@ -14,6 +14,7 @@ import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
+import io.moeoracle.cuda.moe.host.CudaHost;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -174,7 +175,7 @@ class TritonProviderTest {
         SupportVerdict v = triton.isSupported(spec, sameGpu);
         assertThat(v.isSupported()).isTrue();
         assertThat(((SupportVerdict.Supported) v).note()).contains("launched through cuda:0 (the same GPU)");
-        assertThat(TritonHost.cudaId(sameGpu)).isEqualTo("cuda:0");
+        assertThat(CudaHost.cudaId(sameGpu)).isEqualTo("cuda:0");
     }
 
     @Test

@@ -217,10 +217,7 @@ public final class FiKernel implements MoeKernel, CudaStreamBound {
         ForwardArgs.checkIds(spec, routing);
         staging.checkResidence("hidden", hidden);
         staging.checkResidence("out", out);
-        Tensor[] routed = switch (routing) {
-            case Routing.Logits l -> new Tensor[] {l.logits()};
-            case Routing.TopK k -> new Tensor[] {k.ids(), k.weights()};
-        };
+        Tensor[] routed = TensorStaging.routingTensors(routing);
         for (Tensor r : routed) {
             staging.checkResidence(routing instanceof Routing.Logits ? "router logits" : "top-k tensors", r);
         }

@@ -85,8 +85,7 @@ public final class StandardMarlinKernel extends MarlinKernel {
             }
             Tensor ad = adapterIds == null ? hidden : adapterIds;
             if (hidden.dtype() == DType.F32 || TensorStaging.anyOnHost(hidden, out, ad)
-                    || (routing instanceof Routing.Logits l ? TensorStaging.anyOnHost(l.logits())
-                    : TensorStaging.anyOnHost(((Routing.TopK) routing).ids(), ((Routing.TopK) routing).weights()))) {
+                    || TensorStaging.anyOnHost(TensorStaging.routingTensors(routing))) {
                 stream.synchronize(); // staging buffers may still feed the previous call
             }
             long adapterPtr = adapterIds == null ? 0 : TensorStaging.in(adapterIds, lora.stageIds);

@@ -5,6 +5,7 @@ import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.DeviceTensor;
 import io.moeoracle.api.tensor.HostTensor;
+import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
 import io.moeoracle.cuda.moe.host.CudaHost;
 import io.moeoracle.driver.cuda.CudaTensor;
@@ -88,6 +89,17 @@ public final class TensorStaging {
             }
         }
         return false;
+    }
+
+    /**
+     * @param routing a forward's routing
+     * @return its tensors: the router logits, or the top-k ids and weights
+     */
+    public static Tensor[] routingTensors(Routing routing) {
+        return switch (routing) {
+            case Routing.Logits l -> new Tensor[] {l.logits()};
+            case Routing.TopK k -> new Tensor[] {k.ids(), k.weights()};
+        };
     }
 
     /**
