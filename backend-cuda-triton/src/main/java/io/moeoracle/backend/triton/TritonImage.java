@@ -24,10 +24,14 @@ final class TritonImage {
     static final String SM90 = "sm_90a";
     static final String SM80 = "sm_80";
 
-    /** The manifest stands for the whole image; looked up through this class, which finds the module's own resources on the module path too. */
+    /**
+     * The image as the host check sees it: the manifest stands for the artifacts; looked up through this
+     * class, which finds the module's own resources on the module path too.
+     */
     static final KernelImage IMAGE = new KernelImage(FOLDER + "/manifest.json", "kernels/manifest.json",
-            "backend-cuda-triton", "src/main/triton/aot.py's artifacts were not packed when backend-cuda-triton was built",
-            () -> "Triton " + tritonVersion() + " cubins sm_90a, sm_80", name -> TritonImage.class.getResource(name));
+            "backend-cuda-triton", "src/main/triton/aot.py's artifacts were not packed when backend-cuda-triton"
+            + " was built", () -> "Triton " + tritonVersion() + " cubins sm_90a, sm_80",
+            name -> TritonImage.class.getResource(name));
 
     private static volatile Map<String, Object> manifest;
 

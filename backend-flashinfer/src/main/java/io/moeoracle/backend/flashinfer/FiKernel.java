@@ -242,8 +242,8 @@ public final class FiKernel implements MoeKernel, CudaStreamBound {
                 }
             }
             boolean logitsBf16 = routing instanceof Routing.Logits l && l.logits().dtype() == DType.BF16;
-            enqueue(t, hiddenPtr, hidden.dtype() == DType.BF16, logits, logitsBf16, ids, weightsPtr, TensorStaging.out(out, scratch.stageOut),
-                    out.dtype() == DType.BF16);
+            enqueue(t, hiddenPtr, hidden.dtype() == DType.BF16, logits, logitsBf16, ids, weightsPtr,
+                    TensorStaging.out(out, scratch.stageOut), out.dtype() == DType.BF16);
             if (out instanceof HostTensor h) {
                 stream.synchronize();
                 scratch.stageOut.copyToHost(h.data());
