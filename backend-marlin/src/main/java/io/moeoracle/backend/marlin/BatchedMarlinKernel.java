@@ -66,12 +66,12 @@ public final class BatchedMarlinKernel extends MarlinKernel {
             }
             scratch.ensure((long) el * tb, (long) el * tb, (long) el * tb);
             long hiddenPtr = stageHidden(hidden, (long) el * tb * spec.hiddenSize(), true);
-            long countsPtr = TensorStaging.in(counts, scratch.stageIds);
-            long outPtr = TensorStaging.out(out, scratch.stageOut);
+            long countsPtr = TensorStaging.in(counts, scratch.stageIds());
+            long outPtr = TensorStaging.out(out, scratch.stageOut());
             enqueue(tb, hiddenPtr, countsPtr, outPtr, out.dtype() == DType.BF16);
             if (out instanceof HostTensor h) {
                 stream.synchronize();
-                scratch.stageOut.copyToHost(h.data());
+                scratch.stageOut().copyToHost(h.data());
             }
         }
     }
@@ -95,7 +95,7 @@ public final class BatchedMarlinKernel extends MarlinKernel {
             boolean f32 = hidden.dtype() == DType.F32;
             CudaGraph graph = CudaGraph.capture(stream, s -> {
                 if (f32) {
-                    launches.convertHidden(hid.address(), (long) el * tb * spec.hiddenSize());
+                    launches.routing.convertHidden(hid.address(), (long) el * tb * spec.hiddenSize());
                 }
                 enqueue(tb, hiddenPtr, countsPtr, outPtr, out.dtype() == DType.BF16);
             });
@@ -108,10 +108,10 @@ public final class BatchedMarlinKernel extends MarlinKernel {
         MarlinPlan plan = launches.plan(rows, -1);
         long n = rows * spec.hiddenSize();
         try (Arena arena = Arena.ofConfined()) {
-            launches.launchZeroAcc(arena, n);
-            launches.launchAlign(arena, 0, (int) rows, counts, tb, plan.m());
+            launches.routing.zeroAcc(arena, n);
+            launches.routing.align(arena, 0, (int) rows, counts, tb, plan.m());
             launches.launchGemms(arena, plan, hidden, 1, 0);
-            launches.launchFinalize(arena, n, out, outBf16);
+            launches.routing.finalizeOut(arena, n, out, outBf16);
         }
     }
 

@@ -236,9 +236,9 @@ public abstract sealed class MarlinKernel implements MoeKernel, CudaStreamBound 
      * or host tensors copied in. Callers hold the lock.
      */
     final long stageHidden(Tensor hidden, long n, boolean convertNow) {
-        return TensorStaging.bf16Hidden(hidden, scratch.hiddenBf16, scratch.stageOut, (src, dst) -> {
+        return TensorStaging.bf16Hidden(hidden, scratch.hiddenBf16(), scratch.stageOut(), (src, dst) -> {
             if (convertNow || !(hidden instanceof CudaTensor)) {
-                launches.convertHidden(src, n);
+                launches.routing.convertHidden(src, n);
             }
         });
     }

@@ -4,6 +4,7 @@ import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.error.NativeFailureException;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.cuda.moe.launch.EpilogueActivation;
+import io.moeoracle.cuda.moe.launch.RoutingLaunches;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaFunction;
 import io.moeoracle.driver.cuda.CudaModule;
@@ -14,20 +15,24 @@ import io.moeoracle.driver.cuda.LaunchConfig;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * The loaded kernel image of one marlin kernel and the launches both formats share: alignment
- * (rows sorted by expert, padded to the M tile), the two GEMMs, the final conversion, and the
- * F32-to-BF16 conversion of the activations. Every launch goes to the kernel's stream; callers
- * hold the kernel's lock.
+ * The loaded kernel image of one marlin kernel and the launches both formats share: the two GEMMs and
+ * the weight repack here; routing, alignment (rows sorted by expert, padded to the M tile), the final
+ * conversion and the F32-to-BF16 conversion of the activations through cuda-moe's {@link RoutingLaunches}
+ * ({@link #routing}). Every launch goes to the kernel's stream; callers hold the kernel's lock.
  */
 final class MarlinLaunches implements AutoCloseable {
     private static final int DEFAULT_SMEM_LIMIT = 48 * 1024;
     /** The GEMM variants with the LoRA epilogue: {@code moe_gemm1_m16_lora} etc. (the plain ones have no LoRA code). */
     static final String LORA_SUFFIX = "_lora";
+    /** The image's prefix of the functions cuda-moe's {@link RoutingLaunches} launches. */
+    static final String PREFIX = "moe_";
 
     private final MoeLayerSpec spec;
     private final DeviceInfo device;
@@ -37,13 +42,14 @@ final class MarlinLaunches implements AutoCloseable {
     private final MarlinScratch scratch;
     private final MarlinWeights weights;
     private final Map<String, CudaFunction> functions = new HashMap<>();
+    /** Routing, alignment, zeroing, finalize and the F32-to-BF16 conversion ({@code moe_} functions). */
+    final RoutingLaunches routing;
     private final int[] gemmSmem = new int[MarlinPlan.M_TILES.length];
     private final int[] gemmThreads = new int[MarlinPlan.M_TILES.length];
     private final int sms;
     private final int hp;
     private final int ip;
     private final int el;
-    private final int e0;
     private final EpilogueActivation act;
     private int forcedM;
 
@@ -61,14 +67,15 @@ final class MarlinLaunches implements AutoCloseable {
         this.hp = MarlinLayout.pad(spec.hiddenSize());
         this.ip = MarlinLayout.pad(spec.intermediateSize());
         this.el = spec.localExperts();
-        this.e0 = spec.expertParallelRank() * el;
         this.act = EpilogueActivation.of(spec.activation());
+        this.routing = new RoutingLaunches(PREFIX, spec, scratch, this::launch);
     }
 
     /** Looks up every function and reads the tile configurations the image was built with. */
     void loadFunctions(int smemOptin) {
-        for (String name : new String[] {"moe_route", "moe_align", "moe_route_align", "moe_finalize", "moe_zero",
-                "moe_f32_to_bf16", "moe_repack_mxfp4", "moe_lora_shrink", "moe_lora_shrink_q1"}) {
+        List<String> names = new ArrayList<>(RoutingLaunches.functions(PREFIX));
+        names.addAll(List.of("moe_repack_mxfp4", "moe_lora_shrink", "moe_lora_shrink_q1"));
+        for (String name : names) {
             functions.put(name, module.function(name));
         }
         try (DeviceBuffer cfg = context.allocate(3 * 4); Arena arena = Arena.ofConfined()) {
@@ -117,33 +124,6 @@ final class MarlinLaunches implements AutoCloseable {
         forcedM = m;
     }
 
-    void launchAlign(Arena arena, long topkIds, int nIds, long batchCounts, int maxT, int m) {
-        launch("moe_align", LaunchConfig.of(1, 1024), KernelArgs.builder().pointer(topkIds).i32(nIds)
-                .pointer(batchCounts).i32(maxT).i32(el).i32(e0).i32(m).pointer(scratch.sorted)
-                .pointer(scratch.tileExpert).pointer(scratch.numTiles).build(arena));
-    }
-
-    /** Routing (top-k + softmax, or given top-k) and alignment in one launch, for decode-sized calls. */
-    void launchRouteAlign(Arena arena, long logits, int logitsBf16, long ids, long weightsPtr, int t, int m) {
-        launch("moe_route_align", LaunchConfig.of(1, 1024), KernelArgs.builder().pointer(logits)
-                .i32(logitsBf16).pointer(ids).pointer(weightsPtr).i32(t).i32(spec.experts()).i32(spec.topK())
-                .pointer(scratch.topkIds).pointer(scratch.topkW).pointer(scratch.acc).i32(spec.hiddenSize()).i32(el)
-                .i32(e0).i32(m).pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles)
-                .build(arena));
-    }
-
-    void launchRoute(Arena arena, long logits, int logitsBf16, long ids, long weightsPtr, int t) {
-        launch("moe_route", LaunchConfig.of((t + 3) / 4, 128), KernelArgs.builder().pointer(logits)
-                .i32(logitsBf16).pointer(ids).pointer(weightsPtr).i32(t).i32(spec.experts()).i32(spec.topK())
-                .pointer(scratch.topkIds).pointer(scratch.topkW).pointer(scratch.acc).i32(spec.hiddenSize())
-                .build(arena));
-    }
-
-    void launchZeroAcc(Arena arena, long n) {
-        launch("moe_zero", LaunchConfig.covering(n / 4, 256), KernelArgs.builder().pointer(scratch.acc).i64(n)
-                .build(arena));
-    }
-
     void launchGemms(Arena arena, MarlinPlan plan, long hidden, int aDiv, long topkW) {
         launchGemm1(arena, plan, hidden, aDiv, MarlinLora.Terms.NONE);
         launchGemm2(arena, plan, aDiv, topkW, MarlinLora.Terms.NONE);
@@ -160,9 +140,9 @@ final class MarlinLaunches implements AutoCloseable {
         int i = spec.intermediateSize();
         launch("moe_gemm1_m" + plan.m() + suffix(lora), new LaunchConfig(2 * ip / MarlinLayout.TILE, plan.tilesMax(), 1,
                 gemmThreads[mi], 1, 1, gemmSmem[mi]), KernelArgs.builder().pointer(hidden).i32(h).i32(aDiv).i32(0)
-                .i32(h).pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles)
+                .i32(h).pointer(scratch.sorted()).pointer(scratch.tileExpert()).pointer(scratch.numTiles())
                 .pointer(weights.q13).pointer(weights.sc13).pointer(b13p).i32(2 * i).i32(2 * ip).i32(hp).i32(1)
-                .pointer(scratch.inter).i32(ip).pointer(0L).i32(act.code()).f32(act.alpha()).f32(act.limit())
+                .pointer(scratch.inter()).i32(ip).pointer(0L).i32(act.code()).f32(act.alpha()).f32(act.limit())
                 .f32(Math.scalb(1f, weights.x13)).pointer(lora.table()).pointer(lora.rowSlot()).pointer(lora.u13())
                 .pointer(lora.u2()).i32(lora.rmax()).build(arena));
     }
@@ -173,29 +153,16 @@ final class MarlinLaunches implements AutoCloseable {
         long b2p = weights.b2 == null ? 0 : weights.b2.address();
         int h = spec.hiddenSize();
         launch("moe_gemm2_m" + plan.m() + suffix(lora), new LaunchConfig(hp / MarlinLayout.TILE, plan.tilesMax(), plan.splits(),
-                gemmThreads[mi], 1, 1, gemmSmem[mi]), KernelArgs.builder().pointer(scratch.inter).i32(ip).i32(aDiv)
-                .i32(1).i32(ip).pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles)
+                gemmThreads[mi], 1, 1, gemmSmem[mi]), KernelArgs.builder().pointer(scratch.inter()).i32(ip).i32(aDiv)
+                .i32(1).i32(ip).pointer(scratch.sorted()).pointer(scratch.tileExpert()).pointer(scratch.numTiles())
                 .pointer(weights.q2).pointer(weights.sc2).pointer(b2p).i32(h).i32(hp).i32(ip).i32(plan.splits())
-                .pointer(scratch.acc).i32(h).pointer(topkW).i32(act.code()).f32(act.alpha()).f32(act.limit())
+                .pointer(scratch.acc()).i32(h).pointer(topkW).i32(act.code()).f32(act.alpha()).f32(act.limit())
                 .f32(Math.scalb(1f, weights.x2)).pointer(lora.table()).pointer(lora.rowSlot()).pointer(lora.u13())
                 .pointer(lora.u2()).i32(lora.rmax()).build(arena));
     }
 
     private static String suffix(MarlinLora.Terms lora) {
         return lora.table() == 0 ? "" : LORA_SUFFIX;
-    }
-
-    void launchFinalize(Arena arena, long n, long out, boolean outBf16) {
-        launch("moe_finalize", LaunchConfig.covering(n / 4, 256), KernelArgs.builder().pointer(scratch.acc)
-                .pointer(out).i32(outBf16 ? 1 : 0).i64(n).build(arena));
-    }
-
-    /** Converts {@code n} F32 activations at {@code src} into the BF16 scratch. */
-    void convertHidden(long src, long n) {
-        try (Arena arena = Arena.ofConfined()) {
-            launch("moe_f32_to_bf16", LaunchConfig.covering(n, 256), KernelArgs.builder().pointer(src)
-                    .pointer(scratch.hiddenBf16).i64(n).build(arena));
-        }
     }
 
     void launch(String name, LaunchConfig config, KernelArgs args) {

@@ -96,19 +96,19 @@ public final class StandardMarlinKernel extends MarlinKernel {
             long weightsPtr = 0;
             switch (routing) {
                 case Routing.Logits l -> {
-                    logits = TensorStaging.in(l.logits(), scratch.stageLogits);
+                    logits = TensorStaging.in(l.logits(), scratch.stageLogits());
                     logitsBf16 = l.logits().dtype() == DType.BF16 ? 1 : 0;
                 }
                 case Routing.TopK k -> {
-                    ids = TensorStaging.in(k.ids(), scratch.stageIds);
-                    weightsPtr = TensorStaging.in(k.weights(), scratch.stageW);
+                    ids = TensorStaging.in(k.ids(), scratch.stageIds());
+                    weightsPtr = TensorStaging.in(k.weights(), scratch.stageW());
                 }
             }
-            long outPtr = TensorStaging.out(out, scratch.stageOut);
+            long outPtr = TensorStaging.out(out, scratch.stageOut());
             enqueue(t, hiddenPtr, logits, logitsBf16, ids, weightsPtr, outPtr, out.dtype() == DType.BF16, adapterPtr);
             if (out instanceof HostTensor h) {
                 stream.synchronize();
-                scratch.stageOut.copyToHost(h.data());
+                scratch.stageOut().copyToHost(h.data());
             }
         }
     }
@@ -169,7 +169,7 @@ public final class StandardMarlinKernel extends MarlinKernel {
             long outPtr = ((CudaTensor) out).address();
             CudaGraph graph = CudaGraph.capture(stream, s -> {
                 if (f32) {
-                    launches.convertHidden(hid.address(), t * (long) spec.hiddenSize());
+                    launches.routing.convertHidden(hid.address(), t * (long) spec.hiddenSize());
                 }
                 enqueue(t, hiddenPtr, l0, lb, i0, w0, outPtr, out.dtype() == DType.BF16, a0);
             });
@@ -185,19 +185,19 @@ public final class StandardMarlinKernel extends MarlinKernel {
         int h = spec.hiddenSize();
         try (Arena arena = Arena.ofConfined()) {
             if (plan.fusedRouting()) {
-                launches.launchRouteAlign(arena, logits, logitsBf16, ids, weightsPtr, t, plan.m());
+                launches.routing.routeAlign(arena, logits, logitsBf16, ids, weightsPtr, t, plan.m());
             } else {
-                launches.launchRoute(arena, logits, logitsBf16, ids, weightsPtr, t);
-                launches.launchAlign(arena, scratch.topkIds.address(), (int) rows, 0, 0, plan.m());
+                launches.routing.route(arena, logits, logitsBf16, ids, weightsPtr, t);
+                launches.routing.align(arena, scratch.topkIds().address(), (int) rows, 0, 0, plan.m());
             }
             if (adapterIds == 0) {
-                launches.launchGemms(arena, plan, hidden, spec.topK(), scratch.topkW.address());
+                launches.launchGemms(arena, plan, hidden, spec.topK(), scratch.topkW().address());
             } else {
                 MarlinLora.Terms terms = lora.enqueueShrink(arena, launches, plan, scratch, hidden, adapterIds);
                 launches.launchGemm1(arena, plan, hidden, spec.topK(), terms);
-                launches.launchGemm2(arena, plan, spec.topK(), scratch.topkW.address(), terms);
+                launches.launchGemm2(arena, plan, spec.topK(), scratch.topkW().address(), terms);
             }
-            launches.launchFinalize(arena, (long) t * h, out, outBf16);
+            launches.routing.finalizeOut(arena, (long) t * h, out, outBf16);
         }
     }
 }
