@@ -235,18 +235,18 @@ public final class FiKernel implements MoeKernel, CudaStreamBound {
             long ids = 0;
             long weightsPtr = 0;
             switch (routing) {
-                case Routing.Logits l -> logits = TensorStaging.in(l.logits(), scratch.stageLogits);
+                case Routing.Logits l -> logits = TensorStaging.in(l.logits(), scratch.stageLogits());
                 case Routing.TopK k -> {
-                    ids = TensorStaging.in(k.ids(), scratch.stageIds);
-                    weightsPtr = TensorStaging.in(k.weights(), scratch.stageW);
+                    ids = TensorStaging.in(k.ids(), scratch.stageIds());
+                    weightsPtr = TensorStaging.in(k.weights(), scratch.stageW());
                 }
             }
             boolean logitsBf16 = routing instanceof Routing.Logits l && l.logits().dtype() == DType.BF16;
             enqueue(t, hiddenPtr, hidden.dtype() == DType.BF16, logits, logitsBf16, ids, weightsPtr,
-                    TensorStaging.out(out, scratch.stageOut), out.dtype() == DType.BF16);
+                    TensorStaging.out(out, scratch.stageOut()), out.dtype() == DType.BF16);
             if (out instanceof HostTensor h) {
                 stream.synchronize();
-                scratch.stageOut.copyToHost(h.data());
+                scratch.stageOut().copyToHost(h.data());
             }
         }
     }
@@ -297,30 +297,30 @@ public final class FiKernel implements MoeKernel, CudaStreamBound {
         FiPlan plan = launches.plan(rows, t);
         try (Arena arena = Arena.ofConfined()) {
             if (plan.fusedRouting()) {
-                launches.routeAlign(arena, logits, logitsBf16 ? 1 : 0, ids, weightsPtr, t, plan.m());
+                launches.routing.routeAlign(arena, logits, logitsBf16 ? 1 : 0, ids, weightsPtr, t, plan.m());
             } else {
-                launches.route(arena, logits, logitsBf16 ? 1 : 0, ids, weightsPtr, t);
-                launches.align(arena, (int) rows, plan.m());
+                launches.routing.route(arena, logits, logitsBf16 ? 1 : 0, ids, weightsPtr, t);
+                launches.routing.align(arena, scratch.topkIds().address(), (int) rows, 0L, 0, plan.m());
             }
             if (fp8) {
                 String quantizer = launches.familyFor(plan.m()).quantizer();
                 launches.quantize(arena, quantizer, hidden, hiddenBf16, h, 0L, 1, t, h, hp, scratch.hiddenQ.address(),
                         scratch.hiddenS.address());
                 launches.gemm1(arena, plan, weights, scratch.hiddenQ.address(), scratch.hiddenS.address(), hp);
-                launches.quantize(arena, quantizer, scratch.inter.address(), !f32Inter, ip, scratch.numTiles.address(),
+                launches.quantize(arena, quantizer, scratch.inter().address(), !f32Inter, ip, scratch.numTiles().address(),
                         plan.m(), (long) plan.tilesMax() * plan.m(), spec.intermediateSize(), ip,
                         scratch.interQ.address(), scratch.interS.address());
                 launches.gemm2(arena, plan, weights, scratch.interQ.address(), scratch.interS.address());
             } else {
                 long a = hidden;
                 if (!hiddenBf16) {
-                    launches.convertHidden(hidden, t * (long) h);
-                    a = scratch.hiddenBf16.address();
+                    launches.routing.convertHidden(hidden, t * (long) h);
+                    a = scratch.hiddenBf16().address();
                 }
                 launches.gemm1(arena, plan, weights, a, 0L, h);
-                launches.gemm2(arena, plan, weights, scratch.inter.address(), 0L);
+                launches.gemm2(arena, plan, weights, scratch.inter().address(), 0L);
             }
-            launches.finalizeOut(arena, (long) t * h, out, outBf16);
+            launches.routing.finalizeOut(arena, (long) t * h, out, outBf16);
         }
     }
 
@@ -330,9 +330,9 @@ public final class FiKernel implements MoeKernel, CudaStreamBound {
      */
     private long stageHidden(Tensor hidden) {
         if (hidden instanceof HostTensor h && h.dtype() == DType.F32) {
-            return TensorStaging.in(h, scratch.stageOut); // F32 staging, large enough for [T, H] floats
+            return TensorStaging.in(h, scratch.stageOut()); // F32 staging, large enough for [T, H] floats
         }
-        return TensorStaging.in(hidden, scratch.hiddenBf16);
+        return TensorStaging.in(hidden, scratch.hiddenBf16());
     }
 
     @Override
