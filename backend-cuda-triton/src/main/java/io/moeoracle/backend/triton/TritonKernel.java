@@ -174,15 +174,7 @@ public final class TritonKernel implements MoeKernel, CudaStreamBound {
         requirePrepared();
         int t = ForwardArgs.check(spec, hidden, routing, out);
         ForwardArgs.checkIds(spec, routing);
-        staging.checkResidence("hidden", hidden);
-        staging.checkResidence("out", out);
-        switch (routing) {
-            case Routing.Logits l -> staging.checkResidence("router logits", l.logits());
-            case Routing.TopK k -> {
-                staging.checkResidence("top-k ids", k.ids());
-                staging.checkResidence("top-k weights", k.weights());
-            }
-        }
+        staging.checkResidence(hidden, routing, out);
         synchronized (this) {
             checkOpen();
             context.ensureCurrent();
@@ -199,23 +191,11 @@ public final class TritonKernel implements MoeKernel, CudaStreamBound {
             }
             long hid = TensorStaging.bf16Hidden(hidden, scratch.hiddenBf16, scratch.stageOut,
                     (src, dst) -> launches.convert(stream, src, dst, n));
-            long logits = 0;
-            boolean bf16 = false;
-            long ids = scratch.ids.address();
-            long w = scratch.weights.address();
-            switch (routing) {
-                case Routing.Logits l -> {
-                    logits = TensorStaging.in(l.logits(), scratch.stageLogits);
-                    bf16 = l.logits().dtype() == DType.BF16;
-                }
-                case Routing.TopK k -> {
-                    ids = TensorStaging.in(k.ids(), scratch.stageIds);
-                    w = TensorStaging.in(k.weights(), scratch.stageWeights);
-                }
-            }
+            TensorStaging.DeviceRouting r = TensorStaging.stage(routing, scratch.stageLogits, scratch.stageIds,
+                    scratch.stageWeights);
             long outPtr = TensorStaging.out(out, scratch.stageOut);
             requireAligned("out", outPtr);
-            launches.forward(stream, scratch, weights, t, hid, logits, bf16, ids, w, outPtr, out.dtype() == DType.F32);
+            enqueue(t, hid, r, outPtr, out.dtype() == DType.F32);
             if (out instanceof HostTensor ht) {
                 stream.synchronize();
                 scratch.stageOut.copyToHost(ht.data());
@@ -234,27 +214,10 @@ public final class TritonKernel implements MoeKernel, CudaStreamBound {
         if (hidden.dtype() == DType.BF16) {
             requireAligned("hidden", hid.address());
         }
-        long logits = 0;
-        boolean bf16 = false;
-        long ids = scratch.ids.address();
-        long w = scratch.weights.address();
-        switch (routing) {
-            case Routing.Logits l -> {
-                logits = staging.requireDevice("router logits", l.logits()).address();
-                bf16 = l.logits().dtype() == DType.BF16;
-            }
-            case Routing.TopK k -> {
-                ids = staging.requireDevice("top-k ids", k.ids()).address();
-                w = staging.requireDevice("top-k weights", k.weights()).address();
-            }
-        }
+        TensorStaging.DeviceRouting r = staging.requireDevice(routing);
         if (t == 0) {
             throw new BadInputException("cannot capture a forward of 0 tokens");
         }
-        final long l0 = logits;
-        final boolean lb = bf16;
-        final long i0 = ids;
-        final long w0 = w;
         synchronized (this) {
             context.ensureCurrent();
             stream.synchronize();
@@ -265,11 +228,20 @@ public final class TritonKernel implements MoeKernel, CudaStreamBound {
                 if (f32) {
                     launches.convert(stream, hid.address(), hidPtr, n);
                 }
-                launches.forward(stream, scratch, weights, t, hidPtr, l0, lb, i0, w0, o.address(),
-                        out.dtype() == DType.F32);
+                enqueue(t, hidPtr, r, o.address(), out.dtype() == DType.F32);
             });
             return Optional.of(CudaKernels.replay(this, state, context, stream, graph));
         }
+    }
+
+    /**
+     * Queues one forward; with router logits the routing kernel writes the top-k ids and weights into
+     * scratch, given top-k are read where they lie.
+     */
+    private void enqueue(int t, long hidden, TensorStaging.DeviceRouting r, long out, boolean outF32) {
+        boolean routed = r.ids() == 0;
+        launches.forward(stream, scratch, weights, t, hidden, r.logits(), r.logitsBf16(),
+                routed ? scratch.ids.address() : r.ids(), routed ? scratch.weights.address() : r.weights(), out, outF32);
     }
 
     /** The GEMM variants were compiled assuming 16-byte aligned activations (tt.divisibility 16). */

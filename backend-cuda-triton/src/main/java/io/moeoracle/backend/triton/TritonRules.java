@@ -8,10 +8,8 @@ import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
-import io.moeoracle.api.spec.WeightFormat;
-import io.moeoracle.cuda.moe.host.CudaReach;
+import io.moeoracle.cuda.moe.host.CudaVerdicts;
 
-import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -74,11 +72,7 @@ final class TritonRules {
     }
 
     static SupportVerdict verdict(MoeLayerSpec spec, DeviceInfo device, boolean fused, String id) {
-        if (device.vendor() != Vendor.NVIDIA) {
-            return SupportVerdict.unsupported(id + " runs on NVIDIA GPUs only; " + device.describe() + " is "
-                    + device.vendor().toString().toLowerCase(Locale.ROOT), "use a backend for this device (e.g. cpu)");
-        }
-        Optional<SupportVerdict> unreachable = CudaReach.unreachable(id, device);
+        Optional<SupportVerdict> unreachable = CudaVerdicts.unreachable(id, device);
         if (unreachable.isPresent()) {
             return unreachable.get();
         }
@@ -90,10 +84,9 @@ final class TritonRules {
                     && sm.getAsInt() > 90 ? "use marlin, or regenerate the artifacts for this GPU with aot.py"
                     : "use a GPU of compute capability 8.0+ or another backend");
         }
-        if (spec.quant().weights().kind() != WeightFormat.Kind.MXFP4) {
-            return SupportVerdict.unsupported(id + " implements MXFP4 weights only; the spec has "
-                    + spec.quant().weights() + " weights", "use another backend (e.g. emulation) for "
-                    + spec.quant().weights() + " weights");
+        Optional<SupportVerdict> weights = CudaVerdicts.notMxfp4(id, spec);
+        if (weights.isPresent()) {
+            return weights.get();
         }
         ActivationType act = spec.quant().activations();
         if (act.isQuantized()) {
@@ -145,7 +138,7 @@ final class TritonRules {
         if (spec.hiddenSize() % 64 != 0 || spec.intermediateSize() % 64 != 0) {
             note.append("; H/I padded to 64 in prepare");
         }
-        CudaReach.aliasNote(device).ifPresent(note::append);
+        CudaVerdicts.aliasNote(device).ifPresent(note::append);
         note.append("; ").append(priorityNote(spec, device, fused));
         return SupportVerdict.supported(note.toString());
     }

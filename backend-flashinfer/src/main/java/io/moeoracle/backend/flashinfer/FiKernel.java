@@ -215,35 +215,21 @@ public final class FiKernel implements MoeKernel, CudaStreamBound {
         requirePrepared();
         int t = ForwardArgs.check(spec, hidden, routing, out);
         ForwardArgs.checkIds(spec, routing);
-        staging.checkResidence("hidden", hidden);
-        staging.checkResidence("out", out);
-        Tensor[] routed = TensorStaging.routingTensors(routing);
-        for (Tensor r : routed) {
-            staging.checkResidence(routing instanceof Routing.Logits ? "router logits" : "top-k tensors", r);
-        }
+        staging.checkResidence(hidden, routing, out);
         synchronized (this) {
             checkOpen();
             context.ensureCurrent();
             if (t == 0) {
                 return;
             }
-            if (TensorStaging.anyOnHost(hidden, out) || TensorStaging.anyOnHost(routed)) {
+            if (TensorStaging.anyOnHost(hidden, out) || TensorStaging.anyOnHost(TensorStaging.routingTensors(routing))) {
                 stream.synchronize(); // staging buffers may still feed the previous call
             }
             long hiddenPtr = stageHidden(hidden);
-            long logits = 0;
-            long ids = 0;
-            long weightsPtr = 0;
-            switch (routing) {
-                case Routing.Logits l -> logits = TensorStaging.in(l.logits(), scratch.stageLogits());
-                case Routing.TopK k -> {
-                    ids = TensorStaging.in(k.ids(), scratch.stageIds());
-                    weightsPtr = TensorStaging.in(k.weights(), scratch.stageW());
-                }
-            }
-            boolean logitsBf16 = routing instanceof Routing.Logits l && l.logits().dtype() == DType.BF16;
-            enqueue(t, hiddenPtr, hidden.dtype() == DType.BF16, logits, logitsBf16, ids, weightsPtr,
-                    TensorStaging.out(out, scratch.stageOut()), out.dtype() == DType.BF16);
+            TensorStaging.DeviceRouting r = TensorStaging.stage(routing, scratch.stageLogits(), scratch.stageIds(),
+                    scratch.stageW());
+            enqueue(t, hiddenPtr, hidden.dtype() == DType.BF16, r, TensorStaging.out(out, scratch.stageOut()),
+                    out.dtype() == DType.BF16);
             if (out instanceof HostTensor h) {
                 stream.synchronize();
                 scratch.stageOut().copyToHost(h.data());
@@ -258,38 +244,24 @@ public final class FiKernel implements MoeKernel, CudaStreamBound {
         int t = ForwardArgs.check(spec, hidden, routing, out);
         long hiddenPtr = staging.requireDevice("hidden", hidden).address();
         long outPtr = staging.requireDevice("out", out).address();
-        long logits = 0;
-        long ids = 0;
-        long weightsPtr = 0;
-        switch (routing) {
-            case Routing.Logits l -> logits = staging.requireDevice("router logits", l.logits()).address();
-            case Routing.TopK k -> {
-                ids = staging.requireDevice("top-k ids", k.ids()).address();
-                weightsPtr = staging.requireDevice("top-k weights", k.weights()).address();
-            }
-        }
+        TensorStaging.DeviceRouting r = staging.requireDevice(routing);
         if (t == 0) {
             throw new BadInputException("cannot capture a forward of 0 tokens");
         }
-        boolean logitsBf16 = routing instanceof Routing.Logits l && l.logits().dtype() == DType.BF16;
         boolean hiddenBf16 = hidden.dtype() == DType.BF16;
         boolean outBf16 = out.dtype() == DType.BF16;
-        long l0 = logits;
-        long i0 = ids;
-        long w0 = weightsPtr;
         synchronized (this) {
             checkOpen();
             context.ensureCurrent();
             stream.synchronize();
-            CudaGraph graph = CudaGraph.capture(stream, s -> enqueue(t, hiddenPtr, hiddenBf16, l0, logitsBf16, i0, w0,
-                    outPtr, outBf16));
+            CudaGraph graph = CudaGraph.capture(stream, s -> enqueue(t, hiddenPtr, hiddenBf16, r, outPtr, outBf16));
             return Optional.of(CudaKernels.replay(this, state, context, stream, graph));
         }
     }
 
     /** Queues one forward on the kernel's stream; every pointer is a device address. */
-    private void enqueue(int t, long hidden, boolean hiddenBf16, long logits, boolean logitsBf16, long ids,
-                         long weightsPtr, long out, boolean outBf16) {
+    private void enqueue(int t, long hidden, boolean hiddenBf16, TensorStaging.DeviceRouting r, long out,
+                         boolean outBf16) {
         int h = spec.hiddenSize();
         int hp = FiLayout.pad(h);
         int ip = FiLayout.pad(spec.intermediateSize());
@@ -297,9 +269,9 @@ public final class FiKernel implements MoeKernel, CudaStreamBound {
         FiPlan plan = launches.plan(rows, t);
         try (Arena arena = Arena.ofConfined()) {
             if (plan.fusedRouting()) {
-                launches.routing.routeAlign(arena, logits, logitsBf16 ? 1 : 0, ids, weightsPtr, t, plan.m());
+                launches.routing.routeAlign(arena, r.logits(), r.logitsBf16Flag(), r.ids(), r.weights(), t, plan.m());
             } else {
-                launches.routing.route(arena, logits, logitsBf16 ? 1 : 0, ids, weightsPtr, t);
+                launches.routing.route(arena, r.logits(), r.logitsBf16Flag(), r.ids(), r.weights(), t);
                 launches.routing.align(arena, scratch.topkIds().address(), (int) rows, 0L, 0, plan.m());
             }
             if (fp8) {

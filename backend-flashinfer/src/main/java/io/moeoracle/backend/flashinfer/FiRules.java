@@ -2,12 +2,10 @@ package io.moeoracle.backend.flashinfer;
 
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
-import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
-import io.moeoracle.api.spec.WeightFormat;
-import io.moeoracle.cuda.moe.host.CudaReach;
+import io.moeoracle.cuda.moe.host.CudaVerdicts;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -37,11 +35,7 @@ final class FiRules {
      */
     static SupportVerdict verdict(MoeLayerSpec spec, DeviceInfo device, boolean fp8) {
         String id = fp8 ? FlashinferMxfp8Provider.ID : FlashinferBf16Provider.ID;
-        if (device.vendor() != Vendor.NVIDIA) {
-            return SupportVerdict.unsupported(id + " runs on NVIDIA GPUs only; " + device.describe() + " is "
-                    + device.vendor().device(), "use a backend for this device (e.g. cpu)");
-        }
-        Optional<SupportVerdict> unreachable = CudaReach.unreachable(id, device);
+        Optional<SupportVerdict> unreachable = CudaVerdicts.unreachable(id, device);
         if (unreachable.isPresent()) {
             return unreachable.get();
         }
@@ -51,10 +45,9 @@ final class FiRules {
         if (arch != null) {
             return arch;
         }
-        if (spec.quant().weights().kind() != WeightFormat.Kind.MXFP4) {
-            return SupportVerdict.unsupported(id + " implements MXFP4 weights only; the spec has "
-                    + spec.quant().weights() + " weights", "use another backend (e.g. emulation) for "
-                    + spec.quant().weights() + " weights");
+        Optional<SupportVerdict> weights = CudaVerdicts.notMxfp4(id, spec);
+        if (weights.isPresent()) {
+            return weights.get();
         }
         SupportVerdict act = fp8 ? fp8Activations(spec) : bf16Activations(spec);
         if (act != null) {
@@ -214,7 +207,7 @@ final class FiRules {
                 note.append(" I ").append(i).append(" -> ").append(FiLayout.pad(i));
             }
         }
-        CudaReach.aliasNote(device).ifPresent(note::append);
+        CudaVerdicts.aliasNote(device).ifPresent(note::append);
         note.append("; ").append(FiRanking.note(spec, device, fp8));
         return note.toString();
     }

@@ -3,12 +3,10 @@ package io.moeoracle.backend.marlin;
 import io.moeoracle.api.Priority;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
-import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
-import io.moeoracle.api.spec.WeightFormat;
-import io.moeoracle.cuda.moe.host.CudaReach;
+import io.moeoracle.cuda.moe.host.CudaVerdicts;
 
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -26,11 +24,7 @@ final class MarlinRules {
     }
 
     static SupportVerdict verdict(MoeLayerSpec spec, DeviceInfo device, ActivationFormat format, String id) {
-        if (device.vendor() != Vendor.NVIDIA) {
-            return SupportVerdict.unsupported(id + " runs on NVIDIA GPUs only; " + device.describe() + " is "
-                    + device.vendor().device(), "use a backend for this device (e.g. cpu)");
-        }
-        Optional<SupportVerdict> unreachable = CudaReach.unreachable(id, device);
+        Optional<SupportVerdict> unreachable = CudaVerdicts.unreachable(id, device);
         if (unreachable.isPresent()) {
             return unreachable.get();
         }
@@ -40,10 +34,9 @@ final class MarlinRules {
                     + device.describe() + " has compute capability " + device.arch(),
                     "use a GPU of compute capability 8.0+ or another backend");
         }
-        if (spec.quant().weights().kind() != WeightFormat.Kind.MXFP4) {
-            return SupportVerdict.unsupported(id + " implements MXFP4 weights only; the spec has "
-                    + spec.quant().weights() + " weights", "use another backend (e.g. emulation) for "
-                    + spec.quant().weights() + " weights");
+        Optional<SupportVerdict> weights = CudaVerdicts.notMxfp4(id, spec);
+        if (weights.isPresent()) {
+            return weights.get();
         }
         ActivationType act = spec.quant().activations();
         if (act.isQuantized()) {
@@ -105,7 +98,7 @@ final class MarlinRules {
             note.append("; LoRA up to rank ").append(spec.maxLoraRank()).append(" in ").append(spec.adapterSlots())
                     .append(" slots (shrink/expand kernels, terms added in the GEMM epilogues)");
         }
-        CudaReach.aliasNote(device).ifPresent(note::append);
+        CudaVerdicts.aliasNote(device).ifPresent(note::append);
         return SupportVerdict.supported(note.toString());
     }
 }

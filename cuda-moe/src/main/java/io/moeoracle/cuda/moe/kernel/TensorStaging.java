@@ -64,6 +64,70 @@ public final class TensorStaging {
     }
 
     /**
+     * The device addresses of a forward's routing; the fields of the other kind of routing are 0.
+     *
+     * @param logits router logits {@code [T, E]}
+     * @param logitsBf16 whether the logits are BF16 (else F32)
+     * @param ids top-k ids {@code [T, k]}
+     * @param weights top-k weights {@code [T, k]}
+     */
+    public record DeviceRouting(long logits, boolean logitsBf16, long ids, long weights) {
+        /** @return {@link #logitsBf16} as the kernels' integer flag */
+        public int logitsBf16Flag() {
+            return logitsBf16 ? 1 : 0;
+        }
+    }
+
+    /**
+     * Checks where each argument of a forward lives ({@link #checkResidence(String, Tensor)}).
+     *
+     * @param hidden the activations
+     * @param routing the routing
+     * @param out the output
+     */
+    public void checkResidence(Tensor hidden, Routing routing, Tensor out) {
+        checkResidence("hidden", hidden);
+        checkResidence("out", out);
+        switch (routing) {
+            case Routing.Logits l -> checkResidence("router logits", l.logits());
+            case Routing.TopK k -> {
+                checkResidence("top-k ids", k.ids());
+                checkResidence("top-k weights", k.weights());
+            }
+        }
+    }
+
+    /**
+     * @param routing a capture's routing
+     * @return its device addresses
+     * @throws BadInputException for host tensors or device tensors of another GPU
+     */
+    public DeviceRouting requireDevice(Routing routing) {
+        return switch (routing) {
+            case Routing.Logits l -> new DeviceRouting(requireDevice("router logits", l.logits()).address(),
+                    l.logits().dtype() == DType.BF16, 0, 0);
+            case Routing.TopK k -> new DeviceRouting(0, false, requireDevice("top-k ids", k.ids()).address(),
+                    requireDevice("top-k weights", k.weights()).address());
+        };
+    }
+
+    /**
+     * Copies host routing tensors into staging buffers ({@link #in}); device ones are used as they are.
+     *
+     * @param routing a forward's routing (residence checked)
+     * @param logits the staging buffer of router logits
+     * @param ids the staging buffer of top-k ids
+     * @param weights the staging buffer of top-k weights
+     * @return the device addresses the launches read
+     */
+    public static DeviceRouting stage(Routing routing, DeviceBuffer logits, DeviceBuffer ids, DeviceBuffer weights) {
+        return switch (routing) {
+            case Routing.Logits l -> new DeviceRouting(in(l.logits(), logits), l.logits().dtype() == DType.BF16, 0, 0);
+            case Routing.TopK k -> new DeviceRouting(0, false, in(k.ids(), ids), in(k.weights(), weights));
+        };
+    }
+
+    /**
      * @param name the argument, for the message
      * @param t an argument of a capture, which records device addresses
      * @return the tensor as a device tensor of this kernel's GPU

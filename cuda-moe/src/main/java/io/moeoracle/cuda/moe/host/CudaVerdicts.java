@@ -3,29 +3,50 @@ package io.moeoracle.cuda.moe.host;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.device.Vendor;
+import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.api.spec.WeightFormat;
 import java.util.Optional;
 
 /**
- * The parts of a CUDA backend's verdict that concern how the device is reached: a real device must have a
- * CUDA address (its own, or a CUDA alias of the same GPU probed through another driver), and a note says
- * when the kernels launch through such an alias.
+ * The parts of a verdict that the CUDA backends give alike: the device must be an NVIDIA GPU that the CUDA
+ * driver reaches (its own CUDA address, or a CUDA alias of the same GPU probed through another driver),
+ * the weights MXFP4; a note says when the kernels launch through such an alias.
  */
-public final class CudaReach {
-    private CudaReach() {
+public final class CudaVerdicts {
+    private CudaVerdicts() {
     }
 
     /**
      * @param id the provider, for the reason
-     * @param device the device (simulated devices pass: they are judged by their arch alone)
-     * @return the verdict for a real device the CUDA driver cannot reach, else empty
+     * @param device the device (a simulated NVIDIA device passes: it is judged by its arch alone)
+     * @return the verdict for a device of another vendor, or a real one the CUDA driver cannot reach; else empty
      */
     public static Optional<SupportVerdict> unreachable(String id, DeviceInfo device) {
+        if (device.vendor() != Vendor.NVIDIA) {
+            return Optional.of(SupportVerdict.unsupported(id + " runs on NVIDIA GPUs only; " + device.describe()
+                    + " is " + device.vendor().device(), "use a backend for this device (e.g. cpu)"));
+        }
         if (device.simulated() || device.address(DeviceAddress.Cuda.class).isPresent()) {
             return Optional.empty();
         }
         return Optional.of(SupportVerdict.unsupported(id + " launches through the CUDA driver; " + device.describe()
                 + " is reached through " + driverOf(device.address()) + " and no CUDA device reported the same UUID",
                 "use this GPU's CUDA id (cuda:N, listed by `moe-oracle devices`)"));
+    }
+
+    /**
+     * @param id the provider, for the reason
+     * @param spec the layer
+     * @return the verdict for weights other than MXFP4, else empty
+     */
+    public static Optional<SupportVerdict> notMxfp4(String id, MoeLayerSpec spec) {
+        if (spec.quant().weights().kind() == WeightFormat.Kind.MXFP4) {
+            return Optional.empty();
+        }
+        return Optional.of(SupportVerdict.unsupported(id + " implements MXFP4 weights only; the spec has "
+                + spec.quant().weights() + " weights", "use another backend (e.g. emulation) for "
+                + spec.quant().weights() + " weights"));
     }
 
     /**
