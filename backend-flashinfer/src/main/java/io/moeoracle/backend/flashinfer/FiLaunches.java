@@ -4,9 +4,9 @@ import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.error.NativeFailureException;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.cuda.moe.launch.EpilogueActivation;
+import io.moeoracle.cuda.moe.launch.LoadedImage;
 import io.moeoracle.cuda.moe.launch.RoutingLaunches;
 import io.moeoracle.driver.cuda.CudaContext;
-import io.moeoracle.driver.cuda.CudaException;
 import io.moeoracle.driver.cuda.CudaFunction;
 import io.moeoracle.driver.cuda.CudaModule;
 import io.moeoracle.driver.cuda.CudaStream;
@@ -44,9 +44,8 @@ final class FiLaunches implements AutoCloseable {
     private final Map<Integer, FiFamily> byM = new TreeMap<>();
     private final CudaContext context;
     private final CudaStream stream;
-    private final CudaModule module;
+    private final LoadedImage image;
     private final FiScratch scratch;
-    private final Map<String, CudaFunction> functions = new HashMap<>();
     private final Map<String, FiConfig> configs = new HashMap<>();
     private int[] offered = new int[0];
     private final int sms;
@@ -68,14 +67,14 @@ final class FiLaunches implements AutoCloseable {
         }
         this.context = context;
         this.stream = stream;
-        this.module = module;
+        this.image = new LoadedImage(module, stream);
         this.scratch = scratch;
         this.sms = sms;
         this.hp = FiLayout.pad(spec.hiddenSize());
         this.ip = FiLayout.pad(spec.intermediateSize());
         this.el = spec.localExperts();
         this.act = EpilogueActivation.of(spec.activation());
-        this.routing = new RoutingLaunches(PREFIX, spec, scratch, this::launch);
+        this.routing = new RoutingLaunches(PREFIX, spec, scratch, image::launch);
     }
 
     /**
@@ -86,29 +85,26 @@ final class FiLaunches implements AutoCloseable {
      * @throws NativeFailureException when the image lacks a kernel or a configuration is unusable
      */
     void loadFunctions(int smemOptin) {
-        for (String name : RoutingLaunches.functions(PREFIX)) {
-            functions.put(name, module.function(name));
-        }
-        functions.put("fi_repack_mxfp4", module.function("fi_repack_mxfp4"));
+        image.load(RoutingLaunches.functions(PREFIX));
+        image.load(List.of("fi_repack_mxfp4"));
         for (FiFamily f : families) {
             if (f.fp8()) {
-                functions.put(f.quantizer(), module.function(f.quantizer()));
-                functions.put(FiFamily.EXACT_QUANTIZER, module.function(FiFamily.EXACT_QUANTIZER));
+                image.load(List.of(f.quantizer(), FiFamily.EXACT_QUANTIZER));
             }
-            functions.put(f.repack(), module.function(f.repack()));
+            image.load(List.of(f.repack()));
         }
         try (DeviceBuffer cfg = context.allocate(FiConfig.INTS * 4); Arena arena = Arena.ofConfined()) {
             MemorySegment host = arena.allocate(FiConfig.INTS * 4L, 4);
             for (int m : FiPlan.M_PROBE) {
                 for (FiFamily f : families) {
-                    CudaFunction g1 = byM.containsKey(m) ? null : find(f.kernel(1, m));
-                    CudaFunction g2 = g1 == null ? null : find(f.kernel(2, m));
+                    CudaFunction g1 = byM.containsKey(m) ? null : image.find(f.kernel(1, m)).orElse(null);
+                    CudaFunction g2 = g1 == null ? null : image.find(f.kernel(2, m)).orElse(null);
                     if (g2 == null) {
                         continue;
                     }
                     for (CudaFunction g : new CudaFunction[] {g1, g2}) {
                         configs.put(g.name(), readConfig(g, f, m, cfg, host, arena, smemOptin));
-                        functions.put(g.name(), g);
+                        image.keep(g);
                     }
                     byM.put(m, f);
                 }
@@ -122,22 +118,11 @@ final class FiLaunches implements AutoCloseable {
         offered = byM.keySet().stream().mapToInt(Integer::intValue).toArray();
     }
 
-    private CudaFunction find(String name) {
-        try {
-            return module.function(name);
-        } catch (CudaException e) {
-            if (e.code() == CudaException.NOT_FOUND) {
-                return null;
-            }
-            throw e;
-        }
-    }
-
     private FiConfig readConfig(CudaFunction g, FiFamily f, int m, DeviceBuffer cfg, MemorySegment host, Arena arena,
                                 int smemOptin) {
         String name = g.name() + "_config";
         cfg.fill((byte) 0);
-        module.function(name).launch(LaunchConfig.of(1, 1), stream, KernelArgs.builder().pointer(cfg).build(arena));
+        image.function(name).launch(LaunchConfig.of(1, 1), stream, KernelArgs.builder().pointer(cfg).build(arena));
         stream.synchronize();
         cfg.copyToHost(host);
         int[] o = host.toArray(ValueLayout.JAVA_INT);
@@ -300,16 +285,12 @@ final class FiLaunches implements AutoCloseable {
     }
 
     void launch(String name, LaunchConfig config, KernelArgs args) {
-        CudaFunction f = functions.get(name);
-        if (f == null) {
-            throw new IllegalStateException("kernel " + name + " was not loaded from the fatbin");
-        }
-        f.launch(config, stream, args);
+        image.launch(name, config, args);
     }
 
     /** Unloads the module. */
     @Override
     public void close() {
-        module.close();
+        image.close();
     }
 }

@@ -4,6 +4,7 @@ import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.error.NativeFailureException;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.cuda.moe.launch.EpilogueActivation;
+import io.moeoracle.cuda.moe.launch.LoadedImage;
 import io.moeoracle.cuda.moe.launch.RoutingLaunches;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaFunction;
@@ -17,9 +18,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The loaded kernel image of one marlin kernel and the launches both formats share: the two GEMMs and
@@ -38,10 +37,9 @@ final class MarlinLaunches implements AutoCloseable {
     private final DeviceInfo device;
     private final CudaContext context;
     private final CudaStream stream;
-    private final CudaModule module;
+    private final LoadedImage image;
     private final MarlinScratch scratch;
     private final MarlinWeights weights;
-    private final Map<String, CudaFunction> functions = new HashMap<>();
     /** Routing, alignment, zeroing, finalize and the F32-to-BF16 conversion ({@code moe_} functions). */
     final RoutingLaunches routing;
     private final int[] gemmSmem = new int[MarlinPlan.M_TILES.length];
@@ -57,7 +55,7 @@ final class MarlinLaunches implements AutoCloseable {
     MarlinLaunches(MoeLayerSpec spec, DeviceInfo device, CudaContext context, CudaStream stream, CudaModule module,
                    int sms, MarlinScratch scratch, MarlinWeights weights) {
         this.spec = spec;
-        this.module = module;
+        this.image = new LoadedImage(module, stream);
         this.device = device;
         this.context = context;
         this.stream = stream;
@@ -68,20 +66,18 @@ final class MarlinLaunches implements AutoCloseable {
         this.ip = MarlinLayout.pad(spec.intermediateSize());
         this.el = spec.localExperts();
         this.act = EpilogueActivation.of(spec.activation());
-        this.routing = new RoutingLaunches(PREFIX, spec, scratch, this::launch);
+        this.routing = new RoutingLaunches(PREFIX, spec, scratch, image::launch);
     }
 
     /** Looks up every function and reads the tile configurations the image was built with. */
     void loadFunctions(int smemOptin) {
         List<String> names = new ArrayList<>(RoutingLaunches.functions(PREFIX));
         names.addAll(List.of("moe_repack_mxfp4", "moe_lora_shrink", "moe_lora_shrink_q1"));
-        for (String name : names) {
-            functions.put(name, module.function(name));
-        }
+        image.load(names);
         try (DeviceBuffer cfg = context.allocate(3 * 4); Arena arena = Arena.ofConfined()) {
             for (int i = 0; i < MarlinPlan.M_TILES.length; i++) {
                 int m = MarlinPlan.M_TILES[i];
-                CudaFunction probe = module.function("moe_gemm1_m" + m + "_config");
+                CudaFunction probe = image.function("moe_gemm1_m" + m + "_config");
                 probe.launch(LaunchConfig.of(1, 1), stream, KernelArgs.builder().pointer(cfg).build(arena));
                 stream.synchronize();
                 MemorySegment host = arena.allocate(12, 4);
@@ -101,11 +97,11 @@ final class MarlinLaunches implements AutoCloseable {
                 }
                 for (String g : new String[] {"moe_gemm1_m" + m, "moe_gemm2_m" + m, "moe_gemm1_m" + m + LORA_SUFFIX,
                     "moe_gemm2_m" + m + LORA_SUFFIX}) {
-                    CudaFunction f = module.function(g);
+                    CudaFunction f = image.function(g);
                     if (gemmSmem[i] > DEFAULT_SMEM_LIMIT) {
                         f.setMaxDynamicSharedMemory(gemmSmem[i]);
                     }
-                    functions.put(g, f);
+                    image.keep(f);
                 }
             }
         }
@@ -166,15 +162,7 @@ final class MarlinLaunches implements AutoCloseable {
     }
 
     void launch(String name, LaunchConfig config, KernelArgs args) {
-        fn(name).launch(config, stream, args);
-    }
-
-    private CudaFunction fn(String name) {
-        CudaFunction f = functions.get(name);
-        if (f == null) {
-            throw new IllegalStateException("kernel " + name + " was not loaded from the fatbin");
-        }
-        return f;
+        image.launch(name, config, args);
     }
 
     private static int mIndex(int m) {
@@ -189,6 +177,6 @@ final class MarlinLaunches implements AutoCloseable {
     /** Unloads the module. */
     @Override
     public void close() {
-        module.close();
+        image.close();
     }
 }
