@@ -14,6 +14,7 @@ import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
+import io.moeoracle.reference.ForwardCase;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -33,7 +34,7 @@ class FlashinferVerdictTest {
     }
 
     static MoeLayerSpec.Builder gptOss120b(QuantScheme q) {
-        return MoeLayerSpec.builder().experts(128).topK(4).hiddenSize(2880).intermediateSize(2880).quant(q);
+        return ForwardCase.gptOssLayer(120).quant(q);
     }
 
     static SupportVerdict.Unsupported refused(MoeKernelProvider p, MoeLayerSpec spec, DeviceInfo d) {

@@ -4,6 +4,7 @@ import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.device.SimulatedDeviceCatalogue;
 import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.error.UnsupportedSpecException;
@@ -11,6 +12,7 @@ import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
+import io.moeoracle.reference.ForwardCase;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -23,20 +25,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class MarlinProviderTest {
-    static DeviceInfo sim(String arch) {
-        return new DeviceInfo("sim:" + arch, Vendor.NVIDIA, arch, "simulated " + arch, 132, 80L << 30,
-                Set.of("bf16"), true);
+    /** A device of api's built-in simulated catalogue ({@code sim:sm_80}, {@code sim:gfx942}, ...). */
+    static DeviceInfo sim(String name) {
+        return SimulatedDeviceCatalogue.builtIn().devices().stream().filter(d -> d.id().equals("sim:" + name))
+                .findFirst().orElseThrow(() -> new AssertionError("no built-in simulated device sim:" + name));
     }
 
     static final DeviceInfo SM80 = sim("sm_80");
     static final DeviceInfo SM90 = sim("sm_90");
-    static final DeviceInfo SM75 = sim("sm_75");
-    static final DeviceInfo GFX942 = new DeviceInfo("sim:gfx942", Vendor.AMD, "gfx942", "MI300X", 304, 192L << 30,
-            Set.of(), true);
+    static final DeviceInfo SM75 = SimulatedDeviceCatalogue.device("sm_75", Vendor.NVIDIA, "sm_75", "NVIDIA T4", 40,
+            16L << 30, Set.of("bf16"));
+    static final DeviceInfo GFX942 = sim("gfx942");
 
     static MoeLayerSpec.Builder gptOss120b() {
-        return MoeLayerSpec.builder().experts(128).topK(4).hiddenSize(2880).intermediateSize(2880)
-                .quant(QuantScheme.MXFP4_BF16);
+        return ForwardCase.gptOssLayer(120).quant(QuantScheme.MXFP4_BF16);
     }
 
     final MarlinProvider marlin = new MarlinProvider();
