@@ -1,24 +1,18 @@
 package io.moeoracle.backend.triton;
 
 import io.moeoracle.api.MoeKernel;
-import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.error.BadInputException;
-import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
 import io.moeoracle.api.tensor.DType;
-import io.moeoracle.api.tensor.DeviceTensor;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
-import io.moeoracle.api.tensor.Routing;
-import io.moeoracle.driver.cuda.CudaDriver;
+import io.moeoracle.driver.cuda.testing.CudaDeviceTest;
+import io.moeoracle.driver.cuda.testing.StandardBadInputs;
 import io.moeoracle.reference.ForwardCase;
-import io.moeoracle.reference.ForwardChecks;
 import io.moeoracle.reference.RandomLayer;
 import io.moeoracle.reference.RandomMoe;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -28,9 +22,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.ValueLayout;
-import java.util.Optional;
-import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,26 +34,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * reference (which is slow for the gpt-oss shapes); the kernel still computes every row.
  */
 @Tag("gpu")
-class TritonGpuTest {
+class TritonGpuTest extends CudaDeviceTest {
     private static final Logger LOG = LoggerFactory.getLogger(TritonGpuTest.class);
     private static final double TOLERANCE = 1e-2;
-    private static DeviceInfo device;
-
-    private long seed;
-    private SplittableRandom rnd;
-
-    @BeforeAll
-    static void probe() {
-        device = CudaDriver.load().device(0).toDeviceInfo();
-        LOG.info("device {}", device.describe());
-    }
-
-    @BeforeEach
-    void seed() {
-        seed = System.nanoTime();
-        rnd = new SplittableRandom(seed);
-        LOG.info("seed {}", seed);
-    }
 
     private static TritonKernel create(MoeLayerSpec spec, boolean fused) {
         MoeKernel k = fused ? new TritonProvider().create(spec, device) : new TritonUnfusedProvider().create(spec, device);
@@ -162,61 +136,14 @@ class TritonGpuTest {
 
     @Test
     void badInputRaisesBeforeAnyLaunch() {
-        MoeLayerSpec spec = MoeLayerSpec.builder().experts(8).topK(2).hiddenSize(128).intermediateSize(64)
-                .quant(QuantScheme.MXFP4_BF16).maxTokensPerCall(16).build();
-        TritonKernel kernel = create(spec, true);
-        try (Arena arena = Arena.ofShared()) {
-            HostTensor hidden = RandomMoe.hidden(4, 128, DType.BF16, rnd.nextLong(), arena);
-            HostTensor logits = RandomMoe.routerLogits(4, 8, rnd.nextLong(), arena);
-            HostTensor out = HostTensor.allocate(arena, DType.F32, 4, 128);
-            assertThatThrownBy(() -> kernel.forward(hidden, Routing.logits(logits), out))
-                    .isInstanceOf(KernelStateException.class).hasMessageContaining("prepare(weights) before forward");
-            MoeWeights w = RandomMoe.weights(spec, rnd.nextLong(), arena);
-            MoeWeights noScales = new MoeWeights(w.w13(), Optional.empty(), w.w13Bias(), w.w2(), w.w2Scales(),
-                    w.w2Bias());
-            assertThatThrownBy(() -> kernel.prepare(noScales)).isInstanceOf(BadInputException.class)
-                    .hasMessageContaining("w13Scales");
-            MoeLayerSpec other = spec.toBuilder().hiddenSize(256).build();
-            MoeWeights otherWeights = RandomMoe.weights(other, rnd.nextLong(), arena);
-            assertThatThrownBy(() -> kernel.prepare(otherWeights)).isInstanceOf(BadInputException.class);
-            kernel.prepare(w);
-            HostTensor wrongH = RandomMoe.hidden(4, 96, DType.BF16, rnd.nextLong(), arena);
-            assertThatThrownBy(() -> kernel.forward(wrongH, Routing.logits(logits), out))
-                    .isInstanceOf(BadInputException.class).hasMessageContaining("hidden");
-            HostTensor tooMany = RandomMoe.hidden(17, 128, DType.BF16, rnd.nextLong(), arena);
-            assertThatThrownBy(() -> kernel.forward(tooMany, Routing.logits(RandomMoe.routerLogits(17, 8, 1, arena)),
-                    HostTensor.allocate(arena, DType.F32, 17, 128)))
-                    .isInstanceOf(BadInputException.class).hasMessageContaining("maxTokensPerCall");
-            try (DeviceTensor wrongSize = kernel.allocate(DType.BF16, 4, 160)) {
-                assertThatThrownBy(() -> kernel.forward(wrongSize, Routing.logits(logits), out))
-                        .isInstanceOf(BadInputException.class);
-            }
-            HostTensor ids = HostTensor.allocate(arena, DType.I32, 4, 2);
-            ids.data().setAtIndex(ValueLayout.JAVA_INT, 3, 8);
-            HostTensor wts = HostTensor.allocate(arena, DType.F32, 4, 2);
-            assertThatThrownBy(() -> kernel.forward(hidden, Routing.topK(ids, wts), out))
-                    .isInstanceOf(BadInputException.class).hasMessageContaining("outside");
-            HostTensor intOut = HostTensor.allocate(arena, DType.I32, 4, 128);
-            assertThatThrownBy(() -> kernel.forward(hidden, Routing.logits(logits), intOut))
-                    .isInstanceOf(BadInputException.class);
-            assertThatThrownBy(() -> kernel.capture(hidden, Routing.logits(logits), out))
-                    .isInstanceOf(BadInputException.class).hasMessageContaining("device tensors");
+        StandardBadInputs.check(create(StandardBadInputs.spec(), true), "prepare(weights) before forward", rnd, call -> {
             // the batched format is not this kernel's: the api's answer names the call to make instead
-            HostTensor counts = HostTensor.allocate(arena, DType.I32, 8);
-            HostTensor batched = HostTensor.allocate(arena, DType.BF16, 8, 4, 128);
-            assertThatThrownBy(() -> kernel.forwardBatched(batched, counts, batched))
+            HostTensor counts = HostTensor.allocate(call.arena(), DType.I32, 8);
+            HostTensor batched = HostTensor.allocate(call.arena(), DType.BF16, 8, 4, 128);
+            assertThatThrownBy(() -> call.kernel().forwardBatched(batched, counts, batched))
                     .isInstanceOf(BadInputException.class).hasMessageContaining("forwardBatched")
                     .hasMessageContaining("forward(hidden [T, H], routing, out)");
-            assertThat(kernel.captureBatched(batched, counts, batched)).isEmpty();
-            // the kernel still works after all that
-            ForwardChecks.poison(out);
-            kernel.forward(hidden, Routing.logits(logits), out);
-            ForwardChecks.assertFullyWritten(out);
-            kernel.close();
-            assertThatThrownBy(() -> kernel.forward(hidden, Routing.logits(logits), out))
-                    .isInstanceOf(KernelStateException.class).hasMessageContaining("closed");
-        } finally {
-            kernel.close();
-        }
+            assertThat(call.kernel().captureBatched(batched, counts, batched)).isEmpty();
+        });
     }
 }

@@ -7,14 +7,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.SupportVerdict;
-import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
-import io.moeoracle.driver.cuda.CudaDriver;
+import io.moeoracle.driver.cuda.testing.CudaDeviceTest;
 import io.moeoracle.reference.ForwardCase;
 import io.moeoracle.reference.RandomLayer;
 import io.moeoracle.reference.RandomMoe;
@@ -23,11 +22,9 @@ import io.moeoracle.reference.RelativeError;
 import java.lang.foreign.Arena;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -45,13 +42,9 @@ import org.slf4j.LoggerFactory;
  * of rows with the (slow) reference; the kernel still computes every row.
  */
 @Tag("gpu")
-abstract class FlashinferGpuCases {
+abstract class FlashinferGpuCases extends CudaDeviceTest {
     static final double TOLERANCE = 1e-2;
-    static DeviceInfo device;
     final Logger log = LoggerFactory.getLogger(getClass());
-
-    long seed;
-    SplittableRandom rnd;
 
     /** @return whether this class tests flashinfer-mxfp8 (else flashinfer-bf16) */
     abstract boolean fp8();
@@ -61,16 +54,9 @@ abstract class FlashinferGpuCases {
         return "";
     }
 
-    @BeforeAll
-    static void probe() {
-        device = CudaDriver.load().device(0).toDeviceInfo();
-    }
-
     @BeforeEach
-    void seed() {
-        seed = System.nanoTime();
-        rnd = new SplittableRandom(seed);
-        log.info("device {}, fp8Mma '{}', seed {}", device.describe(), fp8Mma(), seed);
+    void logSetting() {
+        log.info("fp8Mma '{}'", fp8Mma());
     }
 
     MoeKernelProvider provider() {

@@ -1,9 +1,7 @@
 package io.moeoracle.backend.marlin;
 
 import io.moeoracle.api.MoeKernel;
-import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.error.BadInputException;
-import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
@@ -14,14 +12,13 @@ import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
-import io.moeoracle.driver.cuda.CudaDriver;
+import io.moeoracle.driver.cuda.testing.CudaDeviceTest;
+import io.moeoracle.driver.cuda.testing.StandardBadInputs;
 import io.moeoracle.reference.ForwardCase;
 import io.moeoracle.reference.RandomLayer;
 import io.moeoracle.reference.RandomMoe;
 import io.moeoracle.reference.ReferenceMoe;
 import io.moeoracle.reference.RelativeError;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,12 +30,9 @@ import org.slf4j.LoggerFactory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Optional;
-import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
 import static io.moeoracle.reference.ForwardChecks.assertFullyWritten;
-import static io.moeoracle.reference.ForwardChecks.poison;
 import static io.moeoracle.reference.ForwardChecks.poisoned;
 import static io.moeoracle.reference.ForwardChecks.upload;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -51,26 +45,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * reference (which is slow for the gpt-oss shapes); the kernel still computes every row.
  */
 @Tag("gpu")
-class MarlinGpuTest {
+class MarlinGpuTest extends CudaDeviceTest {
     private static final Logger LOG = LoggerFactory.getLogger(MarlinGpuTest.class);
     private static final double TOLERANCE = 1e-2;
-    private static DeviceInfo device;
-
-    private long seed;
-    private SplittableRandom rnd;
-
-    @BeforeAll
-    static void probe() {
-        device = CudaDriver.load().device(0).toDeviceInfo();
-        LOG.info("device {}", device.describe());
-    }
-
-    @BeforeEach
-    void seed() {
-        seed = System.nanoTime();
-        rnd = new SplittableRandom(seed);
-        LOG.info("seed {}", seed);
-    }
 
     private MarlinKernel create(MoeLayerSpec spec) {
         MoeKernel k = spec.activationFormat() == ActivationFormat.BATCHED
@@ -257,57 +234,10 @@ class MarlinGpuTest {
 
     @Test
     void badInputRaisesBeforeAnyLaunch() {
-        MoeLayerSpec spec = MoeLayerSpec.builder().experts(8).topK(2).hiddenSize(128).intermediateSize(64)
-                .quant(QuantScheme.MXFP4_BF16).maxTokensPerCall(16).build();
-        MarlinKernel kernel = create(spec);
-        try (Arena arena = Arena.ofShared()) {
-            HostTensor hidden = RandomMoe.hidden(4, 128, DType.BF16, rnd.nextLong(), arena);
-            HostTensor logits = RandomMoe.routerLogits(4, 8, rnd.nextLong(), arena);
-            HostTensor out = HostTensor.allocate(arena, DType.F32, 4, 128);
-            assertThatThrownBy(() -> kernel.forward(hidden, Routing.logits(logits), out))
-                    .isInstanceOf(KernelStateException.class).hasMessageContaining("not prepared");
-            MoeWeights w = RandomMoe.weights(spec, rnd.nextLong(), arena);
-            MoeWeights noScales = new MoeWeights(w.w13(), Optional.empty(), w.w13Bias(), w.w2(), w.w2Scales(),
-                    w.w2Bias());
-            assertThatThrownBy(() -> kernel.prepare(noScales)).isInstanceOf(BadInputException.class)
-                    .hasMessageContaining("w13Scales");
-            MoeLayerSpec other = spec.toBuilder().hiddenSize(256).build();
-            MoeWeights otherWeights = RandomMoe.weights(other, rnd.nextLong(), arena);
-            assertThatThrownBy(() -> kernel.prepare(otherWeights)).isInstanceOf(BadInputException.class);
-            kernel.prepare(w);
-            HostTensor wrongH = RandomMoe.hidden(4, 96, DType.BF16, rnd.nextLong(), arena);
-            assertThatThrownBy(() -> kernel.forward(wrongH, Routing.logits(logits), out))
-                    .isInstanceOf(BadInputException.class).hasMessageContaining("hidden");
-            HostTensor tooMany = RandomMoe.hidden(17, 128, DType.BF16, rnd.nextLong(), arena);
-            assertThatThrownBy(() -> kernel.forward(tooMany, Routing.logits(RandomMoe.routerLogits(17, 8, 1, arena)),
-                    HostTensor.allocate(arena, DType.F32, 17, 128)))
-                    .isInstanceOf(BadInputException.class).hasMessageContaining("maxTokensPerCall");
-            try (DeviceTensor wrongSize = kernel.allocate(DType.BF16, 4, 160)) {
-                assertThatThrownBy(() -> kernel.forward(wrongSize, Routing.logits(logits), out))
-                        .isInstanceOf(BadInputException.class);
-            }
-            HostTensor ids = HostTensor.allocate(arena, DType.I32, 4, 2);
-            ids.data().setAtIndex(ValueLayout.JAVA_INT, 3, 8);
-            HostTensor wts = HostTensor.allocate(arena, DType.F32, 4, 2);
-            assertThatThrownBy(() -> kernel.forward(hidden, Routing.topK(ids, wts), out))
-                    .isInstanceOf(BadInputException.class).hasMessageContaining("outside");
-            HostTensor intOut = HostTensor.allocate(arena, DType.I32, 4, 128);
-            assertThatThrownBy(() -> kernel.forward(hidden, Routing.logits(logits), intOut))
-                    .isInstanceOf(BadInputException.class);
-            assertThatThrownBy(() -> kernel.forwardBatched(hidden, hidden, out)).as("the standard kernel takes no batches")
-                    .isInstanceOf(BadInputException.class).hasMessageContaining("call forward(");
-            assertThatThrownBy(() -> kernel.capture(hidden, Routing.logits(logits), out))
-                    .isInstanceOf(BadInputException.class).hasMessageContaining("device tensors");
-            // the kernel still works after all that
-            poison(out);
-            kernel.forward(hidden, Routing.logits(logits), out);
-            assertFullyWritten(out);
-            kernel.close();
-            assertThatThrownBy(() -> kernel.forward(hidden, Routing.logits(logits), out))
-                    .isInstanceOf(KernelStateException.class).hasMessageContaining("closed");
-        } finally {
-            kernel.close();
-        }
+        StandardBadInputs.check(create(StandardBadInputs.spec()), "not prepared", rnd, call -> assertThatThrownBy(
+                () -> call.kernel().forwardBatched(call.hidden(), call.hidden(), call.out()))
+                .as("the standard kernel takes no batches")
+                .isInstanceOf(BadInputException.class).hasMessageContaining("call forward("));
     }
 
     @Test

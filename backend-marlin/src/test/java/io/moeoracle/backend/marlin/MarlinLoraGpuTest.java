@@ -8,7 +8,6 @@ import static io.moeoracle.reference.ForwardChecks.upload;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moeoracle.api.CapturedForward;
-import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
@@ -19,7 +18,7 @@ import io.moeoracle.api.tensor.LoraAdapter;
 import io.moeoracle.api.tensor.LoraArgs;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
-import io.moeoracle.driver.cuda.CudaDriver;
+import io.moeoracle.driver.cuda.testing.CudaDeviceTest;
 import io.moeoracle.reference.LoraInput;
 import io.moeoracle.reference.RandomMoe;
 import io.moeoracle.reference.ReferenceMoe;
@@ -29,9 +28,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.SplittableRandom;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -46,25 +42,9 @@ import org.slf4j.LoggerFactory;
  * graph replayed after an adapter was replaced; relative L2 at most 1e-2, outputs NaN-filled first.
  */
 @Tag("gpu")
-class MarlinLoraGpuTest {
+class MarlinLoraGpuTest extends CudaDeviceTest {
     private static final Logger LOG = LoggerFactory.getLogger(MarlinLoraGpuTest.class);
     private static final double TOLERANCE = 1e-2;
-    private static DeviceInfo device;
-
-    private SplittableRandom rnd;
-
-    @BeforeAll
-    static void probe() {
-        device = CudaDriver.load().device(0).toDeviceInfo();
-        LOG.info("device {}", device.describe());
-    }
-
-    @BeforeEach
-    void seed() {
-        long seed = Long.getLong("moe.test.seed", System.nanoTime());
-        rnd = new SplittableRandom(seed);
-        LOG.info("seed {} (rerun with -Dmoe.test.seed={})", seed, seed);
-    }
 
     @ParameterizedTest(name = "slots={0} rank={1} M={2}")
     @CsvSource({"1, 8, 0", "4, 8, 0", "1, 64, 0", "4, 64, 0", "4, 8, 8", "4, 64, 8", "4, 16, 16", "4, 16, 32",

@@ -4,7 +4,6 @@ import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
-import io.moeoracle.api.device.SimulatedDeviceCatalogue;
 import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.error.UnsupportedSpecException;
@@ -12,6 +11,7 @@ import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
+import io.moeoracle.driver.cuda.testing.SimulatedGpus;
 import io.moeoracle.reference.ForwardCase;
 import org.junit.jupiter.api.Test;
 
@@ -21,20 +21,14 @@ import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import static io.moeoracle.driver.cuda.testing.SimulatedGpus.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class MarlinProviderTest {
-    /** A device of api's built-in simulated catalogue ({@code sim:sm_80}, {@code sim:gfx942}, ...). */
-    static DeviceInfo sim(String name) {
-        return SimulatedDeviceCatalogue.builtIn().devices().stream().filter(d -> d.id().equals("sim:" + name))
-                .findFirst().orElseThrow(() -> new AssertionError("no built-in simulated device sim:" + name));
-    }
-
     static final DeviceInfo SM80 = sim("sm_80");
     static final DeviceInfo SM90 = sim("sm_90");
-    static final DeviceInfo SM75 = SimulatedDeviceCatalogue.device("sm_75", Vendor.NVIDIA, "sm_75", "NVIDIA T4", 40,
-            16L << 30, Set.of("bf16"));
+    static final DeviceInfo SM75 = SimulatedGpus.T4;
     static final DeviceInfo GFX942 = sim("gfx942");
 
     static MoeLayerSpec.Builder gptOss120b() {
