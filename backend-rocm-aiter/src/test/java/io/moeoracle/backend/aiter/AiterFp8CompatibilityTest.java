@@ -1,13 +1,11 @@
 package io.moeoracle.backend.aiter;
 
-import io.moeoracle.api.MoeKernelProvider;
 import org.junit.jupiter.api.Tag;
 
 /** {@code aiter-fp8} passes the conformance kit on the first HIP device ({@link AiterKit}: an AMD GPU, tag {@code rocm}). */
 @Tag("rocm")
 class AiterFp8CompatibilityTest extends AiterKit {
-    @Override
-    protected MoeKernelProvider provider() {
-        return new AiterFp8Provider();
+    AiterFp8CompatibilityTest() {
+        super(AiterFp8Provider::new);
     }
 }

@@ -1,37 +1,38 @@
 package io.moeoracle.driver.cuda.testing;
 
-import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaDriver;
-import io.moeoracle.tck.MoeKernelCompatibilityKit;
+import io.moeoracle.tck.DeclaredCompatibilityKit;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 
 /**
- * The conformance kit on CUDA device 0, for a backend that runs through driver-cuda: {@link #device()}
- * is device 0 as its probe describes it, and {@link #deviceMemoryInUse()} its total minus free memory,
- * so the kit's resource group also holds device memory flat. A backend's test names only what is its
- * own, the provider and the tolerance (and, like any kit test, it runs on a GPU machine: tag it
+ * The conformance kit on CUDA device 0, for a backend that runs through driver-cuda: the device is
+ * device 0 as its probe describes it, and {@link #deviceMemoryInUse()} its total minus free memory,
+ * so the kit's resource group also holds device memory flat. A backend's test passes only what is
+ * its own, the provider and the tolerance (and, like any kit test, runs on a GPU machine: tag it
  * {@code gpu}):
  *
  * <pre>{@code
  * @Tag("gpu")
  * class MyCompatibilityTest extends CudaCompatibilityKit {
- *     protected MoeKernelProvider provider() { return new MyProvider(); }
- *     protected double tolerance(QuantScheme scheme) { return 1e-2; }
+ *     MyCompatibilityTest() {
+ *         super(MyProvider::new, 1e-2);
+ *     }
  * }
  * }</pre>
  *
  * <p>Lives in driver-cuda's test jar (type {@code test-jar}, test scope): the kit itself knows no
  * driver.
  */
-public abstract class CudaCompatibilityKit extends MoeKernelCompatibilityKit {
-    /** For subclasses: a CUDA backend's test class. */
-    protected CudaCompatibilityKit() {
-    }
-
-    @Override
-    protected DeviceInfo device() {
-        return CudaDriver.load().device(0).toDeviceInfo();
+public abstract class CudaCompatibilityKit extends DeclaredCompatibilityKit {
+    /**
+     * @param provider makes the provider under test
+     * @param tolerance the relative L2 error allowed against the float64 reference, every scheme
+     */
+    protected CudaCompatibilityKit(Supplier<? extends MoeKernelProvider> provider, double tolerance) {
+        super(provider, () -> CudaDriver.load().device(0).toDeviceInfo(), tolerance);
     }
 
     /** Device 0's memory in use (total minus free), through a primary-context retain the test holds. */
