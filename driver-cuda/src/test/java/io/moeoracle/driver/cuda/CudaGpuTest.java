@@ -361,4 +361,44 @@ class CudaGpuTest {
         smem.setMaxDynamicSharedMemory(200 * 1024);
         assertThat(smem.maxActiveBlocksPerMultiprocessor(256, 200 * 1024)).isEqualTo(1);
     }
+
+    /**
+     * {@code copyFromHost} and {@code fill} return when the bytes have landed, so work queued next on a
+     * non-blocking stream (which does not wait for the legacy stream) reads them. From pageable memory
+     * cuMemcpyHtoD alone returns once the bytes are staged, before the DMA lands: the expert-parallel
+     * host-input forwards on 4 GPUs read stale rows that way. Sizes straddle the driver's staging chunks.
+     */
+    @Test
+    void blocking_copies_are_visible_to_the_next_nonblocking_stream_work() {
+        int[] sizes = {4 << 10, 64 << 10, 737_280, 1 << 20, 3 << 20, 8 << 20};
+        try (CudaStream stream = context.createStream()) {
+            for (int round = 0; round < 8; round++) {
+                for (int n : sizes) {
+                    byte[] want = new byte[n];
+                    rnd.nextBytes(want);
+                    try (Arena arena = Arena.ofConfined();
+                            DeviceBuffer staged = context.allocate(n);
+                            DeviceBuffer seen = context.allocate(n)) {
+                        MemorySegment pageable = arena.allocate(n); // malloc'd: pageable, not pinned
+                        MemorySegment.copy(want, 0, pageable, ValueLayout.JAVA_BYTE, 0, n);
+                        staged.copyFromHost(pageable);
+                        seen.copyFromAsync(staged, stream);
+                        stream.synchronize();
+                        assertThat(seen.toByteArray()).as("round %d, %d bytes after copyFromHost", round, n)
+                                .isEqualTo(want);
+
+                        byte v = (byte) (1 + rnd.nextInt(255));
+                        staged.fill(v);
+                        seen.copyFromAsync(staged, stream);
+                        stream.synchronize();
+                        byte[] got = seen.toByteArray();
+                        for (int i = 0; i < n; i += 4093) {
+                            assertThat(got[i]).as("round %d, byte %d of %d after fill", round, i, n).isEqualTo(v);
+                        }
+                        assertThat(got[n - 1]).as("round %d, last byte after fill", round).isEqualTo(v);
+                    }
+                }
+            }
+        }
+    }
 }
