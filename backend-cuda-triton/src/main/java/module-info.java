@@ -6,6 +6,7 @@
 module io.moeoracle.backend.triton {
     requires transitive io.moeoracle.api;
     requires transitive io.moeoracle.driver.cuda; // its kernels are CudaStreamBound: their stream is API
+    requires io.moeoracle.cuda.moe; // the plumbing the CUDA backends share (not a backend)
     requires org.slf4j;
 
     exports io.moeoracle.backend.triton;

@@ -7,6 +7,7 @@
 module io.moeoracle.backend.flashinfer {
     requires transitive io.moeoracle.api;
     requires transitive io.moeoracle.driver.cuda; // its kernel is CudaStreamBound: its stream is API
+    requires io.moeoracle.cuda.moe; // the plumbing the CUDA backends share (not a backend)
     requires org.slf4j;
 
     exports io.moeoracle.backend.flashinfer;

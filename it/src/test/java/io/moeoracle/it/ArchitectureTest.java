@@ -115,14 +115,48 @@ class ArchitectureTest {
             .because("expert parallelism runs whatever kernel the selector chooses per rank: it names no backend");
 
     @ArchTest
+    static final ArchRule cudaMoeDependsOnApiAndTheCudaDriverOnly = classes().that()
+            .resideInAPackage("io.moeoracle.cuda.moe..").should().onlyDependOnClassesThat()
+            .resideInAnyPackage("java..", "io.moeoracle.api..", "io.moeoracle.driver.cuda", "io.moeoracle.cuda.moe..",
+                    "org.slf4j..")
+            .because("cuda-moe is the CUDA backends' shared plumbing, not a backend: api and driver-cuda's public"
+                    + " package are all it may see");
+
+    @ArchTest
+    static final ArchRule cudaMoeNeverDependsOnABackendOrCore = noClasses().that()
+            .resideInAPackage("io.moeoracle.cuda.moe..").should().dependOnClassesThat()
+            .resideInAnyPackage("io.moeoracle.backend..", "io.moeoracle.core..")
+            .because("backends depend on cuda-moe, never the other way round");
+
+    @ArchTest
+    static final ArchRule cudaMoeProvidesNoService = noClasses().that().resideInAPackage("io.moeoracle.cuda.moe..")
+            .should().implement(io.moeoracle.api.MoeKernelProvider.class)
+            .orShould().implement(io.moeoracle.api.DeviceProbe.class)
+            .because("cuda-moe is not a backend: it is never found by ServiceLoader");
+
+    @ArchTest
     static final ArchRule backendsDependOnApiAndDriversOnly = classes().that().resideInAPackage("io.moeoracle.backend..")
             .should().onlyDependOnClassesThat().resideInAnyPackage("java..", "io.moeoracle.api..",
-                    "io.moeoracle.nativeload..", "io.moeoracle.driver..", "io.moeoracle.backend..", "org.slf4j..")
-            .because("a backend is a plugin: api (and its driver) is all it may see");
+                    "io.moeoracle.nativeload..", "io.moeoracle.driver..", "io.moeoracle.cuda.moe..",
+                    "io.moeoracle.backend..", "org.slf4j..")
+            .because("a backend is a plugin: api (and its driver) is all it may see; the CUDA backends also use"
+                    + " cuda-moe, their shared plumbing");
+
+    @ArchTest
+    static final ArchRule onlyTheCudaBackendsUseCudaMoe = noClasses().that().resideOutsideOfPackages(
+                    "io.moeoracle.cuda.moe..", "io.moeoracle.backend.marlin..", "io.moeoracle.backend.flashinfer..",
+                    "io.moeoracle.backend.triton..")
+            .should().dependOnClassesThat().resideInAPackage("io.moeoracle.cuda.moe..")
+            .because("cuda-moe exports its packages to the three CUDA backends only");
 
     @ArchTest
     static final ArchRule backendsNeverDependOnEachOther = slices().matching("io.moeoracle.backend.(*)..")
             .should().notDependOnEachOther();
+
+    @ArchTest
+    static final ArchRule backendsNeverDependOnCore = noClasses().that().resideInAPackage("io.moeoracle.backend..")
+            .should().dependOnClassesThat().resideInAnyPackage("io.moeoracle.core..", "io.moeoracle.cli..")
+            .because("backends are found by ServiceLoader and see the SPI only");
 
     @ArchTest
     static final ArchRule cliDependsOnCoreReferenceBench = classes().that().resideInAPackage("io.moeoracle.cli..")
@@ -135,7 +169,7 @@ class ArchitectureTest {
     static final ArchRule everyPackageHasARowInTheTable = classes().that().resideInAPackage("io.moeoracle..")
             .should().resideInAnyPackage("io.moeoracle.api..", "io.moeoracle.core..", "io.moeoracle.reference..",
                     "io.moeoracle.bench..", "io.moeoracle.measure..", "io.moeoracle.guice..", "io.moeoracle.nativeload..",
-                    "io.moeoracle.driver..", "io.moeoracle.backend..", "io.moeoracle.ep..",
+                    "io.moeoracle.driver..", "io.moeoracle.cuda.moe..", "io.moeoracle.backend..", "io.moeoracle.ep..",
                     "io.moeoracle.cli..", "io.moeoracle.tck..")
             .because("a new module gets a row in docs/architecture.md and a rule in this class");
 

@@ -73,6 +73,11 @@ import org.junit.jupiter.api.Test;
  *
  * <p>The kit instantiates your test class again in the forked JVM (its no-argument constructor);
  * keep the constructor cheap.
+ *
+ * <p>{@link DeclaredCompatibilityKit} takes the provider, the device and one tolerance in its
+ * constructor instead; a backend on CUDA extends {@code io.moeoracle.driver.cuda.testing.CudaCompatibilityKit}
+ * from driver-cuda's test jar, which also answers the device and {@link #deviceMemoryInUse()} for CUDA
+ * device 0.
  */
 public abstract class MoeKernelCompatibilityKit {
     /** Ids the kit accepts: lower case letters, digits, dots and dashes. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
+import io.moeoracle.api.device.SimulatedDeviceCatalogue;
 import io.moeoracle.api.device.HostCpuFeatures;
 import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.spec.MoeLayerSpec;
@@ -22,16 +23,10 @@ class CpuVerdictTextTest {
         return ((SupportVerdict.Unsupported) cpu.isSupported(SPEC, sim(simId))).reason();
     }
 
-    /** The simulated devices of core's table, as the verdicts see them (backends' tests do not depend on core). */
+    /** A device of api's built-in simulated catalogue (the one core's device table lists). */
     private static DeviceInfo sim(String id) {
-        return switch (id) {
-            case "sim:gfx942" -> new DeviceInfo("sim:gfx942", Vendor.AMD, "gfx942", "AMD Instinct MI300X", 304, 192L << 30, Set.of("bf16", "mfma"), true);
-            case "sim:sm_90" -> new DeviceInfo("sim:sm_90", Vendor.NVIDIA, "sm_90", "NVIDIA H100 80GB HBM3", 132, 80L << 30, Set.of("bf16"), true);
-            case "sim:xe-hpc" -> new DeviceInfo("sim:xe-hpc", Vendor.INTEL, "xe-hpc", "Intel Data Center GPU Max 1550", 128, 128L << 30, Set.of("bf16"), true);
-            case "sim:cpu-avx512" -> new DeviceInfo("sim:cpu-avx512", Vendor.CPU, "x86-64-avx512", "simulated x86-64 CPU with AVX-512 BF16 (Sapphire Rapids class)", 32, 256L << 30, Set.of("avx512f", "avx512bw", "avx512vl", "avx512_bf16", "fma", "avx2"), true);
-            case "sim:cpu-avx2" -> new DeviceInfo("sim:cpu-avx2", Vendor.CPU, "x86-64-avx2", "simulated x86-64 CPU with AVX2 and FMA", 16, 64L << 30, Set.of("avx2", "fma"), true);
-            default -> throw new IllegalArgumentException(id);
-        };
+        return SimulatedDeviceCatalogue.builtIn().devices().stream().filter(d -> d.id().equals(id)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException(id + " is not in the built-in simulated catalogue"));
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.moeoracle.backend.triton;
 
 import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.error.NativeFailureException;
+import io.moeoracle.cuda.moe.host.KernelImage;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,6 +23,15 @@ final class TritonImage {
     /** The targets that aot.py compiles for. */
     static final String SM90 = "sm_90a";
     static final String SM80 = "sm_80";
+
+    /**
+     * The image as the host check sees it: the manifest stands for the artifacts; looked up through this
+     * class, which finds the module's own resources on the module path too.
+     */
+    static final KernelImage IMAGE = new KernelImage(FOLDER + "/manifest.json", "kernels/manifest.json",
+            "backend-cuda-triton", "src/main/triton/aot.py's artifacts were not packed when backend-cuda-triton"
+            + " was built", () -> "Triton " + tritonVersion() + " cubins sm_90a, sm_80",
+            name -> TritonImage.class.getResource(name));
 
     private static volatile Map<String, Object> manifest;
 

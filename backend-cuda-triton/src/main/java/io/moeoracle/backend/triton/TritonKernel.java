@@ -4,9 +4,7 @@ import io.moeoracle.api.CapturedForward;
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.error.BadInputException;
-import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.error.UnsupportedSpecException;
-import io.moeoracle.api.quant.Bf16;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.DeviceTensor;
@@ -15,6 +13,11 @@ import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
+import io.moeoracle.cuda.moe.host.CudaHost;
+import io.moeoracle.cuda.moe.kernel.CudaKernels;
+import io.moeoracle.cuda.moe.kernel.KernelState;
+import io.moeoracle.cuda.moe.kernel.TensorStaging;
+import io.moeoracle.cuda.moe.launch.PaddedBias;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaDevice;
 import io.moeoracle.driver.cuda.CudaGraph;
@@ -25,9 +28,6 @@ import io.moeoracle.driver.cuda.DeviceBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Optional;
 
 /**
@@ -51,8 +51,8 @@ public final class TritonKernel implements MoeKernel, CudaStreamBound {
     private DeviceBuffer[] weightBuffers = new DeviceBuffer[0];
     private TritonLaunches.Weights weights;
     private TritonScratch scratch;
-    private volatile boolean prepared;
-    private volatile boolean closed;
+    private final TensorStaging staging;
+    private final KernelState state;
 
     private TritonKernel(String providerId, boolean fused, MoeLayerSpec spec, DeviceInfo device, CudaContext context,
                          String arch) {
@@ -64,6 +64,8 @@ public final class TritonKernel implements MoeKernel, CudaStreamBound {
         this.modules = new TritonModules(context, arch);
         this.stream = context.createStream();
         this.launches = new TritonLaunches(modules, spec, fused);
+        this.staging = new TensorStaging(device, providerId);
+        this.state = new KernelState(providerId);
     }
 
     /**
@@ -80,24 +82,16 @@ public final class TritonKernel implements MoeKernel, CudaStreamBound {
      * @throws io.moeoracle.api.error.NativeFailureException when the driver or a module load fails
      */
     static TritonKernel create(String providerId, boolean fused, MoeLayerSpec spec, DeviceInfo device) {
-        CudaDevice cuda = TritonHost.cudaDevice(device);
+        CudaDevice cuda = CudaHost.cudaDevice(device, providerId);
         String arch = TritonImage.archFor(cuda.computeCapability()).orElseThrow(() -> new UnsupportedSpecException(
                 providerId, spec.describe() + " on " + device.describe(), "the driver reports " + cuda.arch()
                 + ", for which no Triton image is packed (packed: sm_90a, sm_80)", "use marlin on this GPU"));
-        CudaContext context = cuda.retainPrimaryContext();
-        TritonKernel k = null;
-        try {
-            k = new TritonKernel(providerId, fused, spec, device, context, arch);
-            LOG.debug("{}: {} kernels loaded on {} for {}", providerId, arch, device.describe(), spec.describe());
-            return k;
-        } catch (RuntimeException e) {
-            if (k != null) {
-                k.close();
-            } else {
-                context.close();
-            }
-            throw e;
-        }
+        TritonKernel k = CudaKernels.create(cuda.retainPrimaryContext(),
+                context -> new TritonKernel(providerId, fused, spec, device, context, arch), kernel -> {
+                    // the constructor has loaded every variant
+                });
+        LOG.debug("{}: {} kernels loaded on {} for {}", providerId, arch, device.describe(), spec.describe());
+        return k;
     }
 
     @Override
@@ -127,7 +121,7 @@ public final class TritonKernel implements MoeKernel, CudaStreamBound {
         context.ensureCurrent();
         stream.synchronize();
         freeWeights();
-        prepared = false;
+        state.prepared(false);
         int h = spec.hiddenSize();
         int i = spec.intermediateSize();
         int el = spec.localExperts();
@@ -141,8 +135,8 @@ public final class TritonKernel implements MoeKernel, CudaStreamBound {
         DeviceBuffer sc13 = context.allocate((long) el * 2 * ip * hp / 32);
         DeviceBuffer q2 = context.allocate((long) el * hp * ip / 2);
         DeviceBuffer sc2 = context.allocate((long) el * hp * ip / 32);
-        DeviceBuffer b13 = spec.hasBias() ? uploadBias(w.w13Bias().orElseThrow(), 2 * i, 2 * ip) : null;
-        DeviceBuffer b2 = spec.hasBias() ? uploadBias(w.w2Bias().orElseThrow(), h, hp) : null;
+        DeviceBuffer b13 = spec.hasBias() ? PaddedBias.upload(context, w.w13Bias().orElseThrow(), el, 2 * i, 2 * ip) : null;
+        DeviceBuffer b2 = spec.hasBias() ? PaddedBias.upload(context, w.w2Bias().orElseThrow(), el, h, hp) : null;
         weightBuffers = b13 == null ? new DeviceBuffer[] {q13, sc13, q2, sc2}
                 : new DeviceBuffer[] {q13, sc13, q2, sc2, b13, b2};
         try (DeviceBuffer tq = context.allocate(Math.max(w.w13().byteSize(), w.w2().byteSize()));
@@ -165,31 +159,13 @@ public final class TritonKernel implements MoeKernel, CudaStreamBound {
                     launches.tilesMaxAnyBucket(tokens * spec.topK()), launches.infoLength(),
                     providerId.equals(TritonUnfusedProvider.ID), launches.splitScratch(tokens * spec.topK()));
         }
-        prepared = true;
+        state.prepared(true);
         LOG.debug("{}: prepared {} (H {} -> {}, I {} -> {})", providerId, spec.describe(), h, hp, i, ip);
-    }
-
-    private DeviceBuffer uploadBias(HostTensor bias, int n, int nPad) {
-        int el = spec.localExperts();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment f = arena.allocate((long) el * nPad * 4, 16);
-            for (int e = 0; e < el; e++) {
-                for (int c = 0; c < n; c++) {
-                    long at = (long) e * n + c;
-                    float v = bias.dtype() == DType.F32 ? bias.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, at)
-                            : Bf16.toFloat(bias.data().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, at));
-                    f.setAtIndex(ValueLayout.JAVA_FLOAT, (long) e * nPad + c, v);
-                }
-            }
-            DeviceBuffer b = context.allocate(f.byteSize());
-            b.copyFromHost(f);
-            return b;
-        }
     }
 
     @Override
     public boolean isPrepared() {
-        return prepared;
+        return state.isPrepared();
     }
 
     @Override
@@ -198,43 +174,28 @@ public final class TritonKernel implements MoeKernel, CudaStreamBound {
         requirePrepared();
         int t = ForwardArgs.check(spec, hidden, routing, out);
         ForwardArgs.checkIds(spec, routing);
-        TritonTensors.checkResidence(device, "hidden", hidden);
-        TritonTensors.checkResidence(device, "out", out);
-        switch (routing) {
-            case Routing.Logits l -> TritonTensors.checkResidence(device, "router logits", l.logits());
-            case Routing.TopK k -> {
-                TritonTensors.checkResidence(device, "top-k ids", k.ids());
-                TritonTensors.checkResidence(device, "top-k weights", k.weights());
-            }
-        }
+        staging.checkResidence(hidden, routing, out);
         synchronized (this) {
             checkOpen();
             context.ensureCurrent();
             if (t == 0) {
                 return;
             }
-            if (TritonTensors.usesStaging(hidden, routing, out)) {
+            if (hidden.dtype() == DType.F32 || TensorStaging.anyOnHost(hidden, out)
+                    || TensorStaging.anyOnHost(TensorStaging.routingTensors(routing))) {
                 stream.synchronize(); // staging buffers may still feed the previous call
             }
             long n = (long) t * spec.hiddenSize();
-            long hid = TritonTensors.stageHidden(hidden, scratch, n, (src, dst) -> launches.convert(stream, src, dst, n));
-            long logits = 0;
-            boolean bf16 = false;
-            long ids = scratch.ids.address();
-            long w = scratch.weights.address();
-            switch (routing) {
-                case Routing.Logits l -> {
-                    logits = TritonTensors.stageIn(l.logits(), scratch.stageLogits);
-                    bf16 = l.logits().dtype() == DType.BF16;
-                }
-                case Routing.TopK k -> {
-                    ids = TritonTensors.stageIn(k.ids(), scratch.stageIds);
-                    w = TritonTensors.stageIn(k.weights(), scratch.stageWeights);
-                }
+            if (hidden instanceof CudaTensor c && c.dtype() == DType.BF16) {
+                requireAligned("hidden", c.address());
             }
-            long outPtr = out instanceof CudaTensor c ? c.address() : scratch.stageOut.address();
-            TritonTensors.requireAligned("out", outPtr);
-            launches.forward(stream, scratch, weights, t, hid, logits, bf16, ids, w, outPtr, out.dtype() == DType.F32);
+            long hid = TensorStaging.bf16Hidden(hidden, scratch.hiddenBf16, scratch.stageOut,
+                    (src, dst) -> launches.convert(stream, src, dst, n));
+            TensorStaging.DeviceRouting r = TensorStaging.stage(routing, scratch.stageLogits, scratch.stageIds,
+                    scratch.stageWeights);
+            long outPtr = TensorStaging.out(out, scratch.stageOut);
+            requireAligned("out", outPtr);
+            enqueue(t, hid, r, outPtr, out.dtype() == DType.F32);
             if (out instanceof HostTensor ht) {
                 stream.synchronize();
                 scratch.stageOut.copyToHost(ht.data());
@@ -247,33 +208,16 @@ public final class TritonKernel implements MoeKernel, CudaStreamBound {
         checkOpen();
         requirePrepared();
         int t = ForwardArgs.check(spec, hidden, routing, out);
-        CudaTensor hid = TritonTensors.requireDevice(device, "hidden", hidden);
-        CudaTensor o = TritonTensors.requireDevice(device, "out", out);
-        TritonTensors.requireAligned("out", o.address());
+        CudaTensor hid = staging.requireDevice("hidden", hidden);
+        CudaTensor o = staging.requireDevice("out", out);
+        requireAligned("out", o.address());
         if (hidden.dtype() == DType.BF16) {
-            TritonTensors.requireAligned("hidden", hid.address());
+            requireAligned("hidden", hid.address());
         }
-        long logits = 0;
-        boolean bf16 = false;
-        long ids = scratch.ids.address();
-        long w = scratch.weights.address();
-        switch (routing) {
-            case Routing.Logits l -> {
-                logits = TritonTensors.requireDevice(device, "router logits", l.logits()).address();
-                bf16 = l.logits().dtype() == DType.BF16;
-            }
-            case Routing.TopK k -> {
-                ids = TritonTensors.requireDevice(device, "top-k ids", k.ids()).address();
-                w = TritonTensors.requireDevice(device, "top-k weights", k.weights()).address();
-            }
-        }
+        TensorStaging.DeviceRouting r = staging.requireDevice(routing);
         if (t == 0) {
             throw new BadInputException("cannot capture a forward of 0 tokens");
         }
-        final long l0 = logits;
-        final boolean lb = bf16;
-        final long i0 = ids;
-        final long w0 = w;
         synchronized (this) {
             context.ensureCurrent();
             stream.synchronize();
@@ -284,18 +228,28 @@ public final class TritonKernel implements MoeKernel, CudaStreamBound {
                 if (f32) {
                     launches.convert(stream, hid.address(), hidPtr, n);
                 }
-                launches.forward(stream, scratch, weights, t, hidPtr, l0, lb, i0, w0, o.address(),
-                        out.dtype() == DType.F32);
+                enqueue(t, hidPtr, r, o.address(), out.dtype() == DType.F32);
             });
-            return Optional.of(new TritonReplay(this, graph));
+            return Optional.of(CudaKernels.replay(this, state, context, stream, graph));
         }
     }
 
-    /** Replays a captured graph on this kernel's stream (called by {@link TritonReplay}, holding the lock). */
-    void replay(CudaGraph graph) {
-        checkOpen();
-        context.ensureCurrent();
-        graph.launch(stream);
+    /**
+     * Queues one forward; with router logits the routing kernel writes the top-k ids and weights into
+     * scratch, given top-k are read where they lie.
+     */
+    private void enqueue(int t, long hidden, TensorStaging.DeviceRouting r, long out, boolean outF32) {
+        boolean routed = r.ids() == 0;
+        launches.forward(stream, scratch, weights, t, hidden, r.logits(), r.logitsBf16(),
+                routed ? scratch.ids.address() : r.ids(), routed ? scratch.weights.address() : r.weights(), out, outF32);
+    }
+
+    /** The GEMM variants were compiled assuming 16-byte aligned activations (tt.divisibility 16). */
+    private static void requireAligned(String name, long address) {
+        if (address % 16 != 0) {
+            throw new BadInputException(name + " at device address 0x" + Long.toHexString(address)
+                    + " is not 16-byte aligned, which the Triton kernels assume; pass a tensor from allocate()");
+        }
     }
 
     @Override
@@ -322,22 +276,13 @@ public final class TritonKernel implements MoeKernel, CudaStreamBound {
 
     @Override
     public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        prepared = false;
-        try {
-            context.ensureCurrent();
-            stream.synchronize();
-            freeWeights();
-            if (scratch != null) {
-                scratch.close();
-            }
-            stream.close();
-            modules.close();
-        } finally {
-            context.close();
+        if (state.beginClose()) {
+            CudaKernels.release(context, stream, () -> {
+                freeWeights();
+                if (scratch != null) {
+                    scratch.close();
+                }
+            }, modules::close);
         }
     }
 
@@ -350,14 +295,10 @@ public final class TritonKernel implements MoeKernel, CudaStreamBound {
     }
 
     private void checkOpen() {
-        if (closed) {
-            throw KernelStateException.closed(providerId, "this call");
-        }
+        state.checkOpen();
     }
 
     private void requirePrepared() {
-        if (!prepared) {
-            throw KernelStateException.notPrepared(providerId, "forward");
-        }
+        state.requirePrepared();
     }
 }

@@ -2,16 +2,14 @@ package io.moeoracle.backend.triton;
 
 import io.moeoracle.api.Priority;
 import io.moeoracle.api.SupportVerdict;
-import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
-import io.moeoracle.api.spec.WeightFormat;
+import io.moeoracle.cuda.moe.host.CudaVerdicts;
 
-import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -74,14 +72,9 @@ final class TritonRules {
     }
 
     static SupportVerdict verdict(MoeLayerSpec spec, DeviceInfo device, boolean fused, String id) {
-        if (device.vendor() != Vendor.NVIDIA) {
-            return SupportVerdict.unsupported(id + " runs on NVIDIA GPUs only; " + device.describe() + " is "
-                    + device.vendor().toString().toLowerCase(Locale.ROOT), "use a backend for this device (e.g. cpu)");
-        }
-        if (!device.simulated() && device.address(DeviceAddress.Cuda.class).isEmpty()) {
-            return SupportVerdict.unsupported(id + " launches through the CUDA driver; " + device.describe()
-                    + " is reached through " + kind(device.address()) + " and no CUDA device reported the same UUID",
-                    "use this GPU's CUDA id (cuda:N, listed by `moe-oracle devices`)");
+        Optional<SupportVerdict> unreachable = CudaVerdicts.unreachable(id, device);
+        if (unreachable.isPresent()) {
+            return unreachable.get();
         }
         OptionalInt sm = device.smVersion();
         Optional<String> arch = sm.isPresent() ? TritonImage.archFor(sm.getAsInt()) : Optional.empty();
@@ -91,10 +84,9 @@ final class TritonRules {
                     && sm.getAsInt() > 90 ? "use marlin, or regenerate the artifacts for this GPU with aot.py"
                     : "use a GPU of compute capability 8.0+ or another backend");
         }
-        if (spec.quant().weights().kind() != WeightFormat.Kind.MXFP4) {
-            return SupportVerdict.unsupported(id + " implements MXFP4 weights only; the spec has "
-                    + spec.quant().weights() + " weights", "use another backend (e.g. emulation) for "
-                    + spec.quant().weights() + " weights");
+        Optional<SupportVerdict> weights = CudaVerdicts.notMxfp4(id, spec);
+        if (weights.isPresent()) {
+            return weights.get();
         }
         ActivationType act = spec.quant().activations();
         if (act.isQuantized()) {
@@ -146,20 +138,8 @@ final class TritonRules {
         if (spec.hiddenSize() % 64 != 0 || spec.intermediateSize() % 64 != 0) {
             note.append("; H/I padded to 64 in prepare");
         }
-        device.address(DeviceAddress.Cuda.class).filter(a -> !device.simulated() && !a.id().equals(device.id()))
-                .ifPresent(a -> note.append("; launched through ").append(a.id()).append(" (the same GPU)"));
+        CudaVerdicts.aliasNote(device).ifPresent(note::append);
         note.append("; ").append(priorityNote(spec, device, fused));
         return SupportVerdict.supported(note.toString());
-    }
-
-    private static String kind(DeviceAddress address) {
-        return switch (address) {
-            case DeviceAddress.OpenCl o -> "OpenCL (platform " + o.platform() + ", device " + o.index() + ")";
-            case DeviceAddress.Hip h -> "HIP";
-            case DeviceAddress.Host h -> "the host";
-            case DeviceAddress.Simulated s -> "no driver (simulated)";
-            case DeviceAddress.Cuda c -> "CUDA";
-            case DeviceAddress.Other o -> "a driver this backend does not use";
-        };
     }
 }

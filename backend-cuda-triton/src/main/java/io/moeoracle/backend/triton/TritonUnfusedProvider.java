@@ -7,6 +7,7 @@ import io.moeoracle.api.RooflineProbe;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.cuda.moe.host.CudaHost;
 
 /**
  * {@code triton-unfused}: the same Triton MoE kernels compiled ahead of time (sm_90a wgmma, sm_80), SiLU, GELU (tanh) or SwiGLU-OAI in
@@ -43,7 +44,7 @@ public final class TritonUnfusedProvider implements MoeKernelProvider, RooflineP
 
     @Override
     public HostAvailability hostAvailability() {
-        return TritonHost.availability();
+        return CudaHost.availability(TritonImage.IMAGE);
     }
 
     @Override
@@ -54,7 +55,7 @@ public final class TritonUnfusedProvider implements MoeKernelProvider, RooflineP
 
     @Override
     public Ceilings measureCeilings(DeviceInfo device) {
-        return TritonHost.measureCeilings(device);
+        return CudaHost.measureCeilings(device, ID);
     }
 
     @Override

@@ -14,6 +14,9 @@ import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
+import io.moeoracle.cuda.moe.host.CudaHost;
+import io.moeoracle.driver.cuda.testing.SimulatedGpus;
+import io.moeoracle.reference.ForwardCase;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -22,26 +25,20 @@ import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import static io.moeoracle.driver.cuda.testing.SimulatedGpus.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Verdicts and priorities on simulated devices: every branch without a GPU. */
 class TritonProviderTest {
-    static DeviceInfo sim(String arch) {
-        return new DeviceInfo("sim:" + arch, Vendor.NVIDIA, arch, "simulated " + arch, 132, 80L << 30,
-                Set.of("bf16"), true);
-    }
-
     static final DeviceInfo SM80 = sim("sm_80");
     static final DeviceInfo SM90 = sim("sm_90");
-    static final DeviceInfo SM75 = sim("sm_75");
+    static final DeviceInfo SM75 = SimulatedGpus.T4;
     static final DeviceInfo SM100 = sim("sm_100");
-    static final DeviceInfo GFX942 = new DeviceInfo("sim:gfx942", Vendor.AMD, "gfx942", "MI300X", 304, 192L << 30,
-            Set.of(), true);
+    static final DeviceInfo GFX942 = sim("gfx942");
 
     static MoeLayerSpec.Builder gptOss120b() {
-        return MoeLayerSpec.builder().experts(128).topK(4).hiddenSize(2880).intermediateSize(2880)
-                .quant(QuantScheme.MXFP4_BF16);
+        return ForwardCase.gptOssLayer(120).quant(QuantScheme.MXFP4_BF16);
     }
 
     final TritonProvider triton = new TritonProvider();
@@ -174,7 +171,7 @@ class TritonProviderTest {
         SupportVerdict v = triton.isSupported(spec, sameGpu);
         assertThat(v.isSupported()).isTrue();
         assertThat(((SupportVerdict.Supported) v).note()).contains("launched through cuda:0 (the same GPU)");
-        assertThat(TritonHost.cudaId(sameGpu)).isEqualTo("cuda:0");
+        assertThat(CudaHost.cudaId(sameGpu)).isEqualTo("cuda:0");
     }
 
     @Test

@@ -5,8 +5,6 @@ import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.error.BadInputException;
-import io.moeoracle.api.error.KernelStateException;
-import io.moeoracle.api.error.UnsupportedSpecException;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.DeviceTensor;
@@ -15,6 +13,10 @@ import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
+import io.moeoracle.cuda.moe.host.CudaHost;
+import io.moeoracle.cuda.moe.kernel.CudaKernels;
+import io.moeoracle.cuda.moe.kernel.KernelState;
+import io.moeoracle.cuda.moe.kernel.TensorStaging;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaDevice;
 import io.moeoracle.driver.cuda.CudaGraph;
@@ -38,8 +40,8 @@ import org.slf4j.LoggerFactory;
  * <p>Host tensors are copied in and out and the call returns when the output is written; with
  * device tensors ({@link #allocate}) it returns once the work is queued ({@link #synchronize} waits).
  * Calls are serialized on the kernel (one stream); scratch is allocated in {@link #prepare} for
- * {@code maxTokensPerCall} tokens. The life cycle follows backend-marlin's MarlinKernel (backends may
- * not depend on each other; the duplication is kept to the life cycle and the staging).
+ * {@code maxTokensPerCall} tokens. The life cycle, staging and graph replay are
+ * cuda-moe's, shared with the other CUDA backends.
  */
 public final class FiKernel implements MoeKernel, CudaStreamBound {
     private static final Logger LOG = LoggerFactory.getLogger(FiKernel.class);
@@ -52,12 +54,11 @@ public final class FiKernel implements MoeKernel, CudaStreamBound {
     private final FiScratch scratch;
     private final FiWeights weights;
     private final FiLaunches launches;
-    private final FiStaging staging;
+    private final TensorStaging staging;
+    private final KernelState state;
     private final boolean fp8;
     /** GEMM1 writes an F32 intermediate (read from the image's configuration; the quantizer then reads F32). */
     private boolean f32Inter;
-    private volatile boolean prepared;
-    private volatile boolean closed;
 
     private FiKernel(String providerId, boolean fp8, List<FiFamily> families, MoeLayerSpec spec, DeviceInfo device,
                      CudaContext context, byte[] image, int sms) {
@@ -72,7 +73,8 @@ public final class FiKernel implements MoeKernel, CudaStreamBound {
         this.scratch = new FiScratch(context, spec, fp8);
         this.weights = new FiWeights(context, stream, spec, providerId, families.getFirst());
         this.launches = new FiLaunches(spec, families, context, stream, module, sms, scratch);
-        this.staging = new FiStaging(device, providerId, scratch);
+        this.staging = new TensorStaging(device, providerId);
+        this.state = new KernelState(providerId);
     }
 
     /**
@@ -89,28 +91,18 @@ public final class FiKernel implements MoeKernel, CudaStreamBound {
         if (FiRules.verdict(spec, device, fp8) instanceof SupportVerdict.Unsupported u) {
             throw u.toException(providerId, spec, device);
         }
-        CudaDevice cuda = FiHost.cudaDevice(device, providerId);
-        byte[] image = FiImage.bytes().orElseThrow(() -> new UnsupportedSpecException(providerId,
-                spec.describe() + " on " + device.describe(), "kernel image not built: " + FiImage.RESOURCE
-                + " is missing from the backend-flashinfer jar", "rebuild backend-flashinfer where nvcc exists"));
+        CudaDevice cuda = CudaHost.cudaDevice(device, providerId);
+        byte[] image = FiImage.IMAGE.require(providerId, spec, device);
         List<FiFamily> families = FiRules.families(fp8, device.smVersion().orElse(0), FlashinferSettings.fp8Mma());
-        CudaContext context = cuda.retainPrimaryContext();
-        FiKernel k = null;
-        try {
-            k = new FiKernel(providerId, fp8, families, spec, device, context, image, cuda.multiprocessorCount());
-            k.launches.loadFunctions(cuda.maxSharedMemoryPerBlockOptin());
-            k.f32Inter = k.launches.f32Intermediate();
-            LOG.debug("{}: {} kernels (M {}) loaded on {} for {}", providerId, families,
-                    java.util.Arrays.toString(k.launches.offered()), device.describe(), spec.describe());
-            return k;
-        } catch (RuntimeException e) {
-            if (k != null) {
-                k.close();
-            } else {
-                context.close();
-            }
-            throw e;
-        }
+        int sms = cuda.multiprocessorCount();
+        FiKernel k = CudaKernels.create(cuda.retainPrimaryContext(),
+                context -> new FiKernel(providerId, fp8, families, spec, device, context, image, sms), kernel -> {
+                    kernel.launches.loadFunctions(cuda.maxSharedMemoryPerBlockOptin());
+                    kernel.f32Inter = kernel.launches.f32Intermediate();
+                });
+        LOG.debug("{}: {} kernels (M {}) loaded on {} for {}", providerId, families,
+                java.util.Arrays.toString(k.launches.offered()), device.describe(), spec.describe());
+        return k;
     }
 
     @Override
@@ -139,16 +131,16 @@ public final class FiKernel implements MoeKernel, CudaStreamBound {
         w.validate(spec);
         weights.check(w);
         context.ensureCurrent();
-        prepared = false;
+        state.prepared(false);
         weights.upload(w, launches);
         scratch.ensure(spec.maxTokensPerCall(), launches.offered(), launches.f32Intermediate());
-        prepared = true;
+        state.prepared(true);
         LOG.debug("{}: prepared {}", providerId, spec.describe());
     }
 
     @Override
     public boolean isPrepared() {
-        return prepared;
+        return state.isPrepared();
     }
 
     @Override
@@ -223,41 +215,24 @@ public final class FiKernel implements MoeKernel, CudaStreamBound {
         requirePrepared();
         int t = ForwardArgs.check(spec, hidden, routing, out);
         ForwardArgs.checkIds(spec, routing);
-        staging.checkResidence("hidden", hidden);
-        staging.checkResidence("out", out);
-        Tensor[] routed = switch (routing) {
-            case Routing.Logits l -> new Tensor[] {l.logits()};
-            case Routing.TopK k -> new Tensor[] {k.ids(), k.weights()};
-        };
-        for (Tensor r : routed) {
-            staging.checkResidence(routing instanceof Routing.Logits ? "router logits" : "top-k tensors", r);
-        }
+        staging.checkResidence(hidden, routing, out);
         synchronized (this) {
             checkOpen();
             context.ensureCurrent();
             if (t == 0) {
                 return;
             }
-            if (FiStaging.usesStaging(hidden, out) || FiStaging.usesStaging(routed)) {
+            if (TensorStaging.anyOnHost(hidden, out) || TensorStaging.anyOnHost(TensorStaging.routingTensors(routing))) {
                 stream.synchronize(); // staging buffers may still feed the previous call
             }
-            long hiddenPtr = staging.hidden(hidden);
-            long logits = 0;
-            long ids = 0;
-            long weightsPtr = 0;
-            switch (routing) {
-                case Routing.Logits l -> logits = FiStaging.in(l.logits(), scratch.stageLogits);
-                case Routing.TopK k -> {
-                    ids = FiStaging.in(k.ids(), scratch.stageIds);
-                    weightsPtr = FiStaging.in(k.weights(), scratch.stageW);
-                }
-            }
-            boolean logitsBf16 = routing instanceof Routing.Logits l && l.logits().dtype() == DType.BF16;
-            enqueue(t, hiddenPtr, hidden.dtype() == DType.BF16, logits, logitsBf16, ids, weightsPtr, staging.out(out),
+            long hiddenPtr = stageHidden(hidden);
+            TensorStaging.DeviceRouting r = TensorStaging.stage(routing, scratch.stageLogits(), scratch.stageIds(),
+                    scratch.stageW());
+            enqueue(t, hiddenPtr, hidden.dtype() == DType.BF16, r, TensorStaging.out(out, scratch.stageOut()),
                     out.dtype() == DType.BF16);
             if (out instanceof HostTensor h) {
                 stream.synchronize();
-                scratch.stageOut.copyToHost(h.data());
+                scratch.stageOut().copyToHost(h.data());
             }
         }
     }
@@ -269,38 +244,24 @@ public final class FiKernel implements MoeKernel, CudaStreamBound {
         int t = ForwardArgs.check(spec, hidden, routing, out);
         long hiddenPtr = staging.requireDevice("hidden", hidden).address();
         long outPtr = staging.requireDevice("out", out).address();
-        long logits = 0;
-        long ids = 0;
-        long weightsPtr = 0;
-        switch (routing) {
-            case Routing.Logits l -> logits = staging.requireDevice("router logits", l.logits()).address();
-            case Routing.TopK k -> {
-                ids = staging.requireDevice("top-k ids", k.ids()).address();
-                weightsPtr = staging.requireDevice("top-k weights", k.weights()).address();
-            }
-        }
+        TensorStaging.DeviceRouting r = staging.requireDevice(routing);
         if (t == 0) {
             throw new BadInputException("cannot capture a forward of 0 tokens");
         }
-        boolean logitsBf16 = routing instanceof Routing.Logits l && l.logits().dtype() == DType.BF16;
         boolean hiddenBf16 = hidden.dtype() == DType.BF16;
         boolean outBf16 = out.dtype() == DType.BF16;
-        long l0 = logits;
-        long i0 = ids;
-        long w0 = weightsPtr;
         synchronized (this) {
             checkOpen();
             context.ensureCurrent();
             stream.synchronize();
-            CudaGraph graph = CudaGraph.capture(stream, s -> enqueue(t, hiddenPtr, hiddenBf16, l0, logitsBf16, i0, w0,
-                    outPtr, outBf16));
-            return Optional.of(new Replay(graph));
+            CudaGraph graph = CudaGraph.capture(stream, s -> enqueue(t, hiddenPtr, hiddenBf16, r, outPtr, outBf16));
+            return Optional.of(CudaKernels.replay(this, state, context, stream, graph));
         }
     }
 
     /** Queues one forward on the kernel's stream; every pointer is a device address. */
-    private void enqueue(int t, long hidden, boolean hiddenBf16, long logits, boolean logitsBf16, long ids,
-                         long weightsPtr, long out, boolean outBf16) {
+    private void enqueue(int t, long hidden, boolean hiddenBf16, TensorStaging.DeviceRouting r, long out,
+                         boolean outBf16) {
         int h = spec.hiddenSize();
         int hp = FiLayout.pad(h);
         int ip = FiLayout.pad(spec.intermediateSize());
@@ -308,94 +269,59 @@ public final class FiKernel implements MoeKernel, CudaStreamBound {
         FiPlan plan = launches.plan(rows, t);
         try (Arena arena = Arena.ofConfined()) {
             if (plan.fusedRouting()) {
-                launches.routeAlign(arena, logits, logitsBf16 ? 1 : 0, ids, weightsPtr, t, plan.m());
+                launches.routing.routeAlign(arena, r.logits(), r.logitsBf16Flag(), r.ids(), r.weights(), t, plan.m());
             } else {
-                launches.route(arena, logits, logitsBf16 ? 1 : 0, ids, weightsPtr, t);
-                launches.align(arena, (int) rows, plan.m());
+                launches.routing.route(arena, r.logits(), r.logitsBf16Flag(), r.ids(), r.weights(), t);
+                launches.routing.align(arena, scratch.topkIds().address(), (int) rows, 0L, 0, plan.m());
             }
             if (fp8) {
                 String quantizer = launches.familyFor(plan.m()).quantizer();
                 launches.quantize(arena, quantizer, hidden, hiddenBf16, h, 0L, 1, t, h, hp, scratch.hiddenQ.address(),
                         scratch.hiddenS.address());
                 launches.gemm1(arena, plan, weights, scratch.hiddenQ.address(), scratch.hiddenS.address(), hp);
-                launches.quantize(arena, quantizer, scratch.inter.address(), !f32Inter, ip, scratch.numTiles.address(),
+                launches.quantize(arena, quantizer, scratch.inter().address(), !f32Inter, ip, scratch.numTiles().address(),
                         plan.m(), (long) plan.tilesMax() * plan.m(), spec.intermediateSize(), ip,
                         scratch.interQ.address(), scratch.interS.address());
                 launches.gemm2(arena, plan, weights, scratch.interQ.address(), scratch.interS.address());
             } else {
                 long a = hidden;
                 if (!hiddenBf16) {
-                    launches.convertHidden(hidden, t * (long) h);
-                    a = scratch.hiddenBf16.address();
+                    launches.routing.convertHidden(hidden, t * (long) h);
+                    a = scratch.hiddenBf16().address();
                 }
                 launches.gemm1(arena, plan, weights, a, 0L, h);
-                launches.gemm2(arena, plan, weights, scratch.inter.address(), 0L);
+                launches.gemm2(arena, plan, weights, scratch.inter().address(), 0L);
             }
-            launches.finalizeOut(arena, (long) t * h, out, outBf16);
+            launches.routing.finalizeOut(arena, (long) t * h, out, outBf16);
         }
+    }
+
+    /**
+     * The device address of the activations as given (F32 or BF16): a device tensor as is, a host tensor
+     * copied into staging (F32 into the F32 staging buffer, BF16 into the BF16 scratch). Callers hold the lock.
+     */
+    private long stageHidden(Tensor hidden) {
+        if (hidden instanceof HostTensor h && h.dtype() == DType.F32) {
+            return TensorStaging.in(h, scratch.stageOut()); // F32 staging, large enough for [T, H] floats
+        }
+        return TensorStaging.in(hidden, scratch.hiddenBf16());
     }
 
     @Override
     public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        prepared = false;
-        try {
-            context.ensureCurrent();
-            stream.synchronize();
-            weights.free();
-            scratch.free();
-            stream.close();
-            launches.close();
-        } finally {
-            context.close();
+        if (state.beginClose()) {
+            CudaKernels.release(context, stream, () -> {
+                weights.free();
+                scratch.free();
+            }, launches::close);
         }
     }
 
     private void checkOpen() {
-        if (closed) {
-            throw KernelStateException.closed(providerId, "this call");
-        }
+        state.checkOpen();
     }
 
     private void requirePrepared() {
-        if (!prepared) {
-            throw KernelStateException.notPrepared(providerId, "forward");
-        }
-    }
-
-    /** A CUDA graph replayed on the kernel's stream, under its lock. */
-    private final class Replay implements CapturedForward {
-        private final CudaGraph graph;
-        private boolean released;
-
-        Replay(CudaGraph graph) {
-            this.graph = graph;
-        }
-
-        @Override
-        public void replay() {
-            synchronized (FiKernel.this) {
-                checkOpen();
-                if (released) {
-                    throw new KernelStateException("this captured forward of " + providerId
-                            + " was closed; capture another");
-                }
-                context.ensureCurrent();
-                graph.launch(stream);
-            }
-        }
-
-        @Override
-        public void close() {
-            synchronized (FiKernel.this) {
-                if (!released) {
-                    released = true;
-                    graph.close();
-                }
-            }
-        }
+        state.requirePrepared();
     }
 }

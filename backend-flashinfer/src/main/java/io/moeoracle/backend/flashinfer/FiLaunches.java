@@ -2,10 +2,11 @@ package io.moeoracle.backend.flashinfer;
 
 import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.error.NativeFailureException;
-import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.cuda.moe.launch.EpilogueActivation;
+import io.moeoracle.cuda.moe.launch.LoadedImage;
+import io.moeoracle.cuda.moe.launch.RoutingLaunches;
 import io.moeoracle.driver.cuda.CudaContext;
-import io.moeoracle.driver.cuda.CudaException;
 import io.moeoracle.driver.cuda.CudaFunction;
 import io.moeoracle.driver.cuda.CudaModule;
 import io.moeoracle.driver.cuda.CudaStream;
@@ -22,21 +23,18 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The loaded image of one flashinfer kernel and every launch of a forward (ABI.md): routing,
- * alignment, the MXFP8 quantizers, the two GEMMs, the final conversion, the F32-to-BF16 conversion
- * and the weight repacks. The kernel runs one or more GEMM families (FP8 on Hopper: the wgmma kernels
+ * The loaded image of one flashinfer kernel and every launch of a forward (ABI.md): the MXFP8
+ * quantizers, the two GEMMs and the weight repacks here; routing, alignment, the final conversion and
+ * the F32-to-BF16 conversion through cuda-moe's {@link RoutingLaunches} ({@link #routing}, the image's
+ * {@code fi_} functions). The kernel runs one or more GEMM families (FP8 on Hopper: the wgmma kernels
  * for the M tiles they offer, the mma.sync ones for the others; they share one weight layout); their
  * M tiles are found by probing the image and each {@code _config} read once. Every launch goes to the
- * kernel's stream; callers hold the kernel's lock. (Routing, alignment and finalize launch as in
- * backend-marlin's MarlinLaunches: backends may not depend on each other, so the few lines repeat.)
+ * kernel's stream; callers hold the kernel's lock.
  */
 final class FiLaunches implements AutoCloseable {
-    private static final int ACT_SWIGLU_OAI = 0;
-    private static final int ACT_SILU = 1;
-    private static final int ACT_GELU = 2;
     private static final int DEFAULT_SMEM_LIMIT = 48 * 1024;
-    private static final String[] SHARED = {"fi_route", "fi_align", "fi_route_align", "fi_finalize", "fi_zero",
-        "fi_f32_to_bf16", "fi_repack_mxfp4"};
+    /** The image's prefix of the functions cuda-moe's {@link RoutingLaunches} launches. */
+    static final String PREFIX = "fi_";
     /** Threads per CTA of the quantizers (one CTA per row: fi_fp8.cuh). */
     static final int QUANT_THREADS = 128;
 
@@ -46,20 +44,18 @@ final class FiLaunches implements AutoCloseable {
     private final Map<Integer, FiFamily> byM = new TreeMap<>();
     private final CudaContext context;
     private final CudaStream stream;
-    private final CudaModule module;
+    private final LoadedImage image;
     private final FiScratch scratch;
-    private final Map<String, CudaFunction> functions = new HashMap<>();
     private final Map<String, FiConfig> configs = new HashMap<>();
     private int[] offered = new int[0];
     private final int sms;
     private final int hp;
     private final int ip;
     private final int el;
-    private final int e0;
-    private final int act;
-    private final float alpha;
-    private final float limit;
+    private final EpilogueActivation act;
     private int forcedM;
+    /** Routing, alignment, finalize and the F32-to-BF16 conversion ({@code fi_} functions). */
+    final RoutingLaunches routing;
 
     /** Takes the loaded image (closed by {@link #close}); {@link #loadFunctions} must follow. */
     FiLaunches(MoeLayerSpec spec, List<FiFamily> families, CudaContext context, CudaStream stream, CudaModule module,
@@ -71,30 +67,14 @@ final class FiLaunches implements AutoCloseable {
         }
         this.context = context;
         this.stream = stream;
-        this.module = module;
+        this.image = new LoadedImage(module, stream);
         this.scratch = scratch;
         this.sms = sms;
         this.hp = FiLayout.pad(spec.hiddenSize());
         this.ip = FiLayout.pad(spec.intermediateSize());
         this.el = spec.localExperts();
-        this.e0 = spec.expertParallelRank() * el;
-        switch (spec.activation()) {
-            case Activation.SwigluOai s -> {
-                act = ACT_SWIGLU_OAI;
-                alpha = (float) s.alpha();
-                limit = (float) s.limit();
-            }
-            case Activation.Silu _ -> {
-                act = ACT_SILU;
-                alpha = 1f;
-                limit = Float.POSITIVE_INFINITY;
-            }
-            case Activation.Gelu _ -> {
-                act = ACT_GELU;
-                alpha = 1f;
-                limit = Float.POSITIVE_INFINITY;
-            }
-        }
+        this.act = EpilogueActivation.of(spec.activation());
+        this.routing = new RoutingLaunches(PREFIX, spec, scratch, image::launch);
     }
 
     /**
@@ -105,28 +85,26 @@ final class FiLaunches implements AutoCloseable {
      * @throws NativeFailureException when the image lacks a kernel or a configuration is unusable
      */
     void loadFunctions(int smemOptin) {
-        for (String name : SHARED) {
-            functions.put(name, module.function(name));
-        }
+        image.load(RoutingLaunches.functions(PREFIX));
+        image.load(List.of("fi_repack_mxfp4"));
         for (FiFamily f : families) {
             if (f.fp8()) {
-                functions.put(f.quantizer(), module.function(f.quantizer()));
-                functions.put(FiFamily.EXACT_QUANTIZER, module.function(FiFamily.EXACT_QUANTIZER));
+                image.load(List.of(f.quantizer(), FiFamily.EXACT_QUANTIZER));
             }
-            functions.put(f.repack(), module.function(f.repack()));
+            image.load(List.of(f.repack()));
         }
         try (DeviceBuffer cfg = context.allocate(FiConfig.INTS * 4); Arena arena = Arena.ofConfined()) {
             MemorySegment host = arena.allocate(FiConfig.INTS * 4L, 4);
             for (int m : FiPlan.M_PROBE) {
                 for (FiFamily f : families) {
-                    CudaFunction g1 = byM.containsKey(m) ? null : find(f.kernel(1, m));
-                    CudaFunction g2 = g1 == null ? null : find(f.kernel(2, m));
+                    CudaFunction g1 = byM.containsKey(m) ? null : image.find(f.kernel(1, m)).orElse(null);
+                    CudaFunction g2 = g1 == null ? null : image.find(f.kernel(2, m)).orElse(null);
                     if (g2 == null) {
                         continue;
                     }
                     for (CudaFunction g : new CudaFunction[] {g1, g2}) {
                         configs.put(g.name(), readConfig(g, f, m, cfg, host, arena, smemOptin));
-                        functions.put(g.name(), g);
+                        image.keep(g);
                     }
                     byM.put(m, f);
                 }
@@ -140,22 +118,11 @@ final class FiLaunches implements AutoCloseable {
         offered = byM.keySet().stream().mapToInt(Integer::intValue).toArray();
     }
 
-    private CudaFunction find(String name) {
-        try {
-            return module.function(name);
-        } catch (CudaException e) {
-            if (e.code() == CudaException.NOT_FOUND) {
-                return null;
-            }
-            throw e;
-        }
-    }
-
     private FiConfig readConfig(CudaFunction g, FiFamily f, int m, DeviceBuffer cfg, MemorySegment host, Arena arena,
                                 int smemOptin) {
         String name = g.name() + "_config";
         cfg.fill((byte) 0);
-        module.function(name).launch(LaunchConfig.of(1, 1), stream, KernelArgs.builder().pointer(cfg).build(arena));
+        image.function(name).launch(LaunchConfig.of(1, 1), stream, KernelArgs.builder().pointer(cfg).build(arena));
         stream.synchronize();
         cfg.copyToHost(host);
         int[] o = host.toArray(ValueLayout.JAVA_INT);
@@ -239,26 +206,6 @@ final class FiLaunches implements AutoCloseable {
         forcedM = m;
     }
 
-    /** Routing (top-k + softmax, or given top-k) and alignment in one launch, for decode-sized calls. */
-    void routeAlign(Arena arena, long logits, int logitsBf16, long ids, long weights, int t, int m) {
-        launch("fi_route_align", LaunchConfig.of(1, 1024), KernelArgs.builder().pointer(logits).i32(logitsBf16)
-                .pointer(ids).pointer(weights).i32(t).i32(spec.experts()).i32(spec.topK()).pointer(scratch.topkIds)
-                .pointer(scratch.topkW).pointer(scratch.acc).i32(spec.hiddenSize()).i32(el).i32(e0).i32(m)
-                .pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles).build(arena));
-    }
-
-    void route(Arena arena, long logits, int logitsBf16, long ids, long weights, int t) {
-        launch("fi_route", LaunchConfig.of((t + 3) / 4, 128), KernelArgs.builder().pointer(logits).i32(logitsBf16)
-                .pointer(ids).pointer(weights).i32(t).i32(spec.experts()).i32(spec.topK()).pointer(scratch.topkIds)
-                .pointer(scratch.topkW).pointer(scratch.acc).i32(spec.hiddenSize()).build(arena));
-    }
-
-    void align(Arena arena, int nIds, int m) {
-        launch("fi_align", LaunchConfig.of(1, 1024), KernelArgs.builder().pointer(scratch.topkIds).i32(nIds)
-                .pointer(0L).i32(0).i32(el).i32(e0).i32(m).pointer(scratch.sorted).pointer(scratch.tileExpert)
-                .pointer(scratch.numTiles).build(arena));
-    }
-
     /**
      * MXFP8-quantizes rows of {@code in} (F32 or BF16, row stride {@code inStride} elements) into
      * {@code q [rows][kPad]} E4M3 and {@code s [rows][kPad/32]} E8M0 with {@code quantizer} (the exact one,
@@ -282,7 +229,7 @@ final class FiLaunches implements AutoCloseable {
         String name = familyFor(plan.m()).kernel(1, plan.m());
         FiConfig c = configs.get(name);
         gemm(arena, name, c, grid(c, 2 * ip, 1, plan), a, aScales, aStride, 0, spec.hiddenSize(), w.q13, w.s13,
-                w.b13, 2 * spec.intermediateSize(), 2 * ip, hp, 1, scratch.inter.address(), ip, 0L);
+                w.b13, 2 * spec.intermediateSize(), 2 * ip, hp, 1, scratch.inter().address(), ip, 0L);
     }
 
     /** GEMM2 (+ bias, times the routing weight, top-k sum by FP32 atomics) into the accumulator {@code [T][H]}. */
@@ -290,8 +237,8 @@ final class FiLaunches implements AutoCloseable {
         String name = familyFor(plan.m()).kernel(2, plan.m());
         FiConfig c = configs.get(name);
         gemm(arena, name, c, grid(c, hp, plan.splits(), plan), a, aScales, ip, 1, spec.intermediateSize(), w.q2, w.s2,
-                w.b2, spec.hiddenSize(), hp, ip, plan.splits(), scratch.acc.address(), spec.hiddenSize(),
-                scratch.topkW.address());
+                w.b2, spec.hiddenSize(), hp, ip, plan.splits(), scratch.acc().address(), spec.hiddenSize(),
+                scratch.topkW().address());
     }
 
     private LaunchConfig grid(FiConfig c, int nPad, int splits, FiPlan plan) {
@@ -306,22 +253,9 @@ final class FiLaunches implements AutoCloseable {
                       int aByPos, int kReal, DeviceBuffer bq, DeviceBuffer bs, DeviceBuffer bias, int nReal, int nPad,
                       int kPad, int splits, long out, int outStride, long topkW) {
         launch(name, grid, KernelArgs.builder().pointer(a).pointer(aScales).i32(aStride).i32(spec.topK()).i32(aByPos)
-                .i32(kReal).pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles).pointer(bq)
+                .i32(kReal).pointer(scratch.sorted()).pointer(scratch.tileExpert()).pointer(scratch.numTiles()).pointer(bq)
                 .pointer(bs).pointer(bias == null ? 0L : bias.address()).i32(nReal).i32(nPad).i32(kPad).i32(splits)
-                .pointer(out).i32(outStride).pointer(topkW).i32(act).f32(alpha).f32(limit).pointer(0L).build(arena));
-    }
-
-    void finalizeOut(Arena arena, long n, long out, boolean outBf16) {
-        launch("fi_finalize", LaunchConfig.covering(n / 4, 256), KernelArgs.builder().pointer(scratch.acc)
-                .pointer(out).i32(outBf16 ? 1 : 0).i64(n).build(arena));
-    }
-
-    /** Converts {@code n} F32 activations at {@code src} into the BF16 scratch. */
-    void convertHidden(long src, long n) {
-        try (Arena arena = Arena.ofConfined()) {
-            launch("fi_f32_to_bf16", LaunchConfig.covering(n, 256), KernelArgs.builder().pointer(src)
-                    .pointer(scratch.hiddenBf16).i64(n).build(arena));
-        }
+                .pointer(out).i32(outStride).pointer(topkW).i32(act.code()).f32(act.alpha()).f32(act.limit()).pointer(0L).build(arena));
     }
 
     /** Repacks one GEMM's canonical weights into the padded layout (one thread per byte of {@code q}). */
@@ -351,16 +285,12 @@ final class FiLaunches implements AutoCloseable {
     }
 
     void launch(String name, LaunchConfig config, KernelArgs args) {
-        CudaFunction f = functions.get(name);
-        if (f == null) {
-            throw new IllegalStateException("kernel " + name + " was not loaded from the fatbin");
-        }
-        f.launch(config, stream, args);
+        image.launch(name, config, args);
     }
 
     /** Unloads the module. */
     @Override
     public void close() {
-        module.close();
+        image.close();
     }
 }

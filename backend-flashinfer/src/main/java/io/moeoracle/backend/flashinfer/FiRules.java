@@ -1,14 +1,13 @@
 package io.moeoracle.backend.flashinfer;
 
 import io.moeoracle.api.SupportVerdict;
-import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
-import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
-import io.moeoracle.api.spec.WeightFormat;
+import io.moeoracle.cuda.moe.host.CudaVerdicts;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -36,14 +35,9 @@ final class FiRules {
      */
     static SupportVerdict verdict(MoeLayerSpec spec, DeviceInfo device, boolean fp8) {
         String id = fp8 ? FlashinferMxfp8Provider.ID : FlashinferBf16Provider.ID;
-        if (device.vendor() != Vendor.NVIDIA) {
-            return SupportVerdict.unsupported(id + " runs on NVIDIA GPUs only; " + device.describe() + " is "
-                    + device.vendor().device(), "use a backend for this device (e.g. cpu)");
-        }
-        if (!device.simulated() && device.address(DeviceAddress.Cuda.class).isEmpty()) {
-            return SupportVerdict.unsupported(id + " launches through the CUDA driver; " + device.describe()
-                    + " has no CUDA address (no CUDA device reported the same UUID)",
-                    "use this GPU's CUDA id (cuda:N, listed by `moe-oracle devices`)");
+        Optional<SupportVerdict> unreachable = CudaVerdicts.unreachable(id, device);
+        if (unreachable.isPresent()) {
+            return unreachable.get();
         }
         OptionalInt smv = device.smVersion();
         int sm = smv.orElse(0);
@@ -51,10 +45,9 @@ final class FiRules {
         if (arch != null) {
             return arch;
         }
-        if (spec.quant().weights().kind() != WeightFormat.Kind.MXFP4) {
-            return SupportVerdict.unsupported(id + " implements MXFP4 weights only; the spec has "
-                    + spec.quant().weights() + " weights", "use another backend (e.g. emulation) for "
-                    + spec.quant().weights() + " weights");
+        Optional<SupportVerdict> weights = CudaVerdicts.notMxfp4(id, spec);
+        if (weights.isPresent()) {
+            return weights.get();
         }
         SupportVerdict act = fp8 ? fp8Activations(spec) : bf16Activations(spec);
         if (act != null) {
@@ -92,10 +85,8 @@ final class FiRules {
                     + device.describe() + " has " + (device.memoryBytes() >> 20) + " MiB",
                     "use expert parallelism or a smaller maxTokensPerCall");
         }
-        if (!device.simulated() && !FiImage.isPresent()) {
-            return SupportVerdict.unsupported("kernel image not built: " + FiImage.RESOURCE
-                    + " is missing from the jar (nvcc was not found when backend-flashinfer was built)",
-                    "rebuild backend-flashinfer where nvcc (CUDA 12.8+) is installed, or use another backend");
+        if (!device.simulated() && !FiImage.IMAGE.isPresent()) {
+            return SupportVerdict.unsupported(FiImage.IMAGE.missingReason(), "rebuild backend-flashinfer where nvcc (CUDA 12.8+) is installed, or use another backend");
         }
         return SupportVerdict.supported(note(spec, device, fp8, sm));
     }
@@ -216,8 +207,7 @@ final class FiRules {
                 note.append(" I ").append(i).append(" -> ").append(FiLayout.pad(i));
             }
         }
-        device.address(DeviceAddress.Cuda.class).filter(a -> !device.simulated() && !a.id().equals(device.id()))
-                .ifPresent(a -> note.append("; launched through ").append(a.id()).append(" (the same GPU)"));
+        CudaVerdicts.aliasNote(device).ifPresent(note::append);
         note.append("; ").append(FiRanking.note(spec, device, fp8));
         return note.toString();
     }

@@ -1,48 +1,31 @@
 package io.moeoracle.backend.flashinfer;
 
 import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.cuda.moe.launch.RoutedScratch;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.DeviceBuffer;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Device scratch of one flashinfer kernel, allocated once in {@code prepare} for maxTokensPerCall
- * (never inside a forward that is being captured): routing results, the expert-sorted row list, the
- * FP32 accumulator {@code [T][H]}, the BF16 intermediate, the MXFP8 activations and scales (the FP8
- * provider) and the staging buffers for host tensors. Callers hold the kernel's lock.
+ * (never inside a forward that is being captured): the buffers of cuda-moe's {@link RoutedScratch}
+ * (routing results, the expert-sorted row list, the FP32 accumulator {@code [T][H]}, the intermediate,
+ * BF16 activations, the staging buffers for host tensors) and the MXFP8 activations and scales of the
+ * FP8 provider. Callers hold the kernel's lock.
  */
-final class FiScratch {
-    private final CudaContext context;
+final class FiScratch extends RoutedScratch {
     private final MoeLayerSpec spec;
     private final boolean fp8;
-    private final List<DeviceBuffer> all = new ArrayList<>();
 
-    DeviceBuffer topkIds;
-    DeviceBuffer topkW;
-    DeviceBuffer sorted;
-    DeviceBuffer tileExpert;
-    DeviceBuffer numTiles;
-    DeviceBuffer acc;
-    /** GEMM1's output {@code [sorted][Ip]}: BF16, or F32 where the family's configuration says so. */
-    DeviceBuffer inter;
-    /** BF16 activations: F32 input converted (bf16 provider), or host BF16 input staged. */
-    DeviceBuffer hiddenBf16;
     /** MXFP8 hidden rows {@code [T][Hp]} and their scales {@code [T][Hp/32]} (FP8 provider). */
     DeviceBuffer hiddenQ;
     DeviceBuffer hiddenS;
     /** MXFP8 intermediate rows {@code [sorted][Ip]} and scales (FP8 provider). */
     DeviceBuffer interQ;
     DeviceBuffer interS;
-    DeviceBuffer stageLogits;
-    DeviceBuffer stageIds;
-    DeviceBuffer stageW;
-    /** F32 {@code [T][H]}: host outputs, and host F32 activations on their way in. */
-    DeviceBuffer stageOut;
     private long tokensCap = -1;
 
     FiScratch(CudaContext context, MoeLayerSpec spec, boolean fp8) {
-        this.context = context;
+        super(context);
         this.spec = spec;
         this.fp8 = fp8;
     }
@@ -57,26 +40,32 @@ final class FiScratch {
      * @return bytes
      */
     static long bytes(MoeLayerSpec spec, int[] offered, boolean fp8) {
-        long b = 0;
-        for (long x : sizes(spec, spec.maxTokensPerCall(), offered, fp8, fp8)) {
-            b += Math.max(256, x);
+        long b = sizes(spec, spec.maxTokensPerCall(), offered, fp8).total();
+        for (long x : fp8Sizes(spec, spec.maxTokensPerCall(), offered, fp8)) {
+            b += Math.max(MIN_BYTES, x);
         }
         return b;
     }
 
-    /** Sizes in the order of {@link #ensure}'s allocations. */
-    private static long[] sizes(MoeLayerSpec spec, long tokens, int[] offered, boolean fp8, boolean f32Inter) {
+    /** The shared buffers' sizes; GEMM1 writes an F32 intermediate with {@code f32Inter}, else BF16. */
+    private static Sizes sizes(MoeLayerSpec spec, long tokens, int[] offered, boolean f32Inter) {
         int el = spec.localExperts();
-        int h = spec.hiddenSize();
-        int hp = FiLayout.pad(h);
         int ip = FiLayout.pad(spec.intermediateSize());
         long rows = tokens * spec.topK();
         long sortedLen = FiPlan.sortedRowsMax(rows, el, offered);
-        return new long[] {rows * 4, rows * 4, sortedLen * 4, FiPlan.tileListMax(rows, el, offered) * 4, 4,
-                tokens * h * 4, sortedLen * ip * (f32Inter ? 4 : 2), tokens * h * 2,
-                fp8 ? tokens * hp : 0, fp8 ? tokens * hp / FiLayout.BLOCK : 0,
-                fp8 ? sortedLen * ip : 0, fp8 ? sortedLen * ip / FiLayout.BLOCK : 0,
-                tokens * spec.experts() * 4, Math.max(rows, el) * 4, rows * 4, tokens * h * 4};
+        return new Sizes(rows, sortedLen, FiPlan.tileListMax(rows, el, offered), tokens, tokens, spec.hiddenSize(),
+                sortedLen * ip * (f32Inter ? 4 : 2), tokens, spec.experts(), el);
+    }
+
+    /** The MXFP8 buffers' sizes in the order {@link #ensure} allocates them (0 without {@code fp8}). */
+    private static long[] fp8Sizes(MoeLayerSpec spec, long tokens, int[] offered, boolean fp8) {
+        if (!fp8) {
+            return new long[4];
+        }
+        int hp = FiLayout.pad(spec.hiddenSize());
+        int ip = FiLayout.pad(spec.intermediateSize());
+        long sortedLen = FiPlan.sortedRowsMax(tokens * spec.topK(), spec.localExperts(), offered);
+        return new long[] {tokens * hp, tokens * hp / FiLayout.BLOCK, sortedLen * ip, sortedLen * ip / FiLayout.BLOCK};
     }
 
     /**
@@ -90,39 +79,19 @@ final class FiScratch {
         if (tokens <= tokensCap) {
             return;
         }
-        free();
-        long[] s = sizes(spec, tokens, offered, fp8, f32Inter);
-        int i = 0;
-        topkIds = alloc(s[i++]);
-        topkW = alloc(s[i++]);
-        sorted = alloc(s[i++]);
-        tileExpert = alloc(s[i++]);
-        numTiles = alloc(s[i++]);
-        acc = alloc(s[i++]);
-        inter = alloc(s[i++]);
-        hiddenBf16 = alloc(s[i++]);
-        hiddenQ = alloc(s[i++]);
-        hiddenS = alloc(s[i++]);
-        interQ = alloc(s[i++]);
-        interS = alloc(s[i++]);
-        stageLogits = alloc(s[i++]);
-        stageIds = alloc(s[i++]);
-        stageW = alloc(s[i++]);
-        stageOut = alloc(s[i]);
+        allocate(sizes(spec, tokens, offered, f32Inter));
+        long[] q = fp8Sizes(spec, tokens, offered, fp8);
+        hiddenQ = allocate(q[0]);
+        hiddenS = allocate(q[1]);
+        interQ = allocate(q[2]);
+        interS = allocate(q[3]);
         tokensCap = tokens;
     }
 
-    private DeviceBuffer alloc(long bytes) {
-        DeviceBuffer b = context.allocate(Math.max(256, bytes));
-        all.add(b);
-        return b;
-    }
-
-    void free() {
-        all.forEach(DeviceBuffer::close);
-        all.clear();
-        topkIds = topkW = sorted = tileExpert = numTiles = acc = inter = hiddenBf16 = null;
-        hiddenQ = hiddenS = interQ = interS = stageLogits = stageIds = stageW = stageOut = null;
+    @Override
+    public void free() {
+        super.free();
+        hiddenQ = hiddenS = interQ = interS = null;
         tokensCap = -1;
     }
 }

@@ -7,6 +7,7 @@ import io.moeoracle.api.RooflineProbe;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.cuda.moe.host.CudaHost;
 
 /**
  * {@code flashinfer-bf16}: MXFP4 weights x BF16 activations on Hopper (sm_90a) with {@code wgmma}:
@@ -44,7 +45,7 @@ public final class FlashinferBf16Provider implements MoeKernelProvider, Roofline
 
     @Override
     public HostAvailability hostAvailability() {
-        return FiHost.availability();
+        return CudaHost.availability(FiImage.IMAGE);
     }
 
     @Override
@@ -54,7 +55,7 @@ public final class FlashinferBf16Provider implements MoeKernelProvider, Roofline
 
     @Override
     public Ceilings measureCeilings(DeviceInfo device) {
-        return FiHost.measureCeilings(device, ID);
+        return CudaHost.measureCeilings(device, ID);
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.cuda.moe.host.CudaHost;
 
 /**
  * {@code flashinfer-mxfp8}: MXFP4 weights x MXFP8 activations on FP8 tensor cores. Activations are
@@ -53,7 +54,7 @@ public final class FlashinferMxfp8Provider implements MoeKernelProvider, Rooflin
 
     @Override
     public HostAvailability hostAvailability() {
-        return FiHost.availability();
+        return CudaHost.availability(FiImage.IMAGE);
     }
 
     @Override
@@ -63,7 +64,7 @@ public final class FlashinferMxfp8Provider implements MoeKernelProvider, Rooflin
 
     @Override
     public Ceilings measureCeilings(DeviceInfo device) {
-        return FiHost.measureCeilings(device, ID);
+        return CudaHost.measureCeilings(device, ID);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.moeoracle.backend.flashinfer;
 
+import static io.moeoracle.driver.cuda.testing.SimulatedGpus.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moeoracle.api.Priority;
@@ -43,21 +44,21 @@ class FiRankingTest {
     void mxfp8NeverAboveBf16() {
         for (int t : new int[] {1, 64, 1024, 8192, 1 << 20}) {
             MoeLayerSpec s = spec(t);
-            int bf16 = FiRanking.bf16Priority(s, FlashinferVerdictTest.sim("sm_90"));
-            assertThat(FiRanking.mxfp8Priority(s, FlashinferVerdictTest.sim("sm_90"))).as("T=%d", t).isEqualTo(bf16);
-            assertThat(FiRanking.bf16AheadOfMarlin(s, FlashinferVerdictTest.sim("sm_90")))
+            int bf16 = FiRanking.bf16Priority(s, sim("sm_90"));
+            assertThat(FiRanking.mxfp8Priority(s, sim("sm_90"))).as("T=%d", t).isEqualTo(bf16);
+            assertThat(FiRanking.bf16AheadOfMarlin(s, sim("sm_90")))
                     .isEqualTo(t > FiRanking.bf16AheadAboveTokens());
         }
-        assertThat(FiRanking.mxfp8Priority(spec(8192), FlashinferVerdictTest.sim("sm_89")))
+        assertThat(FiRanking.mxfp8Priority(spec(8192), sim("sm_89")))
                 .isEqualTo(FiRanking.BEHIND_MARLIN);
-        assertThat(FiRanking.mxfp8Priority(spec(8192), FlashinferVerdictTest.sim("sm_100")))
+        assertThat(FiRanking.mxfp8Priority(spec(8192), sim("sm_100")))
                 .isLessThan(FiRanking.MARLIN_PRIORITY);
     }
 
     @Test
     void theNoteSaysWhereTheNumbersComeFrom() {
-        String n = FiRanking.note(spec(8192), FlashinferVerdictTest.sim("sm_90"), false);
-        assertThat(n).startsWith("priority " + FiRanking.bf16Priority(spec(8192), FlashinferVerdictTest.sim("sm_90")))
+        String n = FiRanking.note(spec(8192), sim("sm_90"), false);
+        assertThat(n).startsWith("priority " + FiRanking.bf16Priority(spec(8192), sim("sm_90")))
                 .contains(FiRanking.SOURCE);
     }
 }

@@ -1,40 +1,30 @@
 package io.moeoracle.backend.flashinfer;
 
-import static io.moeoracle.backend.flashinfer.FiGpuSupport.add;
-import static io.moeoracle.backend.flashinfer.FiGpuSupport.assertFullyWritten;
-import static io.moeoracle.backend.flashinfer.FiGpuSupport.pickRows;
-import static io.moeoracle.backend.flashinfer.FiGpuSupport.rowsOf;
-import static io.moeoracle.backend.flashinfer.FiGpuSupport.subset;
-import static io.moeoracle.backend.flashinfer.FiGpuSupport.upload;
+import static io.moeoracle.reference.ForwardChecks.assertFullyWritten;
+import static io.moeoracle.reference.ForwardChecks.poison;
+import static io.moeoracle.reference.ForwardChecks.poisoned;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.moeoracle.api.CapturedForward;
 import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.SupportVerdict;
-import io.moeoracle.api.device.DeviceInfo;
-import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
 import io.moeoracle.api.tensor.DType;
-import io.moeoracle.api.tensor.DeviceTensor;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
-import io.moeoracle.driver.cuda.CudaDriver;
+import io.moeoracle.driver.cuda.testing.CudaDeviceTest;
+import io.moeoracle.reference.ForwardCase;
 import io.moeoracle.reference.RandomLayer;
 import io.moeoracle.reference.RandomMoe;
 import io.moeoracle.reference.ReferenceMoe;
 import io.moeoracle.reference.RelativeError;
-import io.moeoracle.reference.TopKRouting;
 import java.lang.foreign.Arena;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -52,13 +42,9 @@ import org.slf4j.LoggerFactory;
  * of rows with the (slow) reference; the kernel still computes every row.
  */
 @Tag("gpu")
-abstract class FlashinferGpuCases {
+abstract class FlashinferGpuCases extends CudaDeviceTest {
     static final double TOLERANCE = 1e-2;
-    static DeviceInfo device;
     final Logger log = LoggerFactory.getLogger(getClass());
-
-    long seed;
-    SplittableRandom rnd;
 
     /** @return whether this class tests flashinfer-mxfp8 (else flashinfer-bf16) */
     abstract boolean fp8();
@@ -68,16 +54,9 @@ abstract class FlashinferGpuCases {
         return "";
     }
 
-    @BeforeAll
-    static void probe() {
-        device = CudaDriver.load().device(0).toDeviceInfo();
-    }
-
     @BeforeEach
-    void seed() {
-        seed = System.nanoTime();
-        rnd = new SplittableRandom(seed);
-        log.info("device {}, fp8Mma '{}', seed {}", device.describe(), fp8Mma(), seed);
+    void logSetting() {
+        log.info("fp8Mma '{}'", fp8Mma());
     }
 
     MoeKernelProvider provider() {
@@ -124,74 +103,15 @@ abstract class FlashinferGpuCases {
     }
 
     /**
-     * One call on fresh random inputs.
+     * One call on fresh random inputs ({@link ForwardCase}).
      *
      * @return the relative L2 error against the matching reference, and (MXFP8) against the unquantized one
      */
-    double[] runCase(FiKernel k, MoeWeights w, int t, boolean logitsRouting, boolean hot, boolean onDevice,
-                     DType hiddenType, DType outType, int checkRows) {
-        MoeLayerSpec spec = k.spec();
-        int h = spec.hiddenSize();
-        int e = spec.experts();
-        try (Arena arena = Arena.ofConfined()) {
-            HostTensor hidden = RandomMoe.hidden(t, h, hiddenType, rnd.nextLong(), arena);
-            HostTensor logits = RandomMoe.routerLogits(t, e, rnd.nextLong(), arena);
-            int el = spec.localExperts();
-            int e0 = spec.expertParallelRank() * el;
-            int hotExpert = e0 + rnd.nextInt(el);
-            for (int tok = 0; tok < t; tok++) {
-                // a quarter of the local experts never get a token; a hot one takes most tokens
-                for (int x = e0 + el * 3 / 4; x < e0 + el && el >= 4; x++) {
-                    add(logits, tok * (long) e + x, -100f);
-                }
-                if (hot && rnd.nextInt(10) < 8) {
-                    add(logits, tok * (long) e + hotExpert, 50f);
-                }
-            }
-            if (logitsRouting && rnd.nextBoolean()) {
-                logits = FiGpuSupport.toBf16(logits, arena); // the routing kernel reads BF16 logits too
-            }
-            Routing routing = logitsRouting ? Routing.logits(logits) : TopKRouting.fromLogits(logits, spec.topK(), arena);
-            HostTensor out = HostTensor.allocate(arena, outType, t, h);
-            out.data().fill((byte) 0xFF); // NaN in F32 and BF16
-            if (onDevice) {
-                List<DeviceTensor> held = new ArrayList<>();
-                try (DeviceTensor dh = upload(k, hidden); DeviceTensor dout = upload(k, out)) {
-                    Routing dr = switch (routing) {
-                        case Routing.Logits l -> Routing.logits(hold(held, upload(k, (HostTensor) l.logits())));
-                        case Routing.TopK tk -> Routing.topK(hold(held, upload(k, (HostTensor) tk.ids())),
-                                hold(held, upload(k, (HostTensor) tk.weights())));
-                    };
-                    k.forward(dh, dr, dout);
-                    k.synchronize();
-                    dout.copyTo(out);
-                } finally {
-                    held.forEach(DeviceTensor::close);
-                }
-            } else {
-                k.forward(hidden, routing, out);
-            }
-            assertFullyWritten(out);
-            int[] rows = pickRows(rnd, t, checkRows);
-            HostTensor actual = rowsOf(out, rows, arena);
-            HostTensor hs = rowsOf(hidden, rows, arena);
-            Routing rs = subset(routing, rows, arena);
-            HostTensor ref = HostTensor.allocate(arena, DType.F32, rows.length, h);
-            ReferenceMoe.forward(spec, w, hs, rs, ref);
-            double err = RelativeError.l2(actual, ref);
-            double plain = Double.NaN;
-            if (fp8()) {
-                MoeLayerSpec unquantized = spec.toBuilder().quant(QuantScheme.MXFP4_BF16).build();
-                ReferenceMoe.forward(unquantized, w, hs, rs, ref);
-                plain = RelativeError.l2(actual, ref);
-            }
-            return new double[] {err, plain};
+    double[] runCase(FiKernel k, MoeWeights w, ForwardCase c) {
+        if (!fp8()) {
+            return new double[] {c.error(k, w, rnd), Double.NaN};
         }
-    }
-
-    private static DeviceTensor hold(List<DeviceTensor> held, DeviceTensor t) {
-        held.add(t);
-        return t;
+        return c.errors(k, w, rnd, k.spec().toBuilder().quant(QuantScheme.MXFP4_BF16).build());
     }
 
     String errors(double[] err) {
@@ -222,11 +142,11 @@ abstract class FlashinferGpuCases {
             boolean dev = rnd.nextBoolean();
             DType hd = rnd.nextBoolean() ? DType.BF16 : DType.F32;
             DType od = rnd.nextBoolean() ? DType.BF16 : DType.F32;
-            String what = "T=" + t + (logits ? " logits" : " top-k") + (dev ? " device" : " host") + " hidden " + hd
-                    + " out " + od + " M=" + (forced == 0 ? "auto (" + kernel.plan(t).m() + ")" : forced)
+            ForwardCase c = ForwardCase.of(t, logits, rnd.nextInt(3) == 0, dev, hd, od, 300);
+            String what = c.describe() + " M=" + (forced == 0 ? "auto (" + kernel.plan(t).m() + ")" : forced)
                     + " " + kernel.launches().familyFor(forced == 0 ? kernel.plan(t).m() : forced);
             log.info("running {} {}", spec.describe(), what); // names the case should a kernel never return
-            double[] err = runCase(kernel, w, t, logits, rnd.nextInt(3) == 0, dev, hd, od, 300);
+            double[] err = runCase(kernel, w, c);
             log.info("{} {}: {}", spec.describe(), what, errors(err));
             assertThat(err[0]).as(spec.describe() + " " + what).isLessThanOrEqualTo(TOLERANCE);
         }
@@ -234,19 +154,14 @@ abstract class FlashinferGpuCases {
 
     @Test
     void gptOss120bLayerMatchesTheReference() {
-        MoeLayerSpec spec = MoeLayerSpec.builder().experts(128).topK(4).hiddenSize(2880).intermediateSize(2880)
-                .quant(scheme()).maxTokensPerCall(4096).build();
+        MoeLayerSpec spec = ForwardCase.gptOssLayer(120).quant(scheme()).maxTokensPerCall(4096).build();
         try (Arena arena = Arena.ofShared(); FiKernel kernel = create(spec)) {
             MoeWeights w = RandomMoe.weights(spec, rnd.nextLong(), arena);
             kernel.prepare(w);
-            for (int t : new int[] {1, 7, 64, 300, 4096}) {
-                int check = t <= 64 ? t : 32; // the reference on a random subset of rows for the large calls
-                boolean hot = t == 300;
-                boolean logits = t != 64;
-                double[] err = runCase(kernel, w, t, logits, hot, t != 7, DType.BF16, DType.BF16, check);
-                log.info("gpt-oss-120b T={} {}{} M={} rows checked {}: {}", t, logits ? "logits" : "top-k",
-                        hot ? " hot expert" : "", kernel.plan(t).m(), Math.min(t, check), errors(err));
-                assertThat(err[0]).as("gpt-oss-120b T=%d", t).isLessThanOrEqualTo(TOLERANCE);
+            for (ForwardCase c : ForwardCase.gptOssSweep()) { // large calls: the reference on a sample of rows
+                double[] err = runCase(kernel, w, c);
+                log.info("gpt-oss-120b {} M={}: {}", c.describe(), kernel.plan(c.tokens()).m(), errors(err));
+                assertThat(err[0]).as("gpt-oss-120b T=%d", c.tokens()).isLessThanOrEqualTo(TOLERANCE);
             }
         }
     }
@@ -261,7 +176,7 @@ abstract class FlashinferGpuCases {
             for (int m : kernel.offeredM()) {
                 kernel.forceM(m);
                 for (int t : new int[] {1, 256}) {
-                    double[] err = runCase(kernel, w, t, true, false, true, DType.BF16, DType.F32, 64);
+                    double[] err = runCase(kernel, w, ForwardCase.of(t, true, false, true, DType.BF16, DType.F32, 64));
                     log.info("{} T={} M={} ({}): {}", spec.describe(), t, m, kernel.launches().familyFor(m), errors(err));
                     assertThat(err[0]).as("T=%d M=%d", t, m).isLessThanOrEqualTo(TOLERANCE);
                 }
@@ -279,28 +194,10 @@ abstract class FlashinferGpuCases {
             MoeWeights w = RandomMoe.weights(spec, rnd.nextLong(), arena);
             kernel.prepare(w);
             for (DType hiddenType : new DType[] {DType.BF16, DType.F32}) {
-                try (DeviceTensor dh = kernel.allocate(hiddenType, t, 2880);
-                     DeviceTensor dl = kernel.allocate(DType.F32, t, 32);
-                     DeviceTensor dout = kernel.allocate(DType.F32, t, 2880);
-                     CapturedForward graph = kernel.capture(dh, Routing.logits(dl), dout).orElseThrow()) {
-                    for (int round = 0; round < 3; round++) {
-                        HostTensor hidden = RandomMoe.hidden(t, 2880, hiddenType, rnd.nextLong(), arena);
-                        HostTensor logits = RandomMoe.routerLogits(t, 32, rnd.nextLong(), arena);
-                        HostTensor out = HostTensor.allocate(arena, DType.F32, t, 2880);
-                        out.data().fill((byte) 0xFF);
-                        dh.copyFrom(hidden);
-                        dl.copyFrom(logits);
-                        dout.copyFrom(out);
-                        graph.replay();
-                        kernel.synchronize();
-                        dout.copyTo(out);
-                        assertFullyWritten(out);
-                        HostTensor ref = HostTensor.allocate(arena, DType.F32, t, 2880);
-                        ReferenceMoe.forward(spec, w, hidden, Routing.logits(logits), ref);
-                        double err = RelativeError.l2(out, ref);
-                        log.info("graph replay {} (hidden {}): relL2 {}", round, hiddenType, err);
-                        assertThat(err).isLessThanOrEqualTo(TOLERANCE);
-                    }
+                double[] err = ForwardCase.replayCaptured(kernel, w, t, hiddenType, 3, rnd);
+                for (int round = 0; round < err.length; round++) {
+                    log.info("graph replay {} (hidden {}): relL2 {}", round, hiddenType, err[round]);
+                    assertThat(err[round]).isLessThanOrEqualTo(TOLERANCE);
                 }
             }
         }
@@ -360,8 +257,7 @@ abstract class FlashinferGpuCases {
                             * hidden.data().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i));
                 }
                 Routing routing = Routing.logits(RandomMoe.routerLogits(t, 8, rnd.nextLong(), arena));
-                HostTensor out = HostTensor.allocate(arena, DType.F32, t, 256);
-                out.data().fill((byte) 0xFF);
+                HostTensor out = poisoned(arena, DType.F32, t, 256);
                 kernel.forward(hidden, routing, out);
                 assertFullyWritten(out);
                 HostTensor ref = HostTensor.allocate(arena, DType.F32, t, 256);
@@ -410,7 +306,7 @@ abstract class FlashinferGpuCases {
                     .isInstanceOf(io.moeoracle.api.error.BadInputException.class).hasMessageContaining("outside");
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> kernel.capture(hidden, Routing.logits(logits), out))
                     .isInstanceOf(io.moeoracle.api.error.BadInputException.class).hasMessageContaining("device tensors");
-            out.data().fill((byte) 0xFF);
+            poison(out);
             kernel.forward(hidden, Routing.logits(logits), out); // still works after all that
             assertFullyWritten(out);
             kernel.close();

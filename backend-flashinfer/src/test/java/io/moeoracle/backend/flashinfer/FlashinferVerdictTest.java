@@ -1,12 +1,12 @@
 package io.moeoracle.backend.flashinfer;
 
+import static io.moeoracle.driver.cuda.testing.SimulatedGpus.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
-import io.moeoracle.api.device.SimulatedDeviceCatalogue;
 import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.error.UnsupportedSpecException;
@@ -14,6 +14,7 @@ import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
+import io.moeoracle.reference.ForwardCase;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -27,13 +28,8 @@ class FlashinferVerdictTest {
     static final FlashinferBf16Provider BF16 = new FlashinferBf16Provider();
     static final FlashinferMxfp8Provider MXFP8 = new FlashinferMxfp8Provider();
 
-    static DeviceInfo sim(String name) {
-        return SimulatedDeviceCatalogue.builtIn().devices().stream().filter(d -> d.id().equals("sim:" + name))
-                .findFirst().orElseThrow(() -> new AssertionError("no built-in simulated device sim:" + name));
-    }
-
     static MoeLayerSpec.Builder gptOss120b(QuantScheme q) {
-        return MoeLayerSpec.builder().experts(128).topK(4).hiddenSize(2880).intermediateSize(2880).quant(q);
+        return ForwardCase.gptOssLayer(120).quant(q);
     }
 
     static SupportVerdict.Unsupported refused(MoeKernelProvider p, MoeLayerSpec spec, DeviceInfo d) {

@@ -9,6 +9,7 @@ import io.moeoracle.api.tensor.ForwardArgs;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
+import io.moeoracle.cuda.moe.kernel.TensorStaging;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaGraph;
 import io.moeoracle.driver.cuda.CudaTensor;
@@ -60,17 +61,17 @@ public final class BatchedMarlinKernel extends MarlinKernel {
             if (tb == 0) {
                 return;
             }
-            if (MarlinStaging.usesStaging(hidden, out, new Tensor[] {counts})) {
+            if (hidden.dtype() == DType.F32 || TensorStaging.anyOnHost(hidden, out, counts)) {
                 stream.synchronize(); // staging buffers may still feed the previous call
             }
             scratch.ensure((long) el * tb, (long) el * tb, (long) el * tb);
-            long hiddenPtr = staging.hidden(hidden, (long) el * tb * spec.hiddenSize(), true);
-            long countsPtr = MarlinStaging.in(counts, scratch.stageIds);
-            long outPtr = staging.out(out);
+            long hiddenPtr = stageHidden(hidden, (long) el * tb * spec.hiddenSize(), true);
+            long countsPtr = TensorStaging.in(counts, scratch.stageIds());
+            long outPtr = TensorStaging.out(out, scratch.stageOut());
             enqueue(tb, hiddenPtr, countsPtr, outPtr, out.dtype() == DType.BF16);
             if (out instanceof HostTensor h) {
                 stream.synchronize();
-                scratch.stageOut.copyToHost(h.data());
+                scratch.stageOut().copyToHost(h.data());
             }
         }
     }
@@ -90,11 +91,11 @@ public final class BatchedMarlinKernel extends MarlinKernel {
             context.ensureCurrent();
             stream.synchronize();
             scratch.ensure((long) el * tb, (long) el * tb, (long) el * tb);
-            long hiddenPtr = staging.hidden(hidden, (long) el * tb * spec.hiddenSize(), false);
+            long hiddenPtr = stageHidden(hidden, (long) el * tb * spec.hiddenSize(), false);
             boolean f32 = hidden.dtype() == DType.F32;
             CudaGraph graph = CudaGraph.capture(stream, s -> {
                 if (f32) {
-                    launches.convertHidden(hid.address(), (long) el * tb * spec.hiddenSize());
+                    launches.routing.convertHidden(hid.address(), (long) el * tb * spec.hiddenSize());
                 }
                 enqueue(tb, hiddenPtr, countsPtr, outPtr, out.dtype() == DType.BF16);
             });
@@ -107,10 +108,10 @@ public final class BatchedMarlinKernel extends MarlinKernel {
         MarlinPlan plan = launches.plan(rows, -1);
         long n = rows * spec.hiddenSize();
         try (Arena arena = Arena.ofConfined()) {
-            launches.launchZeroAcc(arena, n);
-            launches.launchAlign(arena, 0, (int) rows, counts, tb, plan.m());
+            launches.routing.zeroAcc(arena, n);
+            launches.routing.align(arena, 0, (int) rows, counts, tb, plan.m());
             launches.launchGemms(arena, plan, hidden, 1, 0);
-            launches.launchFinalize(arena, n, out, outBf16);
+            launches.routing.finalizeOut(arena, n, out, outBf16);
         }
     }
 

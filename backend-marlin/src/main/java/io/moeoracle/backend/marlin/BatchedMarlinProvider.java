@@ -8,6 +8,7 @@ import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.cuda.moe.host.CudaHost;
 
 /**
  * {@code batched-marlin}: the marlin kernels for the batched (expert-parallel) format, where tokens
@@ -44,7 +45,7 @@ public final class BatchedMarlinProvider implements MoeKernelProvider, RooflineP
 
     @Override
     public HostAvailability hostAvailability() {
-        return MarlinHost.availability();
+        return CudaHost.availability(MarlinImage.IMAGE);
     }
 
     @Override
@@ -54,7 +55,7 @@ public final class BatchedMarlinProvider implements MoeKernelProvider, RooflineP
 
     @Override
     public Ceilings measureCeilings(DeviceInfo device) {
-        return MarlinHost.measureCeilings(device);
+        return CudaHost.measureCeilings(device, ID);
     }
 
     @Override

@@ -4,8 +4,6 @@ import io.moeoracle.api.CapturedForward;
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
-import io.moeoracle.api.error.KernelStateException;
-import io.moeoracle.api.error.UnsupportedSpecException;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.tensor.DType;
@@ -13,6 +11,11 @@ import io.moeoracle.api.tensor.DeviceTensor;
 import io.moeoracle.api.tensor.LoraAdapter;
 import io.moeoracle.api.tensor.LoraArgs;
 import io.moeoracle.api.tensor.MoeWeights;
+import io.moeoracle.api.tensor.Tensor;
+import io.moeoracle.cuda.moe.host.CudaHost;
+import io.moeoracle.cuda.moe.kernel.CudaKernels;
+import io.moeoracle.cuda.moe.kernel.KernelState;
+import io.moeoracle.cuda.moe.kernel.TensorStaging;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaDevice;
 import io.moeoracle.driver.cuda.CudaGraph;
@@ -47,12 +50,11 @@ public abstract sealed class MarlinKernel implements MoeKernel, CudaStreamBound 
     final MarlinScratch scratch;
     final MarlinWeights weights;
     final MarlinLaunches launches;
-    final MarlinStaging staging;
+    final TensorStaging staging;
+    final KernelState state;
     /** The adapters and their launches; null when the spec has no LoRA. */
     final MarlinLora lora;
     final int el;
-    volatile boolean prepared;
-    volatile boolean closed;
 
     MarlinKernel(String providerId, MoeLayerSpec spec, DeviceInfo device, CudaContext context, byte[] image, int sms) {
         this.providerId = providerId;
@@ -66,7 +68,8 @@ public abstract sealed class MarlinKernel implements MoeKernel, CudaStreamBound 
         this.scratch = new MarlinScratch(context, spec, spec.activationFormat() == ActivationFormat.BATCHED);
         this.weights = new MarlinWeights(context, stream, spec);
         this.launches = new MarlinLaunches(spec, device, context, stream, module, sms, scratch, weights);
-        this.staging = new MarlinStaging(device, scratch, launches);
+        this.staging = new TensorStaging(device, providerId);
+        this.state = new KernelState(providerId);
         this.lora = spec.lora() ? new MarlinLora(context, stream, spec) : null;
     }
 
@@ -85,28 +88,16 @@ public abstract sealed class MarlinKernel implements MoeKernel, CudaStreamBound 
         if (MarlinRules.verdict(spec, device, format, providerId) instanceof SupportVerdict.Unsupported u) {
             throw u.toException(providerId, spec, device);
         }
-        CudaDevice cuda = MarlinHost.cudaDevice(device);
-        byte[] image = MarlinImage.bytes().orElseThrow(() -> new UnsupportedSpecException(providerId,
-                spec.describe() + " on " + device.describe(), "kernel image not built: " + MarlinImage.RESOURCE
-                + " is missing from the backend-marlin jar", "rebuild backend-marlin where nvcc exists"));
-        CudaContext context = cuda.retainPrimaryContext();
-        MarlinKernel k = null;
-        try {
-            int sms = cuda.multiprocessorCount();
-            k = spec.activationFormat() == ActivationFormat.BATCHED
-                    ? new BatchedMarlinKernel(providerId, spec, device, context, image, sms)
-                    : new StandardMarlinKernel(providerId, spec, device, context, image, sms);
-            k.launches.loadFunctions(cuda.maxSharedMemoryPerBlockOptin());
-            LOG.debug("{}: kernels loaded on {} for {}", providerId, device.describe(), spec.describe());
-            return k;
-        } catch (RuntimeException e) {
-            if (k != null) {
-                k.close();
-            } else {
-                context.close();
-            }
-            throw e;
-        }
+        CudaDevice cuda = CudaHost.cudaDevice(device, providerId);
+        byte[] image = MarlinImage.IMAGE.require(providerId, spec, device);
+        int sms = cuda.multiprocessorCount();
+        MarlinKernel k = CudaKernels.create(cuda.retainPrimaryContext(), context ->
+                spec.activationFormat() == ActivationFormat.BATCHED
+                        ? new BatchedMarlinKernel(providerId, spec, device, context, image, sms)
+                        : new StandardMarlinKernel(providerId, spec, device, context, image, sms),
+                kernel -> kernel.launches.loadFunctions(cuda.maxSharedMemoryPerBlockOptin()));
+        LOG.debug("{}: kernels loaded on {} for {}", providerId, device.describe(), spec.describe());
+        return k;
     }
 
     @Override
@@ -134,10 +125,10 @@ public abstract sealed class MarlinKernel implements MoeKernel, CudaStreamBound 
         checkOpen();
         w.validate(spec);
         context.ensureCurrent();
-        prepared = false;
+        state.prepared(false);
         weights.upload(w, launches);
         reserveScratch();
-        prepared = true;
+        state.prepared(true);
         LOG.debug("{}: prepared {} (scale bias X: w13 {}, w2 {})", providerId, spec.describe(), weights.x13, weights.x2);
     }
 
@@ -187,7 +178,7 @@ public abstract sealed class MarlinKernel implements MoeKernel, CudaStreamBound 
 
     @Override
     public boolean isPrepared() {
-        return prepared;
+        return state.isPrepared();
     }
 
     @Override
@@ -215,73 +206,40 @@ public abstract sealed class MarlinKernel implements MoeKernel, CudaStreamBound 
 
     @Override
     public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        prepared = false;
-        try {
-            context.ensureCurrent();
-            stream.synchronize();
-            weights.free();
-            scratch.free();
-            if (lora != null) {
-                lora.free(true);
-            }
-            stream.close();
-            launches.close();
-        } finally {
-            context.close();
+        if (state.beginClose()) {
+            CudaKernels.release(context, stream, () -> {
+                weights.free();
+                scratch.free();
+                if (lora != null) {
+                    lora.free(true);
+                }
+            }, launches::close);
         }
     }
 
     final void checkOpen() {
-        if (closed) {
-            throw KernelStateException.closed(providerId, "this call");
-        }
+        state.checkOpen();
     }
 
     final void requirePrepared() {
-        if (!prepared) {
-            throw KernelStateException.notPrepared(providerId, "forward");
-        }
+        state.requirePrepared();
     }
 
     /** Wraps a recorded graph: replayed on this kernel's stream, under its lock. */
     final CapturedForward replay(CudaGraph graph) {
-        return new Replay(graph);
+        return CudaKernels.replay(this, state, context, stream, graph);
     }
 
-    /** A CUDA graph replayed on the kernel's stream. */
-    private final class Replay implements CapturedForward {
-        private final CudaGraph graph;
-        private boolean released;
-
-        Replay(CudaGraph graph) {
-            this.graph = graph;
-        }
-
-        @Override
-        public void replay() {
-            synchronized (MarlinKernel.this) {
-                checkOpen();
-                if (released) {
-                    throw new KernelStateException("this captured forward of " + providerId
-                            + " was closed; capture another");
-                }
-                context.ensureCurrent();
-                graph.launch(stream);
+    /**
+     * Device address of the BF16 activations: a BF16 device tensor as is; F32 (device: converted into
+     * scratch by a launch queued here, or, with {@code convertNow} false, by the caller inside a recording)
+     * or host tensors copied in. Callers hold the lock.
+     */
+    final long stageHidden(Tensor hidden, long n, boolean convertNow) {
+        return TensorStaging.bf16Hidden(hidden, scratch.hiddenBf16(), scratch.stageOut(), (src, dst) -> {
+            if (convertNow || !(hidden instanceof CudaTensor)) {
+                launches.routing.convertHidden(src, n);
             }
-        }
-
-        @Override
-        public void close() {
-            synchronized (MarlinKernel.this) {
-                if (!released) {
-                    released = true;
-                    graph.close();
-                }
-            }
-        }
+        });
     }
 }

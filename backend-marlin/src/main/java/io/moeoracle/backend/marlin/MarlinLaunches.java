@@ -2,8 +2,10 @@ package io.moeoracle.backend.marlin;
 
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.error.NativeFailureException;
-import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.cuda.moe.launch.EpilogueActivation;
+import io.moeoracle.cuda.moe.launch.LoadedImage;
+import io.moeoracle.cuda.moe.launch.RoutingLaunches;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaFunction;
 import io.moeoracle.driver.cuda.CudaModule;
@@ -14,49 +16,46 @@ import io.moeoracle.driver.cuda.LaunchConfig;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.List;
 
 /**
- * The loaded kernel image of one marlin kernel and the launches both formats share: alignment
- * (rows sorted by expert, padded to the M tile), the two GEMMs, the final conversion, and the
- * F32-to-BF16 conversion of the activations. Every launch goes to the kernel's stream; callers
- * hold the kernel's lock.
+ * The loaded kernel image of one marlin kernel and the launches both formats share: the two GEMMs and
+ * the weight repack here; routing, alignment (rows sorted by expert, padded to the M tile), the final
+ * conversion and the F32-to-BF16 conversion of the activations through cuda-moe's {@link RoutingLaunches}
+ * ({@link #routing}). Every launch goes to the kernel's stream; callers hold the kernel's lock.
  */
 final class MarlinLaunches implements AutoCloseable {
-    private static final int ACT_SWIGLU_OAI = 0;
-    private static final int ACT_SILU = 1;
-    private static final int ACT_GELU = 2;
     private static final int DEFAULT_SMEM_LIMIT = 48 * 1024;
     /** The GEMM variants with the LoRA epilogue: {@code moe_gemm1_m16_lora} etc. (the plain ones have no LoRA code). */
     static final String LORA_SUFFIX = "_lora";
+    /** The image's prefix of the functions cuda-moe's {@link RoutingLaunches} launches. */
+    static final String PREFIX = "moe_";
 
     private final MoeLayerSpec spec;
     private final DeviceInfo device;
     private final CudaContext context;
     private final CudaStream stream;
-    private final CudaModule module;
+    private final LoadedImage image;
     private final MarlinScratch scratch;
     private final MarlinWeights weights;
-    private final Map<String, CudaFunction> functions = new HashMap<>();
+    /** Routing, alignment, zeroing, finalize and the F32-to-BF16 conversion ({@code moe_} functions). */
+    final RoutingLaunches routing;
     private final int[] gemmSmem = new int[MarlinPlan.M_TILES.length];
     private final int[] gemmThreads = new int[MarlinPlan.M_TILES.length];
     private final int sms;
     private final int hp;
     private final int ip;
     private final int el;
-    private final int e0;
-    private final int act;
-    private final float alpha;
-    private final float limit;
+    private final EpilogueActivation act;
     private int forcedM;
 
     /** Takes the loaded image (closed by {@link #close}); {@link #loadFunctions} must follow. */
     MarlinLaunches(MoeLayerSpec spec, DeviceInfo device, CudaContext context, CudaStream stream, CudaModule module,
                    int sms, MarlinScratch scratch, MarlinWeights weights) {
         this.spec = spec;
-        this.module = module;
+        this.image = new LoadedImage(module, stream);
         this.device = device;
         this.context = context;
         this.stream = stream;
@@ -66,36 +65,19 @@ final class MarlinLaunches implements AutoCloseable {
         this.hp = MarlinLayout.pad(spec.hiddenSize());
         this.ip = MarlinLayout.pad(spec.intermediateSize());
         this.el = spec.localExperts();
-        this.e0 = spec.expertParallelRank() * el;
-        switch (spec.activation()) {
-            case Activation.SwigluOai s -> {
-                act = ACT_SWIGLU_OAI;
-                alpha = (float) s.alpha();
-                limit = (float) s.limit();
-            }
-            case Activation.Silu _ -> {
-                act = ACT_SILU;
-                alpha = 1f;
-                limit = Float.POSITIVE_INFINITY;
-            }
-            case Activation.Gelu _ -> {
-                act = ACT_GELU;
-                alpha = 1f;
-                limit = Float.POSITIVE_INFINITY;
-            }
-        }
+        this.act = EpilogueActivation.of(spec.activation());
+        this.routing = new RoutingLaunches(PREFIX, spec, scratch, image::launch);
     }
 
     /** Looks up every function and reads the tile configurations the image was built with. */
     void loadFunctions(int smemOptin) {
-        for (String name : new String[] {"moe_route", "moe_align", "moe_route_align", "moe_finalize", "moe_zero",
-                "moe_f32_to_bf16", "moe_repack_mxfp4", "moe_lora_shrink", "moe_lora_shrink_q1"}) {
-            functions.put(name, module.function(name));
-        }
+        List<String> names = new ArrayList<>(RoutingLaunches.functions(PREFIX));
+        names.addAll(List.of("moe_repack_mxfp4", "moe_lora_shrink", "moe_lora_shrink_q1"));
+        image.load(names);
         try (DeviceBuffer cfg = context.allocate(3 * 4); Arena arena = Arena.ofConfined()) {
             for (int i = 0; i < MarlinPlan.M_TILES.length; i++) {
                 int m = MarlinPlan.M_TILES[i];
-                CudaFunction probe = module.function("moe_gemm1_m" + m + "_config");
+                CudaFunction probe = image.function("moe_gemm1_m" + m + "_config");
                 probe.launch(LaunchConfig.of(1, 1), stream, KernelArgs.builder().pointer(cfg).build(arena));
                 stream.synchronize();
                 MemorySegment host = arena.allocate(12, 4);
@@ -115,11 +97,11 @@ final class MarlinLaunches implements AutoCloseable {
                 }
                 for (String g : new String[] {"moe_gemm1_m" + m, "moe_gemm2_m" + m, "moe_gemm1_m" + m + LORA_SUFFIX,
                     "moe_gemm2_m" + m + LORA_SUFFIX}) {
-                    CudaFunction f = module.function(g);
+                    CudaFunction f = image.function(g);
                     if (gemmSmem[i] > DEFAULT_SMEM_LIMIT) {
                         f.setMaxDynamicSharedMemory(gemmSmem[i]);
                     }
-                    functions.put(g, f);
+                    image.keep(f);
                 }
             }
         }
@@ -138,33 +120,6 @@ final class MarlinLaunches implements AutoCloseable {
         forcedM = m;
     }
 
-    void launchAlign(Arena arena, long topkIds, int nIds, long batchCounts, int maxT, int m) {
-        launch("moe_align", LaunchConfig.of(1, 1024), KernelArgs.builder().pointer(topkIds).i32(nIds)
-                .pointer(batchCounts).i32(maxT).i32(el).i32(e0).i32(m).pointer(scratch.sorted)
-                .pointer(scratch.tileExpert).pointer(scratch.numTiles).build(arena));
-    }
-
-    /** Routing (top-k + softmax, or given top-k) and alignment in one launch, for decode-sized calls. */
-    void launchRouteAlign(Arena arena, long logits, int logitsBf16, long ids, long weightsPtr, int t, int m) {
-        launch("moe_route_align", LaunchConfig.of(1, 1024), KernelArgs.builder().pointer(logits)
-                .i32(logitsBf16).pointer(ids).pointer(weightsPtr).i32(t).i32(spec.experts()).i32(spec.topK())
-                .pointer(scratch.topkIds).pointer(scratch.topkW).pointer(scratch.acc).i32(spec.hiddenSize()).i32(el)
-                .i32(e0).i32(m).pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles)
-                .build(arena));
-    }
-
-    void launchRoute(Arena arena, long logits, int logitsBf16, long ids, long weightsPtr, int t) {
-        launch("moe_route", LaunchConfig.of((t + 3) / 4, 128), KernelArgs.builder().pointer(logits)
-                .i32(logitsBf16).pointer(ids).pointer(weightsPtr).i32(t).i32(spec.experts()).i32(spec.topK())
-                .pointer(scratch.topkIds).pointer(scratch.topkW).pointer(scratch.acc).i32(spec.hiddenSize())
-                .build(arena));
-    }
-
-    void launchZeroAcc(Arena arena, long n) {
-        launch("moe_zero", LaunchConfig.covering(n / 4, 256), KernelArgs.builder().pointer(scratch.acc).i64(n)
-                .build(arena));
-    }
-
     void launchGemms(Arena arena, MarlinPlan plan, long hidden, int aDiv, long topkW) {
         launchGemm1(arena, plan, hidden, aDiv, MarlinLora.Terms.NONE);
         launchGemm2(arena, plan, aDiv, topkW, MarlinLora.Terms.NONE);
@@ -181,9 +136,9 @@ final class MarlinLaunches implements AutoCloseable {
         int i = spec.intermediateSize();
         launch("moe_gemm1_m" + plan.m() + suffix(lora), new LaunchConfig(2 * ip / MarlinLayout.TILE, plan.tilesMax(), 1,
                 gemmThreads[mi], 1, 1, gemmSmem[mi]), KernelArgs.builder().pointer(hidden).i32(h).i32(aDiv).i32(0)
-                .i32(h).pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles)
+                .i32(h).pointer(scratch.sorted()).pointer(scratch.tileExpert()).pointer(scratch.numTiles())
                 .pointer(weights.q13).pointer(weights.sc13).pointer(b13p).i32(2 * i).i32(2 * ip).i32(hp).i32(1)
-                .pointer(scratch.inter).i32(ip).pointer(0L).i32(act).f32(alpha).f32(limit)
+                .pointer(scratch.inter()).i32(ip).pointer(0L).i32(act.code()).f32(act.alpha()).f32(act.limit())
                 .f32(Math.scalb(1f, weights.x13)).pointer(lora.table()).pointer(lora.rowSlot()).pointer(lora.u13())
                 .pointer(lora.u2()).i32(lora.rmax()).build(arena));
     }
@@ -194,10 +149,10 @@ final class MarlinLaunches implements AutoCloseable {
         long b2p = weights.b2 == null ? 0 : weights.b2.address();
         int h = spec.hiddenSize();
         launch("moe_gemm2_m" + plan.m() + suffix(lora), new LaunchConfig(hp / MarlinLayout.TILE, plan.tilesMax(), plan.splits(),
-                gemmThreads[mi], 1, 1, gemmSmem[mi]), KernelArgs.builder().pointer(scratch.inter).i32(ip).i32(aDiv)
-                .i32(1).i32(ip).pointer(scratch.sorted).pointer(scratch.tileExpert).pointer(scratch.numTiles)
+                gemmThreads[mi], 1, 1, gemmSmem[mi]), KernelArgs.builder().pointer(scratch.inter()).i32(ip).i32(aDiv)
+                .i32(1).i32(ip).pointer(scratch.sorted()).pointer(scratch.tileExpert()).pointer(scratch.numTiles())
                 .pointer(weights.q2).pointer(weights.sc2).pointer(b2p).i32(h).i32(hp).i32(ip).i32(plan.splits())
-                .pointer(scratch.acc).i32(h).pointer(topkW).i32(act).f32(alpha).f32(limit)
+                .pointer(scratch.acc()).i32(h).pointer(topkW).i32(act.code()).f32(act.alpha()).f32(act.limit())
                 .f32(Math.scalb(1f, weights.x2)).pointer(lora.table()).pointer(lora.rowSlot()).pointer(lora.u13())
                 .pointer(lora.u2()).i32(lora.rmax()).build(arena));
     }
@@ -206,29 +161,8 @@ final class MarlinLaunches implements AutoCloseable {
         return lora.table() == 0 ? "" : LORA_SUFFIX;
     }
 
-    void launchFinalize(Arena arena, long n, long out, boolean outBf16) {
-        launch("moe_finalize", LaunchConfig.covering(n / 4, 256), KernelArgs.builder().pointer(scratch.acc)
-                .pointer(out).i32(outBf16 ? 1 : 0).i64(n).build(arena));
-    }
-
-    /** Converts {@code n} F32 activations at {@code src} into the BF16 scratch. */
-    void convertHidden(long src, long n) {
-        try (Arena arena = Arena.ofConfined()) {
-            launch("moe_f32_to_bf16", LaunchConfig.covering(n, 256), KernelArgs.builder().pointer(src)
-                    .pointer(scratch.hiddenBf16).i64(n).build(arena));
-        }
-    }
-
     void launch(String name, LaunchConfig config, KernelArgs args) {
-        fn(name).launch(config, stream, args);
-    }
-
-    private CudaFunction fn(String name) {
-        CudaFunction f = functions.get(name);
-        if (f == null) {
-            throw new IllegalStateException("kernel " + name + " was not loaded from the fatbin");
-        }
-        return f;
+        image.launch(name, config, args);
     }
 
     private static int mIndex(int m) {
@@ -243,6 +177,6 @@ final class MarlinLaunches implements AutoCloseable {
     /** Unloads the module. */
     @Override
     public void close() {
-        module.close();
+        image.close();
     }
 }

@@ -163,7 +163,7 @@ final class MarlinLora {
      */
     Terms enqueueShrink(Arena arena, MarlinLaunches l, MarlinPlan plan, MarlinScratch s, long hidden, long ids) {
         l.launch(shrinkKernel(plan.m()), shrinkGrid(rmax, plan.tilesMax(), plan.m()), KernelArgs.builder().pointer(hidden)
-                .i32(h).pointer(s.sorted).pointer(s.tileExpert).pointer(s.numTiles).i32(plan.m()).pointer(ids)
+                .i32(h).pointer(s.sorted()).pointer(s.tileExpert()).pointer(s.numTiles()).i32(plan.m()).pointer(ids)
                 .i32(spec.topK()).i32(slots).pointer(table).i32(rmax).pointer(u13).pointer(u2).pointer(rowSlot)
                 .build(arena));
         return new Terms(table.address(), rowSlot.address(), u13.address(), u2.address(), rmax);

@@ -8,6 +8,7 @@ import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
+import io.moeoracle.cuda.moe.host.CudaHost;
 
 /**
  * {@code marlin}: Marlin-style W4A16 MoE on NVIDIA GPUs (sm_80+) for the standard token layout.
@@ -45,7 +46,7 @@ public final class MarlinProvider implements MoeKernelProvider, RooflineProbe {
 
     @Override
     public HostAvailability hostAvailability() {
-        return MarlinHost.availability();
+        return CudaHost.availability(MarlinImage.IMAGE);
     }
 
     @Override
@@ -55,7 +56,7 @@ public final class MarlinProvider implements MoeKernelProvider, RooflineProbe {
 
     @Override
     public Ceilings measureCeilings(DeviceInfo device) {
-        return MarlinHost.measureCeilings(device);
+        return CudaHost.measureCeilings(device, ID);
     }
 
     @Override

@@ -2,14 +2,13 @@ package io.moeoracle.backend.marlin;
 
 import io.moeoracle.api.Priority;
 import io.moeoracle.api.SupportVerdict;
-import io.moeoracle.api.device.DeviceAddress;
 import io.moeoracle.api.device.DeviceInfo;
-import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.ActivationType;
 import io.moeoracle.api.spec.MoeLayerSpec;
-import io.moeoracle.api.spec.WeightFormat;
+import io.moeoracle.cuda.moe.host.CudaVerdicts;
 
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /** What the marlin kernels can run, as verdicts with reasons and remedies; shared by both providers. */
@@ -25,14 +24,9 @@ final class MarlinRules {
     }
 
     static SupportVerdict verdict(MoeLayerSpec spec, DeviceInfo device, ActivationFormat format, String id) {
-        if (device.vendor() != Vendor.NVIDIA) {
-            return SupportVerdict.unsupported(id + " runs on NVIDIA GPUs only; " + device.describe() + " is "
-                    + device.vendor().device(), "use a backend for this device (e.g. cpu)");
-        }
-        if (!device.simulated() && device.address(DeviceAddress.Cuda.class).isEmpty()) {
-            return SupportVerdict.unsupported(id + " launches through the CUDA driver; " + device.describe()
-                    + " is reached through " + kind(device.address()) + " and no CUDA device reported the same UUID",
-                    "use this GPU's CUDA id (cuda:N, listed by `moe-oracle devices`)");
+        Optional<SupportVerdict> unreachable = CudaVerdicts.unreachable(id, device);
+        if (unreachable.isPresent()) {
+            return unreachable.get();
         }
         OptionalInt sm = device.smVersion();
         if (sm.isEmpty() || sm.getAsInt() < 80) {
@@ -40,10 +34,9 @@ final class MarlinRules {
                     + device.describe() + " has compute capability " + device.arch(),
                     "use a GPU of compute capability 8.0+ or another backend");
         }
-        if (spec.quant().weights().kind() != WeightFormat.Kind.MXFP4) {
-            return SupportVerdict.unsupported(id + " implements MXFP4 weights only; the spec has "
-                    + spec.quant().weights() + " weights", "use another backend (e.g. emulation) for "
-                    + spec.quant().weights() + " weights");
+        Optional<SupportVerdict> weights = CudaVerdicts.notMxfp4(id, spec);
+        if (weights.isPresent()) {
+            return weights.get();
         }
         ActivationType act = spec.quant().activations();
         if (act.isQuantized()) {
@@ -98,28 +91,14 @@ final class MarlinRules {
             }
             note.append("(zero weights, done in prepare)");
         }
-        if (!device.simulated() && !MarlinImage.isPresent()) {
-            return SupportVerdict.unsupported("kernel image not built: " + MarlinImage.RESOURCE
-                    + " is missing from the jar (nvcc was not found when backend-marlin was built)",
-                    "rebuild backend-marlin where nvcc (CUDA 12.8+) is installed, or use another backend");
+        if (!device.simulated() && !MarlinImage.IMAGE.isPresent()) {
+            return SupportVerdict.unsupported(MarlinImage.IMAGE.missingReason(), "rebuild backend-marlin where nvcc (CUDA 12.8+) is installed, or use another backend");
         }
         if (spec.lora()) {
             note.append("; LoRA up to rank ").append(spec.maxLoraRank()).append(" in ").append(spec.adapterSlots())
                     .append(" slots (shrink/expand kernels, terms added in the GEMM epilogues)");
         }
-        device.address(DeviceAddress.Cuda.class).filter(a -> !device.simulated() && !a.id().equals(device.id()))
-                .ifPresent(a -> note.append("; launched through ").append(a.id()).append(" (the same GPU)"));
+        CudaVerdicts.aliasNote(device).ifPresent(note::append);
         return SupportVerdict.supported(note.toString());
-    }
-
-    private static String kind(DeviceAddress address) {
-        return switch (address) {
-            case DeviceAddress.OpenCl o -> "OpenCL (platform " + o.platform() + ", device " + o.index() + ")";
-            case DeviceAddress.Hip h -> "HIP";
-            case DeviceAddress.Host h -> "the host";
-            case DeviceAddress.Simulated s -> "no driver (simulated)";
-            case DeviceAddress.Cuda c -> "CUDA";
-            case DeviceAddress.Other o -> "a driver this backend does not use";
-        };
     }
 }

@@ -1,18 +1,15 @@
 package io.moeoracle.backend.marlin;
 
-import io.moeoracle.api.quant.Bf16;
 import io.moeoracle.api.spec.MoeLayerSpec;
-import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
+import io.moeoracle.cuda.moe.launch.PaddedBias;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaStream;
 import io.moeoracle.driver.cuda.DeviceBuffer;
 import io.moeoracle.driver.cuda.KernelArgs;
 import io.moeoracle.driver.cuda.LaunchConfig;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * One layer's weights on the device in the marlin layout: the canonical MXFP4 blocks and scales
@@ -68,8 +65,8 @@ final class MarlinWeights {
             stream.synchronize();
         }
         if (spec.hasBias()) {
-            b13 = uploadBias(weights.w13Bias().orElseThrow(), 2 * i, 2 * ip);
-            b2 = uploadBias(weights.w2Bias().orElseThrow(), h, hp);
+            b13 = PaddedBias.upload(context, weights.w13Bias().orElseThrow(), el, 2 * i, 2 * ip);
+            b2 = PaddedBias.upload(context, weights.w2Bias().orElseThrow(), el, h, hp);
         }
     }
 
@@ -84,23 +81,6 @@ final class MarlinWeights {
             KernelArgs args = KernelArgs.builder().pointer(tb).pointer(ts).i32(el).i32(nReal).i32(kReal).i32(nPad)
                     .i32(kPad).i32(xBias).pointer(q).pointer(sc).build(arena);
             launches.launch("moe_repack_mxfp4", LaunchConfig.covering(words, 256), args);
-        }
-    }
-
-    private DeviceBuffer uploadBias(HostTensor bias, int n, int nPad) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment f = arena.allocate((long) el * nPad * 4, 16);
-            for (int e = 0; e < el; e++) {
-                for (int c = 0; c < n; c++) {
-                    long at = (long) e * n + c;
-                    float v = bias.dtype() == DType.F32 ? bias.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, at)
-                            : Bf16.toFloat(bias.data().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, at));
-                    f.setAtIndex(ValueLayout.JAVA_FLOAT, (long) e * nPad + c, v);
-                }
-            }
-            DeviceBuffer b = context.allocate(f.byteSize());
-            b.copyFromHost(f);
-            return b;
         }
     }
 

@@ -10,6 +10,7 @@ import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.LoraArgs;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.api.tensor.Tensor;
+import io.moeoracle.cuda.moe.kernel.TensorStaging;
 import io.moeoracle.driver.cuda.CudaContext;
 import io.moeoracle.driver.cuda.CudaGraph;
 import io.moeoracle.driver.cuda.CudaTensor;
@@ -64,15 +65,7 @@ public final class StandardMarlinKernel extends MarlinKernel {
         if (adapterIds != null) {
             staging.checkResidence("adapter ids", adapterIds);
         }
-        staging.checkResidence("hidden", hidden);
-        staging.checkResidence("out", out);
-        switch (routing) {
-            case Routing.Logits l -> staging.checkResidence("router logits", l.logits());
-            case Routing.TopK k -> {
-                staging.checkResidence("top-k ids", k.ids());
-                staging.checkResidence("top-k weights", k.weights());
-            }
-        }
+        staging.checkResidence(hidden, routing, out);
         synchronized (this) {
             checkOpen();
             context.ensureCurrent();
@@ -83,32 +76,19 @@ public final class StandardMarlinKernel extends MarlinKernel {
                 return;
             }
             Tensor ad = adapterIds == null ? hidden : adapterIds;
-            if (MarlinStaging.usesStaging(hidden, out, routing instanceof Routing.Logits l
-                    ? new Tensor[] {l.logits(), ad} : new Tensor[] {((Routing.TopK) routing).ids(),
-                        ((Routing.TopK) routing).weights(), ad})) {
+            if (hidden.dtype() == DType.F32 || TensorStaging.anyOnHost(hidden, out, ad)
+                    || TensorStaging.anyOnHost(TensorStaging.routingTensors(routing))) {
                 stream.synchronize(); // staging buffers may still feed the previous call
             }
-            long adapterPtr = adapterIds == null ? 0 : MarlinStaging.in(adapterIds, lora.stageIds);
-            long hiddenPtr = staging.hidden(hidden, t * (long) spec.hiddenSize(), true);
-            long logits = 0;
-            int logitsBf16 = 0;
-            long ids = 0;
-            long weightsPtr = 0;
-            switch (routing) {
-                case Routing.Logits l -> {
-                    logits = MarlinStaging.in(l.logits(), scratch.stageLogits);
-                    logitsBf16 = l.logits().dtype() == DType.BF16 ? 1 : 0;
-                }
-                case Routing.TopK k -> {
-                    ids = MarlinStaging.in(k.ids(), scratch.stageIds);
-                    weightsPtr = MarlinStaging.in(k.weights(), scratch.stageW);
-                }
-            }
-            long outPtr = staging.out(out);
-            enqueue(t, hiddenPtr, logits, logitsBf16, ids, weightsPtr, outPtr, out.dtype() == DType.BF16, adapterPtr);
+            long adapterPtr = adapterIds == null ? 0 : TensorStaging.in(adapterIds, lora.stageIds);
+            long hiddenPtr = stageHidden(hidden, t * (long) spec.hiddenSize(), true);
+            TensorStaging.DeviceRouting r = TensorStaging.stage(routing, scratch.stageLogits(), scratch.stageIds(),
+                    scratch.stageW());
+            long outPtr = TensorStaging.out(out, scratch.stageOut());
+            enqueue(t, hiddenPtr, r, outPtr, out.dtype() == DType.BF16, adapterPtr);
             if (out instanceof HostTensor h) {
                 stream.synchronize();
-                scratch.stageOut.copyToHost(h.data());
+                scratch.stageOut().copyToHost(h.data());
             }
         }
     }
@@ -139,65 +119,47 @@ public final class StandardMarlinKernel extends MarlinKernel {
         }
         staging.requireDevice("hidden", hidden);
         staging.requireDevice("out", out);
-        long logits = 0;
-        int logitsBf16 = 0;
-        long ids = 0;
-        long weightsPtr = 0;
-        switch (routing) {
-            case Routing.Logits l -> {
-                logits = staging.requireDevice("router logits", l.logits()).address();
-                logitsBf16 = l.logits().dtype() == DType.BF16 ? 1 : 0;
-            }
-            case Routing.TopK k -> {
-                ids = staging.requireDevice("top-k ids", k.ids()).address();
-                weightsPtr = staging.requireDevice("top-k weights", k.weights()).address();
-            }
-        }
+        TensorStaging.DeviceRouting r = staging.requireDevice(routing);
         if (t == 0) {
             throw new BadInputException("cannot capture a forward of 0 tokens");
         }
-        final long l0 = logits;
-        final int lb = logitsBf16;
-        final long i0 = ids;
-        final long w0 = weightsPtr;
         synchronized (this) {
             context.ensureCurrent();
             stream.synchronize();
-            long hiddenPtr = staging.hidden(hidden, t * (long) spec.hiddenSize(), false); // F32: converted in the graph
+            long hiddenPtr = stageHidden(hidden, t * (long) spec.hiddenSize(), false); // F32: converted in the graph
             boolean f32 = hidden.dtype() == DType.F32;
             CudaTensor hid = (CudaTensor) hidden;
             long outPtr = ((CudaTensor) out).address();
             CudaGraph graph = CudaGraph.capture(stream, s -> {
                 if (f32) {
-                    launches.convertHidden(hid.address(), t * (long) spec.hiddenSize());
+                    launches.routing.convertHidden(hid.address(), t * (long) spec.hiddenSize());
                 }
-                enqueue(t, hiddenPtr, l0, lb, i0, w0, outPtr, out.dtype() == DType.BF16, a0);
+                enqueue(t, hiddenPtr, r, outPtr, out.dtype() == DType.BF16, a0);
             });
             return Optional.of(replay(graph));
         }
     }
 
     /** Queues the standard forward on the kernel's stream; every pointer is a device address. */
-    private void enqueue(int t, long hidden, long logits, int logitsBf16, long ids, long weightsPtr, long out,
-                         boolean outBf16, long adapterIds) {
+    private void enqueue(int t, long hidden, TensorStaging.DeviceRouting r, long out, boolean outBf16, long adapterIds) {
         long rows = (long) t * spec.topK();
         MarlinPlan plan = launches.plan(rows, t);
         int h = spec.hiddenSize();
         try (Arena arena = Arena.ofConfined()) {
             if (plan.fusedRouting()) {
-                launches.launchRouteAlign(arena, logits, logitsBf16, ids, weightsPtr, t, plan.m());
+                launches.routing.routeAlign(arena, r.logits(), r.logitsBf16Flag(), r.ids(), r.weights(), t, plan.m());
             } else {
-                launches.launchRoute(arena, logits, logitsBf16, ids, weightsPtr, t);
-                launches.launchAlign(arena, scratch.topkIds.address(), (int) rows, 0, 0, plan.m());
+                launches.routing.route(arena, r.logits(), r.logitsBf16Flag(), r.ids(), r.weights(), t);
+                launches.routing.align(arena, scratch.topkIds().address(), (int) rows, 0, 0, plan.m());
             }
             if (adapterIds == 0) {
-                launches.launchGemms(arena, plan, hidden, spec.topK(), scratch.topkW.address());
+                launches.launchGemms(arena, plan, hidden, spec.topK(), scratch.topkW().address());
             } else {
                 MarlinLora.Terms terms = lora.enqueueShrink(arena, launches, plan, scratch, hidden, adapterIds);
                 launches.launchGemm1(arena, plan, hidden, spec.topK(), terms);
-                launches.launchGemm2(arena, plan, spec.topK(), scratch.topkW.address(), terms);
+                launches.launchGemm2(arena, plan, spec.topK(), scratch.topkW().address(), terms);
             }
-            launches.launchFinalize(arena, (long) t * h, out, outBf16);
+            launches.routing.finalizeOut(arena, (long) t * h, out, outBf16);
         }
     }
 }

@@ -1,10 +1,13 @@
 package io.moeoracle.backend.marlin;
 
+import static io.moeoracle.reference.ForwardChecks.assertFullyWritten;
+import static io.moeoracle.reference.ForwardChecks.pickRows;
+import static io.moeoracle.reference.ForwardChecks.poisoned;
+import static io.moeoracle.reference.ForwardChecks.rowsOf;
+import static io.moeoracle.reference.ForwardChecks.upload;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.moeoracle.api.CapturedForward;
-import io.moeoracle.api.MoeKernel;
-import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
@@ -15,22 +18,16 @@ import io.moeoracle.api.tensor.LoraAdapter;
 import io.moeoracle.api.tensor.LoraArgs;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
-import io.moeoracle.driver.cuda.CudaDriver;
+import io.moeoracle.driver.cuda.testing.CudaDeviceTest;
 import io.moeoracle.reference.LoraInput;
 import io.moeoracle.reference.RandomMoe;
 import io.moeoracle.reference.ReferenceMoe;
 import io.moeoracle.reference.RelativeError;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.SplittableRandom;
-import java.util.TreeSet;
-import java.util.stream.IntStream;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -45,25 +42,9 @@ import org.slf4j.LoggerFactory;
  * graph replayed after an adapter was replaced; relative L2 at most 1e-2, outputs NaN-filled first.
  */
 @Tag("gpu")
-class MarlinLoraGpuTest {
+class MarlinLoraGpuTest extends CudaDeviceTest {
     private static final Logger LOG = LoggerFactory.getLogger(MarlinLoraGpuTest.class);
     private static final double TOLERANCE = 1e-2;
-    private static DeviceInfo device;
-
-    private SplittableRandom rnd;
-
-    @BeforeAll
-    static void probe() {
-        device = CudaDriver.load().device(0).toDeviceInfo();
-        LOG.info("device {}", device.describe());
-    }
-
-    @BeforeEach
-    void seed() {
-        long seed = Long.getLong("moe.test.seed", System.nanoTime());
-        rnd = new SplittableRandom(seed);
-        LOG.info("seed {} (rerun with -Dmoe.test.seed={})", seed, seed);
-    }
 
     @ParameterizedTest(name = "slots={0} rank={1} M={2}")
     @CsvSource({"1, 8, 0", "4, 8, 0", "1, 64, 0", "4, 64, 0", "4, 8, 8", "4, 64, 8", "4, 16, 16", "4, 16, 32",
@@ -101,7 +82,7 @@ class MarlinLoraGpuTest {
             HostTensor hidden = RandomMoe.hidden(t, spec.hiddenSize(), DType.BF16, rnd.nextLong(), arena);
             Routing routing = Routing.logits(RandomMoe.routerLogits(t, spec.experts(), rnd.nextLong(), arena));
             HostTensor ids = RandomMoe.adapterIds(t, spec.adapterSlots(), rnd.nextLong(), arena);
-            HostTensor out = nanFilled(arena, t, spec.hiddenSize());
+            HostTensor out = poisoned(arena, DType.F32, t, spec.hiddenSize());
             if (onDevice) {
                 try (DeviceTensor dh = upload(kernel, hidden);
                      DeviceTensor dl = upload(kernel, (HostTensor) ((Routing.Logits) routing).logits());
@@ -116,7 +97,7 @@ class MarlinLoraGpuTest {
             }
             HostTensor want = HostTensor.allocate(arena, DType.F32, t, spec.hiddenSize());
             ReferenceMoe.forward(spec, w, hidden, routing, new LoraInput(adapters, ids), want);
-            assertFinite(out);
+            assertFullyWritten(out);
             return RelativeError.l2(out, want);
         }
     }
@@ -138,7 +119,7 @@ class MarlinLoraGpuTest {
             HostTensor hidden = RandomMoe.hidden(t, 256, DType.BF16, 5, arena);
             HostTensor logits = RandomMoe.routerLogits(t, 16, 6, arena);
             HostTensor ids = RandomMoe.adapterIds(t, 2, 7, arena);
-            HostTensor out = nanFilled(arena, t, 256);
+            HostTensor out = poisoned(arena, DType.F32, t, 256);
             try (DeviceTensor dh = upload(kernel, hidden); DeviceTensor dl = upload(kernel, logits);
                  DeviceTensor di = upload(kernel, ids); DeviceTensor dout = upload(kernel, out)) {
                 Optional<CapturedForward> g = kernel.capture(dh, Routing.logits(dl), di, dout);
@@ -184,10 +165,10 @@ class MarlinLoraGpuTest {
             HostTensor hidden = RandomMoe.hidden(t, 2880, DType.BF16, rnd.nextLong(), arena);
             HostTensor logits = RandomMoe.routerLogits(t, 128, rnd.nextLong(), arena);
             HostTensor ids = RandomMoe.adapterIds(t, 4, rnd.nextLong(), arena);
-            HostTensor out = nanFilled(arena, t, 2880);
+            HostTensor out = poisoned(arena, DType.F32, t, 2880);
             kernel.forward(hidden, Routing.logits(logits), ids, out);
-            assertFinite(out);
-            int[] rows = pick(t, 12);
+            assertFullyWritten(out);
+            int[] rows = pickRows(rnd, t, 12);
             HostTensor want = HostTensor.allocate(arena, DType.F32, rows.length, 2880);
             ReferenceMoe.forward(spec, w, rowsOf(hidden, rows, arena), Routing.logits(rowsOf(logits, rows, arena)),
                     new LoraInput(adapters, rowsOf(ids, rows, arena)), want);
@@ -201,50 +182,7 @@ class MarlinLoraGpuTest {
                                 Map<Integer, LoraAdapter> adapters, HostTensor ids, HostTensor out, Arena arena) {
         HostTensor want = HostTensor.allocate(arena, DType.F32, out.shape());
         ReferenceMoe.forward(spec, w, hidden, Routing.logits(logits), new LoraInput(adapters, ids), want);
-        assertFinite(out);
+        assertFullyWritten(out);
         return RelativeError.l2(out, want);
-    }
-
-    private int[] pick(int t, int max) {
-        if (t <= max) {
-            return IntStream.range(0, t).toArray();
-        }
-        TreeSet<Integer> s = new TreeSet<>();
-        while (s.size() < max) {
-            s.add(rnd.nextInt(t));
-        }
-        return s.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    private static HostTensor rowsOf(HostTensor t, int[] rows, Arena arena) {
-        long[] shape = t.shape();
-        long rowBytes = t.byteSize() / shape[0];
-        shape[0] = rows.length;
-        HostTensor r = HostTensor.allocate(arena, t.dtype(), shape);
-        for (int i = 0; i < rows.length; i++) {
-            MemorySegment.copy(t.data(), rows[i] * rowBytes, r.data(), i * rowBytes, rowBytes);
-        }
-        return r;
-    }
-
-    private static HostTensor nanFilled(Arena arena, int t, int h) {
-        HostTensor out = HostTensor.allocate(arena, DType.F32, t, h);
-        out.data().fill((byte) 0xFF);
-        return out;
-    }
-
-    private static void assertFinite(HostTensor out) {
-        for (long j = 0; j < out.numel(); j++) {
-            float v = out.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, j);
-            if (!Float.isFinite(v)) {
-                throw new AssertionError("out element " + j + " of " + out.shapeString() + " is " + v);
-            }
-        }
-    }
-
-    private static DeviceTensor upload(MoeKernel k, HostTensor t) {
-        DeviceTensor d = k.allocate(t.dtype(), t.shape());
-        d.copyFrom(t);
-        return d;
     }
 }

@@ -11,6 +11,8 @@ import io.moeoracle.api.spec.Activation;
 import io.moeoracle.api.spec.ActivationFormat;
 import io.moeoracle.api.spec.MoeLayerSpec;
 import io.moeoracle.api.spec.QuantScheme;
+import io.moeoracle.driver.cuda.testing.SimulatedGpus;
+import io.moeoracle.reference.ForwardCase;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -19,24 +21,18 @@ import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import static io.moeoracle.driver.cuda.testing.SimulatedGpus.sim;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class MarlinProviderTest {
-    static DeviceInfo sim(String arch) {
-        return new DeviceInfo("sim:" + arch, Vendor.NVIDIA, arch, "simulated " + arch, 132, 80L << 30,
-                Set.of("bf16"), true);
-    }
-
     static final DeviceInfo SM80 = sim("sm_80");
     static final DeviceInfo SM90 = sim("sm_90");
-    static final DeviceInfo SM75 = sim("sm_75");
-    static final DeviceInfo GFX942 = new DeviceInfo("sim:gfx942", Vendor.AMD, "gfx942", "MI300X", 304, 192L << 30,
-            Set.of(), true);
+    static final DeviceInfo SM75 = SimulatedGpus.T4;
+    static final DeviceInfo GFX942 = sim("gfx942");
 
     static MoeLayerSpec.Builder gptOss120b() {
-        return MoeLayerSpec.builder().experts(128).topK(4).hiddenSize(2880).intermediateSize(2880)
-                .quant(QuantScheme.MXFP4_BF16);
+        return ForwardCase.gptOssLayer(120).quant(QuantScheme.MXFP4_BF16);
     }
 
     final MarlinProvider marlin = new MarlinProvider();

@@ -8,6 +8,7 @@ import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.device.Vendor;
 import io.moeoracle.api.tensor.DType;
 import io.moeoracle.api.tensor.HostTensor;
+import io.moeoracle.driver.cuda.testing.CudaTestModule;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -26,6 +27,7 @@ import org.slf4j.LoggerFactory;
 class CudaGpuTest {
     private static final Logger LOG = LoggerFactory.getLogger(CudaGpuTest.class);
 
+    private static CudaTestModule gpu;
     private static CudaContext context;
     private static CudaModule module;
     private Random rnd;
@@ -33,19 +35,16 @@ class CudaGpuTest {
     @BeforeAll
     static void open() throws IOException {
         CudaDriver driver = CudaDriver.load();
-        context = driver.device(0).retainPrimaryContext();
-        context.setCurrent();
-        module = context.loadModule(CudaModuleImageKindTest.resource("test_kernels.fatbin"));
+        gpu = CudaTestModule.load(CudaModuleImageKindTest.resource("test_kernels.fatbin"));
+        context = gpu.context();
+        module = gpu.module();
         LOG.info("{} on {} ({})", driver, context.device().name(), context.device().arch());
     }
 
     @AfterAll
     static void close() {
-        if (module != null) {
-            module.close();
-        }
-        if (context != null) {
-            context.close();
+        if (gpu != null) {
+            gpu.close();
         }
     }
 

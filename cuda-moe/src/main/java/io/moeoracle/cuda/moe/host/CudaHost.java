@@ -1,4 +1,4 @@
-package io.moeoracle.backend.flashinfer;
+package io.moeoracle.cuda.moe.host;
 
 import io.moeoracle.api.HostAvailability;
 import io.moeoracle.api.RooflineProbe;
@@ -13,17 +13,20 @@ import io.moeoracle.driver.cuda.CudaDriver;
 import io.moeoracle.driver.cuda.CudaUnavailableException;
 
 /**
- * What this host has: the CUDA driver, the kernel image, the device behind a {@link DeviceInfo}.
- * (backend-marlin's MarlinHost does the same for its image; backends may not share code.)
+ * What this host has for a CUDA backend: the driver, the backend's kernel image, the driver's device
+ * behind a {@link DeviceInfo}. The provider id (or the backend's name) in every message says whose.
  */
-final class FiHost {
-    private FiHost() {
+public final class CudaHost {
+    private CudaHost() {
     }
 
-    static HostAvailability availability() {
-        if (!FiImage.isPresent()) {
-            return HostAvailability.no("kernel image not built: " + FiImage.RESOURCE
-                    + " is missing from the jar (nvcc was not found when backend-flashinfer was built)");
+    /**
+     * @param image the backend's kernel image
+     * @return available with the driver's version, device count and the image's targets; else why not
+     */
+    public static HostAvailability availability(KernelImage image) {
+        if (!image.isPresent()) {
+            return HostAvailability.no(image.missingReason());
         }
         if (!CudaDriver.isAvailable()) {
             return HostAvailability.no("CUDA driver unavailable: " + CudaDriver.unavailabilityCause()
@@ -34,23 +37,26 @@ final class FiHost {
             return HostAvailability.no("libcuda " + driver.versionString() + " found, but no CUDA device");
         }
         return HostAvailability.yes("libcuda " + driver.versionString() + ", " + driver.deviceCount()
-                + " device(s), fatbin " + FiImage.TARGETS);
+                + " device(s), " + image.summary());
     }
 
     /**
+     * The driver's device behind a device's CUDA address: its own ({@code cuda:N}) or, for the same GPU
+     * probed through another driver (OpenCL), its CUDA alias. Never parses the id.
+     *
      * @param device a real device reachable through CUDA (the verdict checks that)
-     * @param id the provider, for messages
-     * @return the driver's device behind the device's CUDA address
+     * @param who the provider, for messages
+     * @return the driver's device
      * @throws BadInputException for a simulated device, one without a CUDA address, or an ordinal the driver lacks
      * @throws NativeFailureException when the CUDA driver cannot be used
      */
-    static CudaDevice cudaDevice(DeviceInfo device, String id) {
+    public static CudaDevice cudaDevice(DeviceInfo device, String who) {
         if (device.simulated()) {
-            throw new BadInputException(device.describe() + " is simulated; " + id + " needs a real CUDA device"
+            throw new BadInputException(device.describe() + " is simulated; " + who + " needs a real CUDA device"
                     + " (probe one with the cuda DeviceProbe)");
         }
         DeviceAddress.Cuda address = device.address(DeviceAddress.Cuda.class).orElseThrow(() ->
-                new BadInputException(device.describe() + " has no CUDA address; " + id + " launches through the"
+                new BadInputException(device.describe() + " has no CUDA address; " + who + " launches through the"
                         + " CUDA driver: use the GPU's cuda:N device (moe-oracle devices lists them)"));
         int ordinal = address.ordinal();
         try {
@@ -61,13 +67,23 @@ final class FiHost {
             }
             return driver.device(ordinal);
         } catch (CudaUnavailableException e) {
-            throw new NativeFailureException("cuInit", "", e.getMessage(), id + " cannot run on " + address.id()
+            throw new NativeFailureException("cuInit", "", e.getMessage(), who + " cannot run on " + address.id()
                     + ": " + e.getMessage(), e);
         }
     }
 
-    static RooflineProbe.Ceilings measureCeilings(DeviceInfo device, String id) {
-        try (CudaContext context = cudaDevice(device, id).retainPrimaryContext()) {
+    /** @return the CUDA id ({@code cuda:N}) a kernel's tensors live on: the device's own or its CUDA alias */
+    public static String cudaId(DeviceInfo device) {
+        return device.address(DeviceAddress.Cuda.class).map(DeviceAddress::id).orElse(device.id());
+    }
+
+    /**
+     * @param device a real device reachable through CUDA
+     * @param who the provider, for messages
+     * @return the measured copy bandwidth and matmul ceilings of its GPU
+     */
+    public static RooflineProbe.Ceilings measureCeilings(DeviceInfo device, String who) {
+        try (CudaContext context = cudaDevice(device, who).retainPrimaryContext()) {
             return CudaCeilings.measure(context);
         }
     }
