@@ -931,7 +931,7 @@ extern "C" __global__ void __launch_bounds__(256) moe_lora_shrink_q1(LORA_SHRINK
 
 // ---------------------------------------------------------------------------------------------
 // routing, alignment, finalize: the bodies are shared with flashinfer and ep (moe_routing.cuh); these
-// are marlin's entry points (names and parameters: MarlinLaunches.java).
+// are marlin's entry points, launched by cuda-moe's RoutingLaunches with the prefix moe_.
 // ---------------------------------------------------------------------------------------------
 MOE_DEFINE_ROUTING_KERNELS(moe_route, moe_align, moe_route_align, moe_finalize, moe_zero, moe_f32_to_bf16)
 

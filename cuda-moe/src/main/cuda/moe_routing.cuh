@@ -222,8 +222,8 @@ __device__ __forceinline__ void moe_f32_to_bf16_body(const float* in, __nv_bfloa
     if (i < n) out[i] = __float2bfloat16_rn(in[i]);
 }
 
-// An image's routing entry points, named by the image (the names are its Java side's ABI) and each a thin
-// call of the bodies above: route, align, route_align (1024 threads), finalize, zero, f32_to_bf16.
+// An image's routing entry points, named by the image (prefix + route, align, route_align, finalize, zero,
+// f32_to_bf16: the names cuda-moe's RoutingLaunches launches), each a thin call of the bodies above.
 #define MOE_DEFINE_ROUTING_KERNELS(ROUTE, ALIGN, ROUTE_ALIGN, FINALIZE, ZERO, F32_TO_BF16)                             \
     extern "C" __global__ void ROUTE(const void* logits, int logits_bf16, const int* ids_in, const float* w_in, int T, \
                                      int E, int k, int* topk_ids, float* topk_w, float* accum, int H) {                \
