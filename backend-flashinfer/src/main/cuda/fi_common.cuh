@@ -11,8 +11,7 @@
 // ---------------------------------------------------------------------------------------------
 // routing, alignment, finalize: the bodies are shared with marlin and ep (moe_routing.cuh); these are
 // flashinfer's entry points (names and parameters: ABI.md; launched by cuda-moe's RoutingLaunches,
-// prefix fi_). fi_route_align: small calls (decode), routing
-// of all T tokens and the alignment in one CTA, one launch.
+// prefix fi_). fi_route_align: small calls (decode), routing of all T tokens and the alignment in one CTA.
 // ---------------------------------------------------------------------------------------------
 MOE_DEFINE_ROUTING_KERNELS(fi_route, fi_align, fi_route_align, fi_finalize, fi_zero, fi_f32_to_bf16)
 
