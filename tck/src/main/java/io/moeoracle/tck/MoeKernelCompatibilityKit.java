@@ -106,8 +106,8 @@ public abstract class MoeKernelCompatibilityKit {
      * rounding of F32 hidden states to BF16 is not part of it: the kit measures that one's effect on the
      * reference for each call and allows it on top ({@link KitForward#inputRounding}), because it
      * grows with the layer's sensitivity to its input rather than with the unit roundoff alone.
-     * Measured on the cpu backend (tolerance 1e-2, about 5 BF16 unit roundoffs), freshRandomInputs
-     * over the same 8,000 seeds: see {@code CpuCompatibilityTest}.
+     * On the cpu backend (tolerance 1e-2, about 5 BF16 unit roundoffs of 2^-9) the kernel's own part
+     * stayed below 5.7e-3 over 288,000 calls; the numbers before and after: {@link KitForward#inputRounding}.
      *
      * @param scheme the scheme, with the activation type the provider runs (never {@code auto})
      * @return the tolerance, e.g. {@code 2e-2}
