@@ -208,17 +208,17 @@ __device__ __forceinline__ void fb16_mma(float* d, const uint32_t* a, uint32_t b
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
-// fi_act_apply with the division as a fast reciprocal (same formulas; relative error ~1e-7)
+// moe_act_apply with the division as a fast reciprocal (same formulas; relative error ~1e-7)
 template <int ACT>
 __device__ __forceinline__ float fb16_act(float g, float u, float alpha, float limit) {
-    if (ACT == FI_ACT_SWIGLU_OAI) {
+    if (ACT == MOE_ACT_SWIGLU_OAI) {
         g = fminf(g, limit);
         u = fminf(fmaxf(u, -limit), limit);
         return __fdividef(g, 1.0f + __expf(-alpha * g)) * (u + 1.0f);
-    } else if (ACT == FI_ACT_SILU) {
+    } else if (ACT == MOE_ACT_SILU) {
         return __fdividef(g, 1.0f + __expf(-g)) * u;
     } else {
-        return fi_act_apply(FI_ACT_GELU, g, u, alpha, limit);
+        return moe_act_apply(MOE_ACT_GELU, g, u, alpha, limit);
     }
 }
 
@@ -582,12 +582,12 @@ __device__ __forceinline__ void fb16_gemm(const __nv_bfloat16* A, int a_stride, 
                         }
                     }
             };
-            if (act == FI_ACT_SWIGLU_OAI)
-                emit(std::integral_constant<int, FI_ACT_SWIGLU_OAI>());
-            else if (act == FI_ACT_SILU)
-                emit(std::integral_constant<int, FI_ACT_SILU>());
+            if (act == MOE_ACT_SWIGLU_OAI)
+                emit(std::integral_constant<int, MOE_ACT_SWIGLU_OAI>());
+            else if (act == MOE_ACT_SILU)
+                emit(std::integral_constant<int, MOE_ACT_SILU>());
             else
-                emit(std::integral_constant<int, FI_ACT_GELU>());
+                emit(std::integral_constant<int, MOE_ACT_GELU>());
         } else {
             if (o0 >= N_real) continue;
             const bool first = split == 0;

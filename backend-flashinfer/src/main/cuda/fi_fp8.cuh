@@ -428,7 +428,7 @@ __device__ __forceinline__ void fi_mma_epilogue(const float* red, const int* s_i
                 gt += la[0];
                 up += la[1];
             }
-            inter[(size_t)(tile * M + r) * out_stride + nt * (NT / 2) + p] = fi_act_apply(act, gt, up, alpha, limit);
+            inter[(size_t)(tile * M + r) * out_stride + nt * (NT / 2) + p] = moe_act_apply(act, gt, up, alpha, limit);
         }
     } else {
         float* accum = reinterpret_cast<float*>(out);

@@ -353,7 +353,7 @@ __device__ __forceinline__ void fi_fp8w_body(FI_FP8_PARAMS) {
                             gt += la.x;
                             up += la.y;
                         }
-                        inter[n >> 1] = fi_act_apply(act, gt, up, alpha, limit);
+                        inter[n >> 1] = moe_act_apply(act, gt, up, alpha, limit);
                     }
                 } else {
                     float* dst = reinterpret_cast<float*>(out) + (size_t)(id / a_div) * out_stride;

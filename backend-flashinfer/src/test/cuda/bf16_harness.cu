@@ -3,116 +3,13 @@
 // CPU reference, and timings (graph replays) with the copy bandwidth and cuBLAS BF16 rate measured
 // in the same run. Launches exactly as ABI.md says (the _config kernels give threads and shared
 // memory; the weights go canonical -> fi_repack_mxfp4 -> fi_bf16_repack).
-// Build: build-bf16-harness.sh (nvcc -O3 -gencode=arch=compute_90a,code=sm_90a -Xcompiler -fopenmp)
+// Build: build-bf16-harness.sh (nvcc -O3 -gencode=arch=compute_90a,code=sm_90a -Xcompiler -fopenmp; includes
+// cuda-moe/src/main/cuda and cuda-moe/src/test/cuda)
 // Run:   ./bf16_harness test | bigcheck | bench [T list] | sass
 // env: SEED, BENCH_M (comma list of M to time at every T; default: a sweep for T >= 256)
 #include "flashinfer_moe.cu"
+#include "moe_harness.h"  // cuda-moe/src/test/cuda: data, references, checks, ceilings
 
-#include <cuda_runtime.h>
-#include <dlfcn.h>
-#include <omp.h>
-
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <functional>
-#include <random>
-#include <set>
-#include <string>
-#include <vector>
-
-#define CK(x)                                                                                      \
-    do {                                                                                           \
-        cudaError_t e_ = (x);                                                                      \
-        if (e_ != cudaSuccess) {                                                                   \
-            fprintf(stderr, "%s:%d %s -> %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static float bf2f(uint16_t b) {
-    uint32_t u = (uint32_t)b << 16;
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-static uint16_t f2bf(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    if ((u & 0x7F800000u) == 0x7F800000u && (u & 0x7FFFFFu)) return (uint16_t)((u >> 16) | 0x40);
-    u += 0x7FFF + ((u >> 16) & 1);
-    return (uint16_t)(u >> 16);
-}
-static const double E2M1[16] = {0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6};
-
-struct Spec {
-    int E, k, H, I;
-    int act;  // 0 swiglu-oai 1 silu 2 gelu
-    bool bias;
-    int El, e0;  // local experts
-};
-
-struct Weights {  // canonical host copies
-    std::vector<uint8_t> w13, s13, w2, s2;
-    std::vector<float> b13, b2;  // bf16-rounded values
-};
-
-static int g_scale_lo = 121, g_scale_span = 4;
-static uint64_t splitmix(uint64_t& s) {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static void make_weights(const Spec& sp, uint64_t seed, Weights& w) {
-    size_t E = sp.El, H = sp.H, I = sp.I;
-    w.w13.resize(E * 2 * I * H / 2);
-    w.s13.resize(E * 2 * I * H / 32);
-    w.w2.resize(E * H * I / 2);
-    w.s2.resize(E * H * I / 32);
-    auto fill = [&](std::vector<uint8_t>& v, uint64_t sd, int lo, int span) {
-#pragma omp parallel
-        {
-            uint64_t s = sd;
-#pragma omp for schedule(static)
-            for (long i = 0; i < (long)v.size(); i++) {
-                if ((i & 7) == 0) s = sd ^ (uint64_t)i * 0x9E3779B97F4A7C15ull;
-                uint64_t r = splitmix(s);
-                v[i] = span ? (uint8_t)(lo + r % span) : (uint8_t)r;
-            }
-        }
-    };
-    fill(w.w13, seed * 3 + 1, 0, 0);
-    fill(w.w2, seed * 3 + 2, 0, 0);
-    fill(w.s13, seed * 3 + 3, g_scale_lo, g_scale_span);  // default 2^-6 .. 2^-3
-    fill(w.s2, seed * 3 + 4, g_scale_lo, g_scale_span);
-    std::mt19937_64 g(seed);
-    std::normal_distribution<float> nd(0.f, 0.05f);
-    if (sp.bias) {
-        w.b13.resize(E * 2 * I);
-        w.b2.resize(E * H);
-        for (auto& x : w.b13) x = bf2f(f2bf(nd(g)));
-        for (auto& x : w.b2) x = bf2f(f2bf(nd(g)));
-    }
-}
-
-static double act_ref(int act, double g, double u) {
-    if (act == 0) {
-        g = std::min(g, 7.0);
-        u = std::max(-7.0, std::min(u, 7.0));
-        return g / (1 + std::exp(-1.702 * g)) * (u + 1);
-    } else if (act == 1) {
-        return g / (1 + std::exp(-g)) * u;
-    }
-    double c = 0.7978845608028654 * (g + 0.044715 * g * g * g);
-    return 0.5 * g * (1 + std::tanh(c)) * u;
-}
-
-// LoRA-add test values: a function of (token, local expert, column) so the reference needs no
-// knowledge of the sorted positions
 static float lora_val(int which, long t, int e, int n) {
     return 0.05f * std::sin(0.37f * (float)t + 1.1f * (float)e + 0.013f * (float)n + (which ? 0.5f : 0.f));
 }
@@ -120,52 +17,17 @@ static bool g_lora = false;
 
 // expert e (local index) applied to x (length H) -> y (length H), float64. t: token (for LoRA)
 static void expert_ref(const Spec& sp, const Weights& w, int e, const float* x, double* y, long t) {
-    size_t H = sp.H, I = sp.I;
-    std::vector<double> inter(I);
-    for (size_t i = 0; i < I; i++) {
-        double gu[2];
-        for (int h = 0; h < 2; h++) {
-            size_t n = 2 * i + h;
-            const uint8_t* row = &w.w13[((size_t)e * 2 * I + n) * H / 2];
-            const uint8_t* sr = &w.s13[((size_t)e * 2 * I + n) * H / 32];
-            double s = 0;
-            for (size_t kb = 0; kb < H / 32; kb++) {
-                double blk = 0;
-                for (int q = 0; q < 16; q++) {
-                    uint8_t b = row[kb * 16 + q];
-                    blk += E2M1[b & 15] * x[kb * 32 + 2 * q] + E2M1[b >> 4] * x[kb * 32 + 2 * q + 1];
-                }
-                s += blk * std::ldexp(1.0, (int)sr[kb] - 127);
-            }
-            if (sp.bias) s += w.b13[(size_t)e * 2 * I + n];
-            if (g_lora) s += lora_val(0, t, e, (int)n);
-            gu[h] = s;
-        }
-        inter[i] = act_ref(sp.act, gu[0], gu[1]);
+    ExpertRefHooks hooks;
+    if (g_lora) {
+        hooks.gemm1_add = [&](size_t n) { return (double)lora_val(0, t, e, (int)n); };
+        hooks.gemm2_add = [&](size_t n) { return (double)lora_val(1, t, e, (int)n); };
     }
-    for (size_t n = 0; n < H; n++) {
-        const uint8_t* row = &w.w2[((size_t)e * H + n) * I / 2];
-        const uint8_t* sr = &w.s2[((size_t)e * H + n) * I / 32];
-        double s = 0;
-        for (size_t kb = 0; kb < I / 32; kb++) {
-            double blk = 0;
-            for (int q = 0; q < 16; q++) {
-                uint8_t b = row[kb * 16 + q];
-                blk += E2M1[b & 15] * inter[kb * 32 + 2 * q] + E2M1[b >> 4] * inter[kb * 32 + 2 * q + 1];
-            }
-            s += blk * std::ldexp(1.0, (int)sr[kb] - 127);
-        }
-        if (sp.bias) s += w.b2[(size_t)e * H + n];
-        if (g_lora) s += lora_val(1, t, e, (int)n);
-        y[n] = s;
-    }
+    expert_ref_mxfp4(sp, w, e, x, y, hooks);
 }
 
 // ------------------------------------------------------------------------------------------------
 // device-side layer, as the Java side would hold it
 // ------------------------------------------------------------------------------------------------
-static int pad64(int x) { return (x + 63) / 64 * 64; }
-
 struct DevLayer {
     Spec sp;
     int Hp, Ip;
@@ -204,19 +66,7 @@ static void upload(const Spec& sp, const Weights& w, DevLayer& d) {
     d.Ip = pad64(sp.I);
     prep_one(w.w13, w.s13, sp.El, 2 * sp.I, sp.H, 2 * d.Ip, d.Hp, &d.q13, &d.sc13);
     prep_one(w.w2, w.s2, sp.El, sp.H, sp.I, d.Hp, d.Ip, &d.q2, &d.sc2);
-    d.b13 = d.b2 = nullptr;
-    if (sp.bias) {
-        int N1 = 2 * sp.I, N1p = 2 * d.Ip;
-        std::vector<float> b13((size_t)sp.El * N1p, 0.f), b2((size_t)sp.El * d.Hp, 0.f);
-        for (int e = 0; e < sp.El; e++) {
-            for (int n = 0; n < N1; n++) b13[(size_t)e * N1p + n] = w.b13[(size_t)e * N1 + n];
-            for (int n = 0; n < sp.H; n++) b2[(size_t)e * d.Hp + n] = w.b2[(size_t)e * sp.H + n];
-        }
-        CK(cudaMalloc(&d.b13, b13.size() * 4));
-        CK(cudaMalloc(&d.b2, b2.size() * 4));
-        CK(cudaMemcpy(d.b13, b13.data(), b13.size() * 4, cudaMemcpyHostToDevice));
-        CK(cudaMemcpy(d.b2, b2.data(), b2.size() * 4, cudaMemcpyHostToDevice));
-    }
+    upload_bias(sp, w, d.Hp, d.Ip, &d.b13, &d.b2);
     cudaDeviceProp p;
     CK(cudaGetDeviceProperties(&p, 0));
     d.sms = p.multiProcessorCount;
@@ -277,7 +127,6 @@ static int choose_m(long rows, int El) {
     if (a <= 64) return 64;
     return 128;
 }
-static long max_tiles(long rows, int El, int M) { return std::min<long>(El, rows) + (rows + M - 1) / M; }
 
 struct Scratch {
     int *topk_ids, *sorted, *tile_e, *ntiles;
@@ -378,25 +227,9 @@ static void forward(const DevLayer& d, const Scratch& s, const Call& c, cudaStre
     fi_finalize<<<(unsigned)((n / 4 + 255) / 256), 256, 0, st>>>(s.acc, c.out, c.out_bf16, n);
 }
 
-// CPU top-k + softmax, same tie rule as the kernel
-static void topk_ref(const float* lg, int E, int k, int* ids, float* w) {
-    std::vector<int> idx(E);
-    for (int i = 0; i < E; i++) idx[i] = i;
-    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
-                      [&](int a, int b) { return lg[a] > lg[b] || (lg[a] == lg[b] && a < b); });
-    double m = lg[idx[0]], s = 0;
-    for (int j = 0; j < k; j++) s += std::exp((double)lg[idx[j]] - m);
-    for (int j = 0; j < k; j++) {
-        ids[j] = idx[j];
-        w[j] = (float)(std::exp((double)lg[idx[j]] - m) / s);
-    }
-}
-
 // ------------------------------------------------------------------------------------------------
 // correctness
 // ------------------------------------------------------------------------------------------------
-static int failures = 0;
-
 static double run_case(const Spec& sp, int T, int mode /*0 logits 1 topk 2 batched*/, bool hot, bool out_bf16,
                        int force_m, uint64_t seed, int check_tokens, const Weights* wpre = nullptr,
                        DevLayer* dpre = nullptr, bool lora = false) {
@@ -405,47 +238,25 @@ static double run_case(const Spec& sp, int T, int mode /*0 logits 1 topk 2 batch
     const Weights& w = wpre ? *wpre : wloc;
     DevLayer& d = dpre ? *dpre : dloc;
     if (!wpre) {
-        make_weights(sp, seed, wloc);
+        make_weights(sp, seed, wloc, false);
         upload(sp, wloc, dloc);
     }
     std::mt19937_64 g(seed ^ 0xABCDEF);
-    std::normal_distribution<float> nd(0.f, 1.f);
     bool batched = mode == 2;
     int maxT = T;
     long rows_in = batched ? (long)sp.El * maxT : T;
-    std::vector<uint16_t> hid(rows_in * sp.H);
-    for (auto& x : hid) x = f2bf(nd(g));
-    std::vector<float> logits((size_t)T * sp.E);
-    std::vector<int> ids((size_t)T * sp.k), counts(sp.El);
-    std::vector<float> wts((size_t)T * sp.k);
-    int hot_e = sp.e0 + (int)(g() % sp.El);
-    for (int t = 0; t < T; t++) {
-        for (int e = 0; e < sp.E; e++) logits[(size_t)t * sp.E + e] = nd(g) * 2;
-        if (hot && (g() % 10) < 8) logits[(size_t)t * sp.E + hot_e] += 50;  // most tokens pick hot_e
-        // some experts never chosen: push the last quarter of the local range down
-        for (int e = sp.e0 + sp.El * 3 / 4; e < sp.e0 + sp.El && sp.El >= 4; e++) logits[(size_t)t * sp.E + e] -= 100;
-        topk_ref(&logits[(size_t)t * sp.E], sp.E, sp.k, &ids[(size_t)t * sp.k], &wts[(size_t)t * sp.k]);
-    }
-    for (int e = 0; e < sp.El; e++) counts[e] = (e * 7 + (int)(seed % 5)) % (maxT + 1);
-    if (hot && batched) counts[0] = maxT;
-    if (batched && sp.El > 2) counts[1] = 0;
+    const CaseInputs in = case_inputs(sp, T, rows_in, hot, batched, seed, g);
+    const std::vector<uint16_t>& hid = in.hid;
+    const std::vector<float>& wts = in.wts;
+    const std::vector<int>&ids = in.ids, &counts = in.counts;
 
-    uint16_t* dh;
-    float *dl, *dw;
-    int *di, *dc;
+    CaseDevice dev = upload_case(in);
+    uint16_t* dh = dev.hidden;
+    float *dl = dev.logits, *dw = dev.wts;
+    int *di = dev.ids, *dc = dev.counts;
     void* dout;
     size_t out_elems = rows_in * pad64(sp.H);  // the output has Hp columns (fi_finalize over accum)
-    CK(cudaMalloc(&dh, hid.size() * 2));
-    CK(cudaMalloc(&dl, std::max<size_t>(1, logits.size()) * 4));
-    CK(cudaMalloc(&di, std::max<size_t>(1, ids.size()) * 4));
-    CK(cudaMalloc(&dw, std::max<size_t>(1, wts.size()) * 4));
-    CK(cudaMalloc(&dc, sp.El * 4));
     CK(cudaMalloc(&dout, out_elems * 4));
-    CK(cudaMemcpy(dh, hid.data(), hid.size() * 2, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(dl, logits.data(), logits.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(di, ids.data(), ids.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(dw, wts.data(), wts.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(dc, counts.data(), sp.El * 4, cudaMemcpyHostToDevice));
     CK(cudaMemset(dout, 0xFF, out_elems * 4));  // NaN fill
     Scratch s;
     alloc_scratch(d, batched ? rows_in : (long)T * sp.k, rows_in, s);
@@ -485,27 +296,9 @@ static double run_case(const Spec& sp, int T, int mode /*0 logits 1 topk 2 batch
     CK(cudaGetLastError());
     CK(cudaDeviceSynchronize());
     const int Hp = pad64(sp.H);
-    std::vector<float> got(out_elems);
-    if (out_bf16) {
-        std::vector<uint16_t> gb(out_elems);
-        CK(cudaMemcpy(gb.data(), dout, out_elems * 2, cudaMemcpyDeviceToHost));
-        for (size_t i = 0; i < out_elems; i++) got[i] = bf2f(gb[i]);
-    } else {
-        CK(cudaMemcpy(got.data(), dout, out_elems * 4, cudaMemcpyDeviceToHost));
-    }
-    std::vector<long> check;
-    if (rows_in <= check_tokens) {
-        for (long r = 0; r < rows_in; r++) check.push_back(r);
-    } else {
-        std::mt19937_64 pick(seed + 99);
-        std::set<long> st;
-        while ((long)st.size() < check_tokens) st.insert((long)(pick() % rows_in));
-        check.assign(st.begin(), st.end());
-    }
-    long nan_count = 0;
-    for (long r = 0; r < rows_in; r++)
-        for (int h = 0; h < sp.H; h++)
-            if (!std::isfinite(got[r * Hp + h])) nan_count++;
+    std::vector<float> got = download_output(dout, out_elems, out_bf16);
+    std::vector<long> check = check_rows(rows_in, check_tokens, seed);
+    long nan_count = count_nonfinite(got, rows_in, sp.H, Hp);
     g_lora = lora;
     std::vector<std::vector<double>> refs(check.size());
 #pragma omp parallel for schedule(dynamic)
@@ -528,14 +321,7 @@ static double run_case(const Spec& sp, int T, int mode /*0 logits 1 topk 2 batch
         refs[ci] = ref;
     }
     g_lora = false;
-    double num = 0, den = 0;
-    for (size_t ci = 0; ci < check.size(); ci++)
-        for (int h = 0; h < sp.H; h++) {
-            double a = got[check[ci] * Hp + h], b = refs[ci][h];
-            num += (a - b) * (a - b);
-            den += b * b;
-        }
-    double rel = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+    double rel = rel_l2(got, check, refs, sp.H, Hp);
     bool ok = nan_count == 0 && rel <= 1e-2 && std::isfinite(rel);
     if (!ok) failures++;
     printf("%-4s E=%-3d El=%-3d e0=%-3d k=%d H=%-5d I=%-5d act=%d bias=%d T=%-5d mode=%-7s hot=%d out=%s M=%-3d "
@@ -544,7 +330,8 @@ static double run_case(const Spec& sp, int T, int mode /*0 logits 1 topk 2 batch
            mode == 0 ? "logits" : mode == 1 ? "topk" : "batched", hot, out_bf16 ? "bf16" : "f32", M, lora,
            check.size(), nan_count, rel);
     fflush(stdout);
-    cudaFree(dh); cudaFree(dl); cudaFree(di); cudaFree(dw); cudaFree(dc); cudaFree(dout);
+    dev.free();
+    cudaFree(dout);
     if (dl1) { cudaFree(dl1); cudaFree(dl2); }
     free_scratch(s);
     if (!dpre) free_layer(d);
@@ -563,17 +350,7 @@ static void tests(uint64_t seed) {
     // random specs: K not a multiple of 64 (H, I multiples of 32), all activations, EP ranges, modes
     int Ts[] = {1, 7, 64, 300};
     for (int i = 0; i < 20; i++) {
-        Spec sp;
-        int Es[] = {4, 8, 16, 32, 64};
-        sp.E = Es[g() % 5];
-        sp.k = 1 + (int)(g() % std::min(4, sp.E));
-        sp.H = 32 * (2 + (int)(g() % 12));
-        sp.I = 32 * (1 + (int)(g() % 12));
-        sp.act = (int)(g() % 3);
-        sp.bias = (g() % 4) != 0;
-        int ep = (g() % 3 == 0) ? 2 : 1;
-        sp.El = sp.E / ep;
-        sp.e0 = ep == 2 ? (int)(g() % 2) * sp.El : 0;
+        Spec sp = random_spec(g, 2);
         int T = Ts[g() % 4];
         int mode = (int)(g() % 3);
         int fm = ALL_M[i % 4];
@@ -601,7 +378,7 @@ static void bigcheck(uint64_t seed) {  // gpt-oss-120b and -20b shapes, a subset
         Spec sp{128, 4, 2880, 2880, 0, true, 128, 0};
         Weights w;
         DevLayer d;
-        make_weights(sp, seed, w);
+        make_weights(sp, seed, w, false);
         upload(sp, w, d);
         for (int T : {1, 7, 64, 300, 4096}) run_case(sp, T, 0, T == 300, true, 0, seed + T, 12, &w, &d);
         run_case(sp, 4096, 0, true, true, 128, seed + 5, 12, &w, &d);
@@ -613,82 +390,18 @@ static void bigcheck(uint64_t seed) {  // gpt-oss-120b and -20b shapes, a subset
 // ------------------------------------------------------------------------------------------------
 // benchmark
 // ------------------------------------------------------------------------------------------------
-static double median(std::vector<float> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-
 static void bench(uint64_t seed, std::vector<int> Ts) {
     cudaStream_t st;
     CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
     cudaEvent_t e0, e1;
     CK(cudaEventCreate(&e0));
     CK(cudaEventCreate(&e1));
-    size_t cb = 2ull << 30;  // copy bandwidth: 2 GiB D2D
-    void *ca, *cbuf;
-    CK(cudaMalloc(&ca, cb));
-    CK(cudaMalloc(&cbuf, cb));
-    CK(cudaMemset(ca, 1, cb));
-    std::vector<float> ts;
-    for (int i = 0; i < 10; i++) {
-        CK(cudaEventRecord(e0, st));
-        CK(cudaMemcpyAsync(cbuf, ca, cb, cudaMemcpyDeviceToDevice, st));
-        CK(cudaEventRecord(e1, st));
-        CK(cudaEventSynchronize(e1));
-        float ms;
-        CK(cudaEventElapsedTime(&ms, e0, e1));
-        if (i >= 2) ts.push_back(ms);
-    }
-    double bw = 2.0 * cb / (median(ts) * 1e-3);
-    cudaFree(ca);
-    cudaFree(cbuf);
-    // cuBLAS BF16 8192^3 (dlopen: no cuBLAS headers needed to build)
-    typedef int (*CreateFn)(void**);
-    typedef int (*SetStreamFn)(void*, cudaStream_t);
-    typedef int (*GemmExFn)(void*, int, int, int, int, int, const void*, const void*, int, int, const void*, int, int,
-                            const void*, void*, int, int, int, int);
-    const char* libs[] = {getenv("CUBLAS_LIB"), "libcublas.so.13", "libcublas.so.12", "libcublas.so"};
-    void* lib = nullptr;
-    for (const char* l : libs)
-        if (l && (lib = dlopen(l, RTLD_NOW))) break;
-    double flops_rate = 0;
-    if (!lib) {
-        printf("no libcublas (%s): BF16 rate not measured, using 790 TFLOP/s\n", dlerror());
+    double bw = copy_bandwidth(st, e0, e1, 10);
+    std::string no_cublas;
+    double flops_rate = cublas_bf16_rate(st, e0, e1, 12, no_cublas);
+    if (flops_rate == 0) {
+        printf("no libcublas (%s): BF16 rate not measured, using 790 TFLOP/s\n", no_cublas.c_str());
         flops_rate = 790e12;
-    } else {
-        CreateFn cublasCreate = (CreateFn)dlsym(lib, "cublasCreate_v2");
-        SetStreamFn cublasSetStream = (SetStreamFn)dlsym(lib, "cublasSetStream_v2");
-        GemmExFn cublasGemmEx = (GemmExFn)dlsym(lib, "cublasGemmEx");
-        void* hb;
-        cublasCreate(&hb);
-        cublasSetStream(hb, st);
-        int n = 8192;
-        uint16_t *ma, *mb, *mc;
-        CK(cudaMalloc(&ma, (size_t)n * n * 2));
-        CK(cudaMalloc(&mb, (size_t)n * n * 2));
-        CK(cudaMalloc(&mc, (size_t)n * n * 2));
-        {
-            std::vector<uint16_t> h((size_t)n * n);
-            std::mt19937 g(1);
-            std::normal_distribution<float> nd;
-            for (auto& x : h) x = f2bf(nd(g));
-            CK(cudaMemcpy(ma, h.data(), h.size() * 2, cudaMemcpyHostToDevice));
-            CK(cudaMemcpy(mb, h.data(), h.size() * 2, cudaMemcpyHostToDevice));
-        }
-        float one = 1, zero = 0;
-        ts.clear();
-        for (int i = 0; i < 12; i++) {
-            CK(cudaEventRecord(e0, st));
-            int cs = cublasGemmEx(hb, 0, 0, n, n, n, &one, ma, 14, n, mb, 14, n, &zero, mc, 14, n, 68, -1);
-            if (cs != 0) { fprintf(stderr, "cublas %d\n", cs); exit(1); }
-            CK(cudaEventRecord(e1, st));
-            CK(cudaEventSynchronize(e1));
-            float ms;
-            CK(cudaEventElapsedTime(&ms, e0, e1));
-            if (i >= 3) ts.push_back(ms);
-        }
-        flops_rate = 2.0 * n * n * (double)n / (median(ts) * 1e-3);
-        cudaFree(ma); cudaFree(mb); cudaFree(mc);
     }
     cudaDeviceProp p;
     CK(cudaGetDeviceProperties(&p, 0));
@@ -697,7 +410,7 @@ static void bench(uint64_t seed, std::vector<int> Ts) {
 
     Spec sp{128, 4, 2880, 2880, 0, true, 128, 0};
     Weights w;
-    make_weights(sp, seed, w);
+    make_weights(sp, seed, w, false);
     DevLayer d;
     upload(sp, w, d);
     Weights().w13.swap(w.w13);
@@ -829,7 +542,7 @@ static Probe g_probes[] = {FBX_ROW(p8_wgmma),  FBX_ROW(p8_sync),    FBX_ROW(p8_k
 static void probe(uint64_t seed) {
     Spec sp{128, 4, 2880, 2880, 0, true, 128, 0};
     Weights w;
-    make_weights(sp, seed, w);
+    make_weights(sp, seed, w, false);
     DevLayer d;
     upload(sp, w, d);
     Scratch s;
@@ -930,7 +643,7 @@ int main(int argc, char** argv) {
         int T = argc > 2 ? atoi(argv[2]) : 4096, M = argc > 3 ? atoi(argv[3]) : 0;
         Spec sp{128, 4, 2880, 2880, 0, true, 128, 0};
         Weights w;
-        make_weights(sp, seed, w);
+        make_weights(sp, seed, w, false);
         DevLayer d;
         upload(sp, w, d);
         Scratch s;

@@ -6,4 +6,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/fp8_harness}
 nvcc=${NVCC:-nvcc}
 "$nvcc" -O3 -std=c++17 -lineinfo -gencode=arch=compute_90a,code=sm_90a -Xcompiler -fopenmp \
-  -I"$here/../../main/cuda" "$here/fp8_harness.cu" -o "$out"
+  -I"$here/../../main/cuda" -I"$here/../../../../cuda-moe/src/main/cuda" -I"$here/../../../../cuda-moe/src/test/cuda" \
+  "$here/fp8_harness.cu" -o "$out"

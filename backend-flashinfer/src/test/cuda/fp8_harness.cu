@@ -10,34 +10,14 @@
 //           "wg" = wgmma) and M
 //   bench   gpt-oss-120b shape, whole forward as CUDA graph replays (median), T = 1 .. 4096, every
 //           variant; copy bandwidth measured in the same run; per-stage times
-// Build: see build-fp8-harness.sh. Env: SEED, BENCH_T (comma list), BENCH_V (e.g. mma8,wg128).
+// Build: see build-fp8-harness.sh (includes cuda-moe/src/main/cuda and cuda-moe/src/test/cuda). Env: SEED, BENCH_T (comma list), BENCH_V (e.g. mma8,wg128).
 #include "flashinfer_moe.cu"
+#include "moe_harness.h"  // cuda-moe/src/test/cuda: data, references, checks, ceilings
 
-#include <cuda_runtime.h>
-#include <omp.h>
 #include <unistd.h>
 
 #include <chrono>
-
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <map>
-#include <random>
-#include <set>
-#include <string>
-#include <vector>
-
-#define CK(x)                                                                                 \
-    do {                                                                                      \
-        cudaError_t e_ = (x);                                                                 \
-        if (e_ != cudaSuccess) {                                                              \
-            fprintf(stderr, "%s:%d %s -> %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-            exit(1);                                                                          \
-        }                                                                                     \
-    } while (0)
 
 // harness-only instantiations: the software encoder, to compare with the hardware one
 extern "C" __global__ void __launch_bounds__(128) h_quant_sw(const void* in, int in_bf16, int in_stride,
@@ -68,27 +48,6 @@ FI_DEFINE_FP8W(h_fw2_d4, true, 4)
 FI_DEFINE_FP8W(h_fw1_d5, false, 5)
 FI_DEFINE_FP8W(h_fw2_d5, true, 5)
 
-static float bf2f(uint16_t b) {
-    uint32_t u = (uint32_t)b << 16;
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-static uint16_t f2bf(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    if ((u & 0x7F800000u) == 0x7F800000u && (u & 0x7FFFFFu)) return (uint16_t)((u >> 16) | 0x40);
-    u += 0x7FFF + ((u >> 16) & 1);
-    return (uint16_t)(u >> 16);
-}
-static const double E2M1[16] = {0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6};
-static uint64_t splitmix(uint64_t& s) {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-static int pad64(int x) { return (x + 63) / 64 * 64; }
 
 // ------------------------------------------------------------------------------------------------
 // CPU port of io.moeoracle.api.quant.Mxfp8 (ScaleRule.OCP_FLOOR), in double like the Java codec
@@ -174,8 +133,6 @@ static void qdq(double* v, int n) {
 // ------------------------------------------------------------------------------------------------
 // quantizer test
 // ------------------------------------------------------------------------------------------------
-static int failures = 0;
-
 typedef void (*QuantFn)(const void*, int, int, const int*, int, int, int, int, uint8_t*, uint8_t*);
 
 static void quant_case(const char* name, const std::vector<float>& rows, int R, int K_real, int K_pad, int stride,
@@ -283,111 +240,22 @@ static void quant_tests(uint64_t seed) {
 // ------------------------------------------------------------------------------------------------
 // layer, weights, reference
 // ------------------------------------------------------------------------------------------------
-struct Spec {
-    int E, k, H, I;
-    int act;  // 0 swiglu-oai 1 silu 2 gelu
-    bool bias;
-    int El, e0;
-};
-struct Weights {
-    std::vector<uint8_t> w13, s13, w2, s2;
-    std::vector<float> b13, b2;
-};
-static int g_scale_lo = 121, g_scale_span = 4;
-
-static void make_weights(const Spec& sp, uint64_t seed, Weights& w) {
-    size_t E = sp.El, H = sp.H, I = sp.I;
-    w.w13.resize(E * 2 * I * H / 2);
-    w.s13.resize(E * 2 * I * H / 32);
-    w.w2.resize(E * H * I / 2);
-    w.s2.resize(E * H * I / 32);
-    auto fill = [&](std::vector<uint8_t>& v, uint64_t sd, int lo, int span) {
-#pragma omp parallel
-        {
-            uint64_t s = sd + 7919ull * omp_get_thread_num();
-#pragma omp for schedule(static)
-            for (long i = 0; i < (long)v.size(); i++) {
-                if ((i & 7) == 0) s = sd ^ (uint64_t)i * 0x9E3779B97F4A7C15ull;
-                uint64_t r = splitmix(s);
-                v[i] = span ? (uint8_t)(lo + r % span) : (uint8_t)r;
-            }
-        }
-    };
-    fill(w.w13, seed * 3 + 1, 0, 0);
-    fill(w.w2, seed * 3 + 2, 0, 0);
-    fill(w.s13, seed * 3 + 3, g_scale_lo, g_scale_span);
-    fill(w.s2, seed * 3 + 4, g_scale_lo, g_scale_span);
-    std::mt19937_64 g(seed);
-    std::normal_distribution<float> nd(0.f, 0.05f);
-    if (sp.bias) {
-        w.b13.resize(E * 2 * I);
-        w.b2.resize(E * H);
-        for (auto& x : w.b13) x = nd(g);
-        for (auto& x : w.b2) x = nd(g);
-    }
-}
-
-static double act_ref(int act, double g, double u) {
-    if (act == 0) {
-        g = std::min(g, 7.0);
-        u = std::max(-7.0, std::min(u, 7.0));
-        return g / (1 + std::exp(-1.702 * g)) * (u + 1);
-    } else if (act == 1) {
-        return g / (1 + std::exp(-g)) * u;
-    }
-    double c = 0.7978845608028654 * (g + 0.044715 * g * g * g);
-    return 0.5 * g * (1 + std::tanh(c)) * u;
-}
-
 // expert e applied to x (H) -> y (H); quant: MXFP8 quantize-dequantize of both GEMM inputs;
 // l1 / l2: LoRA deltas of this (token, expert) row (GEMM1 [2I], GEMM2 [H]) or null
 static bool g_ref_bf16_mid = false;  // diagnosis: round the intermediate to BF16 before its quantization
 static void expert_ref(const Spec& sp, const Weights& w, int e, const float* xin, bool quant, const float* l1,
                        const float* l2, double* y) {
-    size_t H = sp.H, I = sp.I;
-    std::vector<double> x(H), inter(I);
-    for (size_t h = 0; h < H; h++) x[h] = xin[h];
-    if (quant) qdq(x.data(), (int)H);
-    for (size_t i = 0; i < I; i++) {
-        double gu[2];
-        for (int hh = 0; hh < 2; hh++) {
-            size_t n = 2 * i + hh;
-            const uint8_t* row = &w.w13[((size_t)e * 2 * I + n) * H / 2];
-            const uint8_t* sr = &w.s13[((size_t)e * 2 * I + n) * H / 32];
-            double s = 0;
-            for (size_t kb = 0; kb < H / 32; kb++) {
-                double blk = 0;
-                for (int q = 0; q < 16; q++) {
-                    uint8_t b = row[kb * 16 + q];
-                    blk += E2M1[b & 15] * x[kb * 32 + 2 * q] + E2M1[b >> 4] * x[kb * 32 + 2 * q + 1];
-                }
-                s += blk * std::ldexp(1.0, (int)sr[kb] - 127);
-            }
-            if (sp.bias) s += w.b13[(size_t)e * 2 * I + n];
-            if (l1) s += l1[n];
-            gu[hh] = s;
-        }
-        inter[i] = act_ref(sp.act, gu[0], gu[1]);
-    }
-    if (g_ref_bf16_mid)
-        for (auto& v : inter) v = bf2f(f2bf((float)v));
-    if (quant) qdq(inter.data(), (int)I);
-    for (size_t n = 0; n < H; n++) {
-        const uint8_t* row = &w.w2[((size_t)e * H + n) * I / 2];
-        const uint8_t* sr = &w.s2[((size_t)e * H + n) * I / 32];
-        double s = 0;
-        for (size_t kb = 0; kb < I / 32; kb++) {
-            double blk = 0;
-            for (int q = 0; q < 16; q++) {
-                uint8_t b = row[kb * 16 + q];
-                blk += E2M1[b & 15] * inter[kb * 32 + 2 * q] + E2M1[b >> 4] * inter[kb * 32 + 2 * q + 1];
-            }
-            s += blk * std::ldexp(1.0, (int)sr[kb] - 127);
-        }
-        if (sp.bias) s += w.b2[(size_t)e * H + n];
-        if (l2) s += l2[n];
-        y[n] = s;
-    }
+    std::vector<double> x(xin, xin + sp.H);
+    if (quant) qdq(x.data(), sp.H);
+    ExpertRefHooks hooks;
+    if (l1) hooks.gemm1_add = [&](size_t n) { return (double)l1[n]; };
+    if (l2) hooks.gemm2_add = [&](size_t n) { return (double)l2[n]; };
+    hooks.mid = [&](std::vector<double>& inter) {
+        if (g_ref_bf16_mid)
+            for (auto& v : inter) v = bf2f(f2bf((float)v));
+        if (quant) qdq(inter.data(), sp.I);
+    };
+    expert_ref_mxfp4(sp, w, e, x.data(), y, hooks);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -439,19 +307,7 @@ static void upload(const Spec& sp, const Weights& w, DevLayer& d) {
     upload_one(sp, w.w2, w.s2, sp.H, sp.I, d.Hp, d.Ip, &d.q2, &d.s2, l2);
     d.lossy[0] = l1[0] + l2[0];
     d.lossy[1] = l1[1] + l2[1];
-    d.b13 = d.b2 = nullptr;
-    if (sp.bias) {
-        int N1 = 2 * sp.I, N1p = 2 * d.Ip;
-        std::vector<float> b13((size_t)sp.El * N1p, 0.f), b2((size_t)sp.El * d.Hp, 0.f);
-        for (int e = 0; e < sp.El; e++) {
-            for (int n = 0; n < N1; n++) b13[(size_t)e * N1p + n] = w.b13[(size_t)e * N1 + n];
-            for (int n = 0; n < sp.H; n++) b2[(size_t)e * d.Hp + n] = w.b2[(size_t)e * sp.H + n];
-        }
-        CK(cudaMalloc(&d.b13, b13.size() * 4));
-        CK(cudaMalloc(&d.b2, b2.size() * 4));
-        CK(cudaMemcpy(d.b13, b13.data(), b13.size() * 4, cudaMemcpyHostToDevice));
-        CK(cudaMemcpy(d.b2, b2.data(), b2.size() * 4, cudaMemcpyHostToDevice));
-    }
+    upload_bias(sp, w, d.Hp, d.Ip, &d.b13, &d.b2);
     cudaDeviceProp p;
     CK(cudaGetDeviceProperties(&p, 0));
     d.sms = p.multiProcessorCount;
@@ -505,7 +361,6 @@ static const Variant& variant(const std::string& n) {
     fprintf(stderr, "no variant %s\n", n.c_str());
     exit(2);
 }
-static long max_tiles(long rows, int El, int M) { return std::min<long>(El, rows) + (rows + M - 1) / M; }
 // the mma family's M for a number of rows per expert (decode 8, then 16, 32, 64)
 static std::string mma_for(long rows, int El) {
     double a = (double)rows / El;
@@ -647,19 +502,6 @@ static void sync_or_die(cudaStream_t st, const char* what, double seconds = 20.0
     CK(cudaEventDestroy(ev));
 }
 
-static void topk_ref(const float* lg, int E, int k, int* ids, float* w) {
-    std::vector<int> idx(E);
-    for (int i = 0; i < E; i++) idx[i] = i;
-    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
-                      [&](int a, int b) { return lg[a] > lg[b] || (lg[a] == lg[b] && a < b); });
-    double m = lg[idx[0]], s = 0;
-    for (int j = 0; j < k; j++) s += std::exp((double)lg[idx[j]] - m);
-    for (int j = 0; j < k; j++) {
-        ids[j] = idx[j];
-        w[j] = (float)(std::exp((double)lg[idx[j]] - m) / s);
-    }
-}
-
 // ------------------------------------------------------------------------------------------------
 // correctness of the whole forward
 // ------------------------------------------------------------------------------------------------
@@ -670,36 +512,20 @@ static double run_case(const Spec& sp, int T, bool use_logits, bool hot, bool lo
     const Weights& w = wpre ? *wpre : wloc;
     DevLayer& d = dpre ? *dpre : dloc;
     if (!wpre) {
-        make_weights(sp, seed, wloc);
+        make_weights(sp, seed, wloc, true, false);
         upload(sp, wloc, dloc);
     }
     const Variant& v = variant(vname);
     std::mt19937_64 g(seed ^ 0xABCDEF);
-    std::normal_distribution<float> nd(0.f, 1.f);
-    std::vector<uint16_t> hid((size_t)T * sp.H);
-    for (auto& x : hid) x = f2bf(nd(g));
-    std::vector<float> logits((size_t)T * sp.E);
-    std::vector<int> ids((size_t)T * sp.k);
-    std::vector<float> wts((size_t)T * sp.k);
-    int hot_e = sp.e0 + (int)(g() % sp.El);
-    for (int t = 0; t < T; t++) {
-        for (int e = 0; e < sp.E; e++) logits[(size_t)t * sp.E + e] = nd(g) * 2;
-        if (hot && (g() % 10) < 8) logits[(size_t)t * sp.E + hot_e] += 50;
-        for (int e = sp.e0 + sp.El * 3 / 4; e < sp.e0 + sp.El && sp.El >= 4; e++) logits[(size_t)t * sp.E + e] -= 100;
-        topk_ref(&logits[(size_t)t * sp.E], sp.E, sp.k, &ids[(size_t)t * sp.k], &wts[(size_t)t * sp.k]);
-    }
-    uint16_t* dh;
-    float *dl, *dw, *dout;
-    int* di;
-    CK(cudaMalloc(&dh, hid.size() * 2));
-    CK(cudaMalloc(&dl, logits.size() * 4));
-    CK(cudaMalloc(&di, ids.size() * 4));
-    CK(cudaMalloc(&dw, wts.size() * 4));
+    const CaseInputs in = case_inputs(sp, T, T, hot, false, seed, g);
+    const std::vector<uint16_t>& hid = in.hid;
+    const std::vector<float>& wts = in.wts;
+    const std::vector<int>& ids = in.ids;
+    CaseDevice dev = upload_case(in);
+    uint16_t* dh = dev.hidden;
+    float *dl = dev.logits, *dw = dev.wts, *dout;
+    int* di = dev.ids;
     CK(cudaMalloc(&dout, (size_t)T * d.Hp * 4));
-    CK(cudaMemcpy(dh, hid.data(), hid.size() * 2, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(dl, logits.data(), logits.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(di, ids.data(), ids.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(dw, wts.data(), wts.size() * 4, cudaMemcpyHostToDevice));
     CK(cudaMemset(dout, 0xFF, (size_t)T * d.Hp * 4));  // NaN
     Scratch s;
     alloc_scratch(d, T, s);
@@ -733,19 +559,8 @@ static double run_case(const Spec& sp, int T, bool use_logits, bool hot, bool lo
         for (long p = 0; p < (long)sorted.size(); p++)
             if (sorted[p] >= 0) pos_of[sorted[p]] = p;
     }
-    std::vector<long> check;
-    if (T <= check_tokens) {
-        for (long r = 0; r < T; r++) check.push_back(r);
-    } else {
-        std::mt19937_64 pick(seed + 99);
-        std::set<long> st;
-        while ((long)st.size() < check_tokens) st.insert((long)(pick() % T));
-        check.assign(st.begin(), st.end());
-    }
-    long nonfinite = 0;
-    for (long t = 0; t < T; t++)
-        for (int h = 0; h < sp.H; h++)
-            if (!std::isfinite(got[t * d.Hp + h])) nonfinite++;
+    std::vector<long> check = check_rows(T, check_tokens, seed);
+    long nonfinite = count_nonfinite(got, T, sp.H, d.Hp);
     std::vector<std::vector<double>> refq(check.size()), ref0(check.size());
 #pragma omp parallel for schedule(dynamic)
     for (long ci = 0; ci < (long)check.size(); ci++) {
@@ -774,17 +589,8 @@ static double run_case(const Spec& sp, int T, bool use_logits, bool hot, bool lo
         refq[ci] = rq;
         ref0[ci] = r0;
     }
-    double nq = 0, n0 = 0, dq = 0, d0 = 0;
-    for (size_t ci = 0; ci < check.size(); ci++)
-        for (int h = 0; h < sp.H; h++) {
-            double a = got[check[ci] * d.Hp + h];
-            nq += (a - refq[ci][h]) * (a - refq[ci][h]);
-            dq += refq[ci][h] * refq[ci][h];
-            n0 += (a - ref0[ci][h]) * (a - ref0[ci][h]);
-            d0 += ref0[ci][h] * ref0[ci][h];
-        }
-    double relq = dq > 0 ? std::sqrt(nq / dq) : std::sqrt(nq);
-    double rel0 = d0 > 0 ? std::sqrt(n0 / d0) : std::sqrt(n0);
+    double relq = rel_l2(got, check, refq, sp.H, d.Hp);
+    double rel0 = rel_l2(got, check, ref0, sp.H, d.Hp);
     bool ok = nonfinite == 0 && relq <= 1e-2;
     if (!ok) failures++;
     printf("%-4s %-6s E=%-3d El=%-3d e0=%-3d k=%d H=%-5d I=%-5d act=%d bias=%d T=%-5d %s hot=%d lora=%d checked=%-3zu "
@@ -792,7 +598,8 @@ static double run_case(const Spec& sp, int T, bool use_logits, bool hot, bool lo
            ok ? "ok" : "FAIL", vname.c_str(), sp.E, sp.El, sp.e0, sp.k, sp.H, sp.I, sp.act, sp.bias, T,
            use_logits ? "logits" : "topk  ", hot, lora, check.size(), nonfinite, relq, rel0);
     fflush(stdout);
-    cudaFree(dh); cudaFree(dl); cudaFree(di); cudaFree(dw); cudaFree(dout);
+    dev.free();
+    cudaFree(dout);
     if (dl1) { cudaFree(dl1); cudaFree(dl2); }
     free_scratch(s);
     if (!dpre) free_layer(dloc);
@@ -810,17 +617,7 @@ static void small_tests(uint64_t seed, const std::string& fam) {
     int Ts[] = {1, 7, 64, 300};
     std::vector<std::string> vs = family(fam);
     for (int i = 0; i < 24; i++) {
-        Spec sp;
-        int Es[] = {4, 8, 16, 32, 64};
-        sp.E = Es[g() % 5];
-        sp.k = 1 + (int)(g() % std::min(4, sp.E));
-        sp.H = 32 * (1 + (int)(g() % 12));
-        sp.I = 32 * (1 + (int)(g() % 12));
-        sp.act = (int)(g() % 3);
-        sp.bias = (g() % 4) != 0;
-        int ep = (g() % 3 == 0) ? 2 : 1;
-        sp.El = sp.E / ep;
-        sp.e0 = ep == 2 ? (int)(g() % 2) * sp.El : 0;
+        Spec sp = random_spec(g);
         int T = Ts[g() % 4];
         run_case(sp, T, (g() & 1) != 0, (g() % 3) == 0, (i % 7) == 3, vs[i % vs.size()], seed + i, 64);
     }
@@ -851,10 +648,6 @@ static void big_tests(uint64_t seed, const std::string& fam, const Weights& w, D
 // ------------------------------------------------------------------------------------------------
 // benchmark
 // ------------------------------------------------------------------------------------------------
-static double median(std::vector<float> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
 static std::vector<std::string> split_list(const char* e, std::vector<std::string> def) {
     if (!e) return def;
     std::vector<std::string> v;
@@ -874,24 +667,7 @@ static void bench(uint64_t seed, DevLayer& d) {
     CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
     cudaEvent_t ev[8];
     for (auto& e : ev) CK(cudaEventCreate(&e));
-    size_t cb = 2ull << 30;
-    void *ca, *cbuf;
-    CK(cudaMalloc(&ca, cb));
-    CK(cudaMalloc(&cbuf, cb));
-    CK(cudaMemset(ca, 1, cb));
-    std::vector<float> ts;
-    for (int i = 0; i < 12; i++) {
-        CK(cudaEventRecord(ev[0], st));
-        CK(cudaMemcpyAsync(cbuf, ca, cb, cudaMemcpyDeviceToDevice, st));
-        CK(cudaEventRecord(ev[1], st));
-        CK(cudaEventSynchronize(ev[1]));
-        float ms;
-        CK(cudaEventElapsedTime(&ms, ev[0], ev[1]));
-        if (i >= 2) ts.push_back(ms);
-    }
-    double bw = 2.0 * cb / (median(ts) * 1e-3);
-    cudaFree(ca);
-    cudaFree(cbuf);
+    double bw = copy_bandwidth(st, ev[0], ev[1], 12);
     cudaDeviceProp p;
     CK(cudaGetDeviceProperties(&p, 0));
     printf("device %s, %d SMs; copy bandwidth %.0f GB/s (D2D 2 GiB, read+write)\n", p.name, p.multiProcessorCount, bw / 1e9);
@@ -907,29 +683,11 @@ static void bench(uint64_t seed, DevLayer& d) {
            "var", "experts", "graph_us", "bytes_us", "flops", "x_floor", "TFLOP/s");
     for (const auto& Ts : Tl) {
         int T = atoi(Ts.c_str());
-        std::mt19937_64 g(seed + T);
-        std::normal_distribution<float> nd(0.f, 1.f);
         const int rot = 4;
-        std::vector<uint16_t*> dh(rot);
-        std::vector<float*> dl(rot);
-        std::set<int> touched;
-        for (int r = 0; r < rot; r++) {
-            std::vector<uint16_t> hid((size_t)T * sp.H);
-            for (auto& x : hid) x = f2bf(nd(g));
-            std::vector<float> lg((size_t)T * sp.E);
-            for (auto& x : lg) x = nd(g);
-            std::vector<int> id(sp.k);
-            std::vector<float> ww(sp.k);
-            if (r == 0)
-                for (int t = 0; t < T; t++) {
-                    topk_ref(&lg[(size_t)t * sp.E], sp.E, sp.k, id.data(), ww.data());
-                    for (int j = 0; j < sp.k; j++) touched.insert(id[j]);
-                }
-            CK(cudaMalloc(&dh[r], hid.size() * 2));
-            CK(cudaMalloc(&dl[r], lg.size() * 4));
-            CK(cudaMemcpy(dh[r], hid.data(), hid.size() * 2, cudaMemcpyHostToDevice));
-            CK(cudaMemcpy(dl[r], lg.data(), lg.size() * 4, cudaMemcpyHostToDevice));
-        }
+        BenchInputs in = bench_inputs(sp, T, seed, rot);
+        const std::vector<uint16_t*>& dh = in.hidden;
+        const std::vector<float*>& dl = in.logits;
+        const std::set<int>& touched = in.touched;
         float* dout;
         CK(cudaMalloc(&dout, (size_t)T * d.Hp * 4));
         std::vector<std::string> vl;
@@ -994,7 +752,7 @@ static void bench(uint64_t seed, DevLayer& d) {
                    median(stg[0]), median(stg[1]), median(stg[2]), median(stg[3]), median(stg[4]), median(stg[5]));
             fflush(stdout);
         }
-        for (int r = 0; r < rot; r++) { cudaFree(dh[r]); cudaFree(dl[r]); }
+        in.free();
         cudaFree(dout);
     }
     free_scratch(s);
@@ -1003,7 +761,7 @@ static void bench(uint64_t seed, DevLayer& d) {
 // one forward per (T, variant) of the 120b shape, for a profiler: PROF_TV="4096:wg128,1:mma8"
 static void prof(uint64_t seed) {
     Weights w;
-    make_weights(kOss, seed, w);
+    make_weights(kOss, seed, w, true, false);
     DevLayer d;
     upload(kOss, w, d);
     std::vector<std::string> tv = split_list(getenv("PROF_TV"), {"4096:wg128"});
@@ -1042,7 +800,7 @@ static void cpu_double_rounding(uint64_t seed) {
         Spec sp{8, 2, 32 * (2 + (int)(g() % 10)), 32 * (2 + (int)(g() % 10)), (int)(g() % 3), true, 8, 0};
         if (i == 5) sp = Spec{8, 2, 2880, 2880, 0, true, 8, 0};
         Weights w;
-        make_weights(sp, seed + i, w);
+        make_weights(sp, seed + i, w, true, false);
         std::normal_distribution<float> nd(0.f, 1.f);
         double num = 0, den = 0;
         for (int t = 0; t < 8; t++) {
@@ -1078,7 +836,7 @@ int main(int argc, char** argv) {
     } else if (mode == "big") {  // big [test fams] [bench]: the gpt-oss-120b layer, built once
         Weights w;
         DevLayer d;
-        make_weights(kOss, seed + 100, w);
+        make_weights(kOss, seed + 100, w, true, false);
         upload(kOss, w, d);
         printf("gpt-oss-120b weights: lossy tile-groups %d, lossy row-groups %d\n", d.lossy[0], d.lossy[1]);
         bool do_bench = false;

@@ -2,40 +2,18 @@
 # Builds marlin_moe.fatbin (sm_80, sm_89, sm_90a machine code plus compute_80 PTX) into
 # <classes>/io/moeoracle/backend/marlin/ so that it is packed in the jar. Without nvcc the build
 # prints a WARNING naming the image and succeeds; the providers then report "kernel image not built"
-# and a release build (-Prelease) refuses the jar.
+# and a release build (-Prelease) refuses the jar. marlin_moe.cu includes the routing code shared
+# with flashinfer and ep (cuda-moe/src/main/cuda); the nvcc logic is cuda-moe's build-fatbin.sh.
 #   build-fatbin.sh <cuda-src-dir> <classes-dir> [--nvcc=PATH]
 #   nvcc: --nvcc (Maven: -Dmoe.nvcc=PATH), else $NVCC, else nvcc on the PATH, else /usr/local/cuda/bin/nvcc;
 #   "none" builds as on a machine without the CUDA toolkit
 set -euo pipefail
-src=$1
-out=$2/io/moeoracle/backend/marlin
-nvcc=${NVCC:-}
-[[ ${3:-} == --nvcc=?* ]] && nvcc=${3#--nvcc=}
-why="nvcc not found (install the CUDA toolkit, or name it with -Dmoe.nvcc=/path/to/nvcc)"
-if [[ $nvcc == none ]]; then
-  nvcc=""; why="nvcc disabled (none)"
-elif [[ -n $nvcc ]]; then
-  if ! [[ -x $nvcc ]] && ! command -v "$nvcc" >/dev/null 2>&1; then why="nvcc not found at $nvcc"; nvcc=""; fi
-else
-  if command -v nvcc >/dev/null 2>&1; then nvcc=$(command -v nvcc)
-  elif [[ -x /usr/local/cuda/bin/nvcc ]]; then nvcc=/usr/local/cuda/bin/nvcc
-  fi
-fi
-mkdir -p "$out"
-if [[ -z $nvcc ]]; then
-  echo "[WARNING] backend-marlin: kernel image marlin_moe.fatbin NOT built: $why; the marlin providers will report 'kernel image not built' (-Prelease refuses this)"
-  rm -f "$out/marlin_moe.fatbin"
-  exit 0
-fi
-fatbin=$out/marlin_moe.fatbin
-if [[ -f $fatbin && $fatbin -nt $src/marlin_moe.cu && $fatbin -nt $0 ]]; then
-  exit 0
-fi
-echo "backend-marlin: building marlin_moe.fatbin with $nvcc (sm_80, sm_89, sm_90a, compute_80 PTX)"
-"$nvcc" -fatbin -O3 -std=c++17 \
+shared=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../../cuda-moe/src/main/cuda" && pwd)
+exec bash "$shared/build-fatbin.sh" --module=backend-marlin --source="$1/marlin_moe.cu" \
+  --out="$2/io/moeoracle/backend/marlin/marlin_moe.fatbin" --include="$shared" --depends="${BASH_SOURCE[0]}" \
+  --targets="sm_80, sm_89, sm_90a, compute_80 PTX" \
+  --consequence="the marlin providers will report 'kernel image not built' (-Prelease refuses this)" "${3:-}" -- \
   -gencode arch=compute_80,code=sm_80 \
   -gencode arch=compute_89,code=sm_89 \
   -gencode arch=compute_90a,code=sm_90a \
-  -gencode arch=compute_80,code=compute_80 \
-  -o "$fatbin.tmp" "$src/marlin_moe.cu"
-mv "$fatbin.tmp" "$fatbin"
+  -gencode arch=compute_80,code=compute_80

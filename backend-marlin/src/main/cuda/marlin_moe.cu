@@ -17,10 +17,10 @@
 #include <cuda_bf16.h>
 #include <stdint.h>
 
+#include "moe_routing.cuh"  // cuda-moe/src/main/cuda: activations, routing, alignment, finalize
+
 #define NTILE 64
 #define KCHUNK 64
-
-enum { ACT_SWIGLU_OAI = 0, ACT_SILU = 1, ACT_GELU = 2 };
 
 // ---------------------------------------------------------------------------------------------
 // small PTX helpers
@@ -89,19 +89,6 @@ __device__ __forceinline__ void dequant_word(uint32_t w, uint32_t (&p)[4]) {
 // biased exponent byte j (0..3) of x -> bf16x2 of 2^(byte-127) in both halves
 __device__ __forceinline__ uint32_t scale_bf16x2(uint32_t x, int j) {
     return __byte_perm(x, 0, 0x4040 | j | (j << 8)) * 128u;
-}
-
-__device__ __forceinline__ float act_apply(int act, float g, float u, float alpha, float limit) {
-    if (act == ACT_SWIGLU_OAI) {
-        g = fminf(g, limit);
-        u = fminf(fmaxf(u, -limit), limit);
-        return g / (1.0f + __expf(-alpha * g)) * (u + 1.0f);
-    } else if (act == ACT_SILU) {
-        return g / (1.0f + __expf(-g)) * u;
-    } else {
-        float c = 0.7978845608028654f * (g + 0.044715f * g * g * g);
-        return 0.5f * g * (1.0f + tanhf(c)) * u;
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -491,8 +478,8 @@ __device__ __forceinline__ void moe_gemm_body(
                 float4 b = *reinterpret_cast<const float4*>(bias_e + p2 * 2);
                 v.x += b.x; v.y += b.y; v.z += b.z; v.w += b.w;
             }
-            float o0 = act_apply(act, v.x, v.y, alpha, limit);
-            float o1 = act_apply(act, v.z, v.w, alpha, limit);
+            float o0 = moe_act_apply(act, v.x, v.y, alpha, limit);
+            float o1 = moe_act_apply(act, v.z, v.w, alpha, limit);
             __nv_bfloat162 o = __floats2bfloat162_rn(o0, o1);
             *reinterpret_cast<__nv_bfloat162*>(inter + (size_t)(tile * M + r) * out_stride + nt * (NTILE / 2) + p2) = o;
             if (lora) {  // the rounded activations, for the down shrink below (own float4 of cs, no race)
@@ -779,7 +766,7 @@ __device__ __forceinline__ void moe_gemv_body(
                 gt += bias_e[2 * p];
                 up += bias_e[2 * p + 1];
             }
-            const __nv_bfloat16 o = __float2bfloat16_rn(act_apply(act, gt, up, alpha, limit));
+            const __nv_bfloat16 o = __float2bfloat16_rn(moe_act_apply(act, gt, up, alpha, limit));
             inter[(size_t)(tile * M + r) * out_stride + nt * (NTILE / 2) + p] = o;
             if (lora) red[0][r][2 * p] = __bfloat162float(o);  // only this thread reads red[*][r][2p]
         }
@@ -943,181 +930,10 @@ extern "C" __global__ void __launch_bounds__(256) moe_lora_shrink_q1(LORA_SHRINK
 }
 
 // ---------------------------------------------------------------------------------------------
-// routing: one warp per token. Top-k of the logits (ties -> lower index), softmax over the k; or
-// copy given ids/weights. Also zeroes the token's FP32 accumulator row.
+// routing, alignment, finalize: the bodies are shared with flashinfer and ep (moe_routing.cuh); these
+// are marlin's entry points, launched by cuda-moe's RoutingLaunches with the prefix moe_.
 // ---------------------------------------------------------------------------------------------
-__device__ __forceinline__ void route_token(int t, int lane, const void* logits, int logits_bf16, const int* ids_in,
-                                            const float* w_in, int E, int k, int* topk_ids, float* topk_w,
-                                            float* accum, int H) {
-    float4* row = reinterpret_cast<float4*>(accum + (size_t)t * H);
-    for (int i = lane; i < H / 4; i += 32) row[i] = make_float4(0.f, 0.f, 0.f, 0.f);
-    if (!logits) {
-        for (int j = lane; j < k; j += 32) {
-            topk_ids[t * k + j] = ids_in[t * k + j];
-            topk_w[t * k + j] = w_in[t * k + j];
-        }
-        return;
-    }
-    const float* lf = reinterpret_cast<const float*>(logits) + (size_t)t * E;
-    const __nv_bfloat16* lb = reinterpret_cast<const __nv_bfloat16*>(logits) + (size_t)t * E;
-    float prev_v = INFINITY, m = 0.f, sum = 0.f;
-    int prev_i = -1;
-    for (int j = 0; j < k; j++) {
-        float best = -INFINITY;
-        int bi = 0x7FFFFFFF;
-        for (int x = lane; x < E; x += 32) {
-            float v = logits_bf16 ? __bfloat162float(lb[x]) : lf[x];
-            if (v != v) v = -INFINITY;
-            // strictly after the previous pick in (value desc, index asc) order
-            bool after = (v < prev_v) || (v == prev_v && x > prev_i);
-            if (after && (v > best || (v == best && x < bi))) { best = v; bi = x; }
-        }
-#pragma unroll
-        for (int off = 16; off; off >>= 1) {
-            float ob = __shfl_xor_sync(0xFFFFFFFFu, best, off);
-            int oi = __shfl_xor_sync(0xFFFFFFFFu, bi, off);
-            if (ob > best || (ob == best && oi < bi)) { best = ob; bi = oi; }
-        }
-        if (bi == 0x7FFFFFFF) bi = 0;  // fewer finite logits than k
-        if (j == 0) m = best;
-        float ex = __expf(best - m);
-        sum += ex;
-        if (lane == 0) {
-            topk_ids[t * k + j] = bi;
-            topk_w[t * k + j] = ex;  // normalized below
-        }
-        prev_v = best;
-        prev_i = bi;
-    }
-    __syncwarp();
-    for (int j = lane; j < k; j += 32) topk_w[t * k + j] = topk_w[t * k + j] / sum;
-}
-
-extern "C" __global__ void moe_route(const void* logits, int logits_bf16, const int* ids_in, const float* w_in,
-                                     int T, int E, int k, int* topk_ids, float* topk_w, float* accum, int H) {
-    const int warps = blockDim.x >> 5;
-    const int t = blockIdx.x * warps + (threadIdx.x >> 5);
-    if (t >= T) return;
-    route_token(t, threadIdx.x & 31, logits, logits_bf16, ids_in, w_in, E, k, topk_ids, topk_w, accum, H);
-}
-
-// ---------------------------------------------------------------------------------------------
-// alignment: one CTA of 1024 threads. Counts rows per local expert, pads each expert's segment to
-// the M tile, writes tile -> expert, the tile count, and the sorted row ids (-1 for padding).
-// Standard: row id = t*k + j (from topk_ids, global expert ids, local range [e0, e0+El)).
-// Batched: counts given per local expert, row id = e*max_t + i.
-// ---------------------------------------------------------------------------------------------
-__device__ __forceinline__ void align_body(const int* topk_ids, int n_ids, const int* batch_counts, int max_t, int El,
-                                           int e0, int M, int* sorted_ids, int* tile_expert, int* num_tiles) {
-    __shared__ int cnt[1024];
-    __shared__ int start[1024];
-    __shared__ int cursor[1024];
-    __shared__ int warp_sum[32];
-    const int tid = threadIdx.x;
-    cnt[tid] = 0;
-    __syncthreads();
-    if (batch_counts) {
-        if (tid < El) cnt[tid] = min(max(batch_counts[tid], 0), max_t);
-    } else {
-        for (int i = tid; i < n_ids; i += 1024) {
-            int e = topk_ids[i] - e0;
-            if (e >= 0 && e < El) atomicAdd(&cnt[e], 1);
-        }
-    }
-    __syncthreads();
-    // exclusive scan of tiles per expert
-    int tiles = (cnt[tid] + M - 1) / M;
-    int x = tiles;
-    const int lane = tid & 31, w = tid >> 5;
-#pragma unroll
-    for (int off = 1; off < 32; off <<= 1) {
-        int y = __shfl_up_sync(0xFFFFFFFFu, x, off);
-        if (lane >= off) x += y;
-    }
-    if (lane == 31) warp_sum[w] = x;
-    __syncthreads();
-    if (w == 0) {
-        int s = warp_sum[lane];
-#pragma unroll
-        for (int off = 1; off < 32; off <<= 1) {
-            int y = __shfl_up_sync(0xFFFFFFFFu, s, off);
-            if (lane >= off) s += y;
-        }
-        warp_sum[lane] = s;  // inclusive
-    }
-    __syncthreads();
-    int incl = x + (w > 0 ? warp_sum[w - 1] : 0);
-    int st = incl - tiles;
-    start[tid] = st;
-    cursor[tid] = st * M;
-    if (tid == 1023) num_tiles[0] = incl;
-    if (tid < El) {
-        for (int t = 0; t < tiles; t++) tile_expert[st + t] = tid;
-        for (int p = st * M + cnt[tid]; p < (st + tiles) * M; p++) sorted_ids[p] = -1;
-    }
-    __syncthreads();
-    if (batch_counts) {
-        long total = (long)El * max_t;
-        for (long f = tid; f < total; f += 1024) {
-            int e = (int)(f / max_t), i = (int)(f % max_t);
-            if (i < cnt[e]) sorted_ids[start[e] * M + i] = (int)f;
-        }
-    } else {
-        for (int i = tid; i < n_ids; i += 1024) {
-            int e = topk_ids[i] - e0;
-            if (e >= 0 && e < El) {
-                int p = atomicAdd(&cursor[e], 1);
-                sorted_ids[p] = i;
-            }
-        }
-    }
-}
-
-extern "C" __global__ void __launch_bounds__(1024) moe_align(const int* topk_ids, int n_ids, const int* batch_counts,
-                                                            int max_t, int El, int e0, int M, int* sorted_ids,
-                                                            int* tile_expert, int* num_tiles) {
-    align_body(topk_ids, n_ids, batch_counts, max_t, El, e0, M, sorted_ids, tile_expert, num_tiles);
-}
-
-// Small calls (decode): routing of all T tokens and the alignment in one CTA, one launch.
-extern "C" __global__ void __launch_bounds__(1024) moe_route_align(const void* logits, int logits_bf16,
-                                                                  const int* ids_in, const float* w_in, int T, int E,
-                                                                  int k, int* topk_ids, float* topk_w, float* accum,
-                                                                  int H, int El, int e0, int M, int* sorted_ids,
-                                                                  int* tile_expert, int* num_tiles) {
-    for (int t = threadIdx.x >> 5; t < T; t += 32)
-        route_token(t, threadIdx.x & 31, logits, logits_bf16, ids_in, w_in, E, k, topk_ids, topk_w, accum, H);
-    __syncthreads();
-    align_body(topk_ids, T * k, nullptr, 0, El, e0, M, sorted_ids, tile_expert, num_tiles);
-}
-
-// FP32 accumulator -> output (BF16 or F32), n a multiple of 4.
-extern "C" __global__ void moe_finalize(const float* accum, void* out, int out_bf16, long n) {
-    long i = ((long)blockIdx.x * blockDim.x + threadIdx.x) * 4;
-    if (i >= n) return;
-    float4 v = *reinterpret_cast<const float4*>(accum + i);
-    if (out_bf16) {
-        __nv_bfloat162 a = __floats2bfloat162_rn(v.x, v.y), b = __floats2bfloat162_rn(v.z, v.w);
-        uint2 u;
-        u.x = *reinterpret_cast<uint32_t*>(&a);
-        u.y = *reinterpret_cast<uint32_t*>(&b);
-        *reinterpret_cast<uint2*>(reinterpret_cast<__nv_bfloat16*>(out) + i) = u;
-    } else {
-        *reinterpret_cast<float4*>(reinterpret_cast<float*>(out) + i) = v;
-    }
-}
-
-// zero n floats (batched format accumulator), n a multiple of 4
-extern "C" __global__ void moe_zero(float* p, long n) {
-    long i = ((long)blockIdx.x * blockDim.x + threadIdx.x) * 4;
-    if (i < n) *reinterpret_cast<float4*>(p + i) = make_float4(0.f, 0.f, 0.f, 0.f);
-}
-
-// F32 activations -> BF16 (round to nearest even)
-extern "C" __global__ void moe_f32_to_bf16(const float* in, __nv_bfloat16* out, long n) {
-    long i = (long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) out[i] = __float2bfloat16_rn(in[i]);
-}
+MOE_DEFINE_ROUTING_KERNELS(moe_route, moe_align, moe_route_align, moe_finalize, moe_zero, moe_f32_to_bf16)
 
 // ---------------------------------------------------------------------------------------------
 // prepare: canonical MXFP4 [E][N_real][K_real/2] + scales [E][N_real][K_real/32] -> tile layout.

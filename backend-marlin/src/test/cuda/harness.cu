@@ -1,7 +1,7 @@
 // Stand-alone C++ harness for the marlin MoE kernels: correctness against a float64 CPU reference
 // and timings (CUDA events, graph replay) with the roofline ceilings measured in the same run.
-// Build: nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -Xcompiler -fopenmp -lcublas
-//        -I../../main/cuda harness.cu -o harness
+// Build: nvcc -O3 -std=c++17 -gencode=arch=compute_90a,code=sm_90a -Xcompiler -fopenmp -I../../main/cuda
+//        -I../../../../cuda-moe/src/main/cuda -I../../../../cuda-moe/src/test/cuda harness.cu -o harness -ldl
 // Run:   ./harness test | ./harness bench [json-path]
 // profile knobs (env): PROFILE_T=1,8,32 and PROFILE_M=16,8 (comma lists; 0 = auto), PROFILE_LORA=1 (each
 // size also with LoRA: LORA_RANK, default 16, LORA_SLOTS, default 4, token t on slot t % slots; LORA_QW=4:
@@ -10,155 +10,11 @@
 // expert up to which auto picks the M=8 GEMV kernels, default 4 as MarlinPlan), GEMV_SPLITS (GEMM2
 // split-K override for M=8).
 #include "marlin_moe.cu"
-
-#include <dlfcn.h>
-#include <cuda_runtime.h>
-#include <omp.h>
-
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <random>
-#include <set>
-#include <string>
-#include <vector>
-
-#define CK(x)                                                                                 \
-    do {                                                                                      \
-        cudaError_t e_ = (x);                                                                 \
-        if (e_ != cudaSuccess) {                                                              \
-            fprintf(stderr, "%s:%d %s -> %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); \
-            exit(1);                                                                          \
-        }                                                                                     \
-    } while (0)
-
-static float bf2f(uint16_t b) {
-    uint32_t u = (uint32_t)b << 16;
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-static uint16_t f2bf(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    if ((u & 0x7F800000u) == 0x7F800000u && (u & 0x7FFFFFu)) return (uint16_t)((u >> 16) | 0x40);
-    u += 0x7FFF + ((u >> 16) & 1);
-    return (uint16_t)(u >> 16);
-}
-static const double E2M1[16] = {0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6};
-
-struct Spec {
-    int E, k, H, I;
-    int act;  // 0 swiglu-oai 1 silu 2 gelu
-    bool bias;
-    int El, e0;  // local experts
-};
-
-struct Weights {  // canonical host copies
-    std::vector<uint8_t> w13, s13, w2, s2;
-    std::vector<float> b13, b2;  // bf16-rounded values
-};
-
-static int g_scale_lo = 121, g_scale_span = 4;
-static uint64_t splitmix(uint64_t& s) {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static void make_weights(const Spec& sp, uint64_t seed, Weights& w) {
-    size_t E = sp.El, H = sp.H, I = sp.I;
-    w.w13.resize(E * 2 * I * H / 2);
-    w.s13.resize(E * 2 * I * H / 32);
-    w.w2.resize(E * H * I / 2);
-    w.s2.resize(E * H * I / 32);
-    auto fill = [&](std::vector<uint8_t>& v, uint64_t sd, int lo, int span) {
-#pragma omp parallel
-        {
-            uint64_t s = sd + 7919ull * omp_get_thread_num();
-#pragma omp for schedule(static)
-            for (long i = 0; i < (long)v.size(); i++) {
-                if ((i & 7) == 0) s = sd ^ (uint64_t)i * 0x9E3779B97F4A7C15ull;
-                uint64_t r = splitmix(s);
-                v[i] = span ? (uint8_t)(lo + r % span) : (uint8_t)r;
-            }
-        }
-    };
-    fill(w.w13, seed * 3 + 1, 0, 0);
-    fill(w.w2, seed * 3 + 2, 0, 0);
-    fill(w.s13, seed * 3 + 3, g_scale_lo, g_scale_span);  // default 2^-6 .. 2^-3
-    fill(w.s2, seed * 3 + 4, g_scale_lo, g_scale_span);
-    std::mt19937_64 g(seed);
-    std::normal_distribution<float> nd(0.f, 0.05f);
-    if (sp.bias) {
-        w.b13.resize(E * 2 * I);
-        w.b2.resize(E * H);
-        for (auto& x : w.b13) x = bf2f(f2bf(nd(g)));
-        for (auto& x : w.b2) x = bf2f(f2bf(nd(g)));
-    }
-}
-
-static double act_ref(int act, double g, double u) {
-    if (act == 0) {
-        g = std::min(g, 7.0);
-        u = std::max(-7.0, std::min(u, 7.0));
-        return g / (1 + std::exp(-1.702 * g)) * (u + 1);
-    } else if (act == 1) {
-        return g / (1 + std::exp(-g)) * u;
-    }
-    double c = 0.7978845608028654 * (g + 0.044715 * g * g * g);
-    return 0.5 * g * (1 + std::tanh(c)) * u;
-}
-
-// expert e (local index) applied to x (length H) -> y (length H), float64
-static void expert_ref(const Spec& sp, const Weights& w, int e, const float* x, double* y) {
-    size_t H = sp.H, I = sp.I;
-    std::vector<double> inter(I);
-    for (size_t i = 0; i < I; i++) {
-        double gu[2];
-        for (int h = 0; h < 2; h++) {
-            size_t n = 2 * i + h;
-            const uint8_t* row = &w.w13[((size_t)e * 2 * I + n) * H / 2];
-            const uint8_t* sr = &w.s13[((size_t)e * 2 * I + n) * H / 32];
-            double s = 0;
-            for (size_t kb = 0; kb < H / 32; kb++) {
-                double blk = 0;
-                for (int q = 0; q < 16; q++) {
-                    uint8_t b = row[kb * 16 + q];
-                    blk += E2M1[b & 15] * x[kb * 32 + 2 * q] + E2M1[b >> 4] * x[kb * 32 + 2 * q + 1];
-                }
-                s += blk * std::ldexp(1.0, (int)sr[kb] - 127);
-            }
-            if (sp.bias) s += w.b13[(size_t)e * 2 * I + n];
-            gu[h] = s;
-        }
-        inter[i] = act_ref(sp.act, gu[0], gu[1]);
-    }
-    for (size_t n = 0; n < H; n++) {
-        const uint8_t* row = &w.w2[((size_t)e * H + n) * I / 2];
-        const uint8_t* sr = &w.s2[((size_t)e * H + n) * I / 32];
-        double s = 0;
-        for (size_t kb = 0; kb < I / 32; kb++) {
-            double blk = 0;
-            for (int q = 0; q < 16; q++) {
-                uint8_t b = row[kb * 16 + q];
-                blk += E2M1[b & 15] * inter[kb * 32 + 2 * q] + E2M1[b >> 4] * inter[kb * 32 + 2 * q + 1];
-            }
-            s += blk * std::ldexp(1.0, (int)sr[kb] - 127);
-        }
-        if (sp.bias) s += w.b2[(size_t)e * H + n];
-        y[n] = s;
-    }
-}
+#include "moe_harness.h"  // cuda-moe/src/test/cuda: data, references, checks, ceilings
 
 // ------------------------------------------------------------------------------------------------
 // device-side layer (mirrors what the Java MarlinKernel does)
 // ------------------------------------------------------------------------------------------------
-static int pad64(int x) { return (x + 63) / 64 * 64; }
-
 struct DevLayer {
     Spec sp;
     int Hp, Ip;
@@ -203,18 +59,7 @@ static void upload(const Spec& sp, const Weights& w, DevLayer& d) {
     CK(cudaDeviceSynchronize());
     CK(cudaFree(tb));
     CK(cudaFree(ts));
-    d.b13 = d.b2 = nullptr;
-    if (sp.bias) {
-        std::vector<float> b13((size_t)sp.El * N1p, 0.f), b2((size_t)sp.El * d.Hp, 0.f);
-        for (int e = 0; e < sp.El; e++) {
-            for (int n = 0; n < N1; n++) b13[(size_t)e * N1p + n] = w.b13[(size_t)e * N1 + n];
-            for (int n = 0; n < sp.H; n++) b2[(size_t)e * d.Hp + n] = w.b2[(size_t)e * sp.H + n];
-        }
-        CK(cudaMalloc(&d.b13, b13.size() * 4));
-        CK(cudaMalloc(&d.b2, b2.size() * 4));
-        CK(cudaMemcpy(d.b13, b13.data(), b13.size() * 4, cudaMemcpyHostToDevice));
-        CK(cudaMemcpy(d.b2, b2.data(), b2.size() * 4, cudaMemcpyHostToDevice));
-    }
+    upload_bias(sp, w, d.Hp, d.Ip, &d.b13, &d.b2);
     cudaDeviceProp p;
     CK(cudaGetDeviceProperties(&p, 0));
     d.sms = p.multiProcessorCount;
@@ -296,7 +141,6 @@ static int choose_m(long rows, int El) {  // as MarlinPlan.chooseM
     if (a <= 64) return 32;
     return 128;
 }
-static long max_tiles(long rows, int El, int M) { return std::min<long>(El, rows) + (rows + M - 1) / M; }
 
 struct Scratch {
     int *topk_ids, *sorted, *tile_e, *ntiles;
@@ -415,25 +259,9 @@ static void set_smem_limits() {
     }
 }
 
-// CPU top-k + softmax, same tie rule as the kernel
-static void topk_ref(const float* lg, int E, int k, int* ids, float* w) {
-    std::vector<int> idx(E);
-    for (int i = 0; i < E; i++) idx[i] = i;
-    std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
-                      [&](int a, int b) { return lg[a] > lg[b] || (lg[a] == lg[b] && a < b); });
-    double m = lg[idx[0]], s = 0;
-    for (int j = 0; j < k; j++) s += std::exp((double)lg[idx[j]] - m);
-    for (int j = 0; j < k; j++) {
-        ids[j] = idx[j];
-        w[j] = (float)(std::exp((double)lg[idx[j]] - m) / s);
-    }
-}
-
 // ------------------------------------------------------------------------------------------------
 // correctness
 // ------------------------------------------------------------------------------------------------
-static int failures = 0;
-
 static double run_case(const Spec& sp, int T, int mode /*0 logits 1 topk 2 batched*/, bool hot, bool out_bf16,
                        int force_m, uint64_t seed, int check_tokens, const Weights* wpre = nullptr,
                        DevLayer* dpre = nullptr) {
@@ -446,43 +274,21 @@ static double run_case(const Spec& sp, int T, int mode /*0 logits 1 topk 2 batch
         upload(sp, wloc, dloc);
     }
     std::mt19937_64 g(seed ^ 0xABCDEF);
-    std::normal_distribution<float> nd(0.f, 1.f);
     bool batched = mode == 2;
     int maxT = T;
     long rows_in = batched ? (long)sp.El * maxT : T;
-    std::vector<uint16_t> hid(rows_in * sp.H);
-    for (auto& x : hid) x = f2bf(nd(g));
-    std::vector<float> logits((size_t)T * sp.E);
-    std::vector<int> ids((size_t)T * sp.k), counts(sp.El);
-    std::vector<float> wts((size_t)T * sp.k);
-    int hot_e = sp.e0 + (int)(g() % sp.El);
-    for (int t = 0; t < T; t++) {
-        for (int e = 0; e < sp.E; e++) logits[(size_t)t * sp.E + e] = nd(g) * 2;
-        if (hot && (g() % 10) < 8) logits[(size_t)t * sp.E + hot_e] += 50;  // most tokens pick hot_e
-        // some experts never chosen: push the last quarter of the local range down
-        for (int e = sp.e0 + sp.El * 3 / 4; e < sp.e0 + sp.El && sp.El >= 4; e++) logits[(size_t)t * sp.E + e] -= 100;
-        topk_ref(&logits[(size_t)t * sp.E], sp.E, sp.k, &ids[(size_t)t * sp.k], &wts[(size_t)t * sp.k]);
-    }
-    for (int e = 0; e < sp.El; e++) counts[e] = (e * 7 + (int)(seed % 5)) % (maxT + 1);
-    if (hot && batched) counts[0] = maxT;
-    if (batched && sp.El > 2) counts[1] = 0;
+    const CaseInputs in = case_inputs(sp, T, rows_in, hot, batched, seed, g);
+    const std::vector<uint16_t>& hid = in.hid;
+    const std::vector<float>& wts = in.wts;
+    const std::vector<int>&ids = in.ids, &counts = in.counts;
 
-    uint16_t* dh;
-    float *dl, *dw;
-    int *di, *dc;
+    CaseDevice dev = upload_case(in);
+    uint16_t* dh = dev.hidden;
+    float *dl = dev.logits, *dw = dev.wts;
+    int *di = dev.ids, *dc = dev.counts;
     void* dout;
     size_t out_elems = rows_in * sp.H;
-    CK(cudaMalloc(&dh, hid.size() * 2));
-    CK(cudaMalloc(&dl, std::max<size_t>(1, logits.size()) * 4));
-    CK(cudaMalloc(&di, std::max<size_t>(1, ids.size()) * 4));
-    CK(cudaMalloc(&dw, std::max<size_t>(1, wts.size()) * 4));
-    CK(cudaMalloc(&dc, sp.El * 4));
     CK(cudaMalloc(&dout, out_elems * 4));
-    CK(cudaMemcpy(dh, hid.data(), hid.size() * 2, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(dl, logits.data(), logits.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(di, ids.data(), ids.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(dw, wts.data(), wts.size() * 4, cudaMemcpyHostToDevice));
-    CK(cudaMemcpy(dc, counts.data(), sp.El * 4, cudaMemcpyHostToDevice));
     CK(cudaMemset(dout, 0xFF, out_elems * 4));  // NaN fill
     Scratch s;
     alloc_scratch(d, batched ? rows_in : (long)T * sp.k, rows_in, s);
@@ -491,28 +297,9 @@ static double run_case(const Spec& sp, int T, int mode /*0 logits 1 topk 2 batch
     forward(d, s, c, 0);
     CK(cudaGetLastError());
     CK(cudaDeviceSynchronize());
-    std::vector<float> got(out_elems);
-    if (out_bf16) {
-        std::vector<uint16_t> gb(out_elems);
-        CK(cudaMemcpy(gb.data(), dout, out_elems * 2, cudaMemcpyDeviceToHost));
-        for (size_t i = 0; i < out_elems; i++) got[i] = bf2f(gb[i]);
-    } else {
-        CK(cudaMemcpy(got.data(), dout, out_elems * 4, cudaMemcpyDeviceToHost));
-    }
-    // which rows to check
-    std::vector<long> check;
-    if (rows_in <= check_tokens) {
-        for (long r = 0; r < rows_in; r++) check.push_back(r);
-    } else {
-        std::mt19937_64 pick(seed + 99);
-        std::set<long> st;
-        while ((long)st.size() < check_tokens) st.insert((long)(pick() % rows_in));
-        check.assign(st.begin(), st.end());
-    }
-    long nan_count = 0;
-    for (size_t i = 0; i < out_elems; i++)
-        if (!std::isfinite(got[i])) nan_count++;
-    double num = 0, den = 0;
+    std::vector<float> got = download_output(dout, out_elems, out_bf16);
+    std::vector<long> check = check_rows(rows_in, check_tokens, seed);
+    long nan_count = count_nonfinite(got, rows_in, sp.H, sp.H);
     std::vector<std::vector<double>> refs(check.size());
 #pragma omp parallel for schedule(dynamic)
     for (long ci = 0; ci < (long)check.size(); ci++) {
@@ -522,24 +309,18 @@ static double run_case(const Spec& sp, int T, int mode /*0 logits 1 topk 2 batch
         std::vector<double> ref(sp.H, 0.0), y(sp.H);
         if (batched) {
             int e = (int)(r / maxT), i = (int)(r % maxT);
-            if (i < counts[e]) expert_ref(sp, w, e, x.data(), ref.data());
+            if (i < counts[e]) expert_ref_mxfp4(sp, w, e, x.data(), ref.data());
         } else {
             for (int j = 0; j < sp.k; j++) {
                 int e = ids[r * sp.k + j] - sp.e0;
                 if (e < 0 || e >= sp.El) continue;
-                expert_ref(sp, w, e, x.data(), y.data());
+                expert_ref_mxfp4(sp, w, e, x.data(), y.data());
                 for (int h = 0; h < sp.H; h++) ref[h] += wts[r * sp.k + j] * y[h];
             }
         }
         refs[ci] = ref;
     }
-    for (size_t ci = 0; ci < check.size(); ci++)
-        for (int h = 0; h < sp.H; h++) {
-            double a = got[check[ci] * sp.H + h], b = refs[ci][h];
-            num += (a - b) * (a - b);
-            den += b * b;
-        }
-    double rel = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+    double rel = rel_l2(got, check, refs, sp.H, sp.H);
     bool ok = nan_count == 0 && rel <= 1e-2;
     if (!ok) failures++;
     printf("%-4s E=%-3d El=%-3d e0=%-3d k=%d H=%-5d I=%-5d act=%d bias=%d T=%-5d mode=%s hot=%d out=%s M=%-3d "
@@ -548,7 +329,8 @@ static double run_case(const Spec& sp, int T, int mode /*0 logits 1 topk 2 batch
            mode == 0 ? "logits" : mode == 1 ? "topk" : "batched", hot, out_bf16 ? "bf16" : "f32",
            force_m ? force_m : choose_m(batched ? rows_in : (long)T * sp.k, sp.El), check.size(), nan_count, rel);
     fflush(stdout);
-    cudaFree(dh); cudaFree(dl); cudaFree(di); cudaFree(dw); cudaFree(dc); cudaFree(dout);
+    dev.free();
+    cudaFree(dout);
     cudaFree(s.topk_ids); cudaFree(s.topk_w); cudaFree(s.sorted); cudaFree(s.tile_e); cudaFree(s.ntiles);
     cudaFree(s.acc); cudaFree(s.inter);
     if (!dpre) {
@@ -564,17 +346,7 @@ static void tests(uint64_t seed, bool small) {
     // small deterministic coverage: every M variant, odd sizes (padding), all activations, all modes
     int Ts[] = {1, 7, 64, 300};
     for (int i = 0; i < 24; i++) {
-        Spec sp;
-        int Es[] = {4, 8, 16, 32, 64};
-        sp.E = Es[g() % 5];
-        sp.k = 1 + (int)(g() % std::min(4, sp.E));
-        sp.H = 32 * (1 + (int)(g() % 12));
-        sp.I = 32 * (1 + (int)(g() % 12));
-        sp.act = (int)(g() % 3);
-        sp.bias = (g() % 4) != 0;
-        int ep = (g() % 3 == 0) ? 2 : 1;
-        sp.El = sp.E / ep;
-        sp.e0 = ep == 2 ? (int)(g() % 2) * sp.El : 0;
+        Spec sp = random_spec(g);
         int T = Ts[g() % 4];
         int mode = (int)(g() % 3);
         const int fms[6] = {8, 16, 32, 64, 128, 0};
@@ -603,81 +375,16 @@ static void tests(uint64_t seed, bool small) {
 // ------------------------------------------------------------------------------------------------
 // benchmark
 // ------------------------------------------------------------------------------------------------
-static double median(std::vector<float> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
-}
-
 static void bench(uint64_t seed, const char* json, int only_m) {
     cudaStream_t st;
     CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
     cudaEvent_t e0, e1;
     CK(cudaEventCreate(&e0));
     CK(cudaEventCreate(&e1));
-    // copy bandwidth: 2 GiB D2D
-    size_t cb = 2ull << 30;
-    void *ca, *cbuf;
-    CK(cudaMalloc(&ca, cb));
-    CK(cudaMalloc(&cbuf, cb));
-    CK(cudaMemset(ca, 1, cb));
-    std::vector<float> ts;
-    for (int i = 0; i < 12; i++) {
-        CK(cudaEventRecord(e0, st));
-        CK(cudaMemcpyAsync(cbuf, ca, cb, cudaMemcpyDeviceToDevice, st));
-        CK(cudaEventRecord(e1, st));
-        CK(cudaEventSynchronize(e1));
-        float ms;
-        CK(cudaEventElapsedTime(&ms, e0, e1));
-        if (i >= 2) ts.push_back(ms);
-    }
-    double bw = 2.0 * cb / (median(ts) * 1e-3);
-    cudaFree(ca);
-    cudaFree(cbuf);
-    // bf16 matmul rate: cuBLAS 8192^3, random data
-    // cuBLAS through dlopen (the harness is built where no cuBLAS headers exist)
-    typedef int (*CreateFn)(void**);
-    typedef int (*SetStreamFn)(void*, cudaStream_t);
-    typedef int (*GemmExFn)(void*, int, int, int, int, int, const void*, const void*, int, int, const void*, int, int,
-                            const void*, void*, int, int, int, int);
-    const char* libs[] = {getenv("CUBLAS_LIB"), "libcublas.so.13", "libcublas.so.12", "libcublas.so"};
-    void* lib = nullptr;
-    for (const char* l : libs)
-        if (l && (lib = dlopen(l, RTLD_NOW))) break;
-    if (!lib) { fprintf(stderr, "no libcublas: %s\n", dlerror()); exit(1); }
-    CreateFn cublasCreate = (CreateFn)dlsym(lib, "cublasCreate_v2");
-    SetStreamFn cublasSetStream = (SetStreamFn)dlsym(lib, "cublasSetStream_v2");
-    GemmExFn cublasGemmEx = (GemmExFn)dlsym(lib, "cublasGemmEx");
-    void* hb;
-    cublasCreate(&hb);
-    cublasSetStream(hb, st);
-    int n = 8192;
-    uint16_t *ma, *mb, *mc;
-    CK(cudaMalloc(&ma, (size_t)n * n * 2));
-    CK(cudaMalloc(&mb, (size_t)n * n * 2));
-    CK(cudaMalloc(&mc, (size_t)n * n * 2));
-    {
-        std::vector<uint16_t> h((size_t)n * n);
-        std::mt19937 g(1);
-        std::normal_distribution<float> nd;
-        for (auto& x : h) x = f2bf(nd(g));
-        CK(cudaMemcpy(ma, h.data(), h.size() * 2, cudaMemcpyHostToDevice));
-        CK(cudaMemcpy(mb, h.data(), h.size() * 2, cudaMemcpyHostToDevice));
-    }
-    float one = 1, zero = 0;
-    ts.clear();
-    for (int i = 0; i < 13; i++) {
-        CK(cudaEventRecord(e0, st));
-        int cs = cublasGemmEx(hb, 0, 0, n, n, n, &one, ma, 14 /*CUDA_R_16BF*/, n, mb, 14, n, &zero, mc, 14, n,
-                              68 /*CUBLAS_COMPUTE_32F*/, -1 /*CUBLAS_GEMM_DEFAULT*/);
-        if (cs != 0) { fprintf(stderr, "cublas %d\n", cs); exit(1); }
-        CK(cudaEventRecord(e1, st));
-        CK(cudaEventSynchronize(e1));
-        float ms;
-        CK(cudaEventElapsedTime(&ms, e0, e1));
-        if (i >= 3) ts.push_back(ms);
-    }
-    double flops_rate = 2.0 * n * n * (double)n / (median(ts) * 1e-3);
-    cudaFree(ma); cudaFree(mb); cudaFree(mc);
+    double bw = copy_bandwidth(st, e0, e1, 12);
+    std::string no_cublas;
+    double flops_rate = cublas_bf16_rate(st, e0, e1, 13, no_cublas);
+    if (flops_rate == 0) { fprintf(stderr, "no libcublas: %s\n", no_cublas.c_str()); exit(1); }
     cudaDeviceProp p;
     CK(cudaGetDeviceProperties(&p, 0));
     printf("device %s, %d SMs; copy bandwidth %.0f GB/s (D2D 2 GiB, read+write); cuBLAS bf16 %.0f TFLOP/s (8192^3)\n",
@@ -701,28 +408,10 @@ static void bench(uint64_t seed, const char* json, int only_m) {
     bool first = true;
     int rot = 4;  // rotate input sets
     for (int T : {1, 8, 32, 256, 1024, 4096}) {
-        std::mt19937_64 g(seed + T);
-        std::normal_distribution<float> nd(0.f, 1.f);
-        std::vector<uint16_t*> dh(rot);
-        std::vector<float*> dl(rot);
-        std::set<int> touched;
-        for (int r = 0; r < rot; r++) {
-            std::vector<uint16_t> hid((size_t)T * sp.H);
-            for (auto& x : hid) x = f2bf(nd(g));
-            std::vector<float> lg((size_t)T * sp.E);
-            for (auto& x : lg) x = nd(g);
-            std::vector<int> id(sp.k);
-            std::vector<float> ww(sp.k);
-            if (r == 0)
-                for (int t = 0; t < T; t++) {
-                    topk_ref(&lg[(size_t)t * sp.E], sp.E, sp.k, id.data(), ww.data());
-                    for (int j = 0; j < sp.k; j++) touched.insert(id[j]);
-                }
-            CK(cudaMalloc(&dh[r], hid.size() * 2));
-            CK(cudaMalloc(&dl[r], lg.size() * 4));
-            CK(cudaMemcpy(dh[r], hid.data(), hid.size() * 2, cudaMemcpyHostToDevice));
-            CK(cudaMemcpy(dl[r], lg.data(), lg.size() * 4, cudaMemcpyHostToDevice));
-        }
+        BenchInputs in = bench_inputs(sp, T, seed, rot);
+        const std::vector<uint16_t*>& dh = in.hidden;
+        const std::vector<float*>& dl = in.logits;
+        const std::set<int>& touched = in.touched;
         void* dout;
         CK(cudaMalloc(&dout, (size_t)T * sp.H * 2));
         std::vector<int> ms_list;
@@ -782,7 +471,7 @@ static void bench(uint64_t seed, const char* json, int only_m) {
                 first = false;
             }
         }
-        for (int r = 0; r < rot; r++) { cudaFree(dh[r]); cudaFree(dl[r]); }
+        in.free();
         cudaFree(dout);
     }
     if (jf) { fprintf(jf, "]}\n"); fclose(jf); }

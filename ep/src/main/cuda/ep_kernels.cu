@@ -10,6 +10,8 @@
 #include <cuda_bf16.h>
 #include <stdint.h>
 
+#include "moe_routing.cuh"  // cuda-moe/src/main/cuda: the top-k and softmax marlin and flashinfer use too
+
 #define EP_ERR_BAD_ID 1      // a given top-k id outside [0, E): the id is dropped, the forward throws
 #define EP_ERR_OVERFLOW 2    // more rows than a buffer's capacity: rows dropped, the forward throws
 #define EP_ERR_COUNTS 4      // the expanded counts disagree with the exchanged ones
@@ -19,8 +21,8 @@
 // ---------------------------------------------------------------------------------------------
 // routing: one warp per row t < Tpad. Rows t >= T are padding: ids -1 (routed nowhere), weight 0.
 // From logits (F32 or BF16, [T, E]): top-k (value desc, ties to the lower id, NaN below every number),
-// softmax over the k (the rule of the float64 reference and of marlin's moe_route). From given ids and
-// weights ([T, k]): ids outside [0, E) set EP_ERR_BAD_ID and become -1. Output ids are virtual.
+// softmax over the k (the rule of the float64 reference; the shared moe_topk_softmax, as in marlin's moe_route).
+// From given ids and weights ([T, k]): ids outside [0, E) set EP_ERR_BAD_ID and become -1. Output ids are virtual.
 // ---------------------------------------------------------------------------------------------
 extern "C" __global__ void ep_route(const void* logits, int logits_bf16, const int* ids_in, const float* w_in, int T,
                                     int Tpad, int E, int k, const int* perm, int* ids_out, float* w_out, int* err) {
@@ -49,31 +51,10 @@ extern "C" __global__ void ep_route(const void* logits, int logits_bf16, const i
     }
     const float* lf = reinterpret_cast<const float*>(logits) + (size_t)t * E;
     const __nv_bfloat16* lb = reinterpret_cast<const __nv_bfloat16*>(logits) + (size_t)t * E;
-    float prev_v = INFINITY, m = 0.f, sum = 0.f;
-    int prev_i = -1;
-    for (int j = 0; j < k; j++) {
-        float best = -INFINITY;
-        int bi = 0x7FFFFFFF;
-        for (int x = lane; x < E; x += 32) {
-            float v = logits_bf16 ? __bfloat162float(lb[x]) : lf[x];
-            if (v != v) v = -INFINITY;
-            bool after = (v < prev_v) || (v == prev_v && x > prev_i);
-            if (after && (v > best || (v == best && x < bi))) { best = v; bi = x; }
-        }
-#pragma unroll
-        for (int off = 16; off; off >>= 1) {
-            float ob = __shfl_xor_sync(0xFFFFFFFFu, best, off);
-            int oi = __shfl_xor_sync(0xFFFFFFFFu, bi, off);
-            if (ob > best || (ob == best && oi < bi)) { best = ob; bi = oi; }
-        }
-        if (bi == 0x7FFFFFFF) bi = 0;  // fewer than k finite logits (marlin does the same)
-        if (j == 0) m = best;
-        float ex = expf(best - m);
-        sum += ex;
-        if (lane == 0) { io[j] = perm[bi]; wo[j] = ex; }
-        prev_v = best;
-        prev_i = bi;
-    }
+    float sum = moe_topk_softmax<false>(lane, lf, lb, logits_bf16, E, k, [=](int j, int index, float ex) {
+        io[j] = perm[index];
+        wo[j] = ex;
+    });
     __syncwarp();
     for (int j = lane; j < k; j += 32) wo[j] = wo[j] / sum;
 }
