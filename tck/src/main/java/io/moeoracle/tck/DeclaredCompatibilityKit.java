@@ -35,7 +35,8 @@ public abstract class DeclaredCompatibilityKit extends MoeKernelCompatibilityKit
      * @param provider makes the provider under test (called often; a new instance each time is fine)
      * @param device finds the real device the provider runs on (called when a test needs it)
      * @param tolerance the relative L2 error allowed against the float64 reference for every scheme,
-     *     output rounding included (a BF16 output alone costs about 3e-3)
+     *     output rounding included (a BF16 output alone costs about 3e-3); the BF16 rounding of F32 hidden
+     *     states is allowed on top ({@link MoeKernelCompatibilityKit#tolerance})
      * @throws IllegalArgumentException when the tolerance is not a positive finite number
      */
     protected DeclaredCompatibilityKit(Supplier<? extends MoeKernelProvider> provider, Supplier<DeviceInfo> device,

@@ -65,7 +65,9 @@ import org.junit.jupiter.api.Test;
  * <p>One nested group per capability ({@link Capability}); a backend that cannot take part in one
  * opts out of that group with a reason ({@link #optOuts()}), never of the kit. Numerics are judged
  * as the relative L2 error against the float64 {@link io.moeoracle.reference.ReferenceMoe} on
- * fresh random inputs each run; every failure message names the seed that replays it
+ * fresh random inputs each run, within {@link #tolerance} plus, for F32 hidden states under BF16
+ * activations, the reference's own change when those inputs are rounded to BF16
+ * ({@link KitForward#inputRounding}); every failure message names the seed that replays it
  * ({@code -Dmoe.tck.seed=<seed>}). The
  * bad-input group and the simulated-device verdicts run in a forked JVM (this class path, the
  * {@code moe.*} system properties), so a crash fails a test instead of killing the run. Host
@@ -99,7 +101,13 @@ public abstract class MoeKernelCompatibilityKit {
 
     /**
      * The relative L2 error allowed against the float64 reference for a scheme, output rounding
-     * included (a BF16 output alone costs about 3e-3).
+     * included (a BF16 output alone costs about 3e-3). It covers the kernel's own arithmetic: with BF16
+     * activations, the rounding of the intermediate (the second GEMM's input) and of the output. The
+     * rounding of F32 hidden states to BF16 is not part of it: the kit measures that one's effect on the
+     * reference for each call and allows it on top ({@link KitForward#inputRounding}), because it
+     * grows with the layer's sensitivity to its input rather than with the unit roundoff alone.
+     * On the cpu backend (tolerance 1e-2, about 5 BF16 unit roundoffs of 2^-9) the kernel's own part
+     * stayed below 5.7e-3 over 288,000 calls; the numbers before and after: {@link KitForward#inputRounding}.
      *
      * @param scheme the scheme, with the activation type the provider runs (never {@code auto})
      * @return the tolerance, e.g. {@code 2e-2}
@@ -199,12 +207,20 @@ public abstract class MoeKernelCompatibilityKit {
         HostTensor expected = KitForward.reference(ref, w, in, arena);
         double err = RelativeError.l2(actual, expected);
         double tol = tolerance(ref.quant());
-        return new Checked(err, tol, what + " on " + spec.describe() + ", " + in.describe());
+        double rounding = KitForward.inputRounding(ref, w, in, expected, arena);
+        return new Checked(err, tol, rounding, what + " on " + spec.describe() + ", " + in.describe());
     }
 
-    private record Checked(double error, double tolerance, String what) {
+    /**
+     * One judged forward: it passes when {@code error <= tolerance + inputRounding}, the backend's
+     * tolerance plus the reference's own change when F32 hidden states are rounded to BF16 as a
+     * BF16-activation scheme does ({@link KitForward#inputRounding}; 0 otherwise).
+     */
+    private record Checked(double error, double tolerance, double inputRounding, String what) {
         void assertWithin() {
-            assertTrue(error <= tolerance, () -> what + ": relative L2 error " + error + " exceeds " + tolerance
+            assertTrue(error <= tolerance + inputRounding, () -> what + ": relative L2 error " + error + " exceeds "
+                    + (inputRounding > 0 ? tolerance + " + " + inputRounding + " (the reference's own change when the F32"
+                            + " hidden is rounded to BF16)" : tolerance)
                     + (Double.isNaN(error) ? " (NaN: an element was not written, or the kernel produced NaN)" : ""));
         }
     }
@@ -794,11 +810,13 @@ public abstract class MoeKernelCompatibilityKit {
                 double tol = tolerance(ref.quant());
                 List<KitForward.Call> inputs = new ArrayList<>();
                 List<HostTensor> expected = new ArrayList<>();
+                double[] allowed = new double[THREADS];
                 for (int i = 0; i < THREADS; i++) {
                     KitForward.Call in = KitForward.call(spec, Math.min(1 + 3 * i, spec.maxTokensPerCall()), seed + i,
                             i % 2 == 0, false, arena);
                     inputs.add(in);
                     expected.add(KitForward.reference(ref, w, in, arena));
+                    allowed[i] = tol + KitForward.inputRounding(ref, w, in, expected.getLast(), arena);
                 }
                 onThreads(i -> {
                     for (int rep = 0; rep < 20; rep++) {
@@ -812,9 +830,9 @@ public abstract class MoeKernelCompatibilityKit {
                                         + " alone (serialize them inside if need be)", e);
                             }
                             double err = RelativeError.l2(out, expected.get(i));
-                            if (!(err <= tol)) {
+                            if (!(err <= allowed[i])) {
                                 throw new AssertionError("thread " + i + ", forward " + rep + " under concurrency: relative "
-                                        + "error " + err + " exceeds " + tol + " on " + spec.describe() + " (seed " + seed
+                                        + "error " + err + " exceeds " + allowed[i] + " on " + spec.describe() + " (seed " + seed
                                         + "): calls on one kernel interfere (MoeKernel's thread-safety contract)");
                             }
                         }
