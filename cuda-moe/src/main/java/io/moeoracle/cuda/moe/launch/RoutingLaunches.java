@@ -15,7 +15,13 @@ import java.util.Objects;
  * writes into the kernel's {@link RoutedScratch}; callers hold the kernel's lock.
  */
 public final class RoutingLaunches {
-    private final String prefix;
+    /** The functions' full names, made once: a forward launches them without building strings. */
+    private final String route;
+    private final String align;
+    private final String routeAlign;
+    private final String finalizeFn;
+    private final String zero;
+    private final String f32ToBf16;
     private final MoeLayerSpec spec;
     private final RoutedScratch scratch;
     private final Launcher launcher;
@@ -40,7 +46,13 @@ public final class RoutingLaunches {
      * @param launcher the kernel's launcher (it has looked up {@link #functions})
      */
     public RoutingLaunches(String prefix, MoeLayerSpec spec, RoutedScratch scratch, Launcher launcher) {
-        this.prefix = Objects.requireNonNull(prefix, "prefix");
+        Objects.requireNonNull(prefix, "prefix");
+        this.route = prefix + "route";
+        this.align = prefix + "align";
+        this.routeAlign = prefix + "route_align";
+        this.finalizeFn = prefix + "finalize";
+        this.zero = prefix + "zero";
+        this.f32ToBf16 = prefix + "f32_to_bf16";
         this.spec = Objects.requireNonNull(spec, "spec");
         this.scratch = Objects.requireNonNull(scratch, "scratch");
         this.launcher = Objects.requireNonNull(launcher, "launcher");
@@ -59,7 +71,7 @@ public final class RoutingLaunches {
 
     /** Routing (top-k + softmax, or given top-k) and alignment in one launch, for decode-sized calls. */
     public void routeAlign(Arena arena, long logits, int logitsBf16, long ids, long weights, int t, int m) {
-        launcher.launch(prefix + "route_align", LaunchConfig.of(1, 1024), KernelArgs.builder().pointer(logits)
+        launcher.launch(routeAlign, LaunchConfig.of(1, 1024), KernelArgs.builder().pointer(logits)
                 .i32(logitsBf16).pointer(ids).pointer(weights).i32(t).i32(spec.experts()).i32(spec.topK())
                 .pointer(scratch.topkIds()).pointer(scratch.topkW()).pointer(scratch.acc()).i32(spec.hiddenSize())
                 .i32(el).i32(e0).i32(m).pointer(scratch.sorted()).pointer(scratch.tileExpert())
@@ -68,7 +80,7 @@ public final class RoutingLaunches {
 
     /** Routing into the top-k scratch (and zeroing the accumulator rows of these tokens). */
     public void route(Arena arena, long logits, int logitsBf16, long ids, long weights, int t) {
-        launcher.launch(prefix + "route", LaunchConfig.of((t + 3) / 4, 128), KernelArgs.builder().pointer(logits)
+        launcher.launch(route, LaunchConfig.of((t + 3) / 4, 128), KernelArgs.builder().pointer(logits)
                 .i32(logitsBf16).pointer(ids).pointer(weights).i32(t).i32(spec.experts()).i32(spec.topK())
                 .pointer(scratch.topkIds()).pointer(scratch.topkW()).pointer(scratch.acc()).i32(spec.hiddenSize())
                 .build(arena));
@@ -84,27 +96,27 @@ public final class RoutingLaunches {
      * @param m the M tile
      */
     public void align(Arena arena, long topkIds, int nIds, long batchCounts, int maxT, int m) {
-        launcher.launch(prefix + "align", LaunchConfig.of(1, 1024), KernelArgs.builder().pointer(topkIds).i32(nIds)
+        launcher.launch(align, LaunchConfig.of(1, 1024), KernelArgs.builder().pointer(topkIds).i32(nIds)
                 .pointer(batchCounts).i32(maxT).i32(el).i32(e0).i32(m).pointer(scratch.sorted())
                 .pointer(scratch.tileExpert()).pointer(scratch.numTiles()).build(arena));
     }
 
     /** Zeroes {@code n} floats of the accumulator. */
     public void zeroAcc(Arena arena, long n) {
-        launcher.launch(prefix + "zero", LaunchConfig.covering(n / 4, 256), KernelArgs.builder().pointer(scratch.acc())
+        launcher.launch(zero, LaunchConfig.covering(n / 4, 256), KernelArgs.builder().pointer(scratch.acc())
                 .i64(n).build(arena));
     }
 
     /** Converts {@code n} floats of the accumulator into the output (F32 or BF16) at {@code out}. */
     public void finalizeOut(Arena arena, long n, long out, boolean outBf16) {
-        launcher.launch(prefix + "finalize", LaunchConfig.covering(n / 4, 256), KernelArgs.builder()
+        launcher.launch(finalizeFn, LaunchConfig.covering(n / 4, 256), KernelArgs.builder()
                 .pointer(scratch.acc()).pointer(out).i32(outBf16 ? 1 : 0).i64(n).build(arena));
     }
 
     /** Converts {@code n} F32 activations at {@code src} into the BF16 scratch. */
     public void convertHidden(long src, long n) {
         try (Arena arena = Arena.ofConfined()) {
-            launcher.launch(prefix + "f32_to_bf16", LaunchConfig.covering(n, 256), KernelArgs.builder().pointer(src)
+            launcher.launch(f32ToBf16, LaunchConfig.covering(n, 256), KernelArgs.builder().pointer(src)
                     .pointer(scratch.hiddenBf16()).i64(n).build(arena));
         }
     }
