@@ -32,6 +32,11 @@ final class KitFork {
                     + (exitCode >= 128 ? " (killed by signal " + (exitCode - 128) + ": a native crash)" : "")
                     + "; its standard error ends with: " + stderr;
         }
+
+        /** @return the rest of the first report that starts with {@code prefix}, if there is one */
+        java.util.Optional<String> report(String prefix) {
+            return reports.stream().filter(s -> s.startsWith(prefix)).findFirst().map(s -> s.substring(prefix.length()));
+        }
     }
 
     static Result run(List<String> args) {

@@ -277,4 +277,53 @@ public final class KitForward {
         }
         return t;
     }
+
+    /**
+     * Top-k routing with the given ids, token {@code i}'s {@code j}-th expert weighted {@code (j + 1) / (k (k + 1) / 2)}.
+     *
+     * @param ids {@code [T][k]} expert ids
+     * @param k top-k
+     * @param arena owner of the tensors
+     * @return the routing
+     */
+    static Routing topK(int[][] ids, int k, Arena arena) {
+        int t = ids.length;
+        HostTensor idT = HostTensor.allocate(arena, DType.I32, t, k);
+        HostTensor wT = HostTensor.allocate(arena, DType.F32, t, k);
+        for (int i = 0; i < t; i++) {
+            for (int j = 0; j < k; j++) {
+                idT.data().setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, (long) i * k + j, ids[i][j]);
+                wT.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, (long) i * k + j, (j + 1f) / (k * (k + 1) / 2f));
+            }
+        }
+        return Routing.topK(idT, wT);
+    }
+
+    /**
+     * Multiplies every element of an F32 tensor in place.
+     *
+     * @param t an F32 tensor
+     * @param factor the factor
+     */
+    static void scale(HostTensor t, float factor) {
+        for (long i = 0; i < t.numel(); i++) {
+            t.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, t.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i) * factor);
+        }
+    }
+
+    /**
+     * @param out an F32 or BF16 output
+     * @return the index of its first NaN element, or -1 when there is none
+     */
+    static long firstNaN(HostTensor out) {
+        boolean bf16 = out.dtype() == DType.BF16;
+        for (long i = 0; i < out.numel(); i++) {
+            double v = bf16 ? Bf16.toFloat(out.data().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i))
+                    : out.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
+            if (Double.isNaN(v)) {
+                return i;
+            }
+        }
+        return -1;
+    }
 }

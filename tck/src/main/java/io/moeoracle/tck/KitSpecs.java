@@ -95,4 +95,44 @@ public final class KitSpecs {
         return catalogue().stream().map(s -> s.toBuilder().activationFormat(ActivationFormat.BATCHED)
                 .maxTokensPerCall(32).build()).toList();
     }
+
+    /** @return {@link #catalogue()} followed by {@link #batchedCatalogue()} */
+    static List<MoeLayerSpec> bothCatalogues() {
+        List<MoeLayerSpec> all = new ArrayList<>(catalogue());
+        all.addAll(batchedCatalogue());
+        return all;
+    }
+
+    /**
+     * @param first the specs to keep first
+     * @param rnd the source of the draws
+     * @param draws how many {@link #draw}s to append
+     * @return a new, mutable list: {@code first}, then the draws
+     */
+    static List<MoeLayerSpec> withDraws(List<MoeLayerSpec> first, SplittableRandom rnd, int draws) {
+        List<MoeLayerSpec> specs = new ArrayList<>(first);
+        for (int i = 0; i < draws; i++) {
+            specs.add(draw(rnd));
+        }
+        return specs;
+    }
+
+    /**
+     * @param real the device under test
+     * @return {@link #simulated} of it, then the device itself
+     */
+    static List<DeviceInfo> simulatedAndReal(DeviceInfo real) {
+        List<DeviceInfo> devices = new ArrayList<>(simulated(real));
+        devices.add(real);
+        return devices;
+    }
+
+    /**
+     * @param spec a layer
+     * @return whether the api has canonical weights for it (MXFP4 or BF16, no LoRA), so the kit can run it
+     */
+    static boolean hasCanonicalWeights(MoeLayerSpec spec) {
+        WeightFormat.Kind k = spec.quant().weights().kind();
+        return (k == WeightFormat.Kind.MXFP4 || k == WeightFormat.Kind.BF16) && !spec.lora();
+    }
 }

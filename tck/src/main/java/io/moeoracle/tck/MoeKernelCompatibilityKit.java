@@ -16,7 +16,6 @@ import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.Priority;
 import io.moeoracle.api.SupportVerdict;
 import io.moeoracle.api.device.DeviceInfo;
-import io.moeoracle.api.error.KernelStateException;
 import io.moeoracle.api.error.BadInputException;
 import io.moeoracle.api.error.UnsupportedSpecException;
 import io.moeoracle.api.spec.ActivationFormat;
@@ -30,19 +29,12 @@ import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.reference.RandomMoe;
 import io.moeoracle.reference.RelativeError;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -134,9 +126,7 @@ public abstract class MoeKernelCompatibilityKit {
     protected List<MoeLayerSpec> runnableSpecs() {
         MoeKernelProvider p = provider();
         DeviceInfo d = device();
-        List<MoeLayerSpec> all = new ArrayList<>(KitSpecs.catalogue());
-        all.addAll(KitSpecs.batchedCatalogue());
-        return all.stream().filter(s -> p.isSupported(s, d).isSupported()).toList();
+        return KitSpecs.bothCatalogues().stream().filter(s -> p.isSupported(s, d).isSupported()).toList();
     }
 
     /** @return create/prepare/close cycles of the resource group (1,000) */
@@ -190,6 +180,19 @@ public abstract class MoeKernelCompatibilityKit {
         return tolerance(KitForward.concrete(spec, p.activationType(spec, d)).quant());
     }
 
+    List<MoeLayerSpec> runnable(MoeKernelProvider p, DeviceInfo d) {
+        firstRunnableSpec(p, d);
+        return runnableSpecs();
+    }
+
+    /** The runnable specs in the standard layout; the routing-shaped checks need them (batched layers get full and empty batches in every call instead). */
+    List<MoeLayerSpec> standard(MoeKernelProvider p, DeviceInfo d) {
+        List<MoeLayerSpec> s = runnable(p, d).stream().filter(x -> x.activationFormat() == ActivationFormat.STANDARD).toList();
+        Assumptions.assumeFalse(s.isEmpty(), () -> p.id() + " runs the batched layout only: hot and empty experts come"
+                + " with every batched call (one expert full, one empty) in the other numerics tests");
+        return s;
+    }
+
     private void requireGroup(Capability c) {
         String why = optOuts().get(c);
         Assumptions.assumeTrue(why == null, () -> provider().id() + " opted out of " + c + ": " + why);
@@ -199,30 +202,44 @@ public abstract class MoeKernelCompatibilityKit {
         return TckSettings.seed().orElseGet(() -> System.nanoTime() ^ Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L);
     }
 
-    /** Runs one spec on fresh random inputs and returns the error, with a message naming the case. */
-    private Checked check(MoeKernelProvider p, DeviceInfo d, MoeLayerSpec spec, MoeWeights w, MoeKernel kernel,
-                          KitForward.Call in, Arena arena, String what) {
-        HostTensor actual = KitForward.run(kernel, in, arena);
-        MoeLayerSpec ref = KitForward.concrete(spec, p.activationType(spec, d));
-        HostTensor expected = KitForward.reference(ref, w, in, arena);
-        double err = RelativeError.l2(actual, expected);
-        double tol = tolerance(ref.quant());
-        double rounding = KitForward.inputRounding(ref, w, in, expected, arena);
-        return new Checked(err, tol, rounding, what + " on " + spec.describe() + ", " + in.describe());
+    /** What runs on a prepared kernel (see {@link #withPrepared}). */
+    @FunctionalInterface
+    private interface OnPrepared<X extends Exception> {
+        void run(MoeKernel kernel, MoeWeights weights, Arena arena) throws X;
     }
 
     /**
-     * One judged forward: it passes when {@code error <= tolerance + inputRounding}, the backend's
-     * tolerance plus the reference's own change when F32 hidden states are rounded to BF16 as a
-     * BF16-activation scheme does ({@link KitForward#inputRounding}; 0 otherwise).
+     * Creates a kernel of {@code spec}, prepares it with the random weights of {@code seed} (changed by
+     * {@code edit} first), runs {@code body}, then closes the kernel and the shared arena that owns the weights.
      */
-    private record Checked(double error, double tolerance, double inputRounding, String what) {
-        void assertWithin() {
-            assertTrue(error <= tolerance + inputRounding, () -> what + ": relative L2 error " + error + " exceeds "
-                    + (inputRounding > 0 ? tolerance + " + " + inputRounding + " (the reference's own change when the F32"
-                            + " hidden is rounded to BF16)" : tolerance)
-                    + (Double.isNaN(error) ? " (NaN: an element was not written, or the kernel produced NaN)" : ""));
+    private static <X extends Exception> void withPrepared(MoeKernelProvider p, DeviceInfo d, MoeLayerSpec spec,
+            long seed, Consumer<MoeWeights> edit, OnPrepared<X> body) throws X {
+        try (Arena arena = Arena.ofShared(); MoeKernel k = p.create(spec, d)) {
+            MoeWeights w = RandomMoe.weights(spec, seed, arena);
+            edit.accept(w);
+            k.prepare(w);
+            body.run(k, w, arena);
         }
+    }
+
+    private static <X extends Exception> void withPrepared(MoeKernelProvider p, DeviceInfo d, MoeLayerSpec spec,
+            long seed, OnPrepared<X> body) throws X {
+        withPrepared(p, d, spec, seed, w -> { }, body);
+    }
+
+    /** The reference output of one call, and what error the kit allows against it ({@link KitExpected}). */
+    private KitExpected expectation(MoeKernelProvider p, DeviceInfo d, MoeLayerSpec spec, MoeWeights w,
+                                    KitForward.Call in, Arena arena) {
+        MoeLayerSpec ref = KitForward.concrete(spec, p.activationType(spec, d));
+        HostTensor expected = KitForward.reference(ref, w, in, arena);
+        return new KitExpected(expected, tolerance(ref.quant()), KitForward.inputRounding(ref, w, in, expected, arena));
+    }
+
+    /** Runs one call on the kernel and asserts it is within what the kit allows; the message names the case. */
+    private void check(MoeKernelProvider p, DeviceInfo d, MoeLayerSpec spec, MoeWeights w, MoeKernel kernel,
+                       KitForward.Call in, Arena arena, String what) {
+        HostTensor actual = KitForward.run(kernel, in, arena);
+        expectation(p, d, spec, w, in, arena).assertWithin(actual, what + " on " + spec.describe() + ", " + in.describe());
     }
 
     // ---- the groups ----
@@ -252,11 +269,7 @@ public abstract class MoeKernelCompatibilityKit {
         @DisplayName("the priority for a spec and device is the same every time it is asked")
         void priorityIsDeterministic() {
             DeviceInfo d = device();
-            SplittableRandom rnd = new SplittableRandom(7);
-            List<MoeLayerSpec> specs = new ArrayList<>(runnableSpecs());
-            for (int i = 0; i < 20; i++) {
-                specs.add(KitSpecs.draw(rnd));
-            }
+            List<MoeLayerSpec> specs = KitSpecs.withDraws(runnableSpecs(), new SplittableRandom(7), 20);
             MoeKernelProvider a = provider();
             MoeKernelProvider b = provider();
             for (MoeLayerSpec s : specs) {
@@ -271,15 +284,9 @@ public abstract class MoeKernelCompatibilityKit {
         void priorityInABand() {
             MoeKernelProvider p = provider();
             DeviceInfo d = device();
-            List<MoeLayerSpec> specs = new ArrayList<>(runnableSpecs());
-            SplittableRandom rnd = new SplittableRandom(8);
-            for (int i = 0; i < 20; i++) {
-                specs.add(KitSpecs.draw(rnd));
-            }
-            List<DeviceInfo> devices = new ArrayList<>(KitSpecs.simulated(d));
-            devices.add(d);
+            List<MoeLayerSpec> specs = KitSpecs.withDraws(runnableSpecs(), new SplittableRandom(8), 20);
             for (MoeLayerSpec s : specs) {
-                for (DeviceInfo dev : devices) {
+                for (DeviceInfo dev : KitSpecs.simulatedAndReal(d)) {
                     if (!p.isSupported(s, dev).isSupported()) {
                         continue;
                     }
@@ -332,11 +339,7 @@ public abstract class MoeKernelCompatibilityKit {
             SplittableRandom rnd = new SplittableRandom(seed);
             MoeKernelProvider p = provider();
             DeviceInfo d = device();
-            List<MoeLayerSpec> specs = new ArrayList<>(KitSpecs.catalogue());
-            specs.addAll(KitSpecs.batchedCatalogue());
-            for (int i = 0; i < HONESTY_DRAWS; i++) {
-                specs.add(KitSpecs.draw(rnd));
-            }
+            List<MoeLayerSpec> specs = KitSpecs.withDraws(KitSpecs.bothCatalogues(), rnd, HONESTY_DRAWS);
             for (int i = 0; i < specs.size(); i++) {
                 MoeLayerSpec spec = specs.get(i);
                 SupportVerdict v = verdict(p, spec, d, seed);
@@ -351,7 +354,7 @@ public abstract class MoeKernelCompatibilityKit {
                     throw new AssertionError(where + " but create threw " + e, e);
                 }
                 try (k; Arena arena = Arena.ofShared()) {
-                    if (!canonical(spec)) {
+                    if (!KitSpecs.hasCanonicalWeights(spec)) {
                         continue; // the api has no canonical weights for it: creating the kernel is all the kit can ask
                     }
                     MoeWeights w = RandomMoe.weights(spec, seed + i, arena);
@@ -359,7 +362,7 @@ public abstract class MoeKernelCompatibilityKit {
                     KitForward.Call in = KitForward.call(spec, t, seed + i, true, false, arena);
                     try {
                         k.prepare(w);
-                        check(p, d, spec, w, k, in, arena, where).assertWithin();
+                        check(p, d, spec, w, k, in, arena, where);
                     } catch (RuntimeException e) {
                         throw new AssertionError(where + " but it failed: " + e, e);
                     }
@@ -373,8 +376,7 @@ public abstract class MoeKernelCompatibilityKit {
             long seed = freshSeed();
             SplittableRandom rnd = new SplittableRandom(seed);
             MoeKernelProvider p = provider();
-            List<DeviceInfo> devices = new ArrayList<>(KitSpecs.simulated(device()));
-            devices.add(device());
+            List<DeviceInfo> devices = KitSpecs.simulatedAndReal(device());
             int rejected = 0;
             for (int i = 0; i < HONESTY_DRAWS; i++) {
                 MoeLayerSpec spec = KitSpecs.draw(rnd);
@@ -426,17 +428,11 @@ public abstract class MoeKernelCompatibilityKit {
             long seed = freshSeed();
             KitFork.Result r = KitFork.run(List.of("simulated", provider().getClass().getName(), Long.toString(seed),
                     Integer.toString(HONESTY_DRAWS), real.vendor().name(), real.arch(), String.join(",", real.features())));
-            String loaded = r.reports().stream().filter(s -> s.startsWith("loaded ")).findFirst()
-                    .orElseThrow(() -> new AssertionError("simulated verdicts: " + r.describeDeath() + " " + r.reports()))
-                    .substring("loaded ".length());
-            r.reports().stream().filter(s -> s.startsWith("fail ")).findFirst().ifPresent(s -> fail(s.substring(5)));
+            String loaded = r.report("loaded ")
+                    .orElseThrow(() -> new AssertionError("simulated verdicts: " + r.describeDeath() + " " + r.reports()));
+            r.report("fail ").ifPresent(s -> fail(s));
             assertEquals("", loaded, () -> provider().id() + " loaded native libraries while judging simulated devices "
                     + "(seed " + seed + "): " + loaded + "; decide from the DeviceInfo alone and load code in create()");
-        }
-
-        private static boolean canonical(MoeLayerSpec spec) {
-            WeightFormat.Kind k = spec.quant().weights().kind();
-            return (k == WeightFormat.Kind.MXFP4 || k == WeightFormat.Kind.BF16) && !spec.lora();
         }
 
         private static SupportVerdict verdict(MoeKernelProvider p, MoeLayerSpec spec, DeviceInfo d, long seed) {
@@ -468,9 +464,7 @@ public abstract class MoeKernelCompatibilityKit {
             DeviceInfo d = device();
             long seed = freshSeed();
             for (MoeLayerSpec spec : runnable(p, d)) {
-                try (Arena arena = Arena.ofShared(); MoeKernel k = p.create(spec, d)) {
-                    MoeWeights w = RandomMoe.weights(spec, seed, arena);
-                    k.prepare(w);
+                withPrepared(p, d, spec, seed, (k, w, arena) -> {
                     int[] tokens = {1, 7, Math.min(33, spec.maxTokensPerCall())};
                     int c = 0;
                     for (int t : tokens) {
@@ -478,10 +472,10 @@ public abstract class MoeKernelCompatibilityKit {
                             boolean logits = combo == 0 ^ (t % 2 == 0);
                             boolean bf16 = combo == 1;
                             KitForward.Call in = KitForward.call(spec, t, seed + c++, logits, bf16, arena);
-                            check(p, d, spec, w, k, in, arena, "random inputs (seed " + seed + ")").assertWithin();
+                            check(p, d, spec, w, k, in, arena, "random inputs (seed " + seed + ")");
                         }
                     }
-                }
+                });
             }
         }
 
@@ -521,12 +515,11 @@ public abstract class MoeKernelCompatibilityKit {
                     }
                 }
                 runWithIds(p, d, spec, ids, seed, "experts 0.." + (from - 1) + " empty (seed " + seed + ")");
-                try (Arena arena = Arena.ofShared(); MoeKernel kernel = p.create(spec, d)) {
-                    kernel.prepare(RandomMoe.weights(spec, seed, arena));
+                withPrepared(p, d, spec, seed, (kernel, w, arena) -> {
                     KitForward.Call none = KitForward.random(spec, 0, seed, true, false, arena);
                     HostTensor out = KitForward.run(kernel, none, arena);
                     assertEquals(0, out.numel(), "a call with zero tokens");
-                }
+                });
             }
         }
 
@@ -548,8 +541,7 @@ public abstract class MoeKernelCompatibilityKit {
             Assumptions.assumeFalse(mx.isEmpty(), () -> p.id() + " runs no MXFP4 layer of the kit: E8M0 scales do not apply");
             for (MoeLayerSpec spec : mx) {
                 for (boolean w13Low : new boolean[] {true, false}) {
-                    try (Arena arena = Arena.ofShared(); MoeKernel k = p.create(spec, d)) {
-                        MoeWeights w = RandomMoe.weights(spec, seed, arena);
+                    withPrepared(p, d, spec, seed, w -> {
                         if (w13Low) {
                             w.w13Scales().orElseThrow().data().fill((byte) 0);
                         } else {
@@ -557,19 +549,16 @@ public abstract class MoeKernelCompatibilityKit {
                             w.w13Bias().ifPresent(b -> b.data().fill((byte) 0));
                             w.w2Bias().ifPresent(b -> b.data().fill((byte) 0));
                         }
-                        k.prepare(w);
+                    }, (k, w, arena) -> {
                         int t = Math.min(9, spec.maxTokensPerCall());
                         HostTensor hidden = RandomMoe.hidden(t, spec.hiddenSize(), DType.F32, seed, arena);
-                        float factor = w13Low ? 0x1p115f : 0x1p-55f; // activations ~2^-55 (linear) or ~2^-110 (quadratic): normal in fp32
-                        for (long i = 0; i < hidden.numel(); i++) {
-                            hidden.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i,
-                                    hidden.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i) * factor);
-                        }
+                        // activations ~2^-55 (linear) or ~2^-110 (quadratic): normal in fp32
+                        KitForward.scale(hidden, w13Low ? 0x1p115f : 0x1p-55f);
                         KitForward.Inputs in = new KitForward.Inputs(hidden,
                                 Routing.logits(RandomMoe.routerLogits(t, spec.experts(), seed, arena)), DType.F32);
                         check(p, d, spec, w, k, in, arena, (w13Low ? "w13 scales all E8M0 code 0" : "w2 scales all E8M0"
-                                + " code 254") + " (seed " + seed + ")").assertWithin();
-                    }
+                                + " code 254") + " (seed " + seed + ")");
+                    });
                 }
             }
         }
@@ -581,62 +570,27 @@ public abstract class MoeKernelCompatibilityKit {
             DeviceInfo d = device();
             long seed = freshSeed();
             for (MoeLayerSpec spec : runnable(p, d)) {
-                try (Arena arena = Arena.ofShared(); MoeKernel k = p.create(spec, d)) {
-                    MoeWeights w = RandomMoe.weights(spec, seed, arena);
-                    k.prepare(w);
+                withPrepared(p, d, spec, seed, (k, w, arena) -> {
                     for (boolean bf16 : new boolean[] {false, true}) {
                         int t = Math.min(spec.maxTokensPerCall(), 128);
-                        KitForward.Call in = KitForward.call(spec, t, seed, !bf16, bf16, arena);
-                        HostTensor out = KitForward.run(k, in, arena);
-                        for (long i = 0; i < out.numel(); i++) {
-                            double v = bf16 ? io.moeoracle.api.quant.Bf16.toFloat(
-                                    out.data().getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i))
-                                    : out.data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
-                            final long at = i;
-                            assertFalse(Double.isNaN(v), () -> "output element " + at + " of " + out + " is still the NaN the "
-                                    + "kit put there: not written (" + spec.describe() + ", seed " + seed + ")");
-                        }
+                        HostTensor out = KitForward.run(k, KitForward.call(spec, t, seed, !bf16, bf16, arena), arena);
+                        long at = KitForward.firstNaN(out);
+                        assertFalse(at >= 0, () -> "output element " + at + " of " + out + " is still the NaN the "
+                                + "kit put there: not written (" + spec.describe() + ", seed " + seed + ")");
                     }
-                }
+                });
             }
         }
 
         private void runWithIds(MoeKernelProvider p, DeviceInfo d, MoeLayerSpec spec, int[][] ids, long seed, String what) {
-            try (Arena arena = Arena.ofShared(); MoeKernel k = p.create(spec, d)) {
-                MoeWeights w = RandomMoe.weights(spec, seed, arena);
-                k.prepare(w);
-                int t = ids.length;
-                int kk = spec.topK();
-                HostTensor idT = HostTensor.allocate(arena, DType.I32, t, kk);
-                HostTensor wT = HostTensor.allocate(arena, DType.F32, t, kk);
-                for (int i = 0; i < t; i++) {
-                    for (int j = 0; j < kk; j++) {
-                        idT.data().setAtIndex(ValueLayout.JAVA_INT_UNALIGNED, (long) i * kk + j, ids[i][j]);
-                        wT.data().setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, (long) i * kk + j, (j + 1f) / (kk * (kk + 1) / 2f));
-                    }
-                }
-                KitForward.Inputs in = new KitForward.Inputs(RandomMoe.hidden(t, spec.hiddenSize(), DType.BF16, seed, arena),
-                        Routing.topK(idT, wT), DType.F32);
-                check(p, d, spec, w, k, in, arena, what).assertWithin();
-            }
+            withPrepared(p, d, spec, seed, (k, w, arena) -> {
+                KitForward.Inputs in = new KitForward.Inputs(
+                        RandomMoe.hidden(ids.length, spec.hiddenSize(), DType.BF16, seed, arena),
+                        KitForward.topK(ids, spec.topK(), arena), DType.F32);
+                check(p, d, spec, w, k, in, arena, what);
+            });
         }
     }
-
-    List<MoeLayerSpec> runnable(MoeKernelProvider p, DeviceInfo d) {
-        firstRunnableSpec(p, d);
-        return runnableSpecs();
-    }
-
-    /** The runnable specs in the standard layout; the routing-shaped checks need them (batched layers get full and empty batches in every call instead). */
-    List<MoeLayerSpec> standard(MoeKernelProvider p, DeviceInfo d) {
-        List<MoeLayerSpec> s = runnable(p, d).stream().filter(x -> x.activationFormat() == ActivationFormat.STANDARD).toList();
-        Assumptions.assumeFalse(s.isEmpty(), () -> p.id() + " runs the batched layout only: hot and empty experts come"
-                + " with every batched call (one expert full, one empty) in the other numerics tests");
-        return s;
-    }
-
-    /** Results of the forked bad-input runs, per kit class: case name to failure (empty when it passed). */
-    private static final Map<Class<?>, Map<String, Optional<String>>> BAD_INPUT = new ConcurrentHashMap<>();
 
     /** Wrong arguments and calls out of order. */
     @Nested
@@ -648,9 +602,7 @@ public abstract class MoeKernelCompatibilityKit {
         }
 
         private void expectRejected(BadInputCase c) {
-            Map<String, Optional<String>> results = BAD_INPUT.computeIfAbsent(MoeKernelCompatibilityKit.this.getClass(),
-                    k -> runForked(k));
-            Optional<String> failure = results.get(c.name());
+            Optional<String> failure = KitBadInputRuns.results(MoeKernelCompatibilityKit.this.getClass()).get(c.name());
             assertNotNull(failure, () -> "the forked JVM reported nothing for " + c.description());
             failure.ifPresent(f -> fail(provider().id() + ", " + c.description() + ": " + f));
         }
@@ -698,48 +650,6 @@ public abstract class MoeKernelCompatibilityKit {
         void forwardOfTheOtherLayout() { expectRejected(BadInputCase.FORWARD_OF_THE_OTHER_LAYOUT); }
     }
 
-    /** Runs every bad-input case in forked JVMs; a JVM that dies fails its case and the rest run in a new one. */
-    private static Map<String, Optional<String>> runForked(Class<?> kitClass) {
-        Map<String, Optional<String>> results = new java.util.LinkedHashMap<>();
-        List<String> left = new ArrayList<>();
-        for (BadInputCase c : BadInputCase.values()) {
-            left.add(c.name());
-        }
-        while (!left.isEmpty()) {
-            List<String> args = new ArrayList<>(List.of("bad-input", kitClass.getName()));
-            args.addAll(left);
-            KitFork.Result r = KitFork.run(args);
-            String running = null;
-            for (String line : r.reports()) {
-                String[] parts = line.split(" ", 3);
-                switch (parts[0]) {
-                    case "start" -> running = parts[1];
-                    case "pass" -> results.put(parts[1], Optional.empty());
-                    case "fail" -> results.put(parts[1], Optional.of(parts.length > 2 ? parts[2] : "failed"));
-                    default -> { }
-                }
-                if (!parts[0].equals("start")) {
-                    left.remove(parts[1]);
-                    running = null;
-                }
-            }
-            if (!left.isEmpty()) {
-                String victim = running != null ? running : left.getFirst();
-                String why = running != null ? "crashed the JVM: " + r.describeDeath()
-                        : "the forked JVM ran no case: " + r.describeDeath();
-                results.put(victim, Optional.of(why));
-                left.remove(victim);
-                if (running == null) {
-                    for (String rest : left) {
-                        results.put(rest, Optional.of(why));
-                    }
-                    left.clear();
-                }
-            }
-        }
-        return results;
-    }
-
     /** Memory is given back. */
     @Nested
     @DisplayName("resources: close releases memory; cycles and forwards leave host memory flat")
@@ -773,14 +683,14 @@ public abstract class MoeKernelCompatibilityKit {
             KitFork.Result r = KitFork.run(List.of("-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch",
                             "-XX:TieredStopAtLevel=1"),
                     List.of("resources", MoeKernelCompatibilityKit.this.getClass().getName(), task));
-            String[] line = r.reports().stream().filter(s -> s.startsWith("growth ")).findFirst()
-                    .orElseThrow(() -> new AssertionError(what + ": " + r.describeDeath())).split(" ");
-            long growth = Long.parseLong(line[1]);
-            String detail = line[3].replace('_', ' ') + "; " + line[4].replace('_', ' ');
+            String[] line = r.report("growth ").orElseThrow(() -> new AssertionError(what + ": " + r.describeDeath()))
+                    .split(" ");
+            long growth = Long.parseLong(line[0]);
+            String detail = line[2].replace('_', ' ') + "; " + line[3].replace('_', ' ');
             assertTrue(growth <= hostMemoryBound(), () -> what + " grew host memory by " + (growth >> 10)
                     + " KiB, more than " + (hostMemoryBound() >> 10) + " KiB (" + detail + ")");
-            r.reports().stream().filter(s -> s.startsWith("device ")).findFirst().ifPresent(d -> {
-                long deviceGrowth = Long.parseLong(d.split(" ")[1]);
+            r.report("device ").ifPresent(d -> {
+                long deviceGrowth = Long.parseLong(d);
                 assertTrue(deviceGrowth <= deviceMemoryBound(), () -> what + " grew device memory by "
                         + (deviceGrowth >> 10) + " KiB, more than " + (deviceMemoryBound() >> 10) + " KiB");
             });
@@ -803,22 +713,16 @@ public abstract class MoeKernelCompatibilityKit {
             DeviceInfo d = device();
             MoeLayerSpec spec = firstRunnableSpec(p, d);
             long seed = freshSeed();
-            try (Arena arena = Arena.ofShared(); MoeKernel k = p.create(spec, d)) {
-                MoeWeights w = RandomMoe.weights(spec, seed, arena);
-                k.prepare(w);
-                MoeLayerSpec ref = KitForward.concrete(spec, p.activationType(spec, d));
-                double tol = tolerance(ref.quant());
+            withPrepared(p, d, spec, seed, (k, w, arena) -> {
                 List<KitForward.Call> inputs = new ArrayList<>();
-                List<HostTensor> expected = new ArrayList<>();
-                double[] allowed = new double[THREADS];
+                List<KitExpected> expected = new ArrayList<>();
                 for (int i = 0; i < THREADS; i++) {
                     KitForward.Call in = KitForward.call(spec, Math.min(1 + 3 * i, spec.maxTokensPerCall()), seed + i,
                             i % 2 == 0, false, arena);
                     inputs.add(in);
-                    expected.add(KitForward.reference(ref, w, in, arena));
-                    allowed[i] = tol + KitForward.inputRounding(ref, w, in, expected.getLast(), arena);
+                    expected.add(expectation(p, d, spec, w, in, arena));
                 }
-                onThreads(i -> {
+                KitThreads.onThreads(THREADS, i -> {
                     for (int rep = 0; rep < 20; rep++) {
                         HostTensor out;
                         try (Arena local = Arena.ofConfined()) {
@@ -829,16 +733,17 @@ public abstract class MoeKernelCompatibilityKit {
                                         + "; MoeKernel's contract: concurrent forwards each give the result they would give"
                                         + " alone (serialize them inside if need be)", e);
                             }
-                            double err = RelativeError.l2(out, expected.get(i));
-                            if (!(err <= allowed[i])) {
+                            double err = RelativeError.l2(out, expected.get(i).output());
+                            double allowed = expected.get(i).allowed();
+                            if (!(err <= allowed)) {
                                 throw new AssertionError("thread " + i + ", forward " + rep + " under concurrency: relative "
-                                        + "error " + err + " exceeds " + allowed[i] + " on " + spec.describe() + " (seed " + seed
+                                        + "error " + err + " exceeds " + allowed + " on " + spec.describe() + " (seed " + seed
                                         + "): calls on one kernel interfere (MoeKernel's thread-safety contract)");
                             }
                         }
                     }
                 });
-            }
+            });
         }
 
         @Test
@@ -848,15 +753,14 @@ public abstract class MoeKernelCompatibilityKit {
             DeviceInfo d = device();
             MoeLayerSpec spec = firstRunnableSpec(p, d);
             long seed = freshSeed();
-            onThreads(i -> {
+            KitThreads.onThreads(THREADS, i -> {
                 for (int rep = 0; rep < 3; rep++) {
                     assertTrue(p.isSupported(spec, d).isSupported(), "verdict under concurrency");
-                    try (Arena arena = Arena.ofShared(); MoeKernel k = p.create(spec, d)) {
-                        MoeWeights w = RandomMoe.weights(spec, seed + i, arena);
-                        k.prepare(w);
-                        KitForward.Call in = KitForward.call(spec, 1 + i, seed + i * 31 + rep, true, false, arena);
-                        check(p, d, spec, w, k, in, arena, "thread " + i + " (seed " + seed + ")").assertWithin();
-                    }
+                    long inputSeed = seed + i * 31 + rep;
+                    withPrepared(p, d, spec, seed + i, (k, w, arena) -> {
+                        KitForward.Call in = KitForward.call(spec, 1 + i, inputSeed, true, false, arena);
+                        check(p, d, spec, w, k, in, arena, "thread " + i + " (seed " + seed + ")");
+                    });
                 }
             });
         }
@@ -882,7 +786,7 @@ public abstract class MoeKernelCompatibilityKit {
             List<String> serial = answers.get();
             List<MoeKernel> kernels = java.util.Collections.synchronizedList(new ArrayList<>());
             try {
-                onThreads(i -> {
+                KitThreads.onThreads(THREADS, i -> {
                     List<String> mine = answers.get();
                     assertEquals(serial, mine, "thread " + i + ": verdicts or priorities differ from the serial ones");
                     kernels.add(p.create(base, device()));
@@ -903,72 +807,10 @@ public abstract class MoeKernelCompatibilityKit {
             long seed = freshSeed();
             try (Arena arena = Arena.ofShared()) {
                 MoeKernel k = p.create(spec, d);
-                MoeWeights w = RandomMoe.weights(spec, seed, arena);
-                k.prepare(w);
+                k.prepare(RandomMoe.weights(spec, seed, arena));
                 KitForward.Call in = KitForward.call(spec, Math.min(5, spec.maxTokensPerCall()), seed + 1, true, false, arena);
                 KitForward.run(k, in, arena); // warm: the first forward may compile or upload
-                java.util.concurrent.atomic.AtomicInteger closedSeen = new java.util.concurrent.atomic.AtomicInteger();
-                java.util.concurrent.atomic.AtomicInteger forwards = new java.util.concurrent.atomic.AtomicInteger();
-                Thread closer = Thread.ofPlatform().name("kit-closer").start(() -> {
-                    long until = System.nanoTime() + 2_000_000_000L;
-                    while (forwards.get() < 2 * THREADS && System.nanoTime() < until) {
-                        Thread.onSpinWait();
-                    }
-                    k.close();
-                });
-                onThreads(i -> {
-                    try {
-                        for (int rep = 0; rep < 100_000; rep++) {
-                            try (Arena local = Arena.ofConfined()) {
-                                KitForward.run(k, in, local);
-                            }
-                            forwards.incrementAndGet();
-                        }
-                    } catch (KernelStateException e) {
-                        closedSeen.incrementAndGet();
-                    } catch (RuntimeException e) {
-                        throw new AssertionError("a forward racing close() threw " + e + "; MoeKernel's contract: a forward"
-                                + " either completes or ends in KernelStateException once the kernel is closed", e);
-                    }
-                });
-                closer.join();
-                assertTrue(closedSeen.get() > 0, "no forward saw the close (" + forwards.get() + " forwards finished)");
-                k.close(); // idempotent
-                try (Arena local = Arena.ofConfined()) {
-                    KitForward.run(k, in, local);
-                    throw new AssertionError("a forward after close() returned normally");
-                } catch (KernelStateException expected) {
-                    // the contract
-                }
-            }
-        }
-
-        private void onThreads(java.util.function.IntConsumer body) throws Exception {
-            ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-            try {
-                CountDownLatch start = new CountDownLatch(1);
-                List<Future<?>> done = new ArrayList<>();
-                for (int i = 0; i < THREADS; i++) {
-                    final int id = i;
-                    done.add(pool.submit(() -> {
-                        start.await();
-                        body.accept(id);
-                        return null;
-                    }));
-                }
-                start.countDown();
-                for (Future<?> f : done) {
-                    try {
-                        f.get(5, TimeUnit.MINUTES);
-                    } catch (java.util.concurrent.ExecutionException e) {
-                        if (e.getCause() instanceof AssertionError a) {
-                            throw a;
-                        }
-                        throw new AssertionError("a thread failed: " + e.getCause(), e.getCause());
-                    }
-                }
-            } finally {
-                pool.shutdownNow();
+                KitThreads.closeWhileForwarding(THREADS, k, in);
             }
         }
     }
