@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.moeoracle.api.MoeKernel;
 import io.moeoracle.api.error.KernelStateException;
+import io.moeoracle.api.tensor.HostTensor;
+import io.moeoracle.reference.RelativeError;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,6 +54,37 @@ final class KitThreads {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /**
+     * Thread {@code i} forwards {@code inputs[i]} on the one kernel {@code k} 20 times while the others
+     * do the same; each result must stay within {@link KitExpected#allowed()} of {@code expected[i]}.
+     *
+     * @param what the layer and seed, for the messages
+     */
+    static void sameResultsOnThreads(int threads, MoeKernel k, List<KitForward.Call> inputs, List<KitExpected> expected,
+                                     String what) throws Exception {
+        onThreads(threads, i -> {
+            for (int rep = 0; rep < 20; rep++) {
+                HostTensor out;
+                try (Arena local = Arena.ofConfined()) {
+                    try {
+                        out = KitForward.run(k, inputs.get(i), local);
+                    } catch (RuntimeException e) {
+                        throw new AssertionError("a forward on one kernel from " + threads + " threads threw " + e
+                                + "; MoeKernel's contract: concurrent forwards each give the result they would give"
+                                + " alone (serialize them inside if need be)", e);
+                    }
+                    double err = RelativeError.l2(out, expected.get(i).output());
+                    double allowed = expected.get(i).allowed();
+                    if (!(err <= allowed)) {
+                        throw new AssertionError("thread " + i + ", forward " + rep + " under concurrency: relative "
+                                + "error " + err + " exceeds " + allowed + " on " + what
+                                + ": calls on one kernel interfere (MoeKernel's thread-safety contract)");
+                    }
+                }
+            }
+        });
     }
 
     /**

@@ -1,7 +1,8 @@
 package io.moeoracle.tck;
 
 // Longer than the house's ~400 lines: JUnit wants every capability group as an inner class of this
-// one kit class; the checks themselves live in KitSpecs, KitForward, BadInputCase and KitChild.
+// one kit class; the machinery lives beside it: KitSpecs, KitForward, KitExpected, BadInputCase,
+// KitBadInputRuns, KitThreads, KitFork and KitChild.
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -27,7 +28,6 @@ import io.moeoracle.api.tensor.HostTensor;
 import io.moeoracle.api.tensor.MoeWeights;
 import io.moeoracle.api.tensor.Routing;
 import io.moeoracle.reference.RandomMoe;
-import io.moeoracle.reference.RelativeError;
 import java.lang.foreign.Arena;
 import java.util.ArrayList;
 import java.util.List;
@@ -722,27 +722,7 @@ public abstract class MoeKernelCompatibilityKit {
                     inputs.add(in);
                     expected.add(expectation(p, d, spec, w, in, arena));
                 }
-                KitThreads.onThreads(THREADS, i -> {
-                    for (int rep = 0; rep < 20; rep++) {
-                        HostTensor out;
-                        try (Arena local = Arena.ofConfined()) {
-                            try {
-                                out = KitForward.run(k, inputs.get(i), local);
-                            } catch (RuntimeException e) {
-                                throw new AssertionError("a forward on one kernel from " + THREADS + " threads threw " + e
-                                        + "; MoeKernel's contract: concurrent forwards each give the result they would give"
-                                        + " alone (serialize them inside if need be)", e);
-                            }
-                            double err = RelativeError.l2(out, expected.get(i).output());
-                            double allowed = expected.get(i).allowed();
-                            if (!(err <= allowed)) {
-                                throw new AssertionError("thread " + i + ", forward " + rep + " under concurrency: relative "
-                                        + "error " + err + " exceeds " + allowed + " on " + spec.describe() + " (seed " + seed
-                                        + "): calls on one kernel interfere (MoeKernel's thread-safety contract)");
-                            }
-                        }
-                    }
-                });
+                KitThreads.sameResultsOnThreads(THREADS, k, inputs, expected, spec.describe() + " (seed " + seed + ")");
             });
         }
 
