@@ -21,6 +21,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.IntFunction;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -113,38 +114,37 @@ class CpuMoeKernelNumericsTest {
         }
     }
 
+    /** One forward of {@code tokens} random hidden states, token {@code t} routed to {@code idsOf(t)}; in and out of {@code type}. */
+    private static CpuTestSupport.Outputs runRouted(MoeLayerSpec s, int tokens, IntFunction<int[]> idsOf, DType type,
+                                                    Arena arena) {
+        int[][] ids = new int[tokens][];
+        for (int t = 0; t < tokens; t++) {
+            ids[t] = idsOf.apply(t);
+        }
+        return run(s, RandomMoe.weights(s, SEED, arena), RandomMoe.hidden(tokens, s.hiddenSize(), type, SEED, arena),
+                CpuTestSupport.topK(arena, ids), type, arena);
+    }
+
+    /** One forward of {@code hidden} on the weights {@code w}, routed by random logits, into an F32 output. */
+    private static CpuTestSupport.Outputs runOnLogits(MoeLayerSpec s, MoeWeights w, HostTensor hidden, Arena arena) {
+        int tokens = Math.toIntExact(hidden.dim(0));
+        return run(s, w, hidden, Routing.logits(RandomMoe.routerLogits(tokens, s.experts(), SEED, arena)), DType.F32, arena);
+    }
+
     @Test
     void everyTokenRoutedToTheSameExperts() {
-        MoeLayerSpec s = spec(8, 2, 96, 64).build();
         try (Arena arena = Arena.ofConfined()) {
-            int[][] ids = new int[37][];
-            for (int t = 0; t < ids.length; t++) {
-                ids[t] = new int[] {3, 5};
-            }
-            var o = run(s, RandomMoe.weights(s, SEED, arena), RandomMoe.hidden(37, 96, DType.F32, SEED, arena),
-                    CpuTestSupport.topK(arena, ids), DType.F32, arena);
-            assertClose(o);
+            assertClose(runRouted(spec(8, 2, 96, 64).build(), 37, t -> new int[] {3, 5}, DType.F32, arena));
         }
     }
 
     @Test
     void expertsWithoutTokensAreSkipped() {
-        MoeLayerSpec s = spec(16, 1, 64, 96).build();
         try (Arena arena = Arena.ofConfined()) {
-            int[][] ids = new int[20][];
-            for (int t = 0; t < ids.length; t++) {
-                ids[t] = new int[] {t % 2 == 0 ? 0 : 15};
-            }
-            var o = run(s, RandomMoe.weights(s, SEED, arena), RandomMoe.hidden(20, 64, DType.BF16, SEED, arena),
-                    CpuTestSupport.topK(arena, ids), DType.BF16, arena);
-            assertClose(o);
+            assertClose(runRouted(spec(16, 1, 64, 96).build(), 20, t -> new int[] {t % 2 == 0 ? 0 : 15}, DType.BF16, arena));
         }
     }
 
-    /** Sets every scale byte of a tensor. */
-    private static void fill(HostTensor t, int value) {
-        t.data().fill((byte) value);
-    }
 
     /**
      * Hidden states with magnitudes in [1, 2) * 2^exp (random signs), exactly representable in BF16
@@ -169,15 +169,20 @@ class CpuMoeKernelNumericsTest {
      * kernel applies the scale exactly (2^-127 is an fp32 subnormal) rather than flushing or
      * overflowing it. For w2, the intermediate activations are made tiny by a tiny hidden state.
      */
+    /**
+     * One forward of 9 tokens with every w13 (or w2) scale byte of the random weights set to {@code code}
+     * and hidden states of magnitude 2^{@code exp} ({@link #scaledHidden}), routed by random logits.
+     */
+    private static CpuTestSupport.Outputs runWithScales(MoeLayerSpec s, boolean w13, int code, int exp, Arena arena) {
+        MoeWeights w = RandomMoe.weights(s, SEED, arena);
+        (w13 ? w.w13Scales() : w.w2Scales()).orElseThrow().data().fill((byte) code);
+        return runOnLogits(s, w, scaledHidden(arena, 9, s.hiddenSize(), exp, SEED), arena);
+    }
+
     @Test
     void w13ScaleZeroIsTwoToTheMinus127() {
-        MoeLayerSpec s = spec(4, 2, 128, 64).hasBias(false).build();
         try (Arena arena = Arena.ofConfined()) {
-            MoeWeights w = RandomMoe.weights(s, SEED, arena);
-            fill(w.w13Scales().orElseThrow(), 0);
-            var o = run(s, w, scaledHidden(arena, 9, 128, 115, SEED), Routing.logits(
-                    RandomMoe.routerLogits(9, 4, SEED, arena)), DType.F32, arena);
-            assertClose(o);
+            assertClose(runWithScales(spec(4, 2, 128, 64).hasBias(false).build(), true, 0, 115, arena));
         }
     }
 
@@ -188,36 +193,23 @@ class CpuMoeKernelNumericsTest {
         // 4477053483198 gave 1.26e-2); SiLU keeps the check about the scale decoding
         MoeLayerSpec s = spec(4, 2, 128, 64).hasBias(false).activation(Activation.SILU).build();
         try (Arena arena = Arena.ofConfined()) {
-            MoeWeights w = RandomMoe.weights(s, SEED, arena);
-            fill(w.w13Scales().orElseThrow(), 254);
-            var o = run(s, w, scaledHidden(arena, 9, 128, -120, SEED), Routing.logits(
-                    RandomMoe.routerLogits(9, 4, SEED, arena)), DType.F32, arena);
-            assertClose(o);
+            assertClose(runWithScales(s, true, 254, -120, arena));
         }
     }
 
     @Test
     void w2Scale254WithTinyActivations() {
-        MoeLayerSpec s = spec(4, 2, 64, 128).hasBias(false).build();
         try (Arena arena = Arena.ofConfined()) {
-            MoeWeights w = RandomMoe.weights(s, SEED, arena);
-            fill(w.w2Scales().orElseThrow(), 254);
-            var o = run(s, w, scaledHidden(arena, 9, 64, -110, SEED), Routing.logits(
-                    RandomMoe.routerLogits(9, 4, SEED, arena)), DType.F32, arena);
-            assertClose(o);
+            assertClose(runWithScales(spec(4, 2, 64, 128).hasBias(false).build(), false, 254, -110, arena));
         }
     }
 
     @Test
     void w2ScaleZeroGivesTinyButExactOutputs() {
-        MoeLayerSpec s = spec(4, 2, 64, 128).hasBias(false).build();
         try (Arena arena = Arena.ofConfined()) {
-            MoeWeights w = RandomMoe.weights(s, SEED, arena);
-            fill(w.w2Scales().orElseThrow(), 0);
             // the intermediate is O(1..50) (hidden 2^4 drives SwiGLU into its clamp), so the outputs are
             // about 2^-120: tiny, but normal fp32 numbers that must match the reference relatively
-            var o = run(s, w, scaledHidden(arena, 9, 64, 4, SEED), Routing.logits(
-                    RandomMoe.routerLogits(9, 4, SEED, arena)), DType.F32, arena);
+            var o = runWithScales(spec(4, 2, 64, 128).hasBias(false).build(), false, 0, 4, arena);
             assertClose(o);
             assertThat(Math.abs(o.actual().data().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, 0)))
                     .isLessThan(1e-30f).isGreaterThan(0f);
@@ -268,8 +260,7 @@ class CpuMoeKernelNumericsTest {
         try (Arena arena = Arena.ofConfined()) {
             MoeWeights w = RandomMoe.weights(s, SEED, arena);
             w.w2Scales().orElseThrow().data().set(ValueLayout.JAVA_BYTE, ((long) 4 * 64 + 33) * (96 / 32) + 2, (byte) 0xFF);
-            var o = run(s, w, RandomMoe.hidden(tokens, 64, DType.BF16, SEED, arena),
-                    Routing.logits(RandomMoe.routerLogits(tokens, 5, SEED, arena)), DType.F32, arena);
+            var o = runOnLogits(s, w, RandomMoe.hidden(tokens, 64, DType.BF16, SEED, arena), arena);
             assertThat(RelativeError.sameNaNs(o.actual(), o.expected())).isTrue();
             long nans = 0;
             for (long j = 0; j < o.actual().numel(); j++) {
@@ -288,8 +279,8 @@ class CpuMoeKernelNumericsTest {
         for (boolean bias : new boolean[] {true, false}) {
             MoeLayerSpec s = spec(8, 3, 160, 96).hasBias(bias).build();
             try (Arena arena = Arena.ofConfined()) {
-                var o = run(s, RandomMoe.weights(s, SEED, arena), RandomMoe.hidden(17, 160, DType.F32, SEED, arena),
-                        Routing.logits(RandomMoe.routerLogits(17, 8, SEED, arena)), DType.F32, arena);
+                var o = runOnLogits(s, RandomMoe.weights(s, SEED, arena), RandomMoe.hidden(17, 160, DType.F32, SEED, arena),
+                        arena);
                 assertThat(RelativeError.l2(o.actual(), o.expected())).as("bias %s", bias).isLessThanOrEqualTo(TOLERANCE);
             }
         }
@@ -330,9 +321,8 @@ class CpuMoeKernelNumericsTest {
                         MoeLayerSpec s = spec(7, 3, 96, 160).quant(q).activation(Activation.GELU).build();
                         try (Arena arena = Arena.ofConfined()) {
                             var o = CpuTestSupport.withProperty(CpuSettings.ISA.name(), isa.label(),
-                                    () -> run(s, RandomMoe.weights(s, SEED, arena),
-                                            RandomMoe.hidden(13, 96, DType.F32, SEED, arena),
-                                            Routing.logits(RandomMoe.routerLogits(13, 7, SEED, arena)), DType.F32, arena));
+                                    () -> runOnLogits(s, RandomMoe.weights(s, SEED, arena),
+                                            RandomMoe.hidden(13, 96, DType.F32, SEED, arena), arena));
                             assertThat(RelativeError.l2(o.actual(), o.expected())).as("%s %s", isa, q)
                                     .isLessThanOrEqualTo(TOLERANCE);
                         }
