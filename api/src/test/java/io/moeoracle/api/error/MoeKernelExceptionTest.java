@@ -64,6 +64,21 @@ class MoeKernelExceptionTest {
     }
 
     @Test
+    void aNativeErrorCodeIsNamedAndDescribedAndTheDriversAdditionFollows() {
+        var e = new NativeErrorCodeException("hipMalloc", "size=64", 2, "hipErrorOutOfMemory", "out of memory",
+                " (free device memory)");
+        assertThat(e.getMessage()).isEqualTo("hipMalloc(size=64) failed: hipErrorOutOfMemory (2): out of memory"
+                + " (free device memory)");
+        assertThat(e.driverText()).isEqualTo("hipErrorOutOfMemory (2): out of memory");
+        assertThat(e.call()).isEqualTo("hipMalloc");
+        assertThat(e.arguments()).isEqualTo("size=64");
+        assertThat(e.code()).isEqualTo(2);
+        assertThat(e.errorName()).isEqualTo("hipErrorOutOfMemory");
+        assertThat(e.errorText()).isEqualTo("out of memory");
+        assertThat(e).isInstanceOf(NativeFailureException.class);
+    }
+
+    @Test
     void lifeCycleMistakesSayWhatToDo() {
         assertThat(KernelStateException.notPrepared("cpu", "forward").getMessage())
                 .contains("cpu", "not prepared", "prepare(weights) before forward");

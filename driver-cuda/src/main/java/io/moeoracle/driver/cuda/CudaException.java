@@ -1,6 +1,6 @@
 package io.moeoracle.driver.cuda;
 
-import io.moeoracle.api.error.NativeFailureException;
+import io.moeoracle.api.error.NativeErrorCodeException;
 import io.moeoracle.driver.cuda.ffi.CuInit;
 import io.moeoracle.driver.cuda.ffi.LibCuda;
 import java.io.Serial;
@@ -13,10 +13,10 @@ import java.util.Optional;
 /**
  * A CUDA driver call returned a non-zero {@code CUresult}. The message names the call, its
  * arguments, the driver's error name and text ({@code cuGetErrorName}/{@code cuGetErrorString}),
- * and, for the usual mistakes, what to do. It is the api's {@link NativeFailureException}, with
- * {@code driverText()} {@code "NAME (code): text"}.
+ * and, for the usual mistakes, what to do. It is the api's {@link NativeErrorCodeException}: {@code code()}
+ * is the {@code CUresult}, {@code driverText()} {@code "NAME (code): text"}.
  */
-public class CudaException extends NativeFailureException {
+public class CudaException extends NativeErrorCodeException {
     @Serial
     private static final long serialVersionUID = 1L;
 
@@ -55,10 +55,6 @@ public class CudaException extends NativeFailureException {
             Map.entry(803, "CUDA_ERROR_SYSTEM_DRIVER_MISMATCH"), Map.entry(900, "CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED"),
             Map.entry(901, "CUDA_ERROR_STREAM_CAPTURE_INVALIDATED"), Map.entry(999, "CUDA_ERROR_UNKNOWN"));
 
-    private final int code;
-    private final String errorName;
-    private final String errorText;
-
     /**
      * @param call the driver function, e.g. {@code cuMemAlloc_v2}
      * @param arguments its arguments as text, e.g. {@code bytesize=1024}
@@ -69,12 +65,7 @@ public class CudaException extends NativeFailureException {
      */
     protected CudaException(String call, String arguments, int code, String errorName, String errorText,
                             String detail) {
-        super(call, arguments, errorName + " (" + code + "): " + errorText,
-                call + "(" + arguments + ") failed: " + errorName + " (" + code + "): " + errorText
-                + hint(code) + (detail.isEmpty() ? "" : "\n" + detail), null);
-        this.code = code;
-        this.errorName = errorName;
-        this.errorText = errorText;
+        super(call, arguments, code, errorName, errorText, hint(code) + (detail.isEmpty() ? "" : "\n" + detail));
     }
 
     /**
@@ -99,7 +90,7 @@ public class CudaException extends NativeFailureException {
      * @return the exception (to throw)
      */
     public static CudaException of(int code, String call, String arguments, String detail) {
-        String name = driverString(code, true).orElseGet(() -> KNOWN.getOrDefault(code, "CUresult " + code));
+        String name = nameOf(code);
         String text = driverString(code, false).orElse("(no description: the driver could not be asked)");
         return new CudaException(call, arguments, code, name, text, detail);
     }
@@ -140,20 +131,5 @@ public class CudaException extends NativeFailureException {
             case 700, 716, 719 -> " (a kernel faulted: the context is now unusable; run under compute-sanitizer to find it)";
             default -> "";
         };
-    }
-
-    /** @return the CUresult */
-    public int code() {
-        return code;
-    }
-
-    /** @return the driver's error name */
-    public String errorName() {
-        return errorName;
-    }
-
-    /** @return the driver's error text */
-    public String errorText() {
-        return errorText;
     }
 }

@@ -1,6 +1,6 @@
 package io.moeoracle.driver.hip;
 
-import io.moeoracle.api.error.NativeFailureException;
+import io.moeoracle.api.error.NativeErrorCodeException;
 import io.moeoracle.driver.hip.ffi.HipCalls;
 import io.moeoracle.driver.hip.ffi.LibHip;
 import java.io.Serial;
@@ -11,10 +11,10 @@ import java.util.Optional;
 /**
  * A HIP runtime call returned a non-zero {@code hipError_t}. The message names the call, its
  * arguments, the runtime's error name and text ({@code hipGetErrorName}/{@code hipGetErrorString})
- * and, for the usual mistakes, what to do. It is the api's {@link NativeFailureException}, with
- * {@code driverText()} {@code "NAME (code): text"}, as CUDA's exception is.
+ * and, for the usual mistakes, what to do. It is the api's {@link NativeErrorCodeException}, as CUDA's
+ * exception is: {@code code()} is the {@code hipError_t}, {@code driverText()} {@code "NAME (code): text"}.
  */
-public class HipException extends NativeFailureException {
+public class HipException extends NativeErrorCodeException {
     @Serial
     private static final long serialVersionUID = 1L;
 
@@ -41,10 +41,6 @@ public class HipException extends NativeFailureException {
             Map.entry(701, "hipErrorLaunchOutOfResources"), Map.entry(719, "hipErrorLaunchFailure"),
             Map.entry(801, "hipErrorNotSupported"), Map.entry(999, "hipErrorUnknown"));
 
-    private final int code;
-    private final String errorName;
-    private final String errorText;
-
     /**
      * @param call the runtime function, e.g. {@code hipMalloc}
      * @param arguments its arguments as text
@@ -53,11 +49,7 @@ public class HipException extends NativeFailureException {
      * @param errorText the runtime's description
      */
     protected HipException(String call, String arguments, int code, String errorName, String errorText) {
-        super(call, arguments, errorName + " (" + code + "): " + errorText,
-                call + "(" + arguments + ") failed: " + errorName + " (" + code + "): " + errorText + hint(code), null);
-        this.code = code;
-        this.errorName = errorName;
-        this.errorText = errorText;
+        super(call, arguments, code, errorName, errorText, hint(code));
     }
 
     /**
@@ -115,20 +107,5 @@ public class HipException extends NativeFailureException {
             case 700, 719 -> " (a kernel faulted: the device state is now unusable; restart the process)";
             default -> "";
         };
-    }
-
-    /** @return the hipError_t */
-    public int code() {
-        return code;
-    }
-
-    /** @return the runtime's error name */
-    public String errorName() {
-        return errorName;
-    }
-
-    /** @return the runtime's error text */
-    public String errorText() {
-        return errorText;
     }
 }
