@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 
 class ReferenceMoeTest {
     private static final Logger LOG = LoggerFactory.getLogger(ReferenceMoeTest.class);
-    private static final long SEED = System.nanoTime();
+    private static final long SEED = Long.getLong("moe.test.seed", System.nanoTime());
 
     static {
         LOG.info("ReferenceMoeTest seed {}", SEED);
@@ -276,6 +276,15 @@ class ReferenceMoeTest {
         try (Arena arena = Arena.ofConfined()) {
             MoeWeights w = RandomMoe.weights(bf16, rnd.nextLong(), arena);
             HostTensor hidden = RandomMoe.hidden(5, 96, DType.F32, rnd.nextLong(), arena);
+            // The FLOOR and CEIL scale rules pick different scales only for a block whose largest magnitude has
+            // a mantissa above 448/256 = 1.75; random rows may have none (then the two rules agree exactly).
+            // Make row 0's first block such a block: its new largest element is 1.875 * 2^k.
+            MemorySegment h = hidden.data();
+            float amax = 0;
+            for (int i = 0; i < 32; i++) {
+                amax = Math.max(amax, Math.abs(h.getAtIndex(ValueLayout.JAVA_FLOAT, i)));
+            }
+            h.setAtIndex(ValueLayout.JAVA_FLOAT, 0, Math.scalb(1.875f, Math.getExponent(amax) + 1));
             Routing logits = Routing.logits(RandomMoe.routerLogits(5, 4, rnd.nextLong(), arena));
             HostTensor a = HostTensor.allocate(arena, DType.F32, 5, 96);
             HostTensor b = HostTensor.allocate(arena, DType.F32, 5, 96);
@@ -291,7 +300,7 @@ class ReferenceMoeTest {
             HostTensor c = HostTensor.allocate(arena, DType.F32, 5, 96);
             ReferenceMoe.forward(mx, w, hidden, logits, c, io.moeoracle.api.quant.Mxfp8.ScaleRule.CEIL);
             assertThat(RelativeError.l2(c, a)).as("seed %d", SEED).isGreaterThan(1e-4).isLessThan(0.1);
-            assertThat(RelativeError.l2(c, b)).as("the rules differ").isGreaterThan(0);
+            assertThat(RelativeError.l2(c, b)).as("the rules differ (seed %d)", SEED).isGreaterThan(0);
         }
     }
 
