@@ -8,4 +8,5 @@ module io.moeoracle.bench {
     requires org.slf4j;
 
     exports io.moeoracle.bench;
+    exports io.moeoracle.bench.json;
 }

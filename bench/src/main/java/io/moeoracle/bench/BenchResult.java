@@ -1,6 +1,7 @@
 package io.moeoracle.bench;
 
 import io.moeoracle.api.RooflineProbe;
+import io.moeoracle.bench.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -137,21 +138,8 @@ public record BenchResult(String backend, String deviceId, String deviceDescript
     }
 
     private static String str(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.append('"').toString();
+        StringBuilder sb = new StringBuilder();
+        Json.quote(s, sb);
+        return sb.toString();
     }
 }

@@ -1,6 +1,7 @@
 package io.moeoracle.bench;
 
 import io.moeoracle.api.RooflineProbe;
+import io.moeoracle.bench.json.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -8,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,7 +45,7 @@ public final class BenchResultReader {
      * @throws IllegalArgumentException naming the field that is missing or of the wrong type
      */
     public static BenchResult parse(String json) {
-        Map<String, Object> m = object(new Parser(json).document(), "the top level");
+        Map<String, Object> m = object(Json.read(json), "the top level");
         List<BenchRow> rows = new ArrayList<>();
         double rowFp8 = Double.NaN;
         for (Object o : list(m, "rows")) {
@@ -136,147 +136,5 @@ public final class BenchResultReader {
             return otherwise;
         }
         throw new IllegalArgumentException("\"" + key + "\" is " + (v == null ? "missing" : "not a string: " + v));
-    }
-
-    /** JSON (RFC 8259) into maps, lists, strings, doubles, booleans and null; what the writer writes and no more. */
-    private static final class Parser {
-        private final String s;
-        private int i;
-
-        Parser(String s) {
-            this.s = s;
-        }
-
-        Object document() {
-            Object v = value();
-            space();
-            if (i != s.length()) {
-                throw error("text after the value");
-            }
-            return v;
-        }
-
-        private Object value() {
-            space();
-            if (i >= s.length()) {
-                throw error("the text ends where a value should be");
-            }
-            char c = s.charAt(i);
-            switch (c) {
-                case '{' -> {
-                    i++;
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    space();
-                    if (peek('}')) {
-                        return m;
-                    }
-                    do {
-                        space();
-                        String key = string();
-                        space();
-                        expect(':');
-                        m.put(key, value());
-                        space();
-                    } while (peek(','));
-                    expect('}');
-                    return m;
-                }
-                case '[' -> {
-                    i++;
-                    List<Object> l = new ArrayList<>();
-                    space();
-                    if (peek(']')) {
-                        return l;
-                    }
-                    do {
-                        l.add(value());
-                        space();
-                    } while (peek(','));
-                    expect(']');
-                    return l;
-                }
-                case '"' -> {
-                    return string();
-                }
-                default -> {
-                    for (String word : new String[] {"true", "false", "null"}) {
-                        if (s.startsWith(word, i)) {
-                            i += word.length();
-                            return word.equals("null") ? null : Boolean.valueOf(word);
-                        }
-                    }
-                    int start = i;
-                    while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) {
-                        i++;
-                    }
-                    String literal = s.substring(start, i);
-                    try {
-                        // whole numbers as longs: a seed has more digits than a double keeps
-                        boolean whole = literal.indexOf('.') < 0 && literal.indexOf('e') < 0 && literal.indexOf('E') < 0;
-                        return whole ? (Object) Long.parseLong(literal) : (Object) Double.parseDouble(literal);
-                    } catch (NumberFormatException e) {
-                        i = start;
-                        throw error("not a JSON value");
-                    }
-                }
-            }
-        }
-
-        private String string() {
-            expect('"');
-            StringBuilder sb = new StringBuilder();
-            while (i < s.length() && s.charAt(i) != '"') {
-                char c = s.charAt(i++);
-                if (c != '\\') {
-                    sb.append(c);
-                    continue;
-                }
-                if (i >= s.length()) {
-                    break;
-                }
-                char e = s.charAt(i++);
-                switch (e) {
-                    case 'n' -> sb.append('\n');
-                    case 't' -> sb.append('\t');
-                    case 'r' -> sb.append('\r');
-                    case 'b' -> sb.append('\b');
-                    case 'f' -> sb.append('\f');
-                    case 'u' -> {
-                        if (i + 4 > s.length()) {
-                            throw error("a \\u escape needs four hex digits");
-                        }
-                        sb.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                        i += 4;
-                    }
-                    default -> sb.append(e);
-                }
-            }
-            expect('"');
-            return sb.toString();
-        }
-
-        private void space() {
-            while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
-                i++;
-            }
-        }
-
-        private boolean peek(char c) {
-            if (i < s.length() && s.charAt(i) == c) {
-                i++;
-                return true;
-            }
-            return false;
-        }
-
-        private void expect(char c) {
-            if (!peek(c)) {
-                throw error("expected '" + c + "'");
-            }
-        }
-
-        private IllegalArgumentException error(String what) {
-            return new IllegalArgumentException("JSON syntax at character " + i + ": " + what);
-        }
     }
 }

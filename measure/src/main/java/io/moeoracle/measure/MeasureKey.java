@@ -1,5 +1,6 @@
 package io.moeoracle.measure;
 
+import io.moeoracle.bench.json.Json;
 import io.moeoracle.api.MoeKernelProvider;
 import io.moeoracle.api.device.DeviceInfo;
 import io.moeoracle.api.spec.MoeLayerSpec;
@@ -132,7 +133,7 @@ public record MeasureKey(String deviceName, String deviceUuid, String driver, Ma
     /** @return the cache file's name: a digest of every part of the key */
     public String fileName() {
         try {
-            byte[] d = MessageDigest.getInstance("SHA-256").digest(MiniJson.write(toMap()).getBytes(StandardCharsets.UTF_8));
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(Json.write(toMap()).getBytes(StandardCharsets.UTF_8));
             return "measured-" + HexFormat.of().formatHex(d, 0, 12) + ".json";
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("this JVM has no SHA-256", e);

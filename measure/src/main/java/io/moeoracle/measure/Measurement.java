@@ -1,5 +1,6 @@
 package io.moeoracle.measure;
 
+import io.moeoracle.bench.json.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -128,7 +129,7 @@ public record Measurement(MeasureKey key, List<Integer> buckets, List<Result> re
         m.put("measuredAt", measuredAt.toString());
         Path file = folder.resolve(key.fileName());
         Path tmp = Files.createTempFile(folder, key.fileName(), ".tmp");
-        Files.writeString(tmp, MiniJson.write(m), StandardCharsets.UTF_8);
+        Files.writeString(tmp, Json.write(m), StandardCharsets.UTF_8);
         return Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
@@ -148,18 +149,18 @@ public record Measurement(MeasureKey key, List<Integer> buckets, List<Result> re
         }
         Map<String, Object> m;
         try {
-            m = (Map<String, Object>) MiniJson.read(Files.readString(file, StandardCharsets.UTF_8));
+            m = (Map<String, Object>) Json.read(Files.readString(file, StandardCharsets.UTF_8));
             MeasureKey stored = MeasureKey.fromMap((Map<String, Object>) m.get("key"));
             if (!stored.equals(key)) {
                 return Optional.empty();
             }
-            List<Integer> buckets = ((List<Object>) m.get("buckets")).stream().map(o -> ((Double) o).intValue()).toList();
+            List<Integer> buckets = ((List<Object>) m.get("buckets")).stream().map(o -> ((Number) o).intValue()).toList();
             List<Result> results = new ArrayList<>();
             for (Object o : (List<Object>) m.get("results")) {
                 Map<String, Object> r = (Map<String, Object>) o;
                 results.add(new Result((String) r.get("id"), (Boolean) r.get("passed"), (String) r.get("note"),
                         (String) r.get("mode"), ((List<Object>) r.get("micros")).stream()
-                        .map(x -> x == null ? Double.NaN : (Double) x).toList()));
+                        .map(x -> x == null ? Double.NaN : ((Number) x).doubleValue()).toList()));
             }
             return Optional.of(new Measurement(stored, buckets, results, Instant.parse((String) m.get("measuredAt"))));
         } catch (RuntimeException e) {
